@@ -1,0 +1,62 @@
+# orgvend: `make run` starts the whole system locally, `make test` runs every check.
+# Both set up what they need first (a Python 3.13 venv in .venv, asl-validator in node_modules).
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+# The Lambda runtime is python3.13; develop on the same version. pyenv users get it with
+# PYENV_VERSION, others need python3.13 on PATH. Failing both, say so and use the newest Python.
+export PYENV_VERSION ?= 3.13.0
+PYTHON := $(shell for candidate in python3.13 python3.14 python3.12; do \
+	  PYENV_VERSION=$(PYENV_VERSION) $$candidate -c 'import sys; print(sys.executable)' 2>/dev/null && break; done)
+
+.PHONY: run test lint format validate unit e2e template build bench fuzz clean help
+
+help:
+	@echo "make run    start the embedded AWS (moto on :4566) with orgvend deployed in it"
+	@echo "make test   lint, validate the template and the ASL, run every test"
+	@echo "make build  sam build (Python 3.13, no Docker)"
+	@echo "make bench  run the benchmarks under bench/"
+
+$(BIN)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: no Python 3.12+ found (install 3.13: pyenv install 3.13)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' || \
+	  echo "warning: Python 3.13 (the Lambda runtime) not found; using $(PYTHON) instead"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/orgvend-local
+
+test: lint validate
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+validate: $(BIN)/.installed node_modules/.installed
+	PATH="$(CURDIR)/$(BIN):$$PATH" sam validate --lint
+	$(BIN)/cfn-lint template.yaml
+	npx --no-install asl-validator $(addprefix --json-path ,$(wildcard statemachines/*.asl.json))
+
+build: $(BIN)/.installed
+	PATH="$(CURDIR)/$(BIN):$$PATH" sam build --parallel
+
+bench: $(BIN)/.installed
+	@for benchmark in bench/bench_*.py; do $(BIN)/python $$benchmark || exit 1; done
+
+clean:
+	rm -rf $(VENV) node_modules .aws-sam .pytest_cache .ruff_cache tests/output

@@ -1,0 +1,23 @@
+"""EventBridge target: an onboarding execution failed, timed out or was aborted."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orgvend import aws
+from orgvend.observability import logger, metrics, tracer
+from orgvend.reactions.report_onboarding_failure import ExecutionStatusChangeEvent, report_onboarding_failure
+from orgvend.registry import default_registry
+from orgvend.settings import Settings
+
+
+@logger.inject_lambda_context(correlation_id_path="detail.name", clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+@event_parser(model=ExecutionStatusChangeEvent)
+def handler(event: ExecutionStatusChangeEvent, context: LambdaContext) -> dict[str, Any]:
+    failure = report_onboarding_failure(
+        event.detail, default_registry(), aws.client("sns"), aws.client("events"), Settings.from_environment()
+    )
+    return failure.to_json() if failure else {"duplicate": True}

@@ -1,0 +1,49 @@
+"""Errors the workflow's Retry and Catch clauses match by name.
+
+Step Functions sees a Lambda error by the exception's class name (``errorType``),
+so these names are part of the contract with ``statemachines/*.asl.json``: the ASL
+retries and catches our names, never SDK error spellings (which differ between
+AWS and the embedded runtime).
+"""
+
+
+class OrgvendError(Exception):
+    """Base class: every error the workflow may see by name."""
+
+
+# Retryable: the ASL retries these with backoff and jitter.
+class OrganizationsBusy(OrgvendError):
+    """Organizations throttled us or has too many operations in progress; try again later."""
+
+
+class AccountNotReady(OrgvendError):
+    """A fresh account is not usable yet (assume-role denied, not yet subscribed)."""
+
+
+# Terminal: the ASL sends these to the failure path.
+class InvalidOnboardingRequest(OrgvendError):
+    """The request breaks a rule Organizations or orgvend enforces; names the field."""
+
+
+class EmailAlreadyRegistered(OrgvendError):
+    """Another onboarding already owns this email address."""
+
+
+class OrganizationsRejected(OrgvendError):
+    """Organizations refused a request for a reason that retrying cannot fix."""
+
+
+class AccountCreationFailed(OrgvendError):
+    """CreateAccount finished with state FAILED; the message spells out FailureReason."""
+
+
+class AccountCreationTimedOut(OrgvendError):
+    """CreateAccount stayed IN_PROGRESS for longer than the configured timeout."""
+
+
+class AccountNotAdoptable(OrgvendError):
+    """The account to adopt is not an active member, or it is the management account."""
+
+
+class BaselineFailed(OrgvendError):
+    """The baseline could not be applied for a reason other than eventual consistency."""

@@ -1,0 +1,221 @@
+"""Pydantic models for every input and output of the workflow's steps.
+
+JSON on the wire (workflow state, events, API bodies) is camelCase; Python is
+snake_case. ``Model`` does the translation once for all of them.
+"""
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from orgvend import rules
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    def to_json(self) -> dict[str, Any]:
+        """The camelCase JSON form that Step Functions and the API carry."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _checked(problem_of: Callable[[str], str | None]) -> AfterValidator:
+    def check(value: str) -> str:
+        problem = problem_of(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(check)
+
+
+Slug = Annotated[str, _checked(rules.slug_problem)]
+AccountEmail = Annotated[str, _checked(rules.email_problem)]
+AccountName = Annotated[str, _checked(rules.account_name_problem)]
+RoleName = Annotated[str, _checked(rules.role_name_problem)]
+AccountId = Annotated[str, Field(pattern=rules.ACCOUNT_ID_PATTERN.pattern)]
+OuId = Annotated[str, Field(pattern=rules.OU_ID_PATTERN.pattern)]
+TagKey = Annotated[str, _checked(rules.tag_key_problem)]
+TagValue = Annotated[str, _checked(rules.tag_value_problem)]
+
+
+class AccountStatus(StrEnum):
+    """Lifecycle of a registry entry."""
+
+    CREATING = "CREATING"
+    ACTIVE = "ACTIVE"
+    FAILED = "FAILED"
+
+
+class OnboardingStatus(StrEnum):
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+class OnboardingRequest(Model):
+    """The workflow's input: what a person or a script asks for."""
+
+    client: Slug
+    project: Slug
+    email: AccountEmail
+    account_name: AccountName | None = None
+    role_name: RoleName | None = None
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict)
+    account_id: AccountId | None = Field(
+        default=None, description="Adopt this existing member account instead of creating one."
+    )
+    iam_user_access_to_billing: Literal["ALLOW", "DENY"] = "DENY"
+
+    @field_validator("tags")
+    @classmethod
+    def _leave_room_for_orgvend_tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        limit = rules.MAX_TAGS_PER_ACCOUNT - len(rules.RESERVED_TAG_KEYS)
+        if len(tags) > limit:
+            raise ValueError(f"at most {limit} tags (orgvend adds client and project)")
+        return tags
+
+    @model_validator(mode="after")
+    def _default_account_name_fits(self) -> "OnboardingRequest":
+        if self.account_name is None:
+            problem = rules.account_name_problem(f"{self.client}-{self.project}")
+            if problem:
+                raise ValueError(f"accountName: the default <client>-<project> {problem}")
+        return self
+
+
+class ExecutionContext(Model):
+    """Step Functions' context object, as the first state passes it on."""
+
+    id: str
+    name: str
+    start_time: datetime
+
+
+class Onboarding(Model):
+    """A validated request with every default resolved; ``$.onboarding`` in the workflow."""
+
+    onboarding_id: str
+    execution_arn: str
+    started_at: datetime
+    mode: Literal["create", "adopt"]
+    client: Slug
+    project: Slug
+    email: AccountEmail
+    account_name: AccountName
+    role_name: RoleName
+    tags: dict[str, str]
+    iam_user_access_to_billing: Literal["ALLOW", "DENY"]
+    account_id: AccountId | None = None
+
+
+class CreationState(StrEnum):
+    IN_PROGRESS = "IN_PROGRESS"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+class Creation(Model):
+    """Where account creation stands; ``$.creation`` in the workflow."""
+
+    request_id: str | None = None
+    state: CreationState
+    account_id: AccountId | None = None
+    failure_reason: str | None = None
+    polls: int = 0
+    recovered: bool = Field(
+        default=False,
+        description="True when a retried CreateAccount's account was found by its email.",
+    )
+
+
+class Placement(Model):
+    ou_id: str
+    ou_name: str
+    moved: bool
+
+
+class Baseline(Model):
+    role_arn: str
+    policy_arn: str
+    changed: bool
+
+
+class AccountRecord(Model):
+    """A registry entry: one AWS account that orgvend knows."""
+
+    account_id: AccountId
+    account_name: str
+    email: str
+    client: str
+    project: str
+    role_name: str
+    status: AccountStatus
+    switch_role_url: str
+    ou_id: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    baseline_policy_arn: str | None = None
+    onboarding_id: str | None = None
+    execution_arn: str | None = None
+    failure: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class WorkflowError(BaseModel):
+    """What a Catch puts at ``$.error``: Step Functions' own capitalised keys."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    error: str = Field(alias="Error")
+    cause: str = Field(default="", alias="Cause")
+
+    @property
+    def message(self) -> str:
+        """The readable part of a Lambda error's cause (its errorMessage), else the cause."""
+        try:
+            parsed = json.loads(self.cause)
+        except ValueError:
+            return self.cause
+        if isinstance(parsed, dict) and "errorMessage" in parsed:
+            return str(parsed["errorMessage"])
+        return self.cause
+
+
+class OnboardingFailure(Model):
+    onboarding_id: str
+    execution_arn: str
+    error: str
+    message: str
+    account_id: str | None = None
+    client: str | None = None
+    project: str | None = None
+    account_name: str | None = None
+    email: str | None = None
+
+
+def validation_problems(error: ValidationError) -> list[dict[str, str]]:
+    """Each problem of a failed validation as ``{"field": "tags.cost center", "message": ...}``."""
+    problems = []
+    for detail in error.errors(include_url=False):
+        field = ".".join(str(part) for part in detail["loc"]) or "body"
+        message = detail["msg"].removeprefix("Value error, ")
+        problems.append({"field": field, "message": message})
+    return problems
+
+
+def describe_problems(problems: list[dict[str, str]]) -> str:
+    return "; ".join(f"{problem['field']}: {problem['message']}" for problem in problems)

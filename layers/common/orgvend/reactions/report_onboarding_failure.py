@@ -1,0 +1,95 @@
+"""ReportOnboardingFailure: an onboarding execution failed, timed out or was aborted.
+
+The workflow has no Catch: it fails at the failing step, so a redrive resumes
+there. Step Functions announces the failure on EventBridge ("Step Functions
+Execution Status Change"); this records it in the registry and tells the
+operators, once per execution attempt however often the event arrives.
+"""
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import BaseModel, ConfigDict
+
+from orgvend.models import AccountStatus, OnboardingFailure, WorkflowError
+from orgvend.notifications import FAILED_DETAIL_TYPE, failed_message, publish, put_event
+from orgvend.observability import logger, metrics
+from orgvend.registry import Registry, now
+from orgvend.settings import Settings
+
+
+class ExecutionStatusChange(BaseModel):
+    """``detail`` of a Step Functions Execution Status Change event."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    executionArn: str  # noqa: N815 (AWS's own field names)
+    stateMachineArn: str  # noqa: N815
+    name: str
+    status: str
+    input: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    redriveCount: int = 0  # noqa: N815
+
+
+class ExecutionStatusChangeEvent(EventBridgeModel):
+    detail: ExecutionStatusChange
+
+
+def _request_fields(change: ExecutionStatusChange, onboarding: dict[str, Any]) -> dict[str, str | None]:
+    """Who the onboarding was for: from the registry, else from the execution's input."""
+    try:
+        request = json.loads(change.input or "{}")
+    except ValueError:
+        request = {}
+    source = onboarding or (request if isinstance(request, dict) else {})
+    return {
+        field: value if isinstance(value := source.get(key), str) else None
+        for field, key in (
+            ("client", "client"),
+            ("project", "project"),
+            ("account_name", "accountName"),
+            ("email", "email"),
+        )
+    }
+
+
+def report_onboarding_failure(
+    change: ExecutionStatusChange, registry: Registry, sns: Any, events: Any, settings: Settings
+) -> OnboardingFailure | None:
+    error = WorkflowError(Error=change.error or f"Execution{change.status.title().replace('_', '')}",
+                          Cause=change.cause or f"the execution ended {change.status}")
+    onboarding = registry.get_onboarding(change.name) or {}
+    account_id = onboarding.get("accountId")
+    first_report = registry.fail_onboarding(
+        change.name, change.executionArn, error.error, error.message, attempt=change.redriveCount
+    )
+    if not first_report:
+        logger.info("Failure already reported", extra={"attempt": change.redriveCount})
+        return None
+    if account_id:
+        account = registry.get_account(account_id)
+        # Keep an ACTIVE account ACTIVE: a failure after registration (the notification) does not undo it.
+        if account and account.onboarding_id == change.name and account.status is not AccountStatus.ACTIVE:
+            registry.save_account(
+                account.model_copy(
+                    update={"status": AccountStatus.FAILED, "failure": f"{error.error}: {error.message}",
+                            "updated_at": now()}
+                )
+            )
+    failure = OnboardingFailure(
+        onboarding_id=change.name,
+        execution_arn=change.executionArn,
+        error=error.error,
+        message=error.message,
+        account_id=account_id,
+        **_request_fields(change, onboarding),
+    )
+    subject, body = failed_message(failure)
+    publish(sns, settings.operator_topic_arn, "failed", subject, body)
+    put_event(events, settings.event_bus_name, settings.event_source, FAILED_DETAIL_TYPE, failure.to_json())
+    metrics.add_metric(name="OnboardingsFailed", unit="Count", value=1)
+    logger.warning("Onboarding failed", extra={"error": error.error, "accountId": account_id})
+    return failure

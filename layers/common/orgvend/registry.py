@@ -1,0 +1,314 @@
+"""Data access for the registry table (single-table design).
+
+Items, all in one table:
+
+========================  =============  ======================================
+pk                        sk             what
+========================  =============  ======================================
+``ACCOUNT#<accountId>``   ``ACCOUNT``    an account (``AccountRecord``); GSI
+                                         ``ByClient``: gsi1pk ``CLIENT#<client>``,
+                                         gsi1sk ``<project>#<accountId>``
+``ONBOARDING#<id>``       ``ONBOARDING`` one onboarding (execution) and its outcome
+``EMAIL#<email>``         ``EMAIL``      uniqueness guard: which onboarding owns
+                                         an email address
+========================  =============  ======================================
+
+"All accounts of client X" is a Query on ``ByClient`` with gsi1pk only, "of
+client X, project Y" adds ``begins_with(gsi1sk, "Y#")``. A second registration
+of an email fails atomically on the guard item's condition inside the same
+transaction that writes the onboarding.
+"""
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from orgvend import aws
+from orgvend.errors import EmailAlreadyRegistered
+from orgvend.models import AccountRecord, AccountStatus, Onboarding, OnboardingStatus
+from orgvend.settings import Settings
+
+BY_CLIENT_INDEX = "ByClient"
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def account_key(account_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ACCOUNT#{account_id}"}, "sk": {"S": "ACCOUNT"}}
+
+
+def onboarding_key(onboarding_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ONBOARDING#{onboarding_id}"}, "sk": {"S": "ONBOARDING"}}
+
+
+def email_key(email: str) -> dict[str, Any]:
+    # Organizations treats addresses case-insensitively: so does the guard.
+    return {"pk": {"S": f"EMAIL#{email.lower()}"}, "sk": {"S": "EMAIL"}}
+
+
+def _attribute_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(value) for name, value in values.items()}
+
+
+def _plain(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _set_expression(fields: Mapping[str, Any], *, keep_first: tuple[str, ...] = ()) -> tuple[str, dict, dict]:
+    """An UpdateExpression that sets ``fields`` (``keep_first`` only when still absent)."""
+    names, values, parts = {}, {}, []
+    for index, (field, value) in enumerate(fields.items()):
+        names[f"#f{index}"] = field
+        values[f":v{index}"] = value
+        if field in keep_first:
+            parts.append(f"#f{index} = if_not_exists(#f{index}, :v{index})")
+        else:
+            parts.append(f"#f{index} = :v{index}")
+    return "SET " + ", ".join(parts), names, _attribute_values(values)
+
+
+class Registry:
+    """The registry table, reached through a DynamoDB client passed in."""
+
+    def __init__(self, dynamodb: Any, table_name: str) -> None:
+        self._dynamodb = dynamodb
+        self._table = table_name
+
+    # -- onboardings -------------------------------------------------------
+
+    def open_onboarding(self, onboarding: Onboarding) -> None:
+        """Claim the email for this onboarding and record it, atomically.
+
+        Re-running the same onboarding (a retry or a redrive) succeeds and
+        changes nothing that a later step wrote.
+        """
+        stamp = now().isoformat()
+        expression, names, values = _set_expression(
+            {
+                "onboardingId": onboarding.onboarding_id,
+                "executionArn": onboarding.execution_arn,
+                "status": OnboardingStatus.RUNNING.value,
+                "mode": onboarding.mode,
+                "client": onboarding.client,
+                "project": onboarding.project,
+                "email": onboarding.email,
+                "accountName": onboarding.account_name,
+                "roleName": onboarding.role_name,
+                "startedAt": onboarding.started_at.isoformat(),
+                "createdAt": stamp,
+                "updatedAt": stamp,
+            },
+            keep_first=("createdAt",),
+        )
+        email_guard = {
+            **email_key(onboarding.email),
+            **_attribute_values(
+                {"onboardingId": onboarding.onboarding_id, "email": onboarding.email, "createdAt": stamp}
+            ),
+        }
+        if onboarding.account_id:
+            email_guard["accountId"] = {"S": onboarding.account_id}
+        try:
+            self._dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": email_guard,
+                            "ConditionExpression": "attribute_not_exists(pk) OR onboardingId = :me",
+                            "ExpressionAttributeValues": {":me": {"S": onboarding.onboarding_id}},
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": onboarding_key(onboarding.onboarding_id),
+                            "UpdateExpression": expression,
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": values,
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            owner = self.email_owner(onboarding.email) or {}
+            raise EmailAlreadyRegistered(
+                f"email {onboarding.email} is already registered"
+                + (f" to account {owner['accountId']}" if owner.get("accountId") else "")
+                + (f" by onboarding {owner['onboardingId']}" if owner.get("onboardingId") else "")
+            ) from error
+
+    def email_owner(self, email: str) -> dict[str, Any] | None:
+        response = self._dynamodb.get_item(TableName=self._table, Key=email_key(email), ConsistentRead=True)
+        return _plain(response["Item"]) if "Item" in response else None
+
+    def get_onboarding(self, onboarding_id: str) -> dict[str, Any] | None:
+        response = self._dynamodb.get_item(
+            TableName=self._table, Key=onboarding_key(onboarding_id), ConsistentRead=True
+        )
+        return _plain(response["Item"]) if "Item" in response else None
+
+    def remember_create_request(self, onboarding_id: str, request_id: str) -> str:
+        """Store the CreateAccount request ID once; returns the one stored (first wins)."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=onboarding_key(onboarding_id),
+                UpdateExpression="SET createRequestId = :r, updatedAt = :t",
+                ConditionExpression="attribute_not_exists(createRequestId) OR createRequestId = :r",
+                ExpressionAttributeValues=_attribute_values({":r": request_id, ":t": now().isoformat()}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            stored = self.get_onboarding(onboarding_id) or {}
+            return str(stored["createRequestId"])
+        return request_id
+
+    # -- accounts ----------------------------------------------------------
+
+    def _account_item(self, record: AccountRecord) -> dict[str, Any]:
+        item = record.to_json()
+        item.update(
+            {
+                "pk": f"ACCOUNT#{record.account_id}",
+                "sk": "ACCOUNT",
+                "gsi1pk": f"CLIENT#{record.client}",
+                "gsi1sk": f"{record.project}#{record.account_id}",
+            }
+        )
+        return _attribute_values(item)
+
+    def save_account(self, record: AccountRecord, *, onboarding_status: OnboardingStatus | None = None) -> None:
+        """Write an account's entry for its onboarding, with the onboarding and email guard.
+
+        The condition keeps one onboarding from overwriting an account that
+        another onboarding (or an earlier registration) owns.
+        """
+        stamp = now().isoformat()
+        onboarding_fields: dict[str, Any] = {"accountId": record.account_id, "updatedAt": stamp}
+        if onboarding_status:
+            onboarding_fields["status"] = onboarding_status.value
+        if record.failure:
+            onboarding_fields["failure"] = record.failure
+        expression, names, values = _set_expression(onboarding_fields)
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": self._account_item(record),
+                    "ConditionExpression": "attribute_not_exists(pk) OR onboardingId = :me",
+                    "ExpressionAttributeValues": {":me": {"S": record.onboarding_id or ""}},
+                }
+            }
+        ]
+        if record.onboarding_id:
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": onboarding_key(record.onboarding_id),
+                        "UpdateExpression": expression,
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": values,
+                    }
+                }
+            )
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": email_key(record.email),
+                        "UpdateExpression": "SET accountId = :a",
+                        "ConditionExpression": "onboardingId = :me",
+                        "ExpressionAttributeValues": _attribute_values(
+                            {":a": record.account_id, ":me": record.onboarding_id}
+                        ),
+                    }
+                }
+            )
+        self._dynamodb.transact_write_items(TransactItems=items)
+
+    def get_account(self, account_id: str) -> AccountRecord | None:
+        response = self._dynamodb.get_item(TableName=self._table, Key=account_key(account_id), ConsistentRead=True)
+        if "Item" not in response:
+            return None
+        return _record(response["Item"])
+
+    def fail_onboarding(self, onboarding_id: str, execution_arn: str, error: str, message: str, *, attempt: int) -> bool:
+        """Record an onboarding's failure; False when this attempt's failure was recorded already."""
+        stamp = now().isoformat()
+        expression, names, values = _set_expression(
+            {
+                "onboardingId": onboarding_id,
+                "executionArn": execution_arn,
+                "status": OnboardingStatus.FAILED.value,
+                "error": error,
+                "failure": message,
+                "failedAttempt": attempt,
+                "updatedAt": stamp,
+                "createdAt": stamp,
+            },
+            keep_first=("createdAt",),
+        )
+        values[":attempt"] = {"N": str(attempt)}
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=onboarding_key(onboarding_id),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_not_exists(failedAttempt) OR failedAttempt < :attempt",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def accounts_of_client(
+        self, client: str, project: str | None = None, *, limit: int = 100, start_key: dict | None = None
+    ) -> tuple[list[AccountRecord], dict | None]:
+        """One page of a client's accounts (optionally one project's), by Query on ``ByClient``."""
+        condition = "gsi1pk = :client"
+        values: dict[str, Any] = {":client": f"CLIENT#{client}"}
+        if project:
+            condition += " AND begins_with(gsi1sk, :project)"
+            values[":project"] = f"{project}#"
+        arguments: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": BY_CLIENT_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": _attribute_values(values),
+            "Limit": limit,
+        }
+        if start_key:
+            arguments["ExclusiveStartKey"] = start_key
+        response = self._dynamodb.query(**arguments)
+        return [_record(item) for item in response["Items"]], response.get("LastEvaluatedKey")
+
+
+_KEY_ATTRIBUTES = ("pk", "sk", "gsi1pk", "gsi1sk")
+
+
+def _record(item: Mapping[str, Any]) -> AccountRecord:
+    plain = {name: value for name, value in _plain(item).items() if name not in _KEY_ATTRIBUTES}
+    return AccountRecord.model_validate(plain)
+
+
+def default_registry() -> Registry:
+    """The registry named by the function's environment, through the process's DynamoDB client."""
+    return Registry(aws.client("dynamodb"), Settings.from_environment().registry_table_name)
+
+
+__all__ = ["BY_CLIENT_INDEX", "AccountStatus", "Registry", "default_registry"]

@@ -1,0 +1,102 @@
+"""What Organizations accepts, as code.
+
+Every rule here mirrors a constraint in the Organizations API reference
+(CreateAccount, TagResource), so a request that breaks one is refused before
+anything starts, with a message naming what is wrong.
+"""
+
+import re
+import unicodedata
+
+EMAIL_MIN_LENGTH = 6
+EMAIL_MAX_LENGTH = 64
+ACCOUNT_NAME_MAX_LENGTH = 50
+ROLE_NAME_PATTERN = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?$")
+ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
+OU_ID_PATTERN = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
+TAG_KEY_MAX_LENGTH = 128
+TAG_VALUE_MAX_LENGTH = 256
+MAX_TAGS_PER_ACCOUNT = 50
+# orgvend adds the client and project tags itself.
+RESERVED_TAG_KEYS = frozenset({"client", "project"})
+
+_EMAIL_LOCAL_FORBIDDEN = set(" \t\r\n\"'()<>[]:;,\\|%&")
+_EMAIL_DOMAIN_PATTERN = re.compile(r"^[a-zA-Z0-9.-]+$")
+_TAG_PUNCTUATION = set("_.:/=+-@")
+
+
+def email_problem(email: str) -> str | None:
+    """Why Organizations would reject ``email`` as a new account's address, or None."""
+    if not EMAIL_MIN_LENGTH <= len(email) <= EMAIL_MAX_LENGTH:
+        return f"must be {EMAIL_MIN_LENGTH} to {EMAIL_MAX_LENGTH} characters long"
+    if not email.isascii():
+        return "must contain only 7-bit ASCII characters"
+    if email.count("@") != 1:
+        return "must contain exactly one @"
+    local, domain = email.split("@")
+    if not local:
+        return "needs a local part before the @"
+    if local.startswith("."):
+        return "local part must not start with a dot"
+    forbidden = sorted(set(local) & _EMAIL_LOCAL_FORBIDDEN)
+    if forbidden:
+        return f"local part must not contain {''.join(forbidden)!r} or whitespace"
+    if not _EMAIL_DOMAIN_PATTERN.match(domain):
+        return "domain may contain only letters, digits, dots and hyphens"
+    if domain[0] in ".-" or domain[-1] in ".-":
+        return "domain must not start or end with a dot or hyphen"
+    if "." not in domain:
+        return "domain needs at least one dot"
+    return None
+
+
+def account_name_problem(name: str) -> str | None:
+    if not 1 <= len(name) <= ACCOUNT_NAME_MAX_LENGTH:
+        return f"must be 1 to {ACCOUNT_NAME_MAX_LENGTH} characters long"
+    if any(not " " <= character <= "~" for character in name):
+        return "must contain only printable ASCII characters"
+    return None
+
+
+def role_name_problem(name: str) -> str | None:
+    if not ROLE_NAME_PATTERN.match(name):
+        return "must be 1 to 64 characters of letters, digits and +=,.@_-"
+    if name.startswith("AWSServiceRoleFor"):
+        return "must not start with AWSServiceRoleFor (reserved for service-linked roles)"
+    return None
+
+
+def slug_problem(value: str) -> str | None:
+    if not SLUG_PATTERN.match(value):
+        return (
+            "must be a lowercase slug: 1 to 24 characters of a-z, 0-9 and '-', "
+            "starting and ending with a letter or digit"
+        )
+    return None
+
+
+def _is_tag_character(character: str) -> bool:
+    # Organizations allows [\p{L}\p{Z}\p{N}_.:/=+\-@]; Python's re has no \p{},
+    # and the third-party `regex` module is not worth a dependency for one class.
+    return character in _TAG_PUNCTUATION or unicodedata.category(character)[0] in "LZN"
+
+
+def tag_key_problem(key: str) -> str | None:
+    if not 1 <= len(key) <= TAG_KEY_MAX_LENGTH:
+        return f"tag key must be 1 to {TAG_KEY_MAX_LENGTH} characters long"
+    if key.lower().startswith("aws:"):
+        return "tag keys starting with aws: are reserved by AWS"
+    if key in RESERVED_TAG_KEYS:
+        return f"tag key {key!r} is set by orgvend from the request's {key} field"
+    if not all(_is_tag_character(character) for character in key):
+        return "tag key may contain only letters, digits, spaces and _.:/=+-@"
+    return None
+
+
+def tag_value_problem(value: str) -> str | None:
+    if len(value) > TAG_VALUE_MAX_LENGTH:
+        return f"tag value must be at most {TAG_VALUE_MAX_LENGTH} characters long"
+    if not all(_is_tag_character(character) for character in value):
+        return "tag value may contain only letters, digits, spaces and _.:/=+-@"
+    return None

@@ -1,0 +1,37 @@
+"""Configuration read from the environment that ``template.yaml`` gives each function."""
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    registry_table_name: str
+    operator_topic_arn: str
+    event_bus_name: str
+    access_role_names: tuple[str, ...]
+    clients_parent_ou_id: str
+    baseline_policy_name: str
+    event_source: str
+
+    @classmethod
+    def from_environment(cls) -> "Settings":
+        return cls(
+            registry_table_name=os.environ.get("REGISTRY_TABLE_NAME", ""),
+            operator_topic_arn=os.environ.get("OPERATOR_TOPIC_ARN", ""),
+            event_bus_name=os.environ.get("EVENT_BUS_NAME", "default"),
+            access_role_names=tuple(
+                name.strip()
+                for name in os.environ.get("ACCESS_ROLE_NAMES", "OrganizationAccountAccessRole").split(",")
+                if name.strip()
+            ),
+            clients_parent_ou_id=os.environ.get("CLIENTS_PARENT_OU_ID", ""),
+            baseline_policy_name=os.environ.get("BASELINE_POLICY_NAME", "OrgvendAdministratorMinusBilling"),
+            event_source=os.environ.get("EVENT_SOURCE", "orgvend"),
+        )
+
+
+    @property
+    def default_role_name(self) -> str:
+        """The organization's naming convention: the first of the allowed access role names."""
+        return self.access_role_names[0]

@@ -1,0 +1,117 @@
+"""CheckAccountCreation: one poll of DescribeCreateAccountStatus."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from orgvend.errors import AccountCreationFailed, AccountCreationTimedOut
+from orgvend.models import AccountRecord, AccountStatus, Creation, CreationState, Model, Onboarding
+from orgvend.observability import logger, metrics
+from orgvend.registry import Registry
+from orgvend.steps.create_account import raise_for_organizations_error
+from orgvend.switch_role import display_name, switch_role_url
+
+FAILURE_EXPLANATIONS = {
+    "ACCOUNT_LIMIT_EXCEEDED": "the organization has reached its account quota; ask AWS Support to raise it",
+    "EMAIL_ALREADY_EXISTS": "another AWS account already uses this email address; choose another one",
+    "INVALID_ADDRESS": "the management account's address is not valid; fix it in the billing console",
+    "INVALID_EMAIL": "the email address is not valid",
+    "CONCURRENT_ACCOUNT_MODIFICATION": "another change to the account was in progress; start the onboarding again",
+    "INTERNAL_FAILURE": "AWS had an internal failure; try again later",
+    "GOVCLOUD_ACCOUNT_ALREADY_EXISTS": "a GovCloud account with this email already exists",
+    "MISSING_BUSINESS_VALIDATION": "the management account has not passed business validation",
+    "FAILED_BUSINESS_VALIDATION": "the management account failed business validation",
+    "PENDING_BUSINESS_VALIDATION": "the management account's business validation is still pending",
+    "INVALID_IDENTITY_FOR_BUSINESS_VALIDATION": "the identity given for business validation is invalid",
+    "UNKNOWN_BUSINESS_VALIDATION": "business validation failed for an unknown reason",
+    "MISSING_PAYMENT_INSTRUMENT": "the management account has no valid payment method",
+    "INVALID_PAYMENT_INSTRUMENT": "the management account's payment method is not valid",
+    "UPDATE_EXISTING_RESOURCE_POLICY_WITH_TAGS_NOT_SUPPORTED": "tags could not be applied with the resource policy",
+}
+
+
+class CheckAccountCreationInput(Model):
+    onboarding: Onboarding
+    creation: Creation
+    timeout_seconds: int
+
+
+def pending_record(onboarding: Onboarding, account_id: str, status: AccountStatus) -> AccountRecord:
+    """The registry entry of an account as soon as it exists: it must never be lost."""
+    stamp = datetime.now(UTC)
+    return AccountRecord(
+        account_id=account_id,
+        account_name=onboarding.account_name,
+        email=onboarding.email,
+        client=onboarding.client,
+        project=onboarding.project,
+        role_name=onboarding.role_name,
+        status=status,
+        switch_role_url=switch_role_url(
+            account_id, onboarding.role_name, display_name(onboarding.client, onboarding.project)
+        ),
+        tags=onboarding.tags,
+        onboarding_id=onboarding.onboarding_id,
+        execution_arn=onboarding.execution_arn,
+        created_at=stamp,
+        updated_at=stamp,
+    )
+
+
+def find_account_created_since(organizations: Any, email: str, since: datetime) -> str | None:
+    """The ID of a member account with ``email`` that joined by creation after ``since``."""
+    for page in organizations.get_paginator("list_accounts").paginate():
+        for account in page["Accounts"]:
+            if (
+                account["Email"].lower() == email.lower()
+                and account.get("JoinedMethod") == "CREATED"
+                and account["JoinedTimestamp"] >= since
+            ):
+                return str(account["Id"])
+    return None
+
+
+def check_account_creation(
+    step_input: CheckAccountCreationInput, organizations: Any, registry: Registry, now: datetime
+) -> Creation:
+    onboarding, creation = step_input.onboarding, step_input.creation
+    try:
+        status = organizations.describe_create_account_status(CreateAccountRequestId=creation.request_id)[
+            "CreateAccountStatus"
+        ]
+    except ClientError as error:
+        raise_for_organizations_error(error, "DescribeCreateAccountStatus")
+    state = CreationState(status["State"])
+    polls = creation.polls + 1
+    account_id = status.get("AccountId")
+    recovered = False
+
+    if state is CreationState.FAILED:
+        reason = status.get("FailureReason", "UNKNOWN")
+        if reason == "EMAIL_ALREADY_EXISTS":
+            # A retried CreateAccount whose first call succeeded unseen fails this
+            # way; the account it made is ours and must not be lost.
+            account_id = find_account_created_since(organizations, onboarding.email, onboarding.started_at)
+            recovered = account_id is not None
+        if not recovered:
+            metrics.add_metric(name="AccountCreationsFailed", unit="Count", value=1)
+            explanation = FAILURE_EXPLANATIONS.get(reason, "unknown failure reason; see the Organizations console")
+            raise AccountCreationFailed(f"CreateAccount failed: {reason}: {explanation}")
+        state = CreationState.SUCCEEDED
+
+    if state is CreationState.SUCCEEDED:
+        registry.save_account(pending_record(onboarding, str(account_id), AccountStatus.CREATING))
+        metrics.add_metric(name="AccountsCreated", unit="Count", value=1)
+        logger.info("Account created", extra={"accountId": account_id, "polls": polls, "recovered": recovered})
+        return Creation(
+            request_id=creation.request_id, state=state, account_id=account_id, polls=polls, recovered=recovered
+        )
+
+    waited = (now - onboarding.started_at).total_seconds()
+    if waited > step_input.timeout_seconds:
+        raise AccountCreationTimedOut(
+            f"CreateAccount request {creation.request_id} still IN_PROGRESS after {int(waited)} s "
+            f"(timeout {step_input.timeout_seconds} s); check the Organizations console"
+        )
+    return Creation(request_id=creation.request_id, state=state, polls=polls)

@@ -1,0 +1,52 @@
+"""CreateAccount: ask Organizations for a new member account, once per onboarding."""
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from orgvend.aws import error_code, error_reason
+from orgvend.errors import OrganizationsRejected, OrganizationsBusy
+from orgvend.models import Creation, CreationState, Model, Onboarding
+from orgvend.observability import logger, metrics
+from orgvend.registry import Registry
+
+# Errors that mean "not now": the state machine retries them with backoff.
+BUSY_ERRORS = frozenset(
+    {"TooManyRequestsException", "ConcurrentModificationException", "FinalizingOrganizationException"}
+)
+BUSY_CONSTRAINTS = frozenset({"ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED"})
+
+
+class CreateAccountInput(Model):
+    onboarding: Onboarding
+
+
+def raise_for_organizations_error(error: ClientError, action: str) -> None:
+    """Translate an Organizations error into ours: busy ones are retried, the rest are terminal."""
+    code, reason = error_code(error), error_reason(error)
+    if code in BUSY_ERRORS or (code == "ConstraintViolationException" and reason in BUSY_CONSTRAINTS):
+        raise OrganizationsBusy(f"{action}: {code} {reason}".strip()) from None
+    raise OrganizationsRejected(f"{action}: {code} {reason}: {error}".strip()) from None
+
+
+def create_account(step_input: CreateAccountInput, organizations: Any, registry: Registry) -> Creation:
+    onboarding = step_input.onboarding
+    stored = registry.get_onboarding(onboarding.onboarding_id) or {}
+    if stored.get("createRequestId"):
+        # A retry or redrive of this step: the account was already requested.
+        logger.info("CreateAccount already requested", extra={"requestId": stored["createRequestId"]})
+        return Creation(request_id=stored["createRequestId"], state=CreationState.IN_PROGRESS)
+    try:
+        status = organizations.create_account(
+            Email=onboarding.email,
+            AccountName=onboarding.account_name,
+            RoleName=onboarding.role_name,
+            IamUserAccessToBilling=onboarding.iam_user_access_to_billing,
+            Tags=[{"Key": key, "Value": value} for key, value in sorted(onboarding.tags.items())],
+        )["CreateAccountStatus"]
+    except ClientError as error:
+        raise_for_organizations_error(error, "CreateAccount")
+    request_id = registry.remember_create_request(onboarding.onboarding_id, status["Id"])
+    metrics.add_metric(name="AccountCreationsRequested", unit="Count", value=1)
+    logger.info("CreateAccount requested", extra={"requestId": request_id})
+    return Creation(request_id=request_id, state=CreationState.IN_PROGRESS)

@@ -1,0 +1,24 @@
+"""NotifyOperators: tell people the account is ready, and tell downstream automation too."""
+
+from typing import Any
+
+from orgvend.models import AccountRecord, Model
+from orgvend.notifications import ONBOARDED_DETAIL_TYPE, onboarded_message, publish, put_event
+from orgvend.settings import Settings
+
+
+class NotifyOperatorsInput(Model):
+    account: AccountRecord
+
+
+class Notification(Model):
+    message_id: str
+    event_detail_type: str
+
+
+def notify_operators(step_input: NotifyOperatorsInput, sns: Any, events: Any, settings: Settings) -> Notification:
+    account = step_input.account
+    subject, body = onboarded_message(account)
+    message_id = publish(sns, settings.operator_topic_arn, "onboarded", subject, body)
+    put_event(events, settings.event_bus_name, settings.event_source, ONBOARDED_DETAIL_TYPE, account.to_json())
+    return Notification(message_id=message_id, event_detail_type=ONBOARDED_DETAIL_TYPE)

@@ -1,0 +1,63 @@
+"""RecordRequest: validate the request, resolve its defaults, claim its email."""
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from orgvend.errors import InvalidOnboardingRequest
+from orgvend.models import (
+    ExecutionContext,
+    Model,
+    Onboarding,
+    OnboardingRequest,
+    describe_problems,
+    validation_problems,
+)
+from orgvend.registry import Registry
+
+
+class RecordRequestInput(Model):
+    request: dict[str, Any]
+    execution: ExecutionContext
+
+
+def resolve_request(request: OnboardingRequest, execution: ExecutionContext, default_role_name: str) -> Onboarding:
+    return Onboarding(
+        onboarding_id=execution.name,
+        execution_arn=execution.id,
+        started_at=execution.start_time,
+        mode="adopt" if request.account_id else "create",
+        client=request.client,
+        project=request.project,
+        email=request.email,
+        account_name=request.account_name or f"{request.client}-{request.project}",
+        role_name=request.role_name or default_role_name,
+        tags={**request.tags, "client": request.client, "project": request.project},
+        iam_user_access_to_billing=request.iam_user_access_to_billing,
+        account_id=request.account_id,
+    )
+
+
+def parse_request(raw: dict[str, Any]) -> OnboardingRequest:
+    try:
+        return OnboardingRequest.model_validate(raw)
+    except ValidationError as error:
+        raise InvalidOnboardingRequest(describe_problems(validation_problems(error))) from None
+
+
+def check_role_allowed(request: OnboardingRequest, allowed_role_names: tuple[str, ...]) -> None:
+    """orgvend may assume only the role names the stack allows (its IAM policy names them)."""
+    if request.role_name and request.role_name not in allowed_role_names:
+        raise InvalidOnboardingRequest(
+            f"roleName: must be one of {', '.join(allowed_role_names)} (the stack's AccessRoleNames parameter)"
+        )
+
+
+def record_request(
+    step_input: RecordRequestInput, registry: Registry, allowed_role_names: tuple[str, ...]
+) -> Onboarding:
+    request = parse_request(step_input.request)
+    check_role_allowed(request, allowed_role_names)
+    onboarding = resolve_request(request, step_input.execution, allowed_role_names[0])
+    registry.open_onboarding(onboarding)
+    return onboarding
