@@ -82,6 +82,7 @@ def compact(document: dict[str, Any]) -> str:
 
 def same_document(left: dict[str, Any] | str, right: dict[str, Any] | str) -> bool:
     """Compare policy documents as data (IAM returns them URL-decoded JSON, keys in any order)."""
+
     def load(document: dict[str, Any] | str) -> dict[str, Any]:
         return json.loads(document) if isinstance(document, str) else document
 

@@ -74,7 +74,9 @@ def publish(sns: Any, topic_arn: str, kind: str, subject: str, body: str) -> str
 
 def put_event(events: Any, bus: str, source: str, detail_type: str, detail: dict[str, Any]) -> None:
     response = events.put_events(
-        Entries=[{"Source": source, "DetailType": detail_type, "Detail": json.dumps(detail), "EventBusName": bus}]
+        Entries=[
+            {"Source": source, "DetailType": detail_type, "Detail": json.dumps(detail), "EventBusName": bus}
+        ]
     )
     if response.get("FailedEntryCount"):
         raise RuntimeError(f"EventBridge refused the {detail_type} event: {response['Entries']}")

@@ -28,7 +28,7 @@ StepFunction = Callable[[InputModel, LambdaContext], Model]
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
-def step_handler(model: type[InputModel]) -> Callable[[StepFunction], LambdaHandler]:
+def step_handler[InputModel: BaseModel](model: type[InputModel]) -> Callable[[StepFunction], LambdaHandler]:
     """Make ``step(parsed_input, context) -> Model`` a Lambda handler with logging, tracing and metrics."""
 
     def decorate(step: StepFunction) -> LambdaHandler:

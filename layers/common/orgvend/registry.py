@@ -188,7 +188,9 @@ class Registry:
         )
         return _attribute_values(item)
 
-    def save_account(self, record: AccountRecord, *, onboarding_status: OnboardingStatus | None = None) -> None:
+    def save_account(
+        self, record: AccountRecord, *, onboarding_status: OnboardingStatus | None = None
+    ) -> None:
         """Write an account's entry for its onboarding, with the onboarding and email guard.
 
         The condition keeps one onboarding from overwriting an account that
@@ -239,12 +241,16 @@ class Registry:
         self._dynamodb.transact_write_items(TransactItems=items)
 
     def get_account(self, account_id: str) -> AccountRecord | None:
-        response = self._dynamodb.get_item(TableName=self._table, Key=account_key(account_id), ConsistentRead=True)
+        response = self._dynamodb.get_item(
+            TableName=self._table, Key=account_key(account_id), ConsistentRead=True
+        )
         if "Item" not in response:
             return None
         return _record(response["Item"])
 
-    def fail_onboarding(self, onboarding_id: str, execution_arn: str, error: str, message: str, *, attempt: int) -> bool:
+    def fail_onboarding(
+        self, onboarding_id: str, execution_arn: str, error_name: str, message: str, *, attempt: int
+    ) -> bool:
         """Record an onboarding's failure; False when this attempt's failure was recorded already."""
         stamp = now().isoformat()
         expression, names, values = _set_expression(
@@ -252,7 +258,7 @@ class Registry:
                 "onboardingId": onboarding_id,
                 "executionArn": execution_arn,
                 "status": OnboardingStatus.FAILED.value,
-                "error": error,
+                "error": error_name,
                 "failure": message,
                 "failedAttempt": attempt,
                 "updatedAt": stamp,
@@ -270,8 +276,8 @@ class Registry:
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        except ClientError as failure:
+            if failure.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             return False
         return True

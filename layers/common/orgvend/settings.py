@@ -30,7 +30,6 @@ class Settings:
             event_source=os.environ.get("EVENT_SOURCE", "orgvend"),
         )
 
-
     @property
     def default_role_name(self) -> str:
         """The organization's naming convention: the first of the allowed access role names."""

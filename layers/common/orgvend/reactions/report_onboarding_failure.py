@@ -24,14 +24,14 @@ class ExecutionStatusChange(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    executionArn: str  # noqa: N815 (AWS's own field names)
-    stateMachineArn: str  # noqa: N815
+    executionArn: str
+    stateMachineArn: str
     name: str
     status: str
     input: str | None = None
     error: str | None = None
     cause: str | None = None
-    redriveCount: int = 0  # noqa: N815
+    redriveCount: int = 0
 
 
 class ExecutionStatusChangeEvent(EventBridgeModel):
@@ -59,8 +59,10 @@ def _request_fields(change: ExecutionStatusChange, onboarding: dict[str, Any]) -
 def report_onboarding_failure(
     change: ExecutionStatusChange, registry: Registry, sns: Any, events: Any, settings: Settings
 ) -> OnboardingFailure | None:
-    error = WorkflowError(Error=change.error or f"Execution{change.status.title().replace('_', '')}",
-                          Cause=change.cause or f"the execution ended {change.status}")
+    error = WorkflowError(
+        Error=change.error or f"Execution{change.status.title().replace('_', '')}",
+        Cause=change.cause or f"the execution ended {change.status}",
+    )
     onboarding = registry.get_onboarding(change.name) or {}
     account_id = onboarding.get("accountId")
     first_report = registry.fail_onboarding(
@@ -75,8 +77,11 @@ def report_onboarding_failure(
         if account and account.onboarding_id == change.name and account.status is not AccountStatus.ACTIVE:
             registry.save_account(
                 account.model_copy(
-                    update={"status": AccountStatus.FAILED, "failure": f"{error.error}: {error.message}",
-                            "updated_at": now()}
+                    update={
+                        "status": AccountStatus.FAILED,
+                        "failure": f"{error.error}: {error.message}",
+                        "updated_at": now(),
+                    }
                 )
             )
     failure = OnboardingFailure(

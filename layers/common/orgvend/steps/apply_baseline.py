@@ -67,7 +67,9 @@ def ensure_policy(iam: Any, policy_arn: str, policy_name: str, document: dict[st
             Description="orgvend: administrator access minus billing, cost and account ownership changes",
         )
         return True
-    current = iam.get_policy_version(PolicyArn=policy_arn, VersionId=policy["DefaultVersionId"])["PolicyVersion"]
+    current = iam.get_policy_version(PolicyArn=policy_arn, VersionId=policy["DefaultVersionId"])[
+        "PolicyVersion"
+    ]
     if same_document(_document(current), document):
         return False
     versions = iam.list_policy_versions(PolicyArn=policy_arn)["Versions"]

@@ -96,16 +96,24 @@ def check_account_creation(
             recovered = account_id is not None
         if not recovered:
             metrics.add_metric(name="AccountCreationsFailed", unit="Count", value=1)
-            explanation = FAILURE_EXPLANATIONS.get(reason, "unknown failure reason; see the Organizations console")
+            explanation = FAILURE_EXPLANATIONS.get(
+                reason, "unknown failure reason; see the Organizations console"
+            )
             raise AccountCreationFailed(f"CreateAccount failed: {reason}: {explanation}")
         state = CreationState.SUCCEEDED
 
     if state is CreationState.SUCCEEDED:
         registry.save_account(pending_record(onboarding, str(account_id), AccountStatus.CREATING))
         metrics.add_metric(name="AccountsCreated", unit="Count", value=1)
-        logger.info("Account created", extra={"accountId": account_id, "polls": polls, "recovered": recovered})
+        logger.info(
+            "Account created", extra={"accountId": account_id, "polls": polls, "recovered": recovered}
+        )
         return Creation(
-            request_id=creation.request_id, state=state, account_id=account_id, polls=polls, recovered=recovered
+            request_id=creation.request_id,
+            state=state,
+            account_id=account_id,
+            polls=polls,
+            recovered=recovered,
         )
 
     waited = (now - onboarding.started_at).total_seconds()

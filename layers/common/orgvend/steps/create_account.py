@@ -5,7 +5,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from orgvend.aws import error_code, error_reason
-from orgvend.errors import OrganizationsRejected, OrganizationsBusy
+from orgvend.errors import OrganizationsBusy, OrganizationsRejected
 from orgvend.models import Creation, CreationState, Model, Onboarding
 from orgvend.observability import logger, metrics
 from orgvend.registry import Registry

@@ -16,9 +16,13 @@ class Notification(Model):
     event_detail_type: str
 
 
-def notify_operators(step_input: NotifyOperatorsInput, sns: Any, events: Any, settings: Settings) -> Notification:
+def notify_operators(
+    step_input: NotifyOperatorsInput, sns: Any, events: Any, settings: Settings
+) -> Notification:
     account = step_input.account
     subject, body = onboarded_message(account)
     message_id = publish(sns, settings.operator_topic_arn, "onboarded", subject, body)
-    put_event(events, settings.event_bus_name, settings.event_source, ONBOARDED_DETAIL_TYPE, account.to_json())
+    put_event(
+        events, settings.event_bus_name, settings.event_source, ONBOARDED_DETAIL_TYPE, account.to_json()
+    )
     return Notification(message_id=message_id, event_detail_type=ONBOARDED_DETAIL_TYPE)

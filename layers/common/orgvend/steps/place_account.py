@@ -32,7 +32,11 @@ def ensure_client_ou(organizations: Any, parent_id: str, name: str) -> str:
     if existing:
         return existing
     try:
-        return str(organizations.create_organizational_unit(ParentId=parent_id, Name=name)["OrganizationalUnit"]["Id"])
+        return str(
+            organizations.create_organizational_unit(ParentId=parent_id, Name=name)["OrganizationalUnit"][
+                "Id"
+            ]
+        )
     except ClientError as error:
         if error_code(error) != "DuplicateOrganizationalUnitException":
             raise

@@ -21,7 +21,9 @@ class RecordRequestInput(Model):
     execution: ExecutionContext
 
 
-def resolve_request(request: OnboardingRequest, execution: ExecutionContext, default_role_name: str) -> Onboarding:
+def resolve_request(
+    request: OnboardingRequest, execution: ExecutionContext, default_role_name: str
+) -> Onboarding:
     return Onboarding(
         onboarding_id=execution.name,
         execution_arn=execution.id,

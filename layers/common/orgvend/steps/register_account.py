@@ -2,7 +2,15 @@
 
 from datetime import UTC, datetime
 
-from orgvend.models import AccountRecord, AccountStatus, Baseline, Model, Onboarding, OnboardingStatus, Placement
+from orgvend.models import (
+    AccountRecord,
+    AccountStatus,
+    Baseline,
+    Model,
+    Onboarding,
+    OnboardingStatus,
+    Placement,
+)
 from orgvend.observability import metrics
 from orgvend.registry import Registry
 from orgvend.steps.check_account_creation import pending_record

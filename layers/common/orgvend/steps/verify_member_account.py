@@ -24,7 +24,9 @@ def verify_member_account(
     try:
         management_account_id = organizations.describe_organization()["Organization"]["MasterAccountId"]
         if account_id == management_account_id:
-            raise AccountNotAdoptable(f"account {account_id} is the management account; orgvend never adopts it")
+            raise AccountNotAdoptable(
+                f"account {account_id} is the management account; orgvend never adopts it"
+            )
         account = organizations.describe_account(AccountId=account_id)["Account"]
     except ClientError as error:
         if error_code(error) == "AccountNotFoundException":

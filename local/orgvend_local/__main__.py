@@ -1,0 +1,60 @@
+"""``make run``: start the embedded AWS in the foreground and say how to use it."""
+
+import argparse
+import contextlib
+import signal
+import sys
+import threading
+
+from orgvend_local.runtime import OPERATOR_INBOX, EmbeddedAws
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="orgvend-local", description=__doc__)
+    parser.add_argument("--port", type=int, default=4566, help="AWS endpoint port (default 4566)")
+    parser.add_argument(
+        "--creation-seconds",
+        type=float,
+        default=2.0,
+        help="how long CreateAccount stays IN_PROGRESS (default 2)",
+    )
+    arguments = parser.parse_args()
+
+    runtime = EmbeddedAws(port=arguments.port, creation_seconds=arguments.creation_seconds)
+    deployment = runtime.start()
+    endpoint = runtime.endpoint_url
+    outputs = deployment.outputs
+    print(
+        f"""
+orgvend is running on the embedded AWS at {endpoint} (moto; region us-east-1, account 123456789012).
+
+Stack outputs (from template.yaml):
+"""
+        + "".join(f"  {name:32} {value}\n" for name, value in outputs.items())
+        + f"""
+Not emulated: {", ".join(f"{logical_id} ({why})" for logical_id, why in deployment.skipped.items()) or "nothing"}
+
+In another terminal (the AWS CLI is in the project's venv):
+  source .venv/bin/activate
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
+  aws --endpoint-url {endpoint} stepfunctions start-execution \\
+    --state-machine-arn {outputs["OnboardAccountStateMachineArn"]} \\
+    --input '{{"client": "acme", "project": "web", "email": "aws+acme-web@example.com"}}'
+  aws --endpoint-url {endpoint} stepfunctions describe-execution --execution-arn <executionArn>
+  aws --endpoint-url {endpoint} organizations list-accounts
+  aws --endpoint-url {endpoint} sqs receive-message --queue-url {runtime.operator_inbox_url}  # {OPERATOR_INBOX}
+
+Ctrl-C stops it (everything lives in memory).
+""",
+        flush=True,
+    )
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stopped.wait()
+    runtime.stop()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""Run Lambda functions in-process instead of in Docker: the one shim over moto's Lambda.
+
+moto runs a Lambda function by starting a Docker container
+(``moto.awslambda.models.LambdaFunction._invoke_lambda``). There is no Docker
+engine here, so ``install`` replaces that one method: the function's handler
+module (found from the template's CodeUri and Handler) is imported in this
+process and called with the event, under the function's own environment
+variables, and its output goes where moto puts a container's output (the
+response payload, and CloudWatch Logs). Everything else about Lambda (create,
+invoke, its API, Step Functions' calls to it) is moto's.
+
+Invocations run one at a time: environment variables are process-wide, and a
+Lambda execution environment serves one invocation at a time anyway.
+"""
+
+import importlib.util
+import io
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TextIO
+
+from moto.awslambda.models import LambdaFunction
+
+
+@dataclass
+class LocalFunction:
+    """A function of the template: where its code is and what environment it gets."""
+
+    name: str
+    code_dir: Path
+    handler: str
+    environment: dict[str, str]
+    memory_size: int = 128
+    timeout: int = 3
+    _module: ModuleType | None = field(default=None, repr=False)
+
+    def handler_callable(self) -> Any:
+        module_path, function_name = self.handler.rsplit(".", 1)
+        if self._module is None:
+            source = self.code_dir / (module_path.replace(".", "/") + ".py")
+            spec = importlib.util.spec_from_file_location(f"orgvend_function_{self.code_dir.name}", source)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot load handler module {source}")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self._module = module
+        return getattr(self._module, function_name)
+
+
+@dataclass
+class LambdaContext:
+    """What the Lambda runtime passes as ``context`` (the attributes Powertools reads)."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    aws_request_id: str
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = ""
+    deadline: float = 0.0
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+class _ConsoleWithCapture(io.TextIOBase):
+    """sys.stdout for the whole process: always the console, and also the invoking thread's log buffer.
+
+    Powertools' Logger binds sys.stdout when it is created, so the capture has to
+    live inside the stream itself rather than swap sys.stdout per invocation.
+    """
+
+    def __init__(self, console: TextIO) -> None:
+        self.console = console
+        self._local = threading.local()
+
+    @contextmanager
+    def capture(self) -> Iterator[io.StringIO]:
+        buffer = io.StringIO()
+        self._local.buffer = buffer
+        try:
+            yield buffer
+        finally:
+            self._local.buffer = None
+
+    def write(self, text: str) -> int:
+        buffer = getattr(self._local, "buffer", None)
+        if buffer is not None:
+            buffer.write(text)
+        return self.console.write(text)
+
+    def flush(self) -> None:
+        self.console.flush()
+
+
+class InProcessLambda:
+    """The registry of local functions, and the replacement for moto's Docker invocation."""
+
+    def __init__(self, runtime_environment: dict[str, str]) -> None:
+        self.runtime_environment = runtime_environment
+        self.console = _ConsoleWithCapture(sys.stdout)
+        self.functions: dict[str, LocalFunction] = {}
+        self.invocations: list[tuple[str, float, bool]] = []  # (function, seconds, errored)
+        self._lock = threading.RLock()
+
+    def register(self, function: LocalFunction) -> None:
+        self.functions[function.name] = function
+
+    @contextmanager
+    def _environment(self, function: LocalFunction) -> Iterator[None]:
+        saved = dict(os.environ)
+        os.environ.update(self.runtime_environment)
+        os.environ.update(function.environment)
+        os.environ.update(
+            {
+                "AWS_LAMBDA_FUNCTION_NAME": function.name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            }
+        )
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    def invoke(self, moto_function: LambdaFunction, event: Any) -> tuple[str, bool, str]:
+        """Same contract as moto's ``_invoke_lambda``: (response payload, errored, logs)."""
+        function = self.functions.get(moto_function.function_name)
+        if function is None:
+            message = f"{moto_function.function_name} is not a function of template.yaml"
+            return json.dumps({"errorType": "ResourceNotFound", "errorMessage": message}), True, message
+        if isinstance(event, str | bytes):
+            event = json.loads(event or "{}")
+        context = LambdaContext(
+            function_name=function.name,
+            memory_limit_in_mb=function.memory_size,
+            invoked_function_arn=moto_function.function_arn,
+            aws_request_id=str(uuid.uuid4()),
+            log_group_name=f"/aws/lambda/{function.name}",
+            deadline=time.monotonic() + function.timeout,
+        )
+        with self._lock, self._environment(function), self.console.capture() as captured:
+            started = time.perf_counter()
+            try:
+                result = function.handler_callable()(event, context)
+                response, errored = json.dumps(result), False
+            except Exception as error:  # the Lambda runtime reports any exception this way
+                response, errored = _error_payload(error), True
+                print(f"[ERROR] {function.name}: {type(error).__name__}: {error}")
+            self.invocations.append((function.name, time.perf_counter() - started, errored))
+        logs = captured.getvalue()
+        moto_function.logs_backend.ensure_log_group(moto_function.logs_group_name)
+        moto_function.save_logs(logs)
+        return response, errored, logs
+
+
+def _error_payload(error: Exception) -> str:
+    """The JSON the Lambda runtime returns for an unhandled exception (errorType is what Step Functions matches)."""
+    return json.dumps(
+        {
+            "errorType": type(error).__name__,
+            "errorMessage": str(error),
+            "stackTrace": traceback.format_tb(error.__traceback__),
+        }
+    )
+
+
+def install(shim: InProcessLambda) -> None:
+    sys.stdout = shim.console
+
+    def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+        return shim.invoke(self, event)
+
+    LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]

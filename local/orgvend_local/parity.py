@@ -1,0 +1,377 @@
+"""Where moto differs from AWS in ways orgvend depends on, make moto behave like AWS.
+
+Each patch is listed in README.md ("Architecture: the embedded AWS"). The product
+code is never bent to fit moto; moto is taught the AWS behaviour instead.
+
+1. Organizations CreateAccount is asynchronous in AWS: the status stays
+   IN_PROGRESS (with no AccountId) for a while. moto answers SUCCEEDED at once.
+   ``OrganizationsBehaviour`` keeps each creation IN_PROGRESS for a latency, or
+   follows a scripted sequence of states for the tests.
+2. AWS refuses a second account with the same email (FAILED,
+   EMAIL_ALREADY_EXISTS); moto creates it.
+3. In AWS the role CreateAccount makes carries the AWS managed policy
+   AdministratorAccess; moto makes it with no policy, and loads no AWS managed
+   policies unless told to load all 1,500 of them in every account (0.1 s per
+   account). The patch adds AdministratorAccess alone and attaches it.
+4. StartExecution without a name: AWS names the execution with a UUID; moto's
+   interpreter names it "None". And ``$$.Execution.StartTime`` is an ISO 8601
+   string in AWS, a datetime object in moto (which then fails to serialise).
+5. Step Functions announces execution status changes on EventBridge
+   ("Step Functions Execution Status Change"); moto does not.
+6. EventBridge delivers to Lambda functions and Step Functions state machines;
+   moto delivers only to queues, logs, buses and archives. ``EventBridgeBridge``
+   adds those two target kinds, for every rule, with moto's own pattern matching.
+"""
+
+import copy
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.events import models as events_models
+from moto.events.models import events_backends
+from moto.events.utils import EventTemplateParser
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.models import AWSManagedPolicy, iam_backends
+from moto.organizations import models as organizations_models
+from moto.organizations.models import PAGINATION_MODEL, FakeAccount, OrganizationsBackend
+from moto.stepfunctions.parser.backend import execution as sfn_execution
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.utilities.arns import parse_arn
+from moto.utilities.paginator import paginate
+
+LOG = logging.getLogger("orgvend_local")
+ADMINISTRATOR_ACCESS = "AdministratorAccess"
+
+
+# --------------------------------------------------------------------------- Organizations
+
+
+@dataclass
+class _PendingCreation:
+    status_id: str
+    account_name: str
+    requested: float
+    account: FakeAccount | None = None  # None when the creation fails
+    failure_reason: str | None = None
+    script: list[str] = field(default_factory=list)
+    polls: int = 0
+    completed: float | None = None
+
+
+class OrganizationsBehaviour:
+    """AWS's asynchronous CreateAccount on top of moto's synchronous one.
+
+    ``creation_seconds`` is how long a creation stays IN_PROGRESS. Tests can
+    instead script the states that successive DescribeCreateAccountStatus calls
+    return for the next creation of an email: ``script_creation(email, [...])``.
+    """
+
+    def __init__(self, creation_seconds: float = 2.0) -> None:
+        self.creation_seconds = creation_seconds
+        self._scripts: dict[str, list[str]] = {}
+        self._pending: dict[str, _PendingCreation] = {}
+        self._lock = threading.Lock()
+        self.listeners: list[Callable[[str, FakeAccount], None]] = []
+
+    def script_creation(self, email: str, states: list[str]) -> None:
+        """The next creation for ``email`` answers these states in turn (the last one repeats)."""
+        self._scripts[email.lower()] = list(states)
+
+    def in_progress(self) -> int:
+        """Creations that have not finished yet (what AWS's concurrency quota counts)."""
+        now = time.monotonic()
+        with self._lock:
+            return sum(
+                1
+                for pending in self._pending.values()
+                if self._state(pending, now, peek=True) == "IN_PROGRESS"
+            )
+
+    def _state(self, pending: _PendingCreation, now: float, *, peek: bool = False) -> str:
+        if pending.completed is not None:
+            return "FAILED" if pending.account is None else "SUCCEEDED"
+        if pending.script:
+            state = pending.script[min(pending.polls, len(pending.script) - 1)]
+            if not peek:
+                pending.polls += 1
+        else:
+            state = "IN_PROGRESS" if now - pending.requested < self.creation_seconds else "SUCCEEDED"
+        if state != "IN_PROGRESS":
+            pending.completed = now
+            if state == "FAILED" and pending.failure_reason is None:
+                pending.failure_reason = "INTERNAL_FAILURE"
+        return state
+
+    def create_account(
+        self, backend: OrganizationsBackend, original: Callable[..., dict[str, Any]], **kwargs: Any
+    ) -> dict[str, Any]:
+        email = kwargs["Email"].lower()
+        script = self._scripts.pop(email, [])
+        duplicate = any(
+            account.email.lower() == email
+            for organizations_backend in _all_organizations_backends()
+            for account in organizations_backend.accounts
+        )
+        if duplicate:
+            pending = _PendingCreation(
+                status_id=organizations_models.utils.make_random_create_account_status_id(),
+                account_name=kwargs["AccountName"],
+                requested=time.monotonic(),
+                failure_reason="EMAIL_ALREADY_EXISTS",
+                script=[state if state != "SUCCEEDED" else "FAILED" for state in script] or ["FAILED"],
+            )
+        else:
+            status = original(backend, **kwargs)["CreateAccountStatus"]
+            account = backend.get_account_by_id(status["AccountId"])
+            _attach_administrator_access(account.id, kwargs.get("RoleName", "OrganizationAccountAccessRole"))
+            pending = _PendingCreation(
+                status_id=status["Id"],
+                account_name=account.name,
+                requested=time.monotonic(),
+                account=account,
+                script=script,
+            )
+        with self._lock:
+            self._pending[pending.status_id] = pending
+        return {"CreateAccountStatus": self._describe(pending, peek=True)}
+
+    def _describe(self, pending: _PendingCreation, *, peek: bool = False) -> dict[str, Any]:
+        state = self._state(pending, time.monotonic(), peek=peek)
+        requested = datetime.now(UTC).timestamp() - (time.monotonic() - pending.requested)
+        status: dict[str, Any] = {
+            "Id": pending.status_id,
+            "AccountName": pending.account_name,
+            "State": state,
+            "RequestedTimestamp": requested,
+        }
+        if state == "SUCCEEDED" and pending.account is not None:
+            status["AccountId"] = pending.account.id
+            status["CompletedTimestamp"] = datetime.now(UTC).timestamp()
+        if state == "FAILED":
+            status["FailureReason"] = pending.failure_reason
+            status["CompletedTimestamp"] = datetime.now(UTC).timestamp()
+        return status
+
+    def describe_create_account_status(
+        self, backend: OrganizationsBackend, original: Callable[..., dict[str, Any]], **kwargs: Any
+    ) -> dict[str, Any]:
+        pending = self._pending.get(kwargs["CreateAccountRequestId"])
+        if pending is None:  # created before the patch, or in another way
+            return original(backend, **kwargs)
+        with self._lock:
+            return {"CreateAccountStatus": self._describe(pending)}
+
+    def is_hidden(self, account: FakeAccount) -> bool:
+        """An account whose creation is still IN_PROGRESS is not yet a member in AWS."""
+        now = time.monotonic()
+        with self._lock:
+            return any(
+                pending.account is account and self._state(pending, now, peek=True) == "IN_PROGRESS"
+                for pending in self._pending.values()
+            )
+
+    def install(self) -> None:
+        behaviour = self
+        original_create = OrganizationsBackend.create_account
+        original_describe = OrganizationsBackend.describe_create_account_status
+
+        def create_account(backend: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
+            return behaviour.create_account(backend, original_create, **kwargs)
+
+        def describe_create_account_status(backend: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
+            return behaviour.describe_create_account_status(backend, original_describe, **kwargs)
+
+        def list_accounts(backend: OrganizationsBackend) -> list[Any]:
+            visible = [account for account in backend.accounts if not behaviour.is_hidden(account)]
+            return sorted(
+                (account.describe() for account in visible), key=lambda item: item["JoinedTimestamp"]
+            )
+
+        OrganizationsBackend.create_account = create_account  # type: ignore[method-assign]
+        OrganizationsBackend.describe_create_account_status = describe_create_account_status  # type: ignore[method-assign]
+        # moto's own pagination, around the filtered list.
+        OrganizationsBackend.list_accounts = paginate(pagination_model=PAGINATION_MODEL)(list_accounts)  # type: ignore[method-assign]
+
+
+def _all_organizations_backends() -> list[OrganizationsBackend]:
+    backends = []
+    for account_backends in organizations_models.organizations_backends.values():
+        backends.extend(account_backends.values())
+    return backends
+
+
+_administrator_access_data = json.loads(aws_managed_policies_data)[ADMINISTRATOR_ACCESS]
+
+
+def _attach_administrator_access(account_id: str, role_name: str) -> None:
+    iam = iam_backends[account_id]["global"]
+    policy = AWSManagedPolicy.from_data(
+        ADMINISTRATOR_ACCESS, account_id, "global", _administrator_access_data
+    )
+    iam.managed_policies[policy.arn] = policy
+    iam.attach_role_policy(policy.arn, role_name)
+
+
+# --------------------------------------------------------------------------- Step Functions → EventBridge
+
+EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change"
+
+
+def _millis(moment: datetime | None) -> int | None:
+    return int(moment.timestamp() * 1000) if moment else None
+
+
+def _announce(execution: Any) -> None:
+    detail = {
+        "executionArn": execution.exec_arn,
+        "stateMachineArn": execution.state_machine.arn,
+        "name": execution.name,
+        "status": execution.exec_status.value,
+        "startDate": _millis(execution.start_date),
+        "stopDate": _millis(execution.stop_date),
+        "input": json.dumps(execution.input_data),
+        "inputDetails": {"included": True},
+        "output": json.dumps(execution.output) if execution.output is not None else None,
+        "outputDetails": {"included": True} if execution.output is not None else None,
+        "error": execution.error,
+        "cause": execution.cause,
+        "redriveCount": getattr(execution, "redrive_count", 0),
+    }
+    events_backends[execution.account_id][execution.region_name].put_events(
+        [
+            {
+                "Source": "aws.states",
+                "DetailType": EXECUTION_STATUS_CHANGE,
+                "Detail": json.dumps(detail),
+                "Resources": [execution.exec_arn],
+            }
+        ]
+    )
+
+
+def name_unnamed_executions() -> None:
+    """StartExecution without a name gets a UUID in AWS; moto's interpreter names it None."""
+    original = StepFunctionsParserBackend.start_execution
+
+    def start_execution(
+        backend: Any, state_machine_arn: str, name: str | None = None, *args: Any, **kwargs: Any
+    ) -> Any:
+        return original(backend, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
+
+
+def iso_start_time_in_context_object() -> None:
+    """``$$.Execution.StartTime`` is an ISO 8601 string in AWS; moto's interpreter puts a datetime there."""
+    original = ExecutionWorker._get_evaluation_environment
+
+    def _get_evaluation_environment(worker: Any) -> Any:
+        environment = original(worker)
+        execution = environment.states.context_object.context_object_data["Execution"]
+        start = execution["StartTime"]
+        if isinstance(start, datetime):
+            execution["StartTime"] = (
+                start.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            )
+        return environment
+
+    ExecutionWorker._get_evaluation_environment = _get_evaluation_environment  # type: ignore[method-assign]
+
+
+def announce_execution_status_changes() -> None:
+    original_terminated = sfn_execution.BaseExecutionWorkerCommunication.terminated
+    original_start = sfn_execution.Execution.start
+
+    def terminated(communication: Any) -> None:
+        original_terminated(communication)
+        _announce(communication.execution)
+
+    def start(execution: Any) -> None:
+        original_start(execution)
+        _announce(execution)
+
+    sfn_execution.BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
+    sfn_execution.Execution.start = start  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- EventBridge → Lambda, Step Functions
+
+
+BRIDGED_SERVICES = ("lambda", "states")
+
+
+class EventBridgeBridge:
+    """Delivers matching events to Lambda and Step Functions targets, asynchronously like AWS."""
+
+    def __init__(
+        self,
+        invoke_function: Callable[[str, dict[str, Any]], None],
+        start_execution: Callable[[str, dict[str, Any]], None],
+    ) -> None:
+        self._invoke_function = invoke_function
+        self._start_execution = start_execution
+        self.deliveries: list[tuple[str, str]] = []  # (rule name, target ARN)
+
+    def install(self) -> None:
+        bridge = self
+        original = events_models.Rule.send_to_targets
+
+        def send_to_targets(rule: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
+            ours = [target for target in rule.targets if parse_arn(target["Arn"]).service in BRIDGED_SERVICES]
+            if len(ours) < len(rule.targets):
+                # moto raises on target kinds it does not know: hand it only the others.
+                theirs = copy.copy(rule)
+                theirs.targets = [target for target in rule.targets if target not in ours]
+                original(theirs, original_event, transform_input)
+            if ours and rule.state == "ENABLED" and rule.event_pattern.matches_event(original_event):
+                bridge.deliver(rule, original_event)
+
+        events_models.Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+    def deliver(self, rule: Any, event: dict[str, Any]) -> None:
+        event = dict(event)
+        if isinstance(event.get("time"), int | float):  # moto keeps a number; AWS sends ISO 8601
+            event["time"] = datetime.fromtimestamp(event["time"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        event.pop("ingestion-time", None)
+        for target in rule.targets:
+            service = parse_arn(target["Arn"]).service
+            if service not in BRIDGED_SERVICES:
+                continue
+            payload = _target_input(target, event)
+            send = self._invoke_function if service == "lambda" else self._start_execution
+            self.deliveries.append((rule.name, target["Arn"]))
+            threading.Thread(target=self._send, args=(send, target["Arn"], payload), daemon=True).start()
+
+    @staticmethod
+    def _send(send: Callable[[str, dict[str, Any]], None], arn: str, payload: dict[str, Any]) -> None:
+        try:
+            send(arn, payload)
+        except Exception:
+            LOG.exception("EventBridge could not deliver to %s", arn)
+
+
+def _target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
+    if "Input" in target:
+        return json.loads(target["Input"])
+    if "InputPath" in target:
+        value: Any = event
+        for part in target["InputPath"].removeprefix("$").strip(".").split("."):
+            if part:
+                value = value[part]
+        return value
+    if "InputTransformer" in target:
+        transformer = target["InputTransformer"]
+        return EventTemplateParser.parse(
+            input_template=transformer.get("InputTemplate"),
+            input_paths_map=transformer.get("InputPathsMap", {}),
+            event=event,
+        )
+    return event

@@ -1,0 +1,225 @@
+"""Create in moto the resources that template.yaml declares, as CloudFormation would.
+
+Resource types the embedded AWS has no use for (the layer: its package is
+installed in the venv) are reported, not silently skipped.
+"""
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from orgvend_local.lambda_shim import InProcessLambda, LocalFunction
+from orgvend_local.template import Template
+
+NOT_EMULATED = {
+    "AWS::Serverless::LayerVersion": "its package is installed in the venv, where the handlers import it",
+    "AWS::SQS::QueuePolicy": "moto does not enforce resource policies",
+}
+_LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+_STATES_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+_PLACEHOLDER_CODE = io.BytesIO()
+with zipfile.ZipFile(_PLACEHOLDER_CODE, "w") as archive:
+    archive.writestr("README", "The embedded AWS runs this function's handler in-process from its CodeUri.")
+
+
+@dataclass
+class Deployment:
+    """What the local stack holds: physical IDs by logical ID, and the outputs."""
+
+    physical_ids: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+class Provisioner:
+    def __init__(self, template: Template, session: boto3.session.Session, lambdas: InProcessLambda) -> None:
+        self.template = template
+        self.lambdas = lambdas
+        endpoint = template.endpoint_url
+        self._client = lambda service: session.client(
+            service, endpoint_url=endpoint, region_name=template.region
+        )
+        self.deployment = Deployment()
+
+    def deploy(self) -> Deployment:
+        steps = [
+            ("AWS::DynamoDB::Table", self._table),
+            ("AWS::SNS::Topic", self._topic),
+            ("AWS::SNS::Subscription", self._subscription),
+            ("AWS::SQS::Queue", self._queue),
+            ("AWS::Logs::LogGroup", self._log_group),
+            ("AWS::Serverless::Function", self._function),
+            ("AWS::Serverless::StateMachine", self._state_machine),
+        ]
+        handled = {resource_type for resource_type, _ in steps}
+        for resource_type, create in steps:
+            for logical_id, resource in self.template.enabled_resources(resource_type).items():
+                create(logical_id, self.template.resolve(resource.get("Properties", {})))
+        for logical_id, resource in self.template.resources.items():
+            if resource["Type"] not in handled:
+                self.deployment.skipped[logical_id] = NOT_EMULATED.get(
+                    resource["Type"], f"{resource['Type']} is not emulated"
+                )
+        self.deployment.outputs = self.template.outputs()
+        return self.deployment
+
+    def _created(self, logical_id: str, physical_id: str) -> None:
+        self.deployment.physical_ids[logical_id] = physical_id
+
+    # -- one method per resource type ---------------------------------------------
+
+    def _table(self, logical_id: str, properties: dict[str, Any]) -> None:
+        arguments = {
+            key: properties[key]
+            for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
+            if key in properties
+        }
+        name = self.template.physical_name(logical_id)
+        dynamodb = self._client("dynamodb")
+        dynamodb.create_table(TableName=name, **arguments)
+        if properties.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"):
+            dynamodb.update_continuous_backups(
+                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+            )
+        self._created(logical_id, name)
+
+    def _topic(self, logical_id: str, properties: dict[str, Any]) -> None:
+        attributes = (
+            {"KmsMasterKeyId": properties["KmsMasterKeyId"]} if "KmsMasterKeyId" in properties else {}
+        )
+        arn = self._client("sns").create_topic(
+            Name=self.template.physical_name(logical_id), Attributes=attributes
+        )["TopicArn"]
+        self._created(logical_id, arn)
+
+    def _subscription(self, logical_id: str, properties: dict[str, Any]) -> None:
+        arn = self._client("sns").subscribe(
+            TopicArn=properties["TopicArn"], Protocol=properties["Protocol"], Endpoint=properties["Endpoint"]
+        )["SubscriptionArn"]
+        self._created(logical_id, arn)
+
+    def _queue(self, logical_id: str, properties: dict[str, Any]) -> None:
+        attributes = {
+            key: str(value)
+            for key, value in properties.items()
+            if key in ("MessageRetentionPeriod", "VisibilityTimeout", "SqsManagedSseEnabled")
+        }
+        url = self._client("sqs").create_queue(
+            QueueName=self.template.physical_name(logical_id), Attributes=attributes
+        )["QueueUrl"]
+        self._created(logical_id, url)
+
+    def _log_group(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = self.template.physical_name(logical_id)
+        logs = self._client("logs")
+        logs.create_log_group(logGroupName=name)
+        if "RetentionInDays" in properties:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=int(properties["RetentionInDays"]))
+        self._created(logical_id, name)
+
+    def _role(self, name: str, trust: dict[str, Any], policies: list[Any]) -> str:
+        """The function's or state machine's role, with its inline statements (moto does not enforce them)."""
+        iam = self._client("iam")
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        statements = [
+            statement
+            for policy in policies
+            if isinstance(policy, dict)
+            for statement in policy.get("Statement", [])
+        ]
+        if statements:
+            iam.put_role_policy(
+                RoleName=name,
+                PolicyName="inline",
+                PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+            )
+        return str(arn)
+
+    def _function(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = self.template.physical_name(logical_id)
+        role_arn = self._role(f"{name}-role", _LAMBDA_TRUST, properties.get("Policies", []))
+        environment = {
+            key: str(value) for key, value in properties.get("Environment", {}).get("Variables", {}).items()
+        }
+        arn = self._client("lambda").create_function(
+            FunctionName=name,
+            Runtime=properties["Runtime"],
+            Role=role_arn,
+            Handler=properties["Handler"],
+            Code={"ZipFile": _PLACEHOLDER_CODE.getvalue()},
+            Timeout=int(properties.get("Timeout", 3)),
+            MemorySize=int(properties.get("MemorySize", 128)),
+            Environment={"Variables": environment},
+            Description=properties.get("Description", ""),
+        )["FunctionArn"]
+        self.lambdas.register(
+            LocalFunction(
+                name=name,
+                code_dir=self.template.root / properties["CodeUri"],
+                handler=properties["Handler"],
+                environment=environment,
+                memory_size=int(properties.get("MemorySize", 128)),
+                timeout=int(properties.get("Timeout", 3)),
+            )
+        )
+        self._created(logical_id, arn)
+        for event_id, event in properties.get("Events", {}).items():
+            if event["Type"] == "EventBridgeRule":
+                self._rule(f"{logical_id}{event_id}", event["Properties"], arn)
+
+    def _rule(self, logical_id: str, properties: dict[str, Any], target_arn: str) -> None:
+        """A SAM EventBridgeRule event: a rule on the bus with the function as its target."""
+        events = self._client("events")
+        name = f"{self.template.stack_name}-{logical_id}"
+        bus = properties.get("EventBusName", "default")
+        events.put_rule(
+            Name=name, EventBusName=bus, EventPattern=json.dumps(properties["Pattern"]), State="ENABLED"
+        )
+        target: dict[str, Any] = {"Id": "target", "Arn": target_arn}
+        for key in ("Input", "InputPath", "RetryPolicy", "DeadLetterConfig"):
+            if key in properties:
+                target[key] = properties[key]
+        events.put_targets(Rule=name, EventBusName=bus, Targets=[target])
+        self._created(logical_id, name)
+
+    def _state_machine(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = self.template.physical_name(logical_id)
+        role_arn = self._role(f"{name}-role", _STATES_TRUST, properties.get("Policies", []))
+        arguments: dict[str, Any] = {}
+        if "Logging" in properties:
+            arguments["loggingConfiguration"] = {
+                "level": properties["Logging"]["Level"],
+                "includeExecutionData": properties["Logging"].get("IncludeExecutionData", False),
+                "destinations": [
+                    {
+                        "cloudWatchLogsLogGroup": {
+                            "logGroupArn": destination["CloudWatchLogsLogGroup"]["LogGroupArn"]
+                        }
+                    }
+                    for destination in properties["Logging"].get("Destinations", [])
+                ],
+            }
+        if "Tracing" in properties:
+            arguments["tracingConfiguration"] = {"enabled": bool(properties["Tracing"].get("Enabled"))}
+        arn = self._client("stepfunctions").create_state_machine(
+            name=name,
+            definition=self.template.state_machine_definition(logical_id),
+            roleArn=role_arn,
+            type=properties.get("Type", "STANDARD"),
+            **arguments,
+        )["stateMachineArn"]
+        self._created(logical_id, arn)

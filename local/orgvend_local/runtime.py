@@ -1,0 +1,135 @@
+"""The embedded AWS: one process with moto's server, orgvend deployed in it from template.yaml."""
+
+import json
+import logging
+import os
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from moto.awslambda.models import lambda_backends
+from moto.core.config import default_user_config
+from moto.server import ThreadedMotoServer
+from moto.utilities.arns import parse_arn
+
+from orgvend_local import lambda_shim, parity
+from orgvend_local.provision import Deployment, Provisioner
+from orgvend_local.template import PROJECT_ROOT, Template, parameter_overrides
+
+REGION = "us-east-1"
+MANAGEMENT_ACCOUNT_ID = "123456789012"  # moto's default account: the organization's management account
+CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+OPERATOR_INBOX = "orgvend-local-operator-inbox"
+
+
+@dataclass
+class EmbeddedAws:
+    """Start moto's server with Step Functions execution on, an Organization, and the stack from template.yaml.
+
+    ``parameters`` override the template's defaults on top of samconfig.toml's
+    ``local`` environment (short poll intervals so an onboarding takes seconds).
+    """
+
+    port: int = 4566
+    host: str = "127.0.0.1"
+    creation_seconds: float = 2.0
+    parameters: dict[str, str] = field(default_factory=dict)
+    samconfig_environment: str = "local"
+
+    def __post_init__(self) -> None:
+        self.endpoint_url = f"http://{self.host}:{self.port}"
+        self.organizations_behaviour = parity.OrganizationsBehaviour(self.creation_seconds)
+        self.lambdas = lambda_shim.InProcessLambda(self._function_runtime_environment())
+        self.bridge = parity.EventBridgeBridge(self._invoke_function, self._start_execution)
+        self.session = boto3.session.Session(region_name=REGION, **CREDENTIALS)
+        self.deployment = Deployment()
+        self.template: Template | None = None
+        self._server: ThreadedMotoServer | None = None
+
+    def _function_runtime_environment(self) -> dict[str, str]:
+        """What Lambda's runtime would set, pointed at this endpoint (boto3 honours AWS_ENDPOINT_URL)."""
+        return {
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+            "AWS_SESSION_TOKEN": "local",
+            # No X-Ray daemon runs here.
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+
+    def start(self) -> Deployment:
+        # moto's Step Functions interpreter calls Lambda at localhost:MOTO_PORT.
+        os.environ["MOTO_PORT"] = str(self.port)
+        default_user_config["stepfunctions"]["execute_state_machine"] = True
+        logging.getLogger("moto.stepfunctions").setLevel(
+            logging.CRITICAL
+        )  # it logs every failed task as an error
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        # Powertools warns on every invocation that adds no metric; locally that drowns the logs.
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        _install_once(self)
+        self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
+        self._server.start()
+        self.client("organizations").create_organization(FeatureSet="ALL")
+        overrides = parameter_overrides(PROJECT_ROOT / "samconfig.toml", self.samconfig_environment)
+        self.template = Template.load(
+            stack_name="orgvend",
+            region=REGION,
+            account_id=MANAGEMENT_ACCOUNT_ID,
+            endpoint_url=self.endpoint_url,
+            overrides={**overrides, **self.parameters},
+        )
+        self.deployment = Provisioner(self.template, self.session, self.lambdas).deploy()
+        self._create_operator_inbox()
+        return self.deployment
+
+    def _create_operator_inbox(self) -> None:
+        """A queue subscribed to the operators' topic, so that the messages can be read locally."""
+        sqs = self.client("sqs")
+        queue_url = sqs.create_queue(QueueName=OPERATOR_INBOX)["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        self.client("sns").subscribe(
+            TopicArn=self.deployment.outputs["OperatorTopicArn"],
+            Protocol="sqs",
+            Endpoint=queue_arn,
+            Attributes={"RawMessageDelivery": "false"},
+        )
+        self.operator_inbox_url = queue_url
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.stop()
+
+    # -- EventBridge targets ------------------------------------------------------
+
+    def _invoke_function(self, arn: str, payload: dict[str, Any]) -> None:
+        parts = parse_arn(arn)
+        function = lambda_backends[parts.account][parts.region].get_function(arn)
+        function.invoke(json.dumps(payload), {"x-amz-invocation-type": "Event"}, {})
+
+    def _start_execution(self, arn: str, payload: dict[str, Any]) -> None:
+        self.client("stepfunctions").start_execution(stateMachineArn=arn, input=json.dumps(payload))
+
+
+_installed: list[EmbeddedAws] = []
+
+
+def _install_once(runtime: EmbeddedAws) -> None:
+    """moto's classes are process-wide: patch them once, for the first runtime of the process."""
+    if _installed:
+        raise RuntimeError("one embedded AWS per process")
+    lambda_shim.install(runtime.lambdas)
+    runtime.organizations_behaviour.install()
+    parity.name_unnamed_executions()
+    parity.iso_start_time_in_context_object()
+    parity.announce_execution_status_changes()
+    runtime.bridge.install()
+    _installed.append(runtime)
