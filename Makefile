@@ -36,8 +36,11 @@ node_modules/.installed: package.json package-lock.json
 run: $(BIN)/.installed
 	$(BIN)/orgvend-local
 
+# Unit and template tests in parallel; the end-to-end tests in one process of their
+# own, because the embedded AWS patches moto process-wide.
 test: lint validate
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest tests/unit tests/template -n 2
+	$(BIN)/pytest tests/e2e
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -1,6 +1,7 @@
 """Step ApplyBaseline of statemachines/onboard_account.asl.json."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from orgvend import aws
 from orgvend.models import Baseline
 from orgvend.observability import step_handler

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from orgvend import aws
 from orgvend.models import Creation
 from orgvend.observability import step_handler

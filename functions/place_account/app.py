@@ -1,6 +1,7 @@
 """Step PlaceAccount of statemachines/onboard_account.asl.json."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from orgvend import aws
 from orgvend.models import Placement
 from orgvend.observability import step_handler

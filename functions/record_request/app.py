@@ -1,6 +1,7 @@
 """Step RecordRequest of statemachines/onboard_account.asl.json."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from orgvend.models import Onboarding
 from orgvend.observability import step_handler
 from orgvend.registry import default_registry

@@ -1,6 +1,7 @@
 """Step RegisterAccount of statemachines/onboard_account.asl.json."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from orgvend.models import AccountRecord
 from orgvend.observability import step_handler
 from orgvend.registry import default_registry

@@ -4,6 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from orgvend import aws
 from orgvend.observability import logger, metrics, tracer
 from orgvend.reactions.report_onboarding_failure import ExecutionStatusChangeEvent, report_onboarding_failure

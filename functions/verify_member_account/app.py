@@ -1,6 +1,7 @@
 """Step VerifyMemberAccount of statemachines/onboard_account.asl.json (adoption)."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from orgvend import aws
 from orgvend.models import Creation
 from orgvend.observability import step_handler

@@ -1,0 +1,196 @@
+"""The embedded AWS for end-to-end tests: the real template, ASL and handlers on moto.
+
+One runtime per test process (moto's backends are process-wide); each test uses
+its own client/project/email so tests never see each other's accounts.
+"""
+
+import json
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.awsrequest import AWSResponse
+
+from orgvend import aws
+from orgvend_local.runtime import EmbeddedAws
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Harness:
+    runtime: EmbeddedAws
+    inbox: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        return self.runtime.deployment.outputs
+
+    def client(self, service: str) -> Any:
+        return self.runtime.client(service)
+
+    def start(self, request: dict[str, Any]) -> str:
+        return str(
+            self.client("stepfunctions").start_execution(
+                stateMachineArn=self.outputs["OnboardAccountStateMachineArn"], input=json.dumps(request)
+            )["executionArn"]
+        )
+
+    def wait(self, execution_arn: str, timeout: float = 60) -> dict[str, Any]:
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            execution = sfn.describe_execution(executionArn=execution_arn)
+            if execution["status"] != "RUNNING":
+                return dict(execution)
+            time.sleep(0.2)
+        raise AssertionError(f"{execution_arn} still RUNNING after {timeout} s")
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        return list(self.client("stepfunctions").get_execution_history(executionArn=execution_arn)["events"])
+
+    def registry_item(self, key: str, sort_key: str) -> dict[str, Any] | None:
+        response = self.client("dynamodb").get_item(
+            TableName=self.outputs["RegistryTableName"], Key={"pk": {"S": key}, "sk": {"S": sort_key}}
+        )
+        if "Item" not in response:
+            return None
+        deserializer = TypeDeserializer()
+        return {name: deserializer.deserialize(value) for name, value in response["Item"].items()}
+
+    def account_item(self, account_id: str) -> dict[str, Any] | None:
+        return self.registry_item(f"ACCOUNT#{account_id}", "ACCOUNT")
+
+    def onboarding_item(self, onboarding_id: str) -> dict[str, Any] | None:
+        return self.registry_item(f"ONBOARDING#{onboarding_id}", "ONBOARDING")
+
+    def eventually(self, probe: Callable[[], Any], timeout: float = 20, what: str = "condition") -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = probe()
+            if result:
+                return result
+            time.sleep(0.2)
+        raise AssertionError(f"{what} not reached within {timeout} s")
+
+    def operator_messages(self) -> list[dict[str, Any]]:
+        """Every SNS message the operators' topic delivered so far (through the local inbox queue)."""
+        sqs = self.client("sqs")
+        while True:
+            received = sqs.receive_message(QueueUrl=self.runtime.operator_inbox_url, MaxNumberOfMessages=10)
+            messages = received.get("Messages", [])
+            if not messages:
+                return self.inbox
+            for message in messages:
+                self.inbox.append(json.loads(message["Body"]))
+                sqs.delete_message(
+                    QueueUrl=self.runtime.operator_inbox_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+
+    def operator_message_about(self, text: str) -> dict[str, Any]:
+        return self.eventually(
+            lambda: next((m for m in self.operator_messages() if text in m["Message"]), None),
+            what=f"an operator message mentioning {text}",
+        )
+
+    def member_iam(self, account_id: str, role_name: str = "OrganizationAccountAccessRole") -> Any:
+        credentials = self.client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}", RoleSessionName="e2e-check"
+        )["Credentials"]
+        return self.runtime.session.client(
+            "iam",
+            endpoint_url=self.runtime.endpoint_url,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+
+
+@pytest.fixture(scope="session")
+def embedded() -> Iterator[Harness]:
+    runtime = EmbeddedAws(port=free_port(), creation_seconds=1.0)
+    runtime.start()
+    yield Harness(runtime)
+    runtime.stop()
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short unique slug, so that each test has its own client, project and email."""
+    return uuid.uuid4().hex[:8]
+
+
+def request_for(unique: str, **overrides: Any) -> dict[str, Any]:
+    return {"client": f"c{unique}", "project": "web", "email": f"aws+{unique}@example.com", **overrides}
+
+
+class FaultInjector:
+    """Makes the handlers' AWS calls fail, through botocore's public event system.
+
+    Hooks go on the botocore session that orgvend's clients are made from; the
+    client cache is cleared so the next clients carry them.
+    """
+
+    def __init__(self) -> None:
+        self._hooks: list[tuple[str, Callable[..., Any]]] = []
+        # before-call sees the serialised request; keep the API parameters for ``when``.
+        self._register("before-parameter-build", self._remember_parameters)
+
+    @staticmethod
+    def _remember_parameters(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["api_params"] = dict(params)
+
+    def _register(self, event_name: str, hook: Callable[..., Any]) -> None:
+        aws.session().events.register(event_name, hook)
+        self._hooks.append((event_name, hook))
+        aws.reset()
+
+    def fail(
+        self,
+        event_name: str,
+        code: str,
+        *,
+        times: int,
+        when: Callable[[dict[str, Any]], bool] = lambda params: True,
+        status: int = 400,
+        extra: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The next ``times`` calls matching ``when`` answer error ``code``; returns the calls it failed."""
+        failed: list[dict[str, Any]] = []
+
+        def hook(context: dict[str, Any], **_: Any) -> Any:
+            params = context.get("api_params", {})
+            if len(failed) >= times or not when(params):
+                return None
+            failed.append(params)
+            response = AWSResponse("https://fault.invalid", status, {}, None)
+            return response, {
+                "Error": {"Code": code, "Message": f"injected {code}"},
+                "ResponseMetadata": {"HTTPStatusCode": status},
+                **(extra or {}),
+            }
+
+        self._register(event_name, hook)
+        return failed
+
+    def clear(self) -> None:
+        for event_name, hook in self._hooks:
+            aws.session().events.unregister(event_name, hook)
+        self._hooks.clear()
+        aws.reset()
+
+
+@pytest.fixture
+def faults() -> Iterator[FaultInjector]:
+    injector = FaultInjector()
+    yield injector
+    injector.clear()
