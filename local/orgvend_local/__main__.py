@@ -12,6 +12,7 @@ from orgvend_local.runtime import OPERATOR_INBOX, EmbeddedAws
 def main() -> None:
     parser = argparse.ArgumentParser(prog="orgvend-local", description=__doc__)
     parser.add_argument("--port", type=int, default=4566, help="AWS endpoint port (default 4566)")
+    parser.add_argument("--api-port", type=int, default=3000, help="the HTTP API's port (default 3000)")
     parser.add_argument(
         "--creation-seconds",
         type=float,
@@ -20,7 +21,9 @@ def main() -> None:
     )
     arguments = parser.parse_args()
 
-    runtime = EmbeddedAws(port=arguments.port, creation_seconds=arguments.creation_seconds)
+    runtime = EmbeddedAws(
+        port=arguments.port, api_port=arguments.api_port, creation_seconds=arguments.creation_seconds
+    )
     deployment = runtime.start()
     endpoint = runtime.endpoint_url
     outputs = deployment.outputs
@@ -33,6 +36,12 @@ Stack outputs (from template.yaml):
         + "".join(f"  {name:32} {value}\n" for name, value in outputs.items())
         + f"""
 Not emulated: {", ".join(f"{logical_id} ({why})" for logical_id, why in deployment.skipped.items()) or "nothing"}
+
+The HTTP API is served at {outputs.get("ApiUrl", "(no API)")} (the same handler as behind API Gateway):
+  curl -X POST {outputs.get("ApiUrl")}/accounts -H 'content-type: application/json' \
+    -d '{{"client": "acme", "project": "web", "email": "aws+acme-web@example.com"}}'
+  curl {outputs.get("ApiUrl")}/onboardings/<onboardingId>
+  curl {outputs.get("ApiUrl")}/openapi.json
 
 In another terminal (the AWS CLI is in the project's venv):
   source .venv/bin/activate

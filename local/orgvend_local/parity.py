@@ -21,6 +21,11 @@ code is never bent to fit moto; moto is taught the AWS behaviour instead.
 6. EventBridge delivers to Lambda functions and Step Functions state machines;
    moto delivers only to queues, logs, buses and archives. ``EventBridgeBridge``
    adds those two target kinds, for every rule, with moto's own pattern matching.
+7. RedriveExecution continues a FAILED, TIMED_OUT or ABORTED execution from the
+   state that failed; moto does not implement it. ``redrive.py`` adds it on
+   moto's interpreter (same execution, history continued after
+   ``ExecutionRedriven``), and the redrive fields of DescribeExecution; the
+   status change events carry the execution's ``redriveCount``.
 """
 
 import copy

@@ -13,7 +13,8 @@ from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 from moto.utilities.arns import parse_arn
 
-from orgvend_local import lambda_shim, parity
+from orgvend_local import lambda_shim, parity, redrive
+from orgvend_local.api_server import LocalApi
 from orgvend_local.provision import Deployment, Provisioner
 from orgvend_local.template import PROJECT_ROOT, Template, parameter_overrides
 
@@ -33,6 +34,7 @@ class EmbeddedAws:
 
     port: int = 4566
     host: str = "127.0.0.1"
+    api_port: int | None = 3000
     creation_seconds: float = 2.0
     parameters: dict[str, str] = field(default_factory=dict)
     samconfig_environment: str = "local"
@@ -46,6 +48,7 @@ class EmbeddedAws:
         self.deployment = Deployment()
         self.template: Template | None = None
         self._server: ThreadedMotoServer | None = None
+        self.api: LocalApi | None = None
 
     def _function_runtime_environment(self) -> dict[str, str]:
         """What Lambda's runtime would set, pointed at this endpoint (boto3 honours AWS_ENDPOINT_URL)."""
@@ -87,7 +90,18 @@ class EmbeddedAws:
         )
         self.deployment = Provisioner(self.template, self.session, self.lambdas).deploy()
         self._create_operator_inbox()
+        if self.api_port is not None:
+            self._serve_apis()
         return self.deployment
+
+    def _serve_apis(self) -> None:
+        """The template's REST API on api_port; its URL output then points here."""
+        assert self.template is not None
+        for logical_id in self.template.enabled_resources("AWS::Serverless::Api"):
+            self.api = LocalApi(self.template, logical_id, self.host, int(self.api_port or 0))
+            self.api.start()
+            self.deployment.skipped.pop(logical_id, None)
+            self.deployment.outputs["ApiUrl"] = self.api.url
 
     def _create_operator_inbox(self) -> None:
         """A queue subscribed to the operators' topic, so that the messages can be read locally."""
@@ -105,6 +119,8 @@ class EmbeddedAws:
         self.operator_inbox_url = queue_url
 
     def stop(self) -> None:
+        if self.api:
+            self.api.stop()
         if self._server:
             self._server.stop()
 
@@ -131,5 +147,6 @@ def _install_once(runtime: EmbeddedAws) -> None:
     parity.name_unnamed_executions()
     parity.iso_start_time_in_context_object()
     parity.announce_execution_status_changes()
+    redrive.install()
     runtime.bridge.install()
     _installed.append(runtime)

@@ -117,7 +117,7 @@ class Harness:
 
 @pytest.fixture(scope="session")
 def embedded() -> Iterator[Harness]:
-    runtime = EmbeddedAws(port=free_port(), creation_seconds=1.0)
+    runtime = EmbeddedAws(port=free_port(), api_port=free_port(), creation_seconds=1.0)
     runtime.start()
     yield Harness(runtime)
     runtime.stop()

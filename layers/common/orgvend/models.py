@@ -79,6 +79,9 @@ class OnboardingRequest(Model):
         default=None, description="Adopt this existing member account instead of creating one."
     )
     iam_user_access_to_billing: Literal["ALLOW", "DENY"] = "DENY"
+    ou: OuId | None = Field(
+        default=None, description="Place the account in this OU instead of the client's own OU."
+    )
 
     @field_validator("tags")
     @classmethod
@@ -120,6 +123,7 @@ class Onboarding(Model):
     tags: dict[str, str]
     iam_user_access_to_billing: Literal["ALLOW", "DENY"]
     account_id: AccountId | None = None
+    ou: OuId | None = None
 
 
 class CreationState(StrEnum):

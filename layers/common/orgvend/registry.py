@@ -5,16 +5,21 @@ Items, all in one table:
 ========================  =============  ======================================
 pk                        sk             what
 ========================  =============  ======================================
-``ACCOUNT#<accountId>``   ``ACCOUNT``    an account (``AccountRecord``); GSI
-                                         ``ByClient``: gsi1pk ``CLIENT#<client>``,
-                                         gsi1sk ``<project>#<accountId>``
+``ACCOUNT#<accountId>``   ``ACCOUNT``    an account (``AccountRecord``), in three
+                                         GSIs: ``ByClient`` (gsi1pk ``CLIENT#<client>``,
+                                         gsi1sk ``<project>#<accountId>``),
+                                         ``ByStatus`` (gsi2pk ``STATUS#<status>``,
+                                         gsi2sk ``<client>#<project>#<accountId>``),
+                                         ``Accounts`` (gsi3pk ``ACCOUNT``, gsi3sk as gsi2sk)
 ``ONBOARDING#<id>``       ``ONBOARDING`` one onboarding (execution) and its outcome
 ``EMAIL#<email>``         ``EMAIL``      uniqueness guard: which onboarding owns
                                          an email address
 ========================  =============  ======================================
 
 "All accounts of client X" is a Query on ``ByClient`` with gsi1pk only, "of
-client X, project Y" adds ``begins_with(gsi1sk, "Y#")``. A second registration
+client X, project Y" adds ``begins_with(gsi1sk, "Y#")``; a status (optionally
+with client and project) queries ``ByStatus``; no filter queries ``Accounts``.
+Every listing is a Query that reads only the items it returns. A second registration
 of an email fails atomically on the guard item's condition inside the same
 transaction that writes the onboarding.
 """
@@ -32,6 +37,8 @@ from orgvend.models import AccountRecord, AccountStatus, Onboarding, OnboardingS
 from orgvend.settings import Settings
 
 BY_CLIENT_INDEX = "ByClient"
+BY_STATUS_INDEX = "ByStatus"
+ACCOUNTS_INDEX = "Accounts"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -184,6 +191,10 @@ class Registry:
                 "sk": "ACCOUNT",
                 "gsi1pk": f"CLIENT#{record.client}",
                 "gsi1sk": f"{record.project}#{record.account_id}",
+                "gsi2pk": f"STATUS#{record.status.value}",
+                "gsi2sk": f"{record.client}#{record.project}#{record.account_id}",
+                "gsi3pk": "ACCOUNT",
+                "gsi3sk": f"{record.client}#{record.project}#{record.account_id}",
             }
         )
         return _attribute_values(item)
@@ -286,14 +297,44 @@ class Registry:
         self, client: str, project: str | None = None, *, limit: int = 100, start_key: dict | None = None
     ) -> tuple[list[AccountRecord], dict | None]:
         """One page of a client's accounts (optionally one project's), by Query on ``ByClient``."""
-        condition = "gsi1pk = :client"
-        values: dict[str, Any] = {":client": f"CLIENT#{client}"}
-        if project:
-            condition += " AND begins_with(gsi1sk, :project)"
-            values[":project"] = f"{project}#"
+        return self.list_accounts(client=client, project=project, limit=limit, start_key=start_key)
+
+    def list_accounts(
+        self,
+        *,
+        client: str | None = None,
+        project: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        start_key: dict | None = None,
+    ) -> tuple[list[AccountRecord], dict | None]:
+        """One page of accounts matching the filters, always by a Query on the index made for them."""
+        if project and not client:
+            raise ValueError("a project filter needs a client filter")
+        values: dict[str, Any]
+        if status:
+            index, condition, values = (
+                BY_STATUS_INDEX,
+                "gsi2pk = :partition",
+                {":partition": f"STATUS#{status}"},
+            )
+            if client:
+                condition += " AND begins_with(gsi2sk, :prefix)"
+                values[":prefix"] = f"{client}#{project}#" if project else f"{client}#"
+        elif client:
+            index, condition, values = (
+                BY_CLIENT_INDEX,
+                "gsi1pk = :partition",
+                {":partition": f"CLIENT#{client}"},
+            )
+            if project:
+                condition += " AND begins_with(gsi1sk, :prefix)"
+                values[":prefix"] = f"{project}#"
+        else:
+            index, condition, values = ACCOUNTS_INDEX, "gsi3pk = :partition", {":partition": "ACCOUNT"}
         arguments: dict[str, Any] = {
             "TableName": self._table,
-            "IndexName": BY_CLIENT_INDEX,
+            "IndexName": index,
             "KeyConditionExpression": condition,
             "ExpressionAttributeValues": _attribute_values(values),
             "Limit": limit,
@@ -303,8 +344,22 @@ class Registry:
         response = self._dynamodb.query(**arguments)
         return [_record(item) for item in response["Items"]], response.get("LastEvaluatedKey")
 
+    def onboardings(self, onboarding_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Onboarding items by ID, in one BatchGetItem per 100 (missing ones are left out)."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(onboarding_ids), 100):
+            keys = [onboarding_key(onboarding_id) for onboarding_id in onboarding_ids[start : start + 100]]
+            request = {self._table: {"Keys": keys}}
+            while request:
+                response = self._dynamodb.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self._table, []):
+                    plain = _plain(item)
+                    found[str(plain["onboardingId"])] = plain
+                request = response.get("UnprocessedKeys") or {}
+        return found
 
-_KEY_ATTRIBUTES = ("pk", "sk", "gsi1pk", "gsi1sk")
+
+_KEY_ATTRIBUTES = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk")
 
 
 def _record(item: Mapping[str, Any]) -> AccountRecord:
@@ -317,4 +372,11 @@ def default_registry() -> Registry:
     return Registry(aws.client("dynamodb"), Settings.from_environment().registry_table_name)
 
 
-__all__ = ["BY_CLIENT_INDEX", "AccountStatus", "Registry", "default_registry"]
+__all__ = [
+    "ACCOUNTS_INDEX",
+    "BY_CLIENT_INDEX",
+    "BY_STATUS_INDEX",
+    "AccountStatus",
+    "Registry",
+    "default_registry",
+]

@@ -45,10 +45,16 @@ def ensure_client_ou(organizations: Any, parent_id: str, name: str) -> str:
 
 
 def place_account(step_input: PlaceAccountInput, organizations: Any, clients_parent_ou_id: str) -> Placement:
-    client = step_input.onboarding.client
+    onboarding = step_input.onboarding
     try:
-        parent_id = clients_parent_ou_id or root_id(organizations)
-        ou_id = ensure_client_ou(organizations, parent_id, client)
+        if onboarding.ou:  # the request named its OU
+            ou_id = onboarding.ou
+            ou_name = organizations.describe_organizational_unit(OrganizationalUnitId=ou_id)[
+                "OrganizationalUnit"
+            ]["Name"]
+        else:
+            ou_name = onboarding.client
+            ou_id = ensure_client_ou(organizations, clients_parent_ou_id or root_id(organizations), ou_name)
         current_parent = organizations.list_parents(ChildId=step_input.account_id)["Parents"][0]["Id"]
         moved = current_parent != ou_id
         if moved:
@@ -57,4 +63,4 @@ def place_account(step_input: PlaceAccountInput, organizations: Any, clients_par
             )
     except ClientError as error:
         raise_for_organizations_error(error, "PlaceAccount")
-    return Placement(ou_id=ou_id, ou_name=client, moved=moved)
+    return Placement(ou_id=ou_id, ou_name=ou_name, moved=moved)

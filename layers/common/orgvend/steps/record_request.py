@@ -37,6 +37,7 @@ def resolve_request(
         tags={**request.tags, "client": request.client, "project": request.project},
         iam_user_access_to_billing=request.iam_user_access_to_billing,
         account_id=request.account_id,
+        ou=request.ou,
     )
 
 

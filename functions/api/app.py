@@ -1,0 +1,295 @@
+"""The HTTP API (API Gateway REST, AWS_IAM on every method): one Powertools resolver, one domain call per route."""
+
+import json
+import os
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orgvend import __version__, aws
+from orgvend.api.accounts import Accounts
+from orgvend.api.errors import ApiError, BadRequest
+from orgvend.api.models import (
+    ONBOARDING_STATUSES,
+    AccountPage,
+    AccountView,
+    AdoptRequest,
+    ErrorBody,
+    ErrorDetail,
+    ErrorInfo,
+    Health,
+    OnboardingAccepted,
+    OnboardingPage,
+    OnboardingView,
+    OnboardRequest,
+    RetryAccepted,
+)
+from orgvend.api.onboardings import EXECUTION_NAME_PATTERN, Onboardings, execution_name
+from orgvend.errors import InvalidOnboardingRequest
+from orgvend.models import AccountStatus, OnboardingRequest
+from orgvend.observability import logger, metrics, tracer
+from orgvend.registry import default_registry
+from orgvend.settings import Settings
+from orgvend.steps.record_request import check_role_allowed
+
+app = APIGatewayRestResolver(enable_validation=True)
+settings = Settings.from_environment()
+STATE_MACHINE_ARN = os.environ["ONBOARD_STATE_MACHINE_ARN"]
+ERRORS: dict[int | str, Any] = {
+    status: {"description": text, "content": {"application/json": {"model": ErrorBody}}}
+    for status, text in (
+        (400, "Bad request"),
+        (404, "Not found"),
+        (409, "Conflict"),
+        (422, "Invalid request"),
+    )
+}
+PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page")]
+NextToken = Annotated[str | None, Query(max_length=4096, description="From the previous page")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=128,
+        description="Makes retries safe: the same key returns the same onboarding, never a second account.",
+    ),
+]
+
+# Powertools Idempotency: the first request with a key starts the onboarding; later ones
+# (sequential or concurrent) get the same answer. The execution name is derived from the key
+# too, so even a request racing past the idempotency record finds the same execution.
+_idempotency = DynamoDBPersistenceLayer(
+    table_name=os.environ["IDEMPOTENCY_TABLE_NAME"], boto3_client=aws.client("dynamodb")
+)
+_idempotency_config = IdempotencyConfig(
+    event_key_jmespath="key", payload_validation_jmespath="request", expires_after_seconds=24 * 3600
+)
+
+
+def onboardings() -> Onboardings:
+    return Onboardings(aws.client("stepfunctions"), default_registry(), STATE_MACHINE_ARN)
+
+
+def accounts() -> Accounts:
+    return Accounts(default_registry(), aws.client("organizations"))
+
+
+@idempotent_function(
+    data_keyword_argument="submission", persistence_store=_idempotency, config=_idempotency_config
+)
+def start_once(submission: dict[str, Any]) -> dict[str, Any]:
+    request = OnboardingRequest.model_validate(submission["request"])
+    return onboardings().start(request, execution_name(submission["key"])).to_json()
+
+
+def submit(request: OnboardingRequest, idempotency_key: str | None) -> OnboardingAccepted:
+    try:
+        check_role_allowed(request, settings.access_role_names)
+    except InvalidOnboardingRequest as error:
+        raise BadRequest("InvalidRoleName", str(error).removeprefix("roleName: "), "roleName") from None
+    onboardings().refuse_registered_email(request.email)
+    if not idempotency_key:
+        accepted = onboardings().start(request, execution_name(None))
+    else:
+        try:
+            accepted = OnboardingAccepted.model_validate(
+                start_once(submission={"key": idempotency_key, "request": request.to_json()})
+            )
+        except IdempotencyAlreadyInProgressError:
+            # The same request is being started right now: it is the same onboarding.
+            accepted = onboardings().start(request, execution_name(idempotency_key))
+        except IdempotencyValidationError:
+            raise ApiError(
+                422,
+                "IdempotencyKeyReused",
+                "this Idempotency-Key was used for a different request",
+                "Idempotency-Key",
+            ) from None
+    metrics.add_metric(name="OnboardingsStarted", unit="Count", value=1)
+    return accepted
+
+
+@app.post(
+    "/accounts",
+    status_code=202,
+    summary="Onboard a new account",
+    responses={
+        202: {
+            "description": "Onboarding started",
+            "content": {"application/json": {"model": OnboardingAccepted}},
+        },
+        **ERRORS,
+    },
+)
+def post_account(
+    request: Annotated[OnboardRequest, Body()], idempotency_key: IdempotencyKey = None
+) -> OnboardingAccepted:
+    return submit(request, idempotency_key)
+
+
+@app.post(
+    "/accounts/adopt",
+    status_code=202,
+    summary="Register and baseline an existing member account",
+    responses={
+        202: {
+            "description": "Onboarding started",
+            "content": {"application/json": {"model": OnboardingAccepted}},
+        },
+        **ERRORS,
+    },
+)
+def post_adopt(
+    request: Annotated[AdoptRequest, Body()], idempotency_key: IdempotencyKey = None
+) -> OnboardingAccepted:
+    email = accounts().adoptable_email(request.account_id)
+    onboarding = OnboardingRequest(**request.model_dump(), email=email)
+    return submit(onboarding, idempotency_key)
+
+
+@app.get("/accounts", summary="List accounts (Query, never Scan)", responses=ERRORS)
+def get_accounts(
+    client: Annotated[str | None, Query(pattern=r"^[a-z0-9-]{1,24}$")] = None,
+    project: Annotated[str | None, Query(pattern=r"^[a-z0-9-]{1,24}$")] = None,
+    status: Annotated[AccountStatus | None, Query()] = None,
+    limit: PageSize = 50,
+    nextToken: NextToken = None,
+) -> AccountPage:
+    return accounts().page(client, project, status.value if status else None, limit, nextToken)
+
+
+@app.get("/accounts/<accountId>", summary="One account", responses=ERRORS)
+def get_account(accountId: Annotated[str, Path(pattern=r"^\d{12}$")]) -> AccountView:
+    return accounts().get(accountId)
+
+
+@app.get("/onboardings", summary="Recent onboardings", responses=ERRORS)
+def get_onboardings(
+    status: Annotated[str | None, Query(pattern="^(" + "|".join(ONBOARDING_STATUSES) + ")$")] = None,
+    limit: PageSize = 50,
+    nextToken: NextToken = None,
+) -> OnboardingPage:
+    return onboardings().list(status, limit, nextToken)
+
+
+@app.get(
+    "/onboardings/<onboardingId>", summary="One onboarding, with its step-by-step timeline", responses=ERRORS
+)
+def get_onboarding(onboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PATTERN)]) -> OnboardingView:
+    return onboardings().describe(onboardingId)
+
+
+@app.post(
+    "/onboardings/<onboardingId>/retry",
+    status_code=202,
+    summary="Redrive a failed onboarding from the step that failed",
+    responses={
+        202: {"description": "Redriven", "content": {"application/json": {"model": RetryAccepted}}},
+        **ERRORS,
+    },
+)
+def post_retry(onboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PATTERN)]) -> RetryAccepted:
+    return onboardings().retry(onboardingId)
+
+
+@app.get("/health", summary="Liveness")
+def get_health() -> Health:
+    return Health(version=__version__)
+
+
+@app.get("/openapi.json", summary="This API's OpenAPI 3 document", include_in_schema=False)
+def get_openapi() -> Response[str]:
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=app.get_openapi_json_schema(
+            title="orgvend",
+            version=__version__,
+            description="Account vending for AWS Organizations. Every method requires AWS_IAM (SigV4) auth.",
+        ),
+    )
+
+
+def error_response(status: int, info: ErrorInfo) -> Response:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=ErrorBody(error=info).model_dump_json(by_alias=True, exclude_none=True),
+    )
+
+
+@app.exception_handler(ApiError)
+def handle_api_error(error: ApiError) -> Response:
+    return error_response(error.status, ErrorInfo(code=error.code, message=error.message, field=error.field))
+
+
+@app.exception_handler(RequestValidationError)
+def handle_validation_error(error: RequestValidationError) -> Response:
+    if not body_is_json(app.current_event.body):
+        return error_response(
+            400, ErrorInfo(code="InvalidJson", message="the body is not a JSON object", field="body")
+        )
+    details = [ErrorDetail(**problem) for problem in request_problems(error.errors())]
+    first = details[0] if details else ErrorDetail(field="body", message="invalid request")
+    return error_response(
+        422,
+        ErrorInfo(
+            code="ValidationError",
+            message=f"{first.field}: {first.message}",
+            field=first.field,
+            details=details,
+        ),
+    )
+
+
+def body_is_json(body: str | None) -> bool:
+    if body is None:
+        return True
+    try:
+        return isinstance(json.loads(body), dict)
+    except ValueError:
+        return False
+
+
+def request_problems(errors: list[Any]) -> list[dict[str, str]]:
+    """Powertools' error locations start with the source ('body', 'query', 'header', 'path'): keep the field."""
+    problems = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ())]
+        field = ".".join(location[1:]) or (location[0] if location else "body")
+        problems.append(
+            {"field": field, "message": str(error.get("msg", "invalid")).removeprefix("Value error, ")}
+        )
+    return problems
+
+
+@app.not_found
+def handle_not_found(_: Exception) -> Response:
+    return error_response(
+        404,
+        ErrorInfo(
+            code="NotFound", message=f"no route for {app.current_event.http_method} {app.current_event.path}"
+        ),
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    _idempotency_config.register_lambda_context(context)
+    return app.resolve(event, context)

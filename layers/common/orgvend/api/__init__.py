@@ -1,0 +1,1 @@
+"""The HTTP API's domain: what each route does, in plain functions taking their clients."""

@@ -1,0 +1,153 @@
+"""Request and response bodies of the HTTP API (the OpenAPI document is generated from these)."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from orgvend.models import (
+    AccountId,
+    AccountRecord,
+    Model,
+    OnboardingRequest,
+    RoleName,
+    Slug,
+    TagKey,
+    TagValue,
+)
+
+ONBOARDING_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+
+
+class OnboardRequest(OnboardingRequest):
+    """``POST /accounts``: the workflow's input."""
+
+    model_config = OnboardingRequest.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "client": "acme",
+                    "project": "web",
+                    "email": "aws+acme-web@example.com",
+                    "tags": {"cost-center": "42"},
+                }
+            ]
+        }
+    }
+
+
+class AdoptRequest(Model):
+    """``POST /accounts/adopt``: register and baseline an existing member account."""
+
+    model_config = Model.model_config | {
+        "json_schema_extra": {
+            "examples": [{"accountId": "210987654321", "client": "acme", "project": "legacy"}]
+        }
+    }
+
+    account_id: AccountId
+    client: Slug
+    project: Slug
+    role_name: RoleName | None = None
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict)
+
+
+class Links(Model):
+    self: str
+    execution: str | None = None
+    account: str | None = None
+    retry: str | None = None
+
+
+class OnboardingAccepted(Model):
+    onboarding_id: str
+    status: Literal["RUNNING"] = "RUNNING"
+    links: Links
+
+
+class AccountView(AccountRecord):
+    links: Links
+
+
+class AccountPage(Model):
+    items: list[AccountView]
+    next_token: str | None = None
+
+
+class TimelineStep(Model):
+    """One state of the workflow as it ran: loops (the creation poll) are one step with several visits."""
+
+    name: str
+    type: str
+    status: Literal["RUNNING", "SUCCEEDED", "FAILED"]
+    started_at: datetime
+    ended_at: datetime | None = None
+    duration_seconds: float | None = None
+    visits: int = 1
+    attempts: int = 0
+    retries: int = 0
+    error: str | None = None
+    cause: str | None = None
+
+
+class OnboardingView(Model):
+    onboarding_id: str
+    status: str
+    account_id: str | None = None
+    client: str | None = None
+    project: str | None = None
+    account_name: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    started_at: datetime
+    stopped_at: datetime | None = None
+    redrive_count: int = 0
+    timeline: list[TimelineStep] = Field(default_factory=list)
+    links: Links
+
+
+class OnboardingSummary(Model):
+    onboarding_id: str
+    status: str
+    started_at: datetime
+    stopped_at: datetime | None = None
+    account_id: str | None = None
+    client: str | None = None
+    project: str | None = None
+    links: Links
+
+
+class OnboardingPage(Model):
+    items: list[OnboardingSummary]
+    next_token: str | None = None
+
+
+class RetryAccepted(Model):
+    onboarding_id: str
+    status: Literal["RUNNING"] = "RUNNING"
+    redrive_date: datetime
+    message: str
+    links: Links
+
+
+class ErrorDetail(Model):
+    field: str
+    message: str
+
+
+class ErrorInfo(Model):
+    code: str
+    message: str
+    field: str | None = None
+    details: list[ErrorDetail] = Field(default_factory=list)
+
+
+class ErrorBody(Model):
+    """Every error of the API has this shape."""
+
+    error: ErrorInfo
+
+
+class Health(Model):
+    status: Literal["ok"] = "ok"
+    version: str

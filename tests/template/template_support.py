@@ -1,0 +1,465 @@
+"""Helpers for the template tests: the SAM transform, run offline, and a tiny intrinsic evaluator.
+
+Kept free of product code (``orgvend_local``) on purpose: these tests check the
+template, so they read it with their own, deliberately small, CloudFormation model.
+"""
+
+import ast
+import contextlib
+import copy
+import json
+import os
+import re
+import shlex
+import sys
+import tomllib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = ROOT / "template.yaml"
+SAMCONFIG_PATH = ROOT / "samconfig.toml"
+PYPROJECT_PATH = ROOT / "pyproject.toml"
+LAYER_REQUIREMENTS_PATH = ROOT / "layers" / "common" / "requirements.txt"
+ERRORS_PATH = ROOT / "layers" / "common" / "orgvend" / "errors.py"
+SETTINGS_PATH = ROOT / "layers" / "common" / "orgvend" / "settings.py"
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+STACK_NAME = "orgvend"
+STAGING_BUCKET = "local-bucket"
+
+
+def venv_bin() -> Path:
+    """The project's virtualenv bin directory (falls back to the running interpreter's)."""
+    candidate = ROOT / ".venv" / "bin"
+    return candidate if candidate.is_dir() else Path(sys.executable).parent
+
+
+def tool_environment() -> dict[str, str]:
+    """Environment for sam / cfn-lint: no telemetry, a region, the venv's bin first on PATH."""
+    env = dict(os.environ)
+    env["SAM_CLI_TELEMETRY"] = "0"
+    env["AWS_DEFAULT_REGION"] = REGION
+    env["PATH"] = os.pathsep.join([str(venv_bin()), env.get("PATH", "")])
+    return env
+
+
+# -- loading ------------------------------------------------------------------------
+
+
+def load_sam_template() -> dict[str, Any]:
+    return yaml_parse(TEMPLATE_PATH.read_text())
+
+
+class StubPolicyLoader:
+    """Managed-policy name → ARN map; empty, so nothing is looked up in IAM."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@contextlib.contextmanager
+def _region_set() -> Iterator[None]:
+    previous = os.environ.get("AWS_DEFAULT_REGION")
+    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("AWS_DEFAULT_REGION", None)
+
+
+def transform_template(sam_template: Mapping[str, Any]) -> dict[str, Any]:
+    """The CloudFormation template the SAM transform makes of ``sam_template``, offline."""
+    template = copy.deepcopy(dict(sam_template))
+    for resource in template.get("Resources", {}).values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Serverless::StateMachine" and isinstance(
+            properties.get("DefinitionUri"), str
+        ):
+            properties["Definition"] = json.loads((ROOT / properties.pop("DefinitionUri")).read_text())
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(properties.get(key), str):
+                properties[key] = f"s3://{STAGING_BUCKET}/{properties[key]}"
+    with _region_set():
+        return transform(template, {}, StubPolicyLoader())
+
+
+def resources_of_type(template: Mapping[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    }
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def get_att_target(value: Any) -> tuple[str, str] | None:
+    """(logical ID, attribute) of a literal ``Fn::GetAtt``, else None."""
+    if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+        argument = value["Fn::GetAtt"]
+        logical_id, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
+        return logical_id, attribute
+    return None
+
+
+def ref_target(value: Any) -> str | None:
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return value["Ref"]
+    return None
+
+
+# -- intrinsic functions ---------------------------------------------------------------
+
+# Physical names are CloudFormation-generated: stack name, logical ID and a random suffix.
+_ARN_FORMATS = {
+    "AWS::Lambda::Function": "arn:{partition}:lambda:{region}:{account}:function:{name}",
+    "AWS::Lambda::LayerVersion": "arn:{partition}:lambda:{region}:{account}:layer:{name}:1",
+    "AWS::DynamoDB::Table": "arn:{partition}:dynamodb:{region}:{account}:table/{name}",
+    "AWS::SNS::Topic": "arn:{partition}:sns:{region}:{account}:{name}",
+    "AWS::SQS::Queue": "arn:{partition}:sqs:{region}:{account}:{name}",
+    "AWS::StepFunctions::StateMachine": "arn:{partition}:states:{region}:{account}:stateMachine:{name}",
+    "AWS::Logs::LogGroup": "arn:{partition}:logs:{region}:{account}:log-group:{name}:*",
+    "AWS::IAM::Role": "arn:{partition}:iam::{account}:role/{name}",
+    "AWS::Events::Rule": "arn:{partition}:events:{region}:{account}:rule/{name}",
+}
+_REF_IS_ARN = {"AWS::SNS::Topic", "AWS::StepFunctions::StateMachine", "AWS::Lambda::LayerVersion"}
+_NAME_PROPERTIES = {
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::Lambda::LayerVersion": "LayerName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::Events::Rule": "Name",
+}
+
+
+class Intrinsics:
+    """Evaluates Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Split and Fn::Select for one stack."""
+
+    def __init__(self, template: Mapping[str, Any], overrides: Mapping[str, str] | None = None) -> None:
+        self.template = template
+        declared = template.get("Parameters", {})
+        unknown = set(overrides or {}) - set(declared)
+        if unknown:
+            raise KeyError(f"no such parameters: {sorted(unknown)}")
+        self.parameters = {name: str(spec.get("Default", "")) for name, spec in declared.items()}
+        self.parameters.update(overrides or {})
+        self.pseudo = {
+            "AWS::Partition": "aws",
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::StackName": STACK_NAME,
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+
+    def resource_type(self, logical_id: str) -> str:
+        return self.template["Resources"][logical_id]["Type"]
+
+    def physical_name(self, logical_id: str) -> str:
+        resource = self.template["Resources"][logical_id]
+        name_property = _NAME_PROPERTIES.get(resource["Type"])
+        explicit = resource.get("Properties", {}).get(name_property) if name_property else None
+        if explicit is not None:
+            return str(self.resolve(explicit))
+        return f"{STACK_NAME}-{logical_id}-R4ND0M"
+
+    def arn(self, logical_id: str) -> str:
+        return _ARN_FORMATS[self.resource_type(logical_id)].format(
+            partition=self.pseudo["AWS::Partition"],
+            region=REGION,
+            account=ACCOUNT_ID,
+            name=self.physical_name(logical_id),
+        )
+
+    def ref(self, name: str) -> str:
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in self.pseudo:
+            return self.pseudo[name]
+        resource_type = self.resource_type(name)
+        if resource_type in _REF_IS_ARN:
+            return self.arn(name)
+        if resource_type == "AWS::SQS::Queue":
+            return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{self.physical_name(name)}"
+        return self.physical_name(name)
+
+    def get_att(self, logical_id: str, attribute: str) -> str:
+        if attribute == "Arn":
+            return self.arn(logical_id).removesuffix(":*")
+        if attribute == "Name":
+            return self.physical_name(logical_id)
+        raise NotImplementedError(f"Fn::GetAtt {logical_id}.{attribute}")
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Ref":
+                return self.ref(argument)
+            if key == "Fn::GetAtt":
+                target = get_att_target(value)
+                assert target is not None
+                return self.get_att(*target)
+            if key == "Fn::Sub":
+                return self._sub(argument)
+            if key == "Fn::Join":
+                separator, items = argument
+                return str(self.resolve(separator)).join(str(item) for item in self.resolve(items))
+            if key == "Fn::Split":
+                separator, text = argument
+                return str(self.resolve(text)).split(str(self.resolve(separator)))
+            if key == "Fn::Select":
+                index, items = argument
+                return self.resolve(items)[int(self.resolve(index))]
+            if key.startswith("Fn::") or key == "Condition":
+                raise NotImplementedError(key)
+        return {key: self.resolve(item) for key, item in value.items()}
+
+    def _sub(self, argument: str | list[Any]) -> str:
+        if isinstance(argument, list):
+            text, variables = argument[0], {name: self.resolve(item) for name, item in argument[1].items()}
+        else:
+            text, variables = argument, {}
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in variables:
+                return str(variables[name])
+            if "." in name:
+                return self.get_att(*name.split(".", 1))
+            return self.ref(name)
+
+        return re.sub(r"\$\{([^}]+)\}", substitute, text)
+
+
+# -- IAM -----------------------------------------------------------------------------------
+
+
+def role_of_function(cfn: Mapping[str, Any], function_id: str) -> str:
+    target = get_att_target(cfn["Resources"][function_id]["Properties"]["Role"])
+    assert target is not None and target[1] == "Arn", f"{function_id}'s Role is not a role of this template"
+    return target[0]
+
+
+def inline_statements(role: Mapping[str, Any]) -> list[dict[str, Any]]:
+    statements = []
+    for policy in role["Properties"].get("Policies", []):
+        statements.extend(as_list(policy["PolicyDocument"]["Statement"]))
+    return statements
+
+
+def statement_actions(statement: Mapping[str, Any]) -> list[str]:
+    return as_list(statement.get("Action", []))
+
+
+def all_policy_statements(node: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every IAM statement anywhere in the template (identity, trust and resource policies)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Statement" and isinstance(value, list | dict):
+                for index, statement in enumerate(as_list(value)):
+                    yield f"{path}/Statement[{index}]", statement
+            else:
+                yield from all_policy_statements(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from all_policy_statements(item, f"{path}[{index}]")
+
+
+# -- Amazon States Language ------------------------------------------------------------
+
+
+def all_states(states: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every state, including those in Parallel branches and Map item processors."""
+    for name, state in states.items():
+        yield name, state
+        for branch in state.get("Branches", []):
+            yield from all_states(branch["States"])
+        for key in ("Iterator", "ItemProcessor"):
+            if key in state:
+                yield from all_states(state[key]["States"])
+
+
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+# -- Python sources -------------------------------------------------------------------------
+
+
+def error_classes(path: Path = ERRORS_PATH) -> set[str]:
+    """Error names the workflow can see: classes deriving from a root exception class, roots excluded."""
+    tree = ast.parse(path.read_text())
+    bases = {
+        node.name: [base.id for base in node.bases if isinstance(base, ast.Name)]
+        for node in tree.body
+        if isinstance(node, ast.ClassDef)
+    }
+    roots = {name for name, parents in bases.items() if set(parents) & {"Exception", "BaseException"}}
+
+    def derives_from_root(name: str) -> bool:
+        return any(
+            parent in roots or (parent in bases and derives_from_root(parent)) for parent in bases[name]
+        )
+
+    return {name for name in bases if name not in roots and derives_from_root(name)}
+
+
+def _environ_name(node: ast.AST) -> str | None:
+    """The variable name of ``os.environ.get("X", …)``, ``os.getenv("X")`` or ``os.environ["X"]``."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+        function = node.func
+        is_environ_get = (
+            function.attr == "get"
+            and isinstance(function.value, ast.Attribute)
+            and function.value.attr == "environ"
+        )
+        is_getenv = function.attr == "getenv"
+        if (is_environ_get or is_getenv) and isinstance(node.args[0], ast.Constant):
+            return str(node.args[0].value)
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr == "environ"
+        and isinstance(node.slice, ast.Constant)
+    ):
+        return str(node.slice.value)
+    return None
+
+
+def settings_environment(path: Path = SETTINGS_PATH) -> dict[str, set[str]]:
+    """Settings field → environment variables it reads (the keyword arguments of ``cls(...)``)."""
+    tree = ast.parse(path.read_text())
+    fields: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "cls":
+            for keyword in node.keywords:
+                names = {name for sub in ast.walk(keyword.value) if (name := _environ_name(sub))}
+                if keyword.arg:
+                    fields[keyword.arg] = names
+    # Properties read the fields they name as self.<field>.
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and any(
+            isinstance(decorator, ast.Name) and decorator.id == "property"
+            for decorator in node.decorator_list
+        ):
+            fields[node.name] = {
+                name
+                for sub in ast.walk(node)
+                if isinstance(sub, ast.Attribute)
+                and isinstance(sub.value, ast.Name)
+                and sub.value.id == "self"
+                for name in fields.get(sub.attr, set())
+            }
+    return fields
+
+
+def environment_variables_read(path: Path = SETTINGS_PATH) -> set[str]:
+    tree = ast.parse(path.read_text())
+    return {name for node in ast.walk(tree) if (name := _environ_name(node))}
+
+
+def _is_from_environment(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "from_environment"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "Settings"
+    )
+
+
+def settings_fields_used(path: Path) -> set[str]:
+    """Fields read on ``Settings.from_environment()`` in one module, directly or through a variable."""
+    tree = ast.parse(path.read_text())
+    holders = {
+        target.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and _is_from_environment(node.value)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    return {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and (
+            _is_from_environment(node.value)
+            or (isinstance(node.value, ast.Name) and node.value.id in holders)
+        )
+    }
+
+
+def module_defines(path: Path, name: str) -> bool:
+    """Whether a module defines ``name`` at top level (def, async def, class or assignment)."""
+    tree = ast.parse(path.read_text())
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
+            return True
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == name for target in node.targets
+        ):
+            return True
+    return False
+
+
+# -- samconfig.toml ------------------------------------------------------------------------
+
+
+def samconfig_parameter_overrides() -> dict[str, dict[str, str]]:
+    """Environment → parameter_overrides of every samconfig.toml command that has some."""
+    config = tomllib.loads(SAMCONFIG_PATH.read_text())
+    found = {}
+    for environment, commands in config.items():
+        if not isinstance(commands, dict):
+            continue
+        for command, sections in commands.items():
+            raw = (
+                sections.get("parameters", {}).get("parameter_overrides")
+                if isinstance(sections, dict)
+                else None
+            )
+            if raw is None:
+                continue
+            pairs = shlex.split(raw) if isinstance(raw, str) else list(raw)
+            found[f"{environment}.{command}"] = dict(pair.split("=", 1) for pair in pairs)
+    return found
+
+
+def parameter_violations(name: str, spec: Mapping[str, Any], value: str) -> list[str]:
+    """Why ``value`` would be rejected by CloudFormation for parameter ``spec`` (empty if it would not)."""
+    problems = []
+    if spec["Type"] == "Number":
+        try:
+            number = float(value)
+        except ValueError:
+            return [f"{name}={value!r} is not a number"]
+        if "MinValue" in spec and number < float(spec["MinValue"]):
+            problems.append(f"{name}={value} < MinValue {spec['MinValue']}")
+        if "MaxValue" in spec and number > float(spec["MaxValue"]):
+            problems.append(f"{name}={value} > MaxValue {spec['MaxValue']}")
+    if "AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], value):
+        problems.append(f"{name}={value!r} does not match AllowedPattern {spec['AllowedPattern']!r}")
+    if "AllowedValues" in spec and value not in {str(allowed) for allowed in spec["AllowedValues"]}:
+        problems.append(f"{name}={value!r} is not one of AllowedValues")
+    if "MinLength" in spec and len(value) < int(spec["MinLength"]):
+        problems.append(f"{name}={value!r} is shorter than MinLength {spec['MinLength']}")
+    if "MaxLength" in spec and len(value) > int(spec["MaxLength"]):
+        problems.append(f"{name}={value!r} is longer than MaxLength {spec['MaxLength']}")
+    return problems

@@ -1,0 +1,280 @@
+"""Least privilege, checked on the SAM-transformed template (what CloudFormation really creates)."""
+
+import re
+from typing import Any
+
+import pytest
+from template_support import (
+    ACCOUNT_ID,
+    REGION,
+    Intrinsics,
+    all_policy_statements,
+    as_list,
+    get_att_target,
+    inline_statements,
+    ref_target,
+    resources_of_type,
+    role_of_function,
+    statement_actions,
+)
+
+# The spec: every action each function's role may perform. A new permission is a
+# deliberate change to this table, reviewed with the code that needs it.
+EXPECTED_ACTIONS: dict[str, set[str]] = {
+    "RecordRequestFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+    "CreateAccountFunction": {"organizations:CreateAccount", "dynamodb:GetItem", "dynamodb:UpdateItem"},
+    "CheckAccountCreationFunction": {
+        "organizations:DescribeCreateAccountStatus",
+        "organizations:ListAccounts",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    },
+    "VerifyMemberAccountFunction": {
+        "organizations:DescribeOrganization",
+        "organizations:DescribeAccount",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    },
+    "PlaceAccountFunction": {
+        "organizations:ListRoots",
+        "organizations:ListOrganizationalUnitsForParent",
+        "organizations:ListParents",
+        "organizations:CreateOrganizationalUnit",
+        "organizations:DescribeOrganizationalUnit",
+        "organizations:MoveAccount",
+    },
+    # Everything else ApplyBaseline does (IAM in the member account) uses the assumed role.
+    "ApplyBaselineFunction": {"sts:AssumeRole"},
+    "RegisterAccountFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+    "NotifyOperatorsFunction": {"sns:Publish", "events:PutEvents"},
+    "ReportOnboardingFailureFunction": {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "sns:Publish",
+        "events:PutEvents",
+    },
+    # The HTTP API: starts, follows and redrives onboardings; reads the registry; its own idempotency table.
+    "ApiFunction": {
+        "states:StartExecution",
+        "states:ListExecutions",
+        "states:DescribeExecution",
+        "states:GetExecutionHistory",
+        "states:RedriveExecution",
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "organizations:DescribeOrganization",
+        "organizations:DescribeAccount",
+    },
+}
+
+VENDED_LOGS_ACTIONS = {
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+
+# Actions that may be granted on Resource "*", each with the reason.
+RESOURCE_WILDCARD_ALLOWED = {
+    "organizations:CreateAccount": "no resource-level permissions: the account does not exist yet",
+    "organizations:DescribeCreateAccountStatus": "no resource-level permissions for create-account requests",
+    "organizations:ListAccounts": "organization-wide listing, no resource-level permissions",
+    "organizations:DescribeOrganization": "organization-wide read, no resource-level permissions",
+    "organizations:ListRoots": "organization-wide listing, no resource-level permissions",
+    "organizations:ListOrganizationalUnitsForParent": "read-only listing of the organization's structure",
+    "organizations:ListParents": "read-only listing of the organization's structure",
+    "logs:CreateLogDelivery": "Step Functions vended logs: AWS requires Resource '*'",
+    "logs:GetLogDelivery": "Step Functions vended logs: AWS requires Resource '*'",
+    "logs:UpdateLogDelivery": "Step Functions vended logs: AWS requires Resource '*'",
+    "logs:DeleteLogDelivery": "Step Functions vended logs: AWS requires Resource '*'",
+    "logs:ListLogDeliveries": "Step Functions vended logs: AWS requires Resource '*'",
+    "logs:PutResourcePolicy": "Step Functions vended logs: AWS requires Resource '*'",
+    "logs:DescribeResourcePolicies": "Step Functions vended logs: AWS requires Resource '*'",
+    "logs:DescribeLogGroups": "Step Functions vended logs: AWS requires Resource '*'",
+    "xray:PutTraceSegments": "X-Ray supports no resource-level permissions",
+    "xray:PutTelemetryRecords": "X-Ray supports no resource-level permissions",
+}
+
+# AWS managed policies a role may carry (by name), each with the reason.
+MANAGED_POLICIES_ALLOWED = {
+    "AWSLambdaBasicExecutionRole": "a function writes its own CloudWatch Logs",
+    "AWSXrayWriteOnlyAccess": "Tracing: Active (functions) and Tracing.Enabled (state machine)",
+}
+TABLE = "AWS::DynamoDB::Table"
+MACHINE = "AWS::StepFunctions::StateMachine"
+MANAGED_POLICY_ARN = re.compile(r"^arn:aws:iam::aws:policy/(?:service-role/)?(?P<name>[\w+=,.@-]+)$")
+
+
+def actions_of(cfn: dict[str, Any], role_id: str) -> set[str]:
+    return {action for s in inline_statements(cfn["Resources"][role_id]) for action in statement_actions(s)}
+
+
+def test_every_function_has_exactly_its_expected_actions(cfn, lambda_functions):
+    actual = {
+        function_id: actions_of(cfn, role_of_function(cfn, function_id)) for function_id in lambda_functions
+    }
+    assert actual == EXPECTED_ACTIONS
+
+
+def test_every_function_has_a_role_of_its_own(cfn, lambda_functions):
+    roles = [role_of_function(cfn, function_id) for function_id in lambda_functions]
+    assert len(set(roles)) == len(roles), f"functions share roles: {roles}"
+
+
+def test_no_statement_grants_a_wildcard_action(cfn):
+    statements = list(all_policy_statements(cfn["Resources"]))
+    assert statements, "found no policy statements at all"
+    offending = {
+        path: statement
+        for path, statement in statements
+        if any("*" in action for action in statement_actions(statement))
+        or ("NotAction" in statement or "NotResource" in statement)
+    }
+    assert offending == {}
+
+
+def test_resource_wildcard_only_for_allow_listed_actions(cfn):
+    offending = {}
+    for path, statement in all_policy_statements(cfn["Resources"]):
+        if "*" in as_list(statement.get("Resource", [])):
+            not_allowed = set(statement_actions(statement)) - set(RESOURCE_WILDCARD_ALLOWED)
+            if not_allowed:
+                offending[path] = sorted(not_allowed)
+    assert offending == {}
+
+
+def test_roles_carry_only_allow_listed_managed_policies(cfn, intrinsics):
+    roles = resources_of_type(cfn, "AWS::IAM::Role")
+    assert roles
+    found = {}
+    for role_id, role in roles.items():
+        for arn in role["Properties"].get("ManagedPolicyArns", []):
+            match = MANAGED_POLICY_ARN.match(str(intrinsics.resolve(arn)))
+            found.setdefault(role_id, set()).add(match["name"] if match else str(arn))
+    not_allowed = {role_id: names - set(MANAGED_POLICIES_ALLOWED) for role_id, names in found.items()}
+    assert {role_id: names for role_id, names in not_allowed.items() if names} == {}
+
+
+def test_every_function_may_write_its_logs(cfn, lambda_functions, intrinsics):
+    for function_id in lambda_functions:
+        role = cfn["Resources"][role_of_function(cfn, function_id)]
+        names = {
+            match["name"]
+            for arn in role["Properties"].get("ManagedPolicyArns", [])
+            if (match := MANAGED_POLICY_ARN.match(str(intrinsics.resolve(arn))))
+        }
+        assert "AWSLambdaBasicExecutionRole" in names, function_id
+
+
+@pytest.mark.parametrize("access_role_names", [None, "A,B", "OrganizationAccountAccessRole,Ops.Admin@x"])
+def test_assume_role_is_limited_to_the_access_role_names(cfn, access_role_names):
+    intrinsics = Intrinsics(cfn, {"AccessRoleNames": access_role_names} if access_role_names else None)
+    names = intrinsics.parameters["AccessRoleNames"].split(",")
+    expected = [f"arn:aws:iam::*:role/{name}" for name in names]
+
+    assume_role_resources = {}
+    for role_id, role in resources_of_type(cfn, "AWS::IAM::Role").items():
+        for statement in inline_statements(role):
+            if "sts:AssumeRole" in statement_actions(statement):
+                resources = intrinsics.resolve(statement["Resource"])
+                assume_role_resources.setdefault(role_id, []).extend(as_list(resources))
+
+    assert assume_role_resources, "no role may assume the access role"
+    for role_id, resources in assume_role_resources.items():
+        assert resources == expected, role_id
+        assert "*" not in resources
+
+
+def test_assume_role_names_are_the_names_record_request_accepts(cfn, lambda_functions):
+    # RecordRequest validates a request's roleName against ACCESS_ROLE_NAMES; ApplyBaseline then
+    # assumes that role. Both must come from the same list, whatever the parameter says.
+    intrinsics = Intrinsics(cfn, {"AccessRoleNames": "First,Second-Role"})
+    allowed = intrinsics.resolve(
+        lambda_functions["RecordRequestFunction"]["Properties"]["Environment"]["Variables"][
+            "ACCESS_ROLE_NAMES"
+        ]
+    ).split(",")
+    role = cfn["Resources"][role_of_function(cfn, "ApplyBaselineFunction")]
+    (statement,) = [s for s in inline_statements(role) if "sts:AssumeRole" in statement_actions(s)]
+    assumable = [arn.rsplit("/", 1)[1] for arn in intrinsics.resolve(statement["Resource"])]
+    assert assumable == allowed == ["First", "Second-Role"]
+
+
+def workflow_functions(cfn: dict[str, Any], state_machine_id: str) -> set[str]:
+    substitutions = cfn["Resources"][state_machine_id]["Properties"]["DefinitionSubstitutions"]
+    found = set()
+    for value in substitutions.values():
+        target = get_att_target(value)
+        if target and cfn["Resources"][target[0]]["Type"] == "AWS::Lambda::Function":
+            found.add(target[0])
+    return found
+
+
+def test_state_machine_role_invokes_only_the_workflow_functions(cfn, state_machine_id, intrinsics):
+    functions = workflow_functions(cfn, state_machine_id)
+    assert functions
+    role_target = get_att_target(cfn["Resources"][state_machine_id]["Properties"]["RoleArn"])
+    assert role_target is not None
+    role = cfn["Resources"][role_target[0]]
+
+    assert actions_of(cfn, role_target[0]) == {"lambda:InvokeFunction"} | VENDED_LOGS_ACTIONS
+
+    invocable = {}
+    for statement in inline_statements(role):
+        if "lambda:InvokeFunction" not in statement_actions(statement):
+            continue
+        for resource in as_list(intrinsics.resolve(statement["Resource"])):
+            # A function ARN, optionally qualified (":*", or SAM LambdaInvokePolicy's trailing "*").
+            owners = [
+                function_id
+                for function_id in functions
+                if re.fullmatch(re.escape(intrinsics.arn(function_id)) + r"(?:\*|:\*|:[\w$-]+)?", resource)
+            ]
+            assert len(owners) == 1, f"lambda:InvokeFunction on {resource}, not one workflow function"
+            invocable[owners[0]] = resource
+    assert set(invocable) == functions
+
+
+def test_data_permissions_target_the_resources_the_function_is_configured_with(
+    cfn, lambda_functions, intrinsics
+):
+    # A function is told its table, topic, bus and state machine through its environment; its
+    # role's data permissions must name exactly those (tables: their indexes too), nothing else.
+    for function_id, function in lambda_functions.items():
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        configured = {ref_target(value) for value in variables.values()} - {None}
+        tables = [r for r in configured if r in cfn["Resources"] and intrinsics.resource_type(r) == TABLE]
+        machines = [r for r in configured if r in cfn["Resources"] and intrinsics.resource_type(r) == MACHINE]
+        allowed = {
+            "dynamodb": {arn for t in tables for arn in (intrinsics.arn(t), f"{intrinsics.arn(t)}/index/*")},
+            "sns": {intrinsics.resolve(variables["OPERATOR_TOPIC_ARN"])}
+            if "OPERATOR_TOPIC_ARN" in variables
+            else set(),
+            "events": {
+                f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/{intrinsics.resolve(variables['EVENT_BUS_NAME'])}"
+            },
+            "states": {
+                arn
+                for m in machines
+                for arn in (
+                    intrinsics.arn(m),
+                    f"arn:aws:states:{REGION}:{ACCOUNT_ID}:execution:{intrinsics.physical_name(m)}:*",
+                )
+            },
+        }
+        role = cfn["Resources"][role_of_function(cfn, function_id)]
+        for statement in inline_statements(role):
+            resources = set(as_list(intrinsics.resolve(statement["Resource"])))
+            for action in statement_actions(statement):
+                service = action.split(":", 1)[0]
+                if service in allowed:
+                    assert resources <= allowed[service], f"{function_id}: {action} on {sorted(resources)}"

@@ -1,0 +1,184 @@
+"""The onboarding state machine: its resource, its ASL file and how the two fit together."""
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from template_support import (
+    PLACEHOLDER,
+    ROOT,
+    all_states,
+    error_classes,
+    get_att_target,
+    module_defines,
+    ref_target,
+    resources_of_type,
+)
+
+# Errors the workflow retries (errors.py's "Retryable" group); every other orgvend error is terminal.
+RETRYABLE = {
+    "OrganizationsBusy": "Organizations throttling or concurrent operations",
+    "AccountNotReady": "a new account is eventually consistent",
+}
+CATCH_ALL = {"States.TaskFailed", "States.ALL"}
+# ApplyBaseline's budget for AccountNotReady: a fresh account takes minutes to become usable.
+ACCOUNT_NOT_READY_BUDGET_SECONDS = (10 * 60, 20 * 60)
+
+
+def tasks(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found = {name: state for name, state in all_states(asl["States"]) if state["Type"] == "Task"}
+    assert found, "the ASL has no Task state"
+    return found
+
+
+def terminal_errors() -> set[str]:
+    names = error_classes()
+    assert set(RETRYABLE) <= names, f"errors.py no longer defines {sorted(set(RETRYABLE) - names)}"
+    return names - set(RETRYABLE)
+
+
+def total_backoff_seconds(retrier: dict[str, Any]) -> float:
+    interval = retrier.get("IntervalSeconds", 1)
+    rate = retrier.get("BackoffRate", 2.0)
+    cap = retrier.get("MaxDelaySeconds", math.inf)
+    return sum(min(interval * rate**attempt, cap) for attempt in range(retrier.get("MaxAttempts", 3)))
+
+
+# -- the resource ------------------------------------------------------------------------------
+
+
+def test_state_machine_is_standard_traced_and_logged(cfn, state_machine_id, intrinsics):
+    properties = cfn["Resources"][state_machine_id]["Properties"]
+    assert properties["StateMachineType"] == "STANDARD"
+    assert properties["TracingConfiguration"] == {"Enabled": True}
+
+    logging = properties["LoggingConfiguration"]
+    assert logging["Level"] in {"ALL", "ERROR", "FATAL"}
+    (destination,) = logging["Destinations"]
+    target = get_att_target(destination["CloudWatchLogsLogGroup"]["LogGroupArn"])
+    assert target is not None and target[1] == "Arn"
+    log_group = cfn["Resources"][target[0]]
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    # Step Functions needs a resource policy per log group unless it is under /aws/vendedlogs/.
+    assert intrinsics.resolve(log_group["Properties"]["LogGroupName"]).startswith("/aws/vendedlogs/")
+    retention = ref_target(log_group["Properties"].get("RetentionInDays"))
+    assert retention in cfn["Parameters"], "the state machine's log group must expire its logs"
+
+
+def test_every_placeholder_has_a_substitution_and_every_substitution_is_used(asl_text, sam_state_machine):
+    placeholders = set(PLACEHOLDER.findall(asl_text))
+    substitutions = set(sam_state_machine["Properties"]["DefinitionSubstitutions"])
+    assert placeholders, "the ASL has no ${...} placeholder"
+    assert placeholders - substitutions == set(), "placeholders without a substitution"
+    assert substitutions - placeholders == set(), "substitutions the ASL never uses"
+
+
+def test_substituted_definition_is_valid_json(asl_text, cfn, state_machine_id, intrinsics):
+    substitutions = intrinsics.resolve(
+        cfn["Resources"][state_machine_id]["Properties"]["DefinitionSubstitutions"]
+    )
+    definition = asl_text
+    for name, value in substitutions.items():
+        definition = definition.replace("${" + name + "}", str(value))
+    assert "${" not in definition
+    json.loads(definition)
+
+
+def test_every_task_invokes_a_function_of_this_template(asl, sam_template, sam_state_machine):
+    substitutions = sam_state_machine["Properties"]["DefinitionSubstitutions"]
+    for name, state in tasks(asl).items():
+        match = PLACEHOLDER.fullmatch(state["Resource"])
+        assert match, f"{name}: Resource {state['Resource']!r} is not a ${{...}} placeholder"
+        target = get_att_target(substitutions[match[1]])
+        assert target is not None and target[1] == "Arn", f"{name}: {match[1]} is not a GetAtt ….Arn"
+        resource = sam_template["Resources"].get(target[0], {})
+        assert resource.get("Type") == "AWS::Serverless::Function", f"{name}: {target[0]} is not a function"
+
+
+def test_every_function_code_directory_has_its_handler(sam_template, lambda_functions):
+    functions = resources_of_type(sam_template, "AWS::Serverless::Function")
+    assert set(functions) == set(lambda_functions)
+    for function_id, function in functions.items():
+        code = ROOT / function["Properties"]["CodeUri"]
+        assert code.is_dir(), f"{function_id}: CodeUri {code} is not a directory"
+        # Handler as CloudFormation gets it, i.e. with the SAM Globals merged in.
+        handler = lambda_functions[function_id]["Properties"]["Handler"]
+        module, attribute = handler.rsplit(".", 1)
+        source = code / Path(*module.split(".")).with_suffix(".py")
+        assert source.is_file(), f"{function_id}: {source} (from Handler {handler}) does not exist"
+        assert module_defines(source, attribute), f"{function_id}: {source} defines no {attribute}"
+
+
+# -- failure handling in the ASL -------------------------------------------------------------
+
+
+def test_no_state_catches_failures(asl):
+    # A failed execution stops at the failed step, so that RedriveExecution resumes there;
+    # the EventBridge rule (ReportOnboardingFailureFunction) reports it.
+    catching = [name for name, state in all_states(asl["States"]) if state.get("Catch")]
+    assert catching == []
+
+
+def test_every_error_name_in_the_asl_exists(asl):
+    known = error_classes()
+    unknown = {
+        (name, error)
+        for name, state in all_states(asl["States"])
+        for retrier in state.get("Retry", [])
+        for error in retrier["ErrorEquals"]
+        if not error.startswith(("States.", "Lambda.")) and error not in known
+    }
+    assert unknown == set()
+
+
+def test_catch_all_retriers_come_after_a_no_retry_for_every_terminal_error(asl):
+    terminal = terminal_errors()
+    assert terminal
+    for name, state in tasks(asl).items():
+        retriers = state.get("Retry", [])
+        for index, retrier in enumerate(retriers):
+            if not CATCH_ALL & set(retrier["ErrorEquals"]):
+                continue
+            guarded = any(
+                earlier.get("MaxAttempts") == 0 and terminal <= set(earlier["ErrorEquals"])
+                for earlier in retriers[:index]
+            )
+            assert guarded, f"{name}: retrier {index} retries terminal errors {sorted(terminal)}"
+
+
+def test_terminal_errors_are_never_retried_and_retryable_ones_never_stopped(asl):
+    terminal = terminal_errors()
+    for name, state in tasks(asl).items():
+        for index, retrier in enumerate(state.get("Retry", [])):
+            errors = set(retrier["ErrorEquals"])
+            if retrier.get("MaxAttempts") == 0:
+                assert errors & set(RETRYABLE) == set(), f"{name}: retrier {index} stops retryable errors"
+            else:
+                assert errors & terminal == set(), f"{name}: retrier {index} retries terminal errors"
+
+
+def test_every_task_retries_transient_failures(asl):
+    for name, state in tasks(asl).items():
+        assert any(
+            CATCH_ALL & set(retrier["ErrorEquals"]) and retrier.get("MaxAttempts", 3) > 0
+            for retrier in state.get("Retry", [])
+        ), f"{name} does not retry transient (Lambda service) failures"
+
+
+def test_apply_baseline_waits_10_to_20_minutes_for_a_new_account(asl):
+    state = asl["States"]["ApplyBaseline"]
+    (retrier,) = [r for r in state["Retry"] if "AccountNotReady" in r["ErrorEquals"]]
+    low, high = ACCOUNT_NOT_READY_BUDGET_SECONDS
+    assert low <= total_backoff_seconds(retrier) <= high
+
+
+def test_organizations_busy_retriers_use_full_jitter(asl):
+    retriers = [
+        (name, retrier)
+        for name, state in tasks(asl).items()
+        for retrier in state.get("Retry", [])
+        if "OrganizationsBusy" in retrier["ErrorEquals"]
+    ]
+    assert retriers, "nothing retries OrganizationsBusy"
+    assert [name for name, retrier in retriers if retrier.get("JitterStrategy") != "FULL"] == []
