@@ -39,7 +39,7 @@ from orgvend.api.models import (
 )
 from orgvend.api.onboardings import EXECUTION_NAME_PATTERN, Onboardings, execution_name
 from orgvend.errors import InvalidOnboardingRequest
-from orgvend.models import AccountStatus, OnboardingRequest
+from orgvend.models import AccountStatus, OnboardingRequest, problems_of
 from orgvend.observability import logger, metrics, tracer
 from orgvend.registry import default_registry
 from orgvend.settings import Settings
@@ -101,7 +101,9 @@ def submit(request: OnboardingRequest, idempotency_key: str | None) -> Onboardin
         check_role_allowed(request, settings.access_role_names)
     except InvalidOnboardingRequest as error:
         raise BadRequest("InvalidRoleName", str(error).removeprefix("roleName: "), "roleName") from None
-    onboardings().refuse_registered_email(request.email)
+    onboardings().refuse_registered_email(
+        request.email, execution_name(idempotency_key) if idempotency_key else None
+    )
     if not idempotency_key:
         accepted = onboardings().start(request, execution_name(None))
     else:
@@ -173,7 +175,7 @@ def get_accounts(
 
 
 @app.get("/accounts/<accountId>", summary="One account", responses=ERRORS)
-def get_account(accountId: Annotated[str, Path(pattern=r"^\d{12}$")]) -> AccountView:
+def get_account(accountId: Annotated[str, Path(pattern=r"^[0-9]{12}$")]) -> AccountView:
     return accounts().get(accountId)
 
 
@@ -243,7 +245,7 @@ def handle_validation_error(error: RequestValidationError) -> Response:
         return error_response(
             400, ErrorInfo(code="InvalidJson", message="the body is not a JSON object", field="body")
         )
-    details = [ErrorDetail(**problem) for problem in request_problems(error.errors())]
+    details = [ErrorDetail(**problem) for problem in problems_of(error.errors(), skip=1)]
     first = details[0] if details else ErrorDetail(field="body", message="invalid request")
     return error_response(
         422,
@@ -263,18 +265,6 @@ def body_is_json(body: str | None) -> bool:
         return isinstance(json.loads(body), dict)
     except ValueError:
         return False
-
-
-def request_problems(errors: list[Any]) -> list[dict[str, str]]:
-    """Powertools' error locations start with the source ('body', 'query', 'header', 'path'): keep the field."""
-    problems = []
-    for error in errors:
-        location = [str(part) for part in error.get("loc", ())]
-        field = ".".join(location[1:]) or (location[0] if location else "body")
-        problems.append(
-            {"field": field, "message": str(error.get("msg", "invalid")).removeprefix("Value error, ")}
-        )
-    return problems
 
 
 @app.not_found

@@ -15,6 +15,10 @@ to DescribeExecution. The redrive itself runs moto's own interpreter: a worker
 bound to the same ``Execution`` whose program starts at the failed state and
 whose event manager is the one holding the history so far. The execution's
 ``redrive_count`` is what the EventBridge status change events carry (parity.py).
+
+Not emulated: a failed Parallel or Map state is run again whole (AWS redrives
+only its failed branches or iterations), and workflow variables (``Assign``)
+set before the failure start empty again.
 """
 
 import json
@@ -57,9 +61,8 @@ class ExecutionNotRedrivable(AWSError):
 
 def not_redrivable_reason(execution: Execution) -> str | None:
     """Why RedriveExecution would refuse this execution (AWS's ``redriveStatusReason``), or None."""
-    if (
-        execution.state_machine.type != StateMachineType.STANDARD
-    ):  # moto's Execution.sm_type is always STANDARD
+    # The state machine's type: moto's Execution.sm_type says STANDARD for every execution.
+    if execution.state_machine.type != StateMachineType.STANDARD:
         return "Execution of an EXPRESS state machine cannot be redriven"
     if execution.exec_status not in REDRIVABLE_STATUSES:
         return f"Execution is {execution.exec_status.value} and cannot be redriven"
@@ -123,13 +126,12 @@ class _RedriveWorker(ExecutionWorker):
 
 def _failed_state(execution: Execution, history: list[dict[str, Any]]) -> tuple[str, Any]:
     """The top-level state the execution stopped in, and that state's input."""
-    top_level = json.loads(execution.state_machine.definition)["States"]
+    definition = json.loads(execution.state_machine.definition)
     for event in reversed(history):
         entered = event.get("stateEnteredEventDetails")
-        if entered and entered["name"] in top_level:
+        if entered and entered["name"] in definition["States"]:
             return entered["name"], json.loads(entered["input"])
-    # Failed before entering any state: run it all again.
-    return json.loads(execution.state_machine.definition)["StartAt"], execution.input_data
+    return definition["StartAt"], execution.input_data  # failed before entering any state
 
 
 def redrive(execution: Execution, client_token: str | None = None) -> datetime:

@@ -40,6 +40,9 @@ UNSET = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDE
 os.environ.update(ENVIRONMENT)
 for _name in UNSET:
     os.environ.pop(_name, None)
+# Arranging tests goes through a session of its own, kept for the whole run so that
+# its loaded service models are reused (a fresh boto3 session loads them again).
+SETUP_SESSION = boto3.session.Session(region_name="us-east-1")
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +75,7 @@ def setup_client(moto_aws: None) -> Callable[..., Any]:
     """Clients for arranging a test, outside orgvend's session (so its hooks never see them)."""
 
     def make(service: str, **kwargs: Any) -> Any:
-        return boto3.client(service, region_name="us-east-1", **kwargs)
+        return SETUP_SESSION.client(service, **kwargs)
 
     return make
 

@@ -5,7 +5,7 @@ snake_case. ``Model`` does the translation once for all of them.
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -213,11 +213,17 @@ class OnboardingFailure(Model):
 
 def validation_problems(error: ValidationError) -> list[dict[str, str]]:
     """Each problem of a failed validation as ``{"field": "tags.cost center", "message": ...}``."""
+    return problems_of(error.errors(include_url=False))
+
+
+def problems_of(errors: Iterable[Mapping[str, Any]], *, skip: int = 0) -> list[dict[str, str]]:
+    """Problems from pydantic error dicts; ``skip`` drops leading location parts (such as "body")."""
     problems = []
-    for detail in error.errors(include_url=False):
-        field = ".".join(str(part) for part in detail["loc"]) or "body"
-        message = detail["msg"].removeprefix("Value error, ")
-        problems.append({"field": field, "message": message})
+    for detail in errors:
+        # A bad dict key is reported at (..., key, "[key]"): the key is the field.
+        location = [str(part) for part in tuple(detail.get("loc", ()))[skip:] if part != "[key]"]
+        message = str(detail.get("msg", "invalid")).removeprefix("Value error, ")
+        problems.append({"field": ".".join(location) or "body", "message": message})
     return problems
 
 

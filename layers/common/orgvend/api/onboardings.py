@@ -52,10 +52,13 @@ class Onboardings:
         prefix, _, name = self._state_machine_arn.rpartition(":stateMachine:")
         return f"{prefix}:execution:{name}:{onboarding_id}"
 
-    def refuse_registered_email(self, email: str) -> None:
-        """Answer 409 early; the workflow's atomic email guard stays the real protection."""
+    def refuse_registered_email(self, email: str, onboarding_id: str | None) -> None:
+        """Answer 409 early unless the owner is this very onboarding (a retried request).
+
+        The workflow's atomic email guard stays the real protection; this is a courtesy.
+        """
         owner = self._registry.email_owner(email)
-        if owner:
+        if owner and owner.get("onboardingId") != onboarding_id:
             where = (
                 f"account {owner['accountId']}"
                 if owner.get("accountId")

@@ -1,0 +1,1 @@
+"""orgvend: the operators' command line, a client of the HTTP API."""

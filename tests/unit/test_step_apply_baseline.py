@@ -1,0 +1,202 @@
+"""Step ApplyBaseline: the access role becomes administrator-minus-billing, idempotently.
+
+moto's CreateAccount makes the access role with no policy; in AWS it carries the
+AWS managed AdministratorAccess. These tests load moto's AWS managed policies and
+attach AdministratorAccess with the member account's own credentials first.
+"""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto import mock_aws
+from orgvend import aws
+from orgvend.baseline_policy import administrator_minus_billing, same_document
+from orgvend.errors import AccountNotReady, BaselineFailed
+from orgvend.steps.apply_baseline import ApplyBaselineInput, apply_baseline
+
+from .support import Calls, failing
+
+ADMINISTRATOR_ACCESS_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
+OLD_DOCUMENT = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "AdministratorAccess", "Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Sid": "DenyBilling", "Effect": "Deny", "Action": "aws-portal:*", "Resource": "*"},
+    ],
+}
+
+
+@pytest.fixture
+def moto_aws() -> Iterator[None]:
+    with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
+        yield
+
+
+@pytest.fixture
+def policy_name(settings_for) -> str:
+    return settings_for("ApplyBaselineFunction").baseline_policy_name
+
+
+@pytest.fixture
+def sts(moto_aws) -> Any:
+    return aws.client("sts")
+
+
+@pytest.fixture
+def member(create_member, setup_client, default_role_name) -> dict[str, Any]:
+    """A new member account whose access role has AdministratorAccess, as AWS makes it."""
+    account_id = create_member("member@example.com", "member", default_role_name)
+    credentials = setup_client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/{default_role_name}", RoleSessionName="test-arrange"
+    )["Credentials"]
+    iam = setup_client(
+        "iam",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+    iam.attach_role_policy(RoleName=default_role_name, PolicyArn=ADMINISTRATOR_ACCESS_ARN)
+    return {"account_id": account_id, "iam": iam, "role_name": default_role_name}
+
+
+def attached(member) -> dict[str, str]:
+    policies = member["iam"].list_attached_role_policies(RoleName=member["role_name"])["AttachedPolicies"]
+    return {policy["PolicyName"]: policy["PolicyArn"] for policy in policies}
+
+
+def default_document(member, policy_arn: str) -> Any:
+    iam = member["iam"]
+    version = iam.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
+    return iam.get_policy_version(PolicyArn=policy_arn, VersionId=version)["PolicyVersion"]["Document"]
+
+
+def run(make_onboarding, member, sts, policy_name):
+    step_input = ApplyBaselineInput(onboarding=make_onboarding(), account_id=member["account_id"])
+    return apply_baseline(step_input, sts, policy_name)
+
+
+def test_the_first_run_swaps_administrator_access_for_the_baseline(
+    make_onboarding, member, sts, policy_name, session_calls
+):
+    assert attached(member) == {"AdministratorAccess": ADMINISTRATOR_ACCESS_ARN}
+
+    baseline = run(make_onboarding, member, sts, policy_name)
+
+    policy_arn = f"arn:aws:iam::{member['account_id']}:policy/{policy_name}"
+    assert baseline.changed is True
+    assert baseline.policy_arn == policy_arn
+    assert baseline.role_arn == f"arn:aws:iam::{member['account_id']}:role/{member['role_name']}"
+    assert attached(member) == {policy_name: policy_arn}
+    assert same_document(default_document(member, policy_arn), administrator_minus_billing())
+    mutations = session_calls.mutating("iam")
+    assert mutations == ["CreatePolicy", "AttachRolePolicy", "DetachRolePolicy"]
+    # The new policy is attached before AdministratorAccess goes: the session never loses IAM.
+    (assume,) = session_calls.of("AssumeRole")
+    assert assume.params["RoleArn"] == baseline.role_arn
+
+
+def test_a_second_run_changes_nothing_and_writes_nothing(make_onboarding, member, sts, policy_name, session_calls):
+    run(make_onboarding, member, sts, policy_name)
+    first_run = len(session_calls.made)
+
+    again = run(make_onboarding, member, sts, policy_name)
+
+    assert again.changed is False
+    second_run = Calls(session_calls.made[first_run:])
+    assert second_run.operations("iam")  # it did look
+    assert second_run.mutating("iam") == []
+    assert list(attached(member)) == [policy_name]
+
+
+def test_a_changed_document_becomes_a_new_default_version(make_onboarding, member, sts, policy_name, session_calls):
+    policy_arn = member["iam"].create_policy(PolicyName=policy_name, PolicyDocument=json.dumps(OLD_DOCUMENT))[
+        "Policy"
+    ]["Arn"]
+
+    baseline = run(make_onboarding, member, sts, policy_name)
+
+    assert baseline.changed is True
+    versions = member["iam"].list_policy_versions(PolicyArn=policy_arn)["Versions"]
+    assert len(versions) == 2
+    assert [v["VersionId"] for v in versions if v["IsDefaultVersion"]] == ["v2"]
+    assert same_document(default_document(member, policy_arn), administrator_minus_billing())
+    assert "CreatePolicyVersion" in session_calls.mutating("iam")
+    assert "CreatePolicy" not in session_calls.mutating("iam")
+
+
+def test_a_policy_with_five_versions_loses_its_oldest_non_default_one(make_onboarding, member, sts, policy_name):
+    iam = member["iam"]
+    policy_arn = iam.create_policy(PolicyName=policy_name, PolicyDocument=json.dumps(OLD_DOCUMENT))["Policy"]["Arn"]
+    for index in range(4):
+        document = {**OLD_DOCUMENT, "Statement": [*OLD_DOCUMENT["Statement"][:1]]}
+        document["Statement"] = [{**document["Statement"][0], "Sid": f"Old{index}"}]
+        iam.create_policy_version(PolicyArn=policy_arn, PolicyDocument=json.dumps(document), SetAsDefault=False)
+    assert len(iam.list_policy_versions(PolicyArn=policy_arn)["Versions"]) == 5
+
+    baseline = run(make_onboarding, member, sts, policy_name)
+
+    assert baseline.changed is True
+    versions = {v["VersionId"]: v for v in iam.list_policy_versions(PolicyArn=policy_arn)["Versions"]}
+    assert len(versions) == 5
+    assert "v1" in versions  # the old default version is kept (IAM cannot delete it)
+    assert "v2" not in versions  # the oldest non-default version made room
+    assert [vid for vid, v in versions.items() if v["IsDefaultVersion"]] == ["v6"]
+    assert same_document(default_document(member, policy_arn), administrator_minus_billing())
+
+
+def test_an_access_role_that_cannot_be_assumed_yet_is_not_ready(make_onboarding, member, sts, policy_name, session_calls):
+    sts.meta.events.register(
+        "before-call.sts.AssumeRole",
+        failing("AccessDenied", "User is not authorized to perform: sts:AssumeRole", status=403),
+    )
+
+    with pytest.raises(AccountNotReady) as raised:
+        run(make_onboarding, member, sts, policy_name)
+
+    assert member["account_id"] in str(raised.value)
+    assert "AccessDenied" in str(raised.value)
+    assert session_calls.operations("iam") == []
+    assert attached(member) == {"AdministratorAccess": ADMINISTRATOR_ACCESS_ARN}
+
+
+def test_iam_of_a_new_account_not_ready_is_not_ready(make_onboarding, member, sts, policy_name):
+    events = aws.session().events
+    events.register(
+        "before-call.iam.GetPolicy",
+        failing("SubscriptionRequiredException", "not subscribed yet"),
+        unique_id="unit-iam-not-ready",
+    )
+    try:
+        with pytest.raises(AccountNotReady, match="SubscriptionRequiredException"):
+            run(make_onboarding, member, sts, policy_name)
+    finally:
+        events.unregister("before-call.iam.GetPolicy", unique_id="unit-iam-not-ready")
+    assert attached(member) == {"AdministratorAccess": ADMINISTRATOR_ACCESS_ARN}
+
+
+def test_an_unexpected_iam_error_fails_the_baseline(make_onboarding, member, sts, policy_name):
+    events = aws.session().events
+    events.register(
+        "before-call.iam.AttachRolePolicy",
+        failing("LimitExceeded", "Cannot exceed quota for PoliciesPerRole: 10", status=409),
+        unique_id="unit-iam-limit",
+    )
+    try:
+        with pytest.raises(BaselineFailed, match="LimitExceeded"):
+            run(make_onboarding, member, sts, policy_name)
+    finally:
+        events.unregister("before-call.iam.AttachRolePolicy", unique_id="unit-iam-limit")
+    # AdministratorAccess is never detached before the baseline is attached.
+    assert "AdministratorAccess" in attached(member)
+
+
+def test_the_management_account_is_refused(make_onboarding, organization, sts, policy_name, session_calls):
+    step_input = ApplyBaselineInput(onboarding=make_onboarding(), account_id=organization.management_account_id)
+
+    with pytest.raises(BaselineFailed, match="management account"):
+        apply_baseline(step_input, sts, policy_name)
+
+    assert "AssumeRole" not in session_calls.operations()
+    assert session_calls.operations("iam") == []

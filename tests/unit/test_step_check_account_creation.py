@@ -1,0 +1,224 @@
+"""Step CheckAccountCreation: one DescribeCreateAccountStatus poll (answers scripted with Stubber)."""
+
+from datetime import timedelta
+
+import pytest
+from botocore.stub import Stubber
+from orgvend.errors import AccountCreationFailed, AccountCreationTimedOut, OrganizationsBusy
+from orgvend.models import AccountStatus, Creation, CreationState
+from orgvend.steps.check_account_creation import CheckAccountCreationInput, check_account_creation
+
+REQUEST_ID = "car-0123456789abcdef"
+ACCOUNT_ID = "210987654321"
+
+
+@pytest.fixture
+def onboarding(opened_onboarding):
+    return opened_onboarding(email="acme-web@example.com")
+
+
+@pytest.fixture
+def stubbed(organizations):
+    with Stubber(organizations) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+def status(state: str, **fields) -> dict:
+    return {"CreateAccountStatus": {"Id": REQUEST_ID, "AccountName": "acme-web", "State": state, **fields}}
+
+
+def answer(stubbed: Stubber, state: str, **fields) -> None:
+    stubbed.add_response(
+        "describe_create_account_status", status(state, **fields), {"CreateAccountRequestId": REQUEST_ID}
+    )
+
+
+def step(onboarding, creation: Creation, timeout_seconds: int = 1800) -> CheckAccountCreationInput:
+    return CheckAccountCreationInput(onboarding=onboarding, creation=creation, timeout_seconds=timeout_seconds)
+
+
+def first_poll() -> Creation:
+    return Creation(request_id=REQUEST_ID, state=CreationState.IN_PROGRESS)
+
+
+def test_in_progress_counts_the_polls_and_writes_nothing(organizations, stubbed, registry, onboarding):
+    answer(stubbed, "IN_PROGRESS")
+    answer(stubbed, "IN_PROGRESS")
+    now = onboarding.started_at + timedelta(seconds=60)
+
+    creation = check_account_creation(step(onboarding, first_poll()), organizations, registry, now)
+    assert (creation.state, creation.polls, creation.request_id) == (CreationState.IN_PROGRESS, 1, REQUEST_ID)
+    creation = check_account_creation(step(onboarding, creation), organizations, registry, now)
+    assert (creation.state, creation.polls) == (CreationState.IN_PROGRESS, 2)
+    assert creation.account_id is None
+    assert "accountId" not in registry.get_onboarding(onboarding.onboarding_id)
+
+
+def test_in_progress_at_the_timeout_is_still_waited_for(organizations, stubbed, registry, onboarding):
+    answer(stubbed, "IN_PROGRESS")
+    now = onboarding.started_at + timedelta(seconds=1800)
+    creation = check_account_creation(step(onboarding, first_poll(), 1800), organizations, registry, now)
+    assert creation.state is CreationState.IN_PROGRESS
+
+
+def test_in_progress_past_the_timeout_fails_the_onboarding(organizations, stubbed, registry, onboarding):
+    answer(stubbed, "IN_PROGRESS")
+    now = onboarding.started_at + timedelta(seconds=1801)
+
+    with pytest.raises(AccountCreationTimedOut) as raised:
+        check_account_creation(step(onboarding, first_poll(), 1800), organizations, registry, now)
+
+    assert REQUEST_ID in str(raised.value)
+    assert "timeout 1800 s" in str(raised.value)
+    assert "after 1801 s" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("reason", "explanation"),
+    [
+        ("ACCOUNT_LIMIT_EXCEEDED", "account quota"),
+        ("INVALID_PAYMENT_INSTRUMENT", "payment method"),
+        ("INTERNAL_FAILURE", "internal failure"),
+        ("SOME_NEW_REASON", "unknown failure reason"),
+    ],
+)
+def test_failed_spells_out_the_failure_reason(organizations, stubbed, registry, onboarding, reason, explanation):
+    answer(stubbed, "FAILED", FailureReason=reason)
+
+    with pytest.raises(AccountCreationFailed) as raised:
+        check_account_creation(step(onboarding, first_poll()), organizations, registry, onboarding.started_at)
+
+    assert f"CreateAccount failed: {reason}: " in str(raised.value)
+    assert explanation in str(raised.value)
+    assert "accountId" not in registry.get_onboarding(onboarding.onboarding_id)
+
+
+def test_succeeded_writes_a_creating_registry_entry(organizations, stubbed, registry, onboarding):
+    answer(stubbed, "IN_PROGRESS")
+    answer(stubbed, "SUCCEEDED", AccountId=ACCOUNT_ID)
+    now = onboarding.started_at + timedelta(seconds=30)
+
+    creation = check_account_creation(step(onboarding, first_poll()), organizations, registry, now)
+    creation = check_account_creation(step(onboarding, creation), organizations, registry, now)
+
+    assert creation == Creation(
+        request_id=REQUEST_ID, state=CreationState.SUCCEEDED, account_id=ACCOUNT_ID, polls=2, recovered=False
+    )
+    account = registry.get_account(ACCOUNT_ID)
+    assert account is not None
+    assert account.status is AccountStatus.CREATING
+    assert account.onboarding_id == onboarding.onboarding_id
+    assert account.email == "acme-web@example.com"
+    assert account.role_name == onboarding.role_name
+    assert f"account={ACCOUNT_ID}" in account.switch_role_url
+    assert registry.get_onboarding(onboarding.onboarding_id)["accountId"] == ACCOUNT_ID
+    assert registry.email_owner(onboarding.email)["accountId"] == ACCOUNT_ID
+
+
+def test_succeeded_even_after_the_timeout_is_a_success(organizations, stubbed, registry, onboarding):
+    answer(stubbed, "SUCCEEDED", AccountId=ACCOUNT_ID)
+    now = onboarding.started_at + timedelta(days=2)
+    creation = check_account_creation(step(onboarding, first_poll(), 60), organizations, registry, now)
+    assert creation.state is CreationState.SUCCEEDED
+
+
+def member(email: str, joined, account_id: str = ACCOUNT_ID, method: str = "CREATED") -> dict:
+    return {
+        "Id": account_id,
+        "Arn": f"arn:aws:organizations::123456789012:account/o-abcdefghij/{account_id}",
+        "Email": email,
+        "Name": "acme-web",
+        "Status": "ACTIVE",
+        "JoinedMethod": method,
+        "JoinedTimestamp": joined,
+    }
+
+
+def test_email_already_exists_for_an_account_created_since_the_start_is_our_account(
+    organizations, stubbed, registry, onboarding
+):
+    """A retried CreateAccount whose first call succeeded unseen: the account is ours."""
+    answer(stubbed, "FAILED", FailureReason="EMAIL_ALREADY_EXISTS")
+    started = onboarding.started_at
+    stubbed.add_response(
+        "list_accounts",
+        {
+            "Accounts": [
+                member("someone@example.com", started + timedelta(seconds=5), "210000000001"),
+                member("ACME-WEB@example.com", started + timedelta(seconds=10)),
+            ]
+        },
+        {},
+    )
+
+    creation = check_account_creation(step(onboarding, first_poll()), organizations, registry, started)
+
+    assert creation.state is CreationState.SUCCEEDED
+    assert creation.recovered is True
+    assert creation.account_id == ACCOUNT_ID
+    assert registry.get_account(ACCOUNT_ID).status is AccountStatus.CREATING
+
+
+@pytest.mark.parametrize(
+    "existing",
+    [
+        pytest.param({"joined": -timedelta(days=30)}, id="joined-before-the-onboarding-started"),
+        pytest.param({"joined": timedelta(seconds=10), "method": "INVITED"}, id="invited-not-created"),
+    ],
+)
+def test_email_already_exists_for_someone_elses_account_fails(
+    organizations, stubbed, registry, onboarding, existing
+):
+    answer(stubbed, "FAILED", FailureReason="EMAIL_ALREADY_EXISTS")
+    joined = onboarding.started_at + existing["joined"]
+    stubbed.add_response(
+        "list_accounts",
+        {"Accounts": [member("acme-web@example.com", joined, method=existing.get("method", "CREATED"))]},
+        {},
+    )
+
+    with pytest.raises(AccountCreationFailed, match="EMAIL_ALREADY_EXISTS: another AWS account"):
+        check_account_creation(step(onboarding, first_poll()), organizations, registry, onboarding.started_at)
+
+    assert registry.get_account(ACCOUNT_ID) is None
+
+
+def test_the_recovery_looks_through_every_page_of_accounts(organizations, stubbed, registry, onboarding):
+    answer(stubbed, "FAILED", FailureReason="EMAIL_ALREADY_EXISTS")
+    joined = onboarding.started_at + timedelta(seconds=10)
+    stubbed.add_response(
+        "list_accounts", {"Accounts": [member("x@example.com", joined, "210000000001")], "NextToken": "page-2"}, {}
+    )
+    stubbed.add_response(
+        "list_accounts", {"Accounts": [member("acme-web@example.com", joined)]}, {"NextToken": "page-2"}
+    )
+
+    creation = check_account_creation(step(onboarding, first_poll()), organizations, registry, onboarding.started_at)
+
+    assert (creation.account_id, creation.recovered) == (ACCOUNT_ID, True)
+
+
+def test_organizations_throttling_a_poll_is_retryable(organizations, stubbed, registry, onboarding):
+    stubbed.add_client_error(
+        "describe_create_account_status", service_error_code="TooManyRequestsException", http_status_code=400
+    )
+    with pytest.raises(OrganizationsBusy, match="DescribeCreateAccountStatus: TooManyRequestsException"):
+        check_account_creation(step(onboarding, first_poll()), organizations, registry, onboarding.started_at)
+
+
+def test_against_moto_a_finished_creation_is_registered(organizations, registry, onboarding, setup_client):
+    """The same step against moto's Organizations (which finishes CreateAccount at once)."""
+    request_id = setup_client("organizations").create_account(
+        Email=onboarding.email, AccountName=onboarding.account_name
+    )["CreateAccountStatus"]["Id"]
+
+    creation = check_account_creation(
+        step(onboarding, Creation(request_id=request_id, state=CreationState.IN_PROGRESS)),
+        organizations,
+        registry,
+        onboarding.started_at,
+    )
+
+    assert creation.state is CreationState.SUCCEEDED
+    assert registry.get_account(creation.account_id).onboarding_id == onboarding.onboarding_id
