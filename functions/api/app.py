@@ -57,6 +57,13 @@ ERRORS: dict[int | str, Any] = {
         (422, "Invalid request"),
     )
 }
+
+
+def answers(status: int, model: type, description: str) -> dict[int | str, Any]:
+    """The OpenAPI responses of a route: its success and every error it can answer."""
+    return {status: {"description": description, "content": {"application/json": {"model": model}}}, **ERRORS}
+
+
 PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page")]
 NextToken = Annotated[str | None, Query(max_length=4096, description="From the previous page")]
 IdempotencyKey = Annotated[
@@ -129,13 +136,7 @@ def submit(request: OnboardingRequest, idempotency_key: str | None) -> Onboardin
     "/accounts",
     status_code=202,
     summary="Onboard a new account",
-    responses={
-        202: {
-            "description": "Onboarding started",
-            "content": {"application/json": {"model": OnboardingAccepted}},
-        },
-        **ERRORS,
-    },
+    responses=answers(202, OnboardingAccepted, "Onboarding started"),
 )
 def post_account(
     request: Annotated[OnboardRequest, Body()], idempotency_key: IdempotencyKey = None
@@ -147,13 +148,7 @@ def post_account(
     "/accounts/adopt",
     status_code=202,
     summary="Register and baseline an existing member account",
-    responses={
-        202: {
-            "description": "Onboarding started",
-            "content": {"application/json": {"model": OnboardingAccepted}},
-        },
-        **ERRORS,
-    },
+    responses=answers(202, OnboardingAccepted, "Onboarding started"),
 )
 def post_adopt(
     request: Annotated[AdoptRequest, Body()], idempotency_key: IdempotencyKey = None
@@ -163,7 +158,11 @@ def post_adopt(
     return submit(onboarding, idempotency_key)
 
 
-@app.get("/accounts", summary="List accounts (Query, never Scan)", responses=ERRORS)
+@app.get(
+    "/accounts",
+    summary="List accounts (Query, never Scan)",
+    responses=answers(200, AccountPage, "A page of accounts"),
+)
 def get_accounts(
     client: Annotated[str | None, Query(pattern=r"^[a-z0-9-]{1,24}$")] = None,
     project: Annotated[str | None, Query(pattern=r"^[a-z0-9-]{1,24}$")] = None,
@@ -174,12 +173,16 @@ def get_accounts(
     return accounts().page(client, project, status.value if status else None, limit, nextToken)
 
 
-@app.get("/accounts/<accountId>", summary="One account", responses=ERRORS)
+@app.get("/accounts/<accountId>", summary="One account", responses=answers(200, AccountView, "The account"))
 def get_account(accountId: Annotated[str, Path(pattern=r"^[0-9]{12}$")]) -> AccountView:
     return accounts().get(accountId)
 
 
-@app.get("/onboardings", summary="Recent onboardings", responses=ERRORS)
+@app.get(
+    "/onboardings",
+    summary="Recent onboardings",
+    responses=answers(200, OnboardingPage, "A page of onboardings"),
+)
 def get_onboardings(
     status: Annotated[str | None, Query(pattern="^(" + "|".join(ONBOARDING_STATUSES) + ")$")] = None,
     limit: PageSize = 50,
@@ -189,7 +192,9 @@ def get_onboardings(
 
 
 @app.get(
-    "/onboardings/<onboardingId>", summary="One onboarding, with its step-by-step timeline", responses=ERRORS
+    "/onboardings/<onboardingId>",
+    summary="One onboarding, with its step-by-step timeline",
+    responses=answers(200, OnboardingView, "The onboarding"),
 )
 def get_onboarding(onboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PATTERN)]) -> OnboardingView:
     return onboardings().describe(onboardingId)
@@ -199,16 +204,17 @@ def get_onboarding(onboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PATT
     "/onboardings/<onboardingId>/retry",
     status_code=202,
     summary="Redrive a failed onboarding from the step that failed",
-    responses={
-        202: {"description": "Redriven", "content": {"application/json": {"model": RetryAccepted}}},
-        **ERRORS,
-    },
+    responses=answers(202, RetryAccepted, "Redriven: the workflow resumes at the step that failed"),
 )
 def post_retry(onboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PATTERN)]) -> RetryAccepted:
     return onboardings().retry(onboardingId)
 
 
-@app.get("/health", summary="Liveness")
+@app.get(
+    "/health",
+    summary="Liveness",
+    responses={200: {"description": "Alive", "content": {"application/json": {"model": Health}}}},
+)
 def get_health() -> Health:
     return Health(version=__version__)
 
@@ -237,6 +243,13 @@ def error_response(status: int, info: ErrorInfo) -> Response:
 @app.exception_handler(ApiError)
 def handle_api_error(error: ApiError) -> Response:
     return error_response(error.status, ErrorInfo(code=error.code, message=error.message, field=error.field))
+
+
+@app.exception_handler(UnicodeDecodeError)
+def handle_undecodable_body(_: UnicodeDecodeError) -> Response:
+    return error_response(
+        400, ErrorInfo(code="InvalidJson", message="the body is not UTF-8 JSON", field="body")
+    )
 
 
 @app.exception_handler(RequestValidationError)

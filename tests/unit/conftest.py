@@ -45,6 +45,12 @@ for _name in UNSET:
 SETUP_SESSION = boto3.session.Session(region_name="us-east-1")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "aws_managed_policies: moto loads the AWS managed IAM policies (slow: about 1 s an account)"
+    )
+
+
 @pytest.fixture(autouse=True)
 def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name, value in ENVIRONMENT.items():
@@ -84,13 +90,16 @@ def setup_client(moto_aws: None) -> Callable[..., Any]:
 def set_function_environment(
     monkeypatch: pytest.MonkeyPatch, template: Template
 ) -> Callable[[str], dict[str, str]]:
-    """Give the process the environment template.yaml gives one function."""
+    """Give the process the environment template.yaml gives one function.
+
+    Cached clients are kept: none of these variables changes how a client is built
+    (so a Stubber on ``aws.client(...)`` stays in place for the handler).
+    """
 
     def apply(logical_id: str) -> dict[str, str]:
         variables = function_environment(template, logical_id)
         for name, value in variables.items():
             monkeypatch.setenv(name, value)
-        aws.reset()
         return variables
 
     return apply

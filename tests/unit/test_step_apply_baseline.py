@@ -1,8 +1,9 @@
 """Step ApplyBaseline: the access role becomes administrator-minus-billing, idempotently.
 
 moto's CreateAccount makes the access role with no policy; in AWS it carries the
-AWS managed AdministratorAccess. These tests load moto's AWS managed policies and
-attach AdministratorAccess with the member account's own credentials first.
+AWS managed AdministratorAccess. Tests marked ``aws_managed_policies`` load moto's
+AWS managed policies (about a second per account) and attach AdministratorAccess
+with the member account's own credentials first; the others leave the role bare.
 """
 
 import json
@@ -29,8 +30,9 @@ OLD_DOCUMENT = {
 
 
 @pytest.fixture
-def moto_aws() -> Iterator[None]:
-    with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
+def moto_aws(request: pytest.FixtureRequest) -> Iterator[None]:
+    load = request.node.get_closest_marker("aws_managed_policies") is not None
+    with mock_aws(config={"iam": {"load_aws_managed_policies": load}}):
         yield
 
 
@@ -40,13 +42,13 @@ def policy_name(settings_for) -> str:
 
 
 @pytest.fixture
-def sts(moto_aws) -> Any:
+def sts(moto_aws, session_calls) -> Any:
     return aws.client("sts")
 
 
 @pytest.fixture
-def member(create_member, setup_client, default_role_name) -> dict[str, Any]:
-    """A new member account whose access role has AdministratorAccess, as AWS makes it."""
+def member(request, create_member, setup_client, default_role_name) -> dict[str, Any]:
+    """A new member account; its access role has AdministratorAccess (as AWS makes it) when policies load."""
     account_id = create_member("member@example.com", "member", default_role_name)
     credentials = setup_client("sts").assume_role(
         RoleArn=f"arn:aws:iam::{account_id}:role/{default_role_name}", RoleSessionName="test-arrange"
@@ -57,7 +59,8 @@ def member(create_member, setup_client, default_role_name) -> dict[str, Any]:
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
     )
-    iam.attach_role_policy(RoleName=default_role_name, PolicyArn=ADMINISTRATOR_ACCESS_ARN)
+    if request.node.get_closest_marker("aws_managed_policies"):
+        iam.attach_role_policy(RoleName=default_role_name, PolicyArn=ADMINISTRATOR_ACCESS_ARN)
     return {"account_id": account_id, "iam": iam, "role_name": default_role_name}
 
 
@@ -77,7 +80,8 @@ def run(make_onboarding, member, sts, policy_name):
     return apply_baseline(step_input, sts, policy_name)
 
 
-def test_the_first_run_swaps_administrator_access_for_the_baseline(
+@pytest.mark.aws_managed_policies
+def test_the_first_run_swaps_administrator_access_for_the_baseline_and_a_second_run_changes_nothing(
     make_onboarding, member, sts, policy_name, session_calls
 ):
     assert attached(member) == {"AdministratorAccess": ADMINISTRATOR_ACCESS_ARN}
@@ -90,24 +94,31 @@ def test_the_first_run_swaps_administrator_access_for_the_baseline(
     assert baseline.role_arn == f"arn:aws:iam::{member['account_id']}:role/{member['role_name']}"
     assert attached(member) == {policy_name: policy_arn}
     assert same_document(default_document(member, policy_arn), administrator_minus_billing())
-    mutations = session_calls.mutating("iam")
-    assert mutations == ["CreatePolicy", "AttachRolePolicy", "DetachRolePolicy"]
-    # The new policy is attached before AdministratorAccess goes: the session never loses IAM.
+    # Attached before AdministratorAccess goes, so the session never loses the IAM rights it uses.
+    assert session_calls.mutating("iam") == ["CreatePolicy", "AttachRolePolicy", "DetachRolePolicy"]
+    assert session_calls.of("DetachRolePolicy")[0].params["PolicyArn"] == ADMINISTRATOR_ACCESS_ARN
     (assume,) = session_calls.of("AssumeRole")
     assert assume.params["RoleArn"] == baseline.role_arn
 
-
-def test_a_second_run_changes_nothing_and_writes_nothing(make_onboarding, member, sts, policy_name, session_calls):
-    run(make_onboarding, member, sts, policy_name)
+    # The second run (a retry or a redrive) looks, and changes nothing.
     first_run = len(session_calls.made)
-
     again = run(make_onboarding, member, sts, policy_name)
 
     assert again.changed is False
+    assert again.policy_arn == policy_arn
     second_run = Calls(session_calls.made[first_run:])
-    assert second_run.operations("iam")  # it did look
+    assert second_run.operations("iam")
     assert second_run.mutating("iam") == []
-    assert list(attached(member)) == [policy_name]
+    assert attached(member) == {policy_name: policy_arn}
+    versions = member["iam"].list_policy_versions(PolicyArn=policy_arn)["Versions"]
+    assert [version["VersionId"] for version in versions] == ["v1"]
+
+
+def test_a_bare_role_gets_the_baseline_attached(make_onboarding, member, sts, policy_name, session_calls):
+    baseline = run(make_onboarding, member, sts, policy_name)
+    assert baseline.changed is True
+    assert attached(member) == {policy_name: baseline.policy_arn}
+    assert "DetachRolePolicy" not in session_calls.operations("iam")
 
 
 def test_a_changed_document_becomes_a_new_default_version(make_onboarding, member, sts, policy_name, session_calls):
@@ -158,7 +169,7 @@ def test_an_access_role_that_cannot_be_assumed_yet_is_not_ready(make_onboarding,
     assert member["account_id"] in str(raised.value)
     assert "AccessDenied" in str(raised.value)
     assert session_calls.operations("iam") == []
-    assert attached(member) == {"AdministratorAccess": ADMINISTRATOR_ACCESS_ARN}
+    assert attached(member) == {}
 
 
 def test_iam_of_a_new_account_not_ready_is_not_ready(make_onboarding, member, sts, policy_name):
@@ -173,10 +184,10 @@ def test_iam_of_a_new_account_not_ready_is_not_ready(make_onboarding, member, st
             run(make_onboarding, member, sts, policy_name)
     finally:
         events.unregister("before-call.iam.GetPolicy", unique_id="unit-iam-not-ready")
-    assert attached(member) == {"AdministratorAccess": ADMINISTRATOR_ACCESS_ARN}
+    assert attached(member) == {}
 
 
-def test_an_unexpected_iam_error_fails_the_baseline(make_onboarding, member, sts, policy_name):
+def test_an_unexpected_iam_error_fails_the_baseline(make_onboarding, member, sts, policy_name, session_calls):
     events = aws.session().events
     events.register(
         "before-call.iam.AttachRolePolicy",
@@ -188,8 +199,8 @@ def test_an_unexpected_iam_error_fails_the_baseline(make_onboarding, member, sts
             run(make_onboarding, member, sts, policy_name)
     finally:
         events.unregister("before-call.iam.AttachRolePolicy", unique_id="unit-iam-limit")
-    # AdministratorAccess is never detached before the baseline is attached.
-    assert "AdministratorAccess" in attached(member)
+    # Nothing is detached when the baseline could not be attached.
+    assert "DetachRolePolicy" not in session_calls.operations("iam")
 
 
 def test_the_management_account_is_refused(make_onboarding, organization, sts, policy_name, session_calls):

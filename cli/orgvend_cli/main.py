@@ -1,0 +1,480 @@
+"""orgvend: onboard AWS accounts and follow onboardings through orgvend's HTTP API.
+
+Exit codes: 0 done (an onboarding SUCCEEDED, or still running without --watch);
+1 refused or failed (an API 4xx error, an onboarding FAILED/TIMED_OUT/ABORTED);
+2 could not do it (API unreachable or 5xx, no AWS credentials, a bad command line).
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+from urllib.parse import quote
+
+from orgvend_cli import render
+from orgvend_cli.client import ApiClient, ApiError, CliError, Connection, version
+
+DEFAULT_API_URL = "http://127.0.0.1:3000"
+FORMATS = ("table", "json", "csv")
+INTERRUPTED = 130
+
+
+@dataclass
+class Context:
+    args: argparse.Namespace
+    client: ApiClient
+    out: TextIO
+    err: TextIO
+
+    @property
+    def format(self) -> str:
+        return str(self.args.format)
+
+    def print(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def note(self, text: str) -> None:
+        print(text, file=self.err, flush=True)
+
+    def json(self, data: Any) -> None:
+        self.print(json.dumps(data, indent=2))
+
+    def command(self, *words: str) -> str:
+        """How to run another command against the same API, for hints."""
+        options = []
+        if self.args.api_url:
+            options += ["--api-url", self.args.api_url]
+        if self.args.profile:
+            options += ["--profile", self.args.profile]
+        if self.args.region:
+            options += ["--region", self.args.region]
+        return " ".join(["orgvend", *options, *words])
+
+
+# -- argument parsing --------------------------------------------------------------------
+
+
+def tag(value: str) -> tuple[str, str]:
+    key, equals, item = value.partition("=")
+    if not equals or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {value!r}")
+    return key.strip(), item
+
+
+def page_size(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 1 <= number <= 100:
+        raise argparse.ArgumentTypeError("must be between 1 and 100")
+    return number
+
+
+def seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return number
+
+
+def add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """The global options, accepted before and after the command (the command's copies never reset them)."""
+
+    def default(value: Any) -> Any:
+        return value if top else argparse.SUPPRESS
+
+    group = parser.add_argument_group("global options")
+    group.add_argument(
+        "--api-url",
+        default=default(None),
+        help=f"the orgvend API (default: $ORGVEND_API_URL, else {DEFAULT_API_URL}, the API of `make run`)",
+    )
+    group.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=default("table"),
+        help="table (default) for people, json (the API's JSON) or csv for scripts",
+    )
+    group.add_argument(
+        "--region",
+        default=default(None),
+        help="region to sign for (default: from the URL, AWS config/env, else us-east-1)",
+    )
+    group.add_argument("--profile", default=default(None), help="AWS profile whose credentials sign requests")
+    group.add_argument(
+        "--debug", action="store_true", default=default(False), help="print each HTTP request to stderr"
+    )
+
+
+def add_onboarding_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--role-name", help="role orgvend creates in the account (default: the org's)")
+    parser.add_argument(
+        "--tag", action="append", type=tag, default=[], metavar="KEY=VALUE", help="a tag (repeatable)"
+    )
+    parser.add_argument(
+        "--idempotency-key",
+        help="makes retrying this command safe: the same key never starts a second onboarding "
+        "(default: a new random key for this run)",
+    )
+    add_wait_options(parser, "--wait", "then follow the onboarding until it ends (like status --watch)")
+
+
+def add_wait_options(parser: argparse.ArgumentParser, flag: str, text: str) -> None:
+    parser.add_argument(flag, action="store_true", dest="wait", help=text)
+    parser.add_argument(
+        "--interval", type=seconds, default=2.0, metavar="S", help="seconds between polls (default 2)"
+    )
+
+
+def add_list_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--limit", type=page_size, metavar="N", help="items per page, 1-100 (default: the API's 50)"
+    )
+    parser.add_argument("--all", action="store_true", help="follow nextToken to the last page")
+    parser.add_argument("--next-token", metavar="TOKEN", help="start at this page (from a previous answer)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="orgvend",
+        description="Onboard AWS accounts and follow onboardings through orgvend's HTTP API.",
+        epilog=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"orgvend {version()}")
+    add_global_options(parser, top=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, handler: Callable[[Context], int], text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=text, description=text)
+        add_global_options(sub, top=False)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    onboard = command("onboard", cmd_onboard, "Onboard a new account (create, place, baseline, register)")
+    onboard.add_argument("--client", required=True, help="client slug (a-z, 0-9, -)")
+    onboard.add_argument("--project", required=True, help="project slug (a-z, 0-9, -)")
+    onboard.add_argument("--email", required=True, help="the new account's root email (unique)")
+    onboard.add_argument("--account-name", help="default: <client>-<project>")
+    onboard.add_argument("--ou", help="place the account in this OU ID instead of the client's OU")
+    onboard.add_argument("--iam-user-access-to-billing", choices=("ALLOW", "DENY"), help="default: DENY")
+    add_onboarding_options(onboard)
+
+    adopt = command("adopt", cmd_adopt, "Register and baseline an existing member account")
+    adopt.add_argument("account_id", metavar="ACCOUNT_ID")
+    adopt.add_argument("--client", required=True)
+    adopt.add_argument("--project", required=True)
+    add_onboarding_options(adopt)
+
+    status = command("status", cmd_status, "An onboarding and its step-by-step timeline")
+    status.add_argument("onboarding_id", metavar="ONBOARDING_ID")
+    add_wait_options(status, "--watch", "follow it step by step until it is no longer running")
+
+    onboardings = command("onboardings", cmd_onboardings, "Recent onboardings, newest first")
+    onboardings.add_argument(
+        "--status", choices=("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+    )
+    add_list_options(onboardings)
+
+    accounts = command("accounts", cmd_accounts, "Accounts in the registry")
+    accounts.add_argument("--client")
+    accounts.add_argument("--project", help="needs --client")
+    accounts.add_argument("--status", choices=("CREATING", "ACTIVE", "FAILED"))
+    add_list_options(accounts)
+
+    account = command("account", cmd_account, "One account")
+    account.add_argument("account_id", metavar="ACCOUNT_ID")
+
+    retry = command("retry", cmd_retry, "Resume a failed onboarding at the step that failed")
+    retry.add_argument("onboarding_id", metavar="ONBOARDING_ID")
+    add_wait_options(retry, "--wait", "then follow it until it ends (like status --watch)")
+
+    command("health", cmd_health, "Check that the API answers")
+    return parser
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+def cmd_onboard(ctx: Context) -> int:
+    args = ctx.args
+    body: dict[str, Any] = {"client": args.client, "project": args.project, "email": args.email}
+    optional = {
+        "accountName": args.account_name,
+        "roleName": args.role_name,
+        "ou": args.ou,
+        "iamUserAccessToBilling": args.iam_user_access_to_billing,
+    }
+    body.update({name: value for name, value in optional.items() if value is not None})
+    if args.tag:
+        body["tags"] = dict(args.tag)
+    return start(ctx, "/accounts", body)
+
+
+def cmd_adopt(ctx: Context) -> int:
+    args = ctx.args
+    body: dict[str, Any] = {"accountId": args.account_id, "client": args.client, "project": args.project}
+    if args.role_name:
+        body["roleName"] = args.role_name
+    if args.tag:
+        body["tags"] = dict(args.tag)
+    return start(ctx, "/accounts/adopt", body)
+
+
+def start(ctx: Context, path: str, body: dict[str, Any]) -> int:
+    # Always a key: the client's own retries (and a rerun with --idempotency-key) never start twice.
+    key = ctx.args.idempotency_key or str(uuid.uuid4())
+    accepted = ctx.client.post(path, body, idempotency_key=key)
+    onboarding_id = str(accepted["onboardingId"])
+    if ctx.args.wait:
+        if ctx.format == "table":
+            ctx.print(f"Onboarding {onboarding_id} started.")
+        return follow(ctx, onboarding_id)
+    if ctx.format == "json":
+        ctx.json(accepted)
+    elif ctx.format == "csv":
+        ctx.print(
+            render.csv_text(("onboardingId", "status"), [[onboarding_id, accepted.get("status")]]).rstrip()
+        )
+    else:
+        ctx.print(f"Onboarding {onboarding_id} started ({accepted.get('status', 'RUNNING')}).")
+        ctx.print(f"Follow it:  {ctx.command('status', onboarding_id, '--watch')}")
+    return 0
+
+
+def cmd_status(ctx: Context) -> int:
+    if ctx.args.wait:
+        return follow(ctx, ctx.args.onboarding_id)
+    view = get_onboarding(ctx, ctx.args.onboarding_id)
+    show_onboarding(ctx, view)
+    return outcome(view)
+
+
+def cmd_retry(ctx: Context) -> int:
+    onboarding_id = ctx.args.onboarding_id
+    accepted = ctx.client.post(f"/onboardings/{quote(onboarding_id, safe='')}/retry")
+    if ctx.args.wait:
+        if ctx.format == "table":
+            ctx.print(f"Onboarding {onboarding_id} retried: {accepted.get('message', '')}")
+        return follow(ctx, onboarding_id)
+    if ctx.format == "json":
+        ctx.json(accepted)
+    elif ctx.format == "csv":
+        ctx.print(
+            render.csv_text(
+                ("onboardingId", "status", "redriveDate"),
+                [[onboarding_id, accepted.get("status"), accepted.get("redriveDate")]],
+            ).rstrip()
+        )
+    else:
+        ctx.print(f"Onboarding {onboarding_id} retried: {accepted.get('message', '')}")
+        ctx.print(f"Follow it:  {ctx.command('status', onboarding_id, '--watch')}")
+    return 0
+
+
+def cmd_onboardings(ctx: Context) -> int:
+    page = fetch_pages(ctx, "/onboardings", {"status": ctx.args.status})
+    items = page["items"]
+    if ctx.format == "json":
+        ctx.json(page)
+    elif ctx.format == "csv":
+        ctx.out.write(
+            render.csv_text(render.ONBOARDING_CSV, [[i.get(k) for k in render.ONBOARDING_CSV] for i in items])
+        )
+    elif items:
+        ctx.print(render.table(render.ONBOARDING_COLUMNS, [render.onboarding_row(item) for item in items]))
+    else:
+        ctx.print("no onboardings" + (f" with status {ctx.args.status}" if ctx.args.status else ""))
+    more_pages(ctx, page)
+    return 0
+
+
+def cmd_accounts(ctx: Context) -> int:
+    args = ctx.args
+    page = fetch_pages(
+        ctx, "/accounts", {"client": args.client, "project": args.project, "status": args.status}
+    )
+    items = page["items"]
+    if ctx.format == "json":
+        ctx.json(page)
+    elif ctx.format == "csv":
+        ctx.out.write(
+            render.csv_text(render.ACCOUNT_CSV, [[i.get(k) for k in render.ACCOUNT_CSV] for i in items])
+        )
+    elif items:
+        ctx.print(render.table(render.ACCOUNT_COLUMNS, [render.account_row(item) for item in items]))
+    else:
+        ctx.print("no accounts match")
+    more_pages(ctx, page)
+    return 0
+
+
+def cmd_account(ctx: Context) -> int:
+    account = ctx.client.get(f"/accounts/{quote(ctx.args.account_id, safe='')}")
+    if ctx.format == "json":
+        ctx.json(account)
+    elif ctx.format == "csv":
+        ctx.out.write(render.csv_text(render.ACCOUNT_CSV, [[account.get(k) for k in render.ACCOUNT_CSV]]))
+    else:
+        ctx.print(render.account_detail(account))
+    return 0
+
+
+def cmd_health(ctx: Context) -> int:
+    health = ctx.client.get("/health")
+    if ctx.format == "json":
+        ctx.json(health)
+    elif ctx.format == "csv":
+        ctx.out.write(render.csv_text(("status", "version"), [[health.get("status"), health.get("version")]]))
+    else:
+        ctx.print(f"{health.get('status')}: orgvend {health.get('version')} at {ctx.client.api_url}")
+    return 0
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def fetch_pages(ctx: Context, path: str, filters: dict[str, Any]) -> dict[str, Any]:
+    """One page, or with --all every page (then nextToken is null)."""
+    args = ctx.args
+    limit = args.limit or (100 if args.all else None)
+    token = args.next_token
+    items: list[Any] = []
+    while True:
+        page = ctx.client.get(path, {**filters, "limit": limit, "nextToken": token})
+        items.extend(page.get("items") or [])
+        token = page.get("nextToken")
+        if not args.all or not token:
+            return {"items": items, "nextToken": token}
+
+
+def more_pages(ctx: Context, page: dict[str, Any]) -> None:
+    if page.get("nextToken") and ctx.format == "table":
+        ctx.note(f"(more on the next page: add --all, or --next-token {page['nextToken']})")
+
+
+def get_onboarding(ctx: Context, onboarding_id: str) -> dict[str, Any]:
+    return dict(ctx.client.get(f"/onboardings/{quote(onboarding_id, safe='')}"))
+
+
+def outcome(view: dict[str, Any]) -> int:
+    return 1 if view.get("status") in render.FAILED_STATUSES else 0
+
+
+def show_onboarding(ctx: Context, view: dict[str, Any]) -> None:
+    if ctx.format == "json":
+        ctx.json(view)
+    elif ctx.format == "csv":
+        timeline = view.get("timeline") or []
+        ctx.out.write(
+            render.csv_text(render.TIMELINE_CSV, [[s.get(k) for k in render.TIMELINE_CSV] for s in timeline])
+        )
+    else:
+        ctx.print(render.onboarding_view(view))
+
+
+def follow(ctx: Context, onboarding_id: str) -> int:
+    """Poll until the onboarding ends; print each step as it changes (or redraw on a terminal)."""
+    try:
+        view = watch(ctx, onboarding_id)
+    except KeyboardInterrupt:
+        ctx.note(f"\nstopped watching; the onboarding goes on: {ctx.command('status', onboarding_id)}")
+        return INTERRUPTED
+    if ctx.format != "table" or not redraws(ctx):
+        if ctx.format == "table":
+            ctx.print()
+        show_onboarding(ctx, view)
+    if ctx.format == "table":
+        ctx.print()
+        ctx.print(summary(ctx, view))
+    return outcome(view)
+
+
+def redraws(ctx: Context) -> bool:
+    return ctx.format == "table" and ctx.out.isatty()
+
+
+def watch(ctx: Context, onboarding_id: str) -> dict[str, Any]:
+    shown: dict[str, tuple[Any, ...]] = {}
+    if ctx.format == "table" and not redraws(ctx):
+        ctx.print(f"Watching onboarding {onboarding_id} (Ctrl-C stops watching, not the onboarding):")
+    while True:
+        view = get_onboarding(ctx, onboarding_id)
+        if redraws(ctx):
+            ctx.out.write("\x1b[H\x1b[2J")  # home, clear screen
+            ctx.print(render.onboarding_view(view))
+            if view.get("status") not in render.FINAL_STATUSES:
+                ctx.print(
+                    f"\nwatching every {ctx.args.interval:g} s (Ctrl-C stops watching, not the onboarding)"
+                )
+        elif ctx.format == "table":
+            for step in view.get("timeline") or []:
+                state = (step.get("status"), step.get("error"))
+                if shown.get(step.get("name", "")) != state:
+                    shown[step.get("name", "")] = state
+                    ctx.print(render.progress_line(step).rstrip())
+        if view.get("status") in render.FINAL_STATUSES:
+            return view
+        time.sleep(ctx.args.interval)
+
+
+def summary(ctx: Context, view: dict[str, Any]) -> str:
+    status, onboarding_id = view.get("status"), view.get("onboardingId")
+    if status == "SUCCEEDED":
+        return f"Onboarding {onboarding_id} SUCCEEDED: account {view.get('accountId')} is ready."
+    text = f"Onboarding {onboarding_id} {status}"
+    if view.get("error"):
+        text += f": {view['error']}" + (f": {view['cause']}" if view.get("cause") else "")
+    if (view.get("links") or {}).get("retry"):
+        text += f"\nOnce the cause is fixed, resume it:  {ctx.command('retry', str(onboarding_id), '--wait')}"
+    return text
+
+
+def report(error: CliError, err: TextIO) -> None:
+    if isinstance(error, ApiError):
+        print(f"error: {error.code} (HTTP {error.status}): {error.message}", file=err)
+        if error.field:
+            print(f"  field: {error.field}", file=err)
+        for detail in error.details if len(error.details) > 1 else []:
+            print(f"  - {detail.get('field')}: {detail.get('message')}", file=err)
+        if error.hint:
+            print(f"  hint: {error.hint}", file=err)
+    else:
+        print(f"error: {error.message}", file=err)
+
+
+def main(
+    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    """Run one command; returns the exit code (the console script exits with it)."""
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or a usage error (argparse printed it)
+        return stop.code if isinstance(stop.code, int) else 2
+    api_url = args.api_url or os.environ.get("ORGVEND_API_URL") or DEFAULT_API_URL
+    try:
+        client = ApiClient(
+            Connection(
+                api_url=api_url, profile=args.profile, region=args.region, debug=args.debug, stderr=err
+            )
+        )
+        return int(args.handler(Context(args, client, out, err)))
+    except CliError as error:
+        report(error, err)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=err)
+        return INTERRUPTED
+    except BrokenPipeError:  # `orgvend accounts | head`
+        return 0

@@ -1,0 +1,260 @@
+"""Plain-text output: aligned tables, key/value blocks, CSV, and the onboarding view."""
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+FINAL_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+EMPTY = "-"
+
+
+def text(value: Any) -> str:
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={item}" for key, item in value.items()) or EMPTY
+    return " ".join(str(value).split())  # one line per cell
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """Columns aligned with two spaces between them; no trailing spaces."""
+    cells = [[text(cell) for cell in row] for row in rows]
+    widths = [len(header) for header in headers]
+    for row in cells:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths[index], len(cell))
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [list(headers), *cells]
+    ]
+    return "\n".join(lines)
+
+
+def pairs(items: Iterable[tuple[str, Any]]) -> str:
+    """A key/value block; items whose value is None are left out."""
+    present = [(label, value) for label, value in items if value is not None]
+    width = max((len(label) for label, _ in present), default=0)
+    return "\n".join(f"{label.ljust(width)}  {text(value)}" for label, value in present)
+
+
+def csv_text(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(["" if cell is None else csv_cell(cell) for cell in row])
+    return buffer.getvalue()
+
+
+def csv_cell(value: Any) -> str:
+    if isinstance(value, dict):
+        return ";".join(f"{key}={item}" for key, item in value.items())
+    return str(value)
+
+
+def truncate(value: str | None, width: int) -> str | None:
+    if value is None or len(value) <= width:
+        return value
+    return value[: width - 3] + "..."
+
+
+# -- times -------------------------------------------------------------------------------
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def show_time(value: Any) -> str | None:
+    parsed = parse_time(value)
+    return parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if parsed else None
+
+
+def duration(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def elapsed(start: Any, stop: Any) -> str | None:
+    started, stopped = parse_time(start), parse_time(stop)
+    if started is None or stopped is None:
+        return None
+    return duration((stopped - started).total_seconds())
+
+
+# -- accounts ------------------------------------------------------------------------------
+
+ACCOUNT_COLUMNS = ("ACCOUNT ID", "NAME", "CLIENT", "PROJECT", "STATUS", "EMAIL", "CREATED (UTC)")
+ACCOUNT_CSV = (
+    "accountId",
+    "accountName",
+    "client",
+    "project",
+    "status",
+    "email",
+    "ouId",
+    "roleName",
+    "switchRoleUrl",
+    "onboardingId",
+    "failure",
+    "tags",
+    "createdAt",
+    "updatedAt",
+)
+
+
+def account_row(account: dict[str, Any]) -> list[Any]:
+    return [
+        account.get("accountId"),
+        account.get("accountName"),
+        account.get("client"),
+        account.get("project"),
+        account.get("status"),
+        account.get("email"),
+        show_time(account.get("createdAt")),
+    ]
+
+
+def account_detail(account: dict[str, Any]) -> str:
+    return pairs(
+        [
+            ("Account", account.get("accountId")),
+            ("Name", account.get("accountName")),
+            ("Status", account.get("status")),
+            ("Client", account.get("client")),
+            ("Project", account.get("project")),
+            ("Email", account.get("email")),
+            ("OU", account.get("ouId")),
+            ("Role", account.get("roleName")),
+            ("Switch role", account.get("switchRoleUrl")),
+            ("Tags", account.get("tags") or None),
+            ("Baseline policy", account.get("baselinePolicyArn")),
+            ("Onboarding", account.get("onboardingId")),
+            ("Failure", account.get("failure")),
+            ("Created", utc(account.get("createdAt"))),
+            ("Updated", utc(account.get("updatedAt"))),
+        ]
+    )
+
+
+def utc(value: Any) -> str | None:
+    shown = show_time(value)
+    return f"{shown} UTC" if shown else None
+
+
+# -- onboardings ---------------------------------------------------------------------------
+
+ONBOARDING_COLUMNS = ("ONBOARDING ID", "STATUS", "CLIENT", "PROJECT", "ACCOUNT", "STARTED (UTC)", "TOOK")
+ONBOARDING_CSV = ("onboardingId", "status", "client", "project", "accountId", "startedAt", "stoppedAt")
+TIMELINE_COLUMNS = ("STEP", "TYPE", "STATUS", "DURATION", "ATTEMPTS", "RETRIES", "ERROR")
+TIMELINE_CSV = (
+    "name",
+    "type",
+    "status",
+    "startedAt",
+    "endedAt",
+    "durationSeconds",
+    "visits",
+    "attempts",
+    "retries",
+    "error",
+    "cause",
+)
+ERROR_WIDTH = 60
+
+
+def onboarding_row(item: dict[str, Any]) -> list[Any]:
+    return [
+        item.get("onboardingId"),
+        item.get("status"),
+        item.get("client"),
+        item.get("project"),
+        item.get("accountId"),
+        show_time(item.get("startedAt")),
+        elapsed(item.get("startedAt"), item.get("stoppedAt")),
+    ]
+
+
+def step_name(step: dict[str, Any]) -> str:
+    visits = int(step.get("visits") or 1)
+    return f"{step.get('name')} (x{visits})" if visits > 1 else str(step.get("name"))
+
+
+def step_error(step: dict[str, Any]) -> str | None:
+    error, cause = step.get("error"), step.get("cause")
+    if error and cause:
+        return f"{error}: {cause}"
+    return error or cause
+
+
+def timeline_row(step: dict[str, Any]) -> list[Any]:
+    attempts = int(step.get("attempts") or 0)
+    return [
+        step_name(step),
+        step.get("type"),
+        step.get("status"),
+        duration(step.get("durationSeconds")),
+        attempts or None,
+        step.get("retries") if attempts else None,
+        truncate(step_error(step), ERROR_WIDTH),
+    ]
+
+
+def onboarding_view(view: dict[str, Any]) -> str:
+    """The onboarding, its timeline as a table, and the full text of what failed."""
+    client, project = view.get("client"), view.get("project")
+    account = view.get("accountId")
+    if account and view.get("accountName"):
+        account = f"{account} ({view['accountName']})"
+    error = view.get("error")
+    if error and view.get("cause"):
+        error = f"{error}: {view['cause']}"
+    head = pairs(
+        [
+            ("Onboarding", view.get("onboardingId")),
+            ("Status", view.get("status")),
+            ("Client/project", f"{client}/{project}" if client or project else None),
+            ("Account", account),
+            ("Started", utc(view.get("startedAt"))),
+            ("Stopped", utc(view.get("stoppedAt"))),
+            ("Took", elapsed(view.get("startedAt"), view.get("stoppedAt"))),
+            ("Retried", view.get("redriveCount") or None),
+            ("Error", error),
+        ]
+    )
+    timeline = view.get("timeline") or []
+    parts = [head, ""]
+    parts.append(
+        table(TIMELINE_COLUMNS, [timeline_row(step) for step in timeline]) if timeline else "no steps yet"
+    )
+    failed = [step for step in timeline if step.get("error") or step.get("status") == "FAILED"]
+    for step in failed:
+        parts.append(f"\n{step.get('name')} failed: {step_error(step) or step.get('status')}")
+    return "\n".join(parts)
+
+
+def progress_line(step: dict[str, Any]) -> str:
+    attempts = int(step.get("attempts") or 0)
+    retries = int(step.get("retries") or 0)
+    notes = [
+        duration(step.get("durationSeconds")),
+        f"{retries} {'retry' if retries == 1 else 'retries'}" if attempts and retries else None,
+        truncate(step_error(step), ERROR_WIDTH),
+    ]
+    return f"  {step_name(step):<28} {step.get('status', ''):<9}  " + "  ".join(n for n in notes if n)

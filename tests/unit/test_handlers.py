@@ -1,0 +1,394 @@
+"""The Lambda handlers of functions/*/app.py, called as Step Functions and EventBridge call them.
+
+Each handler is imported by file path (CodeUri and Handler in template.yaml) and
+runs with the environment template.yaml gives its function. Step inputs are built
+from the ASL's own Parameters (statemachines/onboard_account.asl.json, with the
+template's DefinitionSubstitutions applied), so the JSON here is the JSON the
+state machine passes, camelCase and all.
+"""
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from botocore.stub import Stubber
+from orgvend import aws
+from orgvend.errors import AccountCreationTimedOut, EmailAlreadyRegistered, InvalidOnboardingRequest, OrgvendError
+
+from .support import as_json, lambda_context, load_handler
+
+STATE_MACHINE = "OnboardAccountStateMachine"
+STRING_TO_JSON = re.compile(r"States\.StringToJson\('(.*)'\)")
+TERMINAL_ERRORS = {
+    "InvalidOnboardingRequest",
+    "EmailAlreadyRegistered",
+    "OrganizationsRejected",
+    "AccountCreationFailed",
+    "AccountCreationTimedOut",
+    "AccountNotAdoptable",
+    "BaselineFailed",
+}
+
+
+# --------------------------------------------------------------------------- a tiny ASL interpreter
+
+
+def read_path(path: str, state: Any, context: dict[str, Any]) -> Any:
+    if match := STRING_TO_JSON.fullmatch(path):
+        return json.loads(match.group(1))
+    root, rest = (context, path[2:]) if path.startswith("$$") else (state, path[1:])
+    for part in filter(None, rest.split(".")):
+        root = root[part]
+    return root
+
+
+def is_present(path: str, state: Any) -> bool:
+    try:
+        read_path(path, state, {})
+    except KeyError:
+        return False
+    return True
+
+
+def parameters(template_: dict[str, Any], state: Any, context: dict[str, Any]) -> dict[str, Any]:
+    result = {}
+    for key, value in template_.items():
+        if key.endswith(".$"):
+            result[key[:-2]] = read_path(value, state, context)
+        elif isinstance(value, dict):
+            result[key] = parameters(value, state, context)
+        else:
+            result[key] = value
+    return result
+
+
+def with_result(state: dict[str, Any], result_path: str, result: Any) -> Any:
+    if result_path == "$":
+        return result
+    key = result_path.removeprefix("$.")
+    assert "." not in key, result_path
+    return {**state, key: result}
+
+
+@pytest.fixture
+def definition(template) -> dict[str, Any]:
+    return json.loads(template.state_machine_definition(STATE_MACHINE))
+
+
+@pytest.fixture
+def invoke(template, set_function_environment) -> Callable[[str, Any], Any]:
+    """Call a function's handler, by logical ID, as Lambda would (its environment, a context)."""
+
+    def call(logical_id: str, event: Any) -> Any:
+        set_function_environment(logical_id)
+        handler = load_handler(template, logical_id)
+        return as_json(handler(as_json(event), lambda_context(template, logical_id)))
+
+    return call
+
+
+@pytest.fixture
+def run_execution(template, definition, invoke, execution_arn) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Run the workflow's states in process; returns the final state and the states visited."""
+    functions = {
+        template.arn(logical_id): logical_id
+        for logical_id in template.enabled_resources("AWS::Serverless::Function")
+    }
+
+    def run(request: dict[str, Any], name: str | None = None) -> dict[str, Any]:
+        name = name or f"onb-{uuid.uuid4().hex[:12]}"
+        context = {
+            "Execution": {
+                "Id": execution_arn(name),
+                "Name": name,
+                "StartTime": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            }
+        }
+        state: Any = request
+        visited: list[str] = []
+        current = definition["StartAt"]
+        while True:
+            visited.append(current)
+            assert len(visited) < 30, visited
+            spec = definition["States"][current]
+            kind = spec["Type"]
+            if kind == "Succeed":
+                return {"state": state, "visited": visited}
+            if kind == "Choice":
+                current = next(
+                    (choice["Next"] for choice in spec["Choices"] if matches(choice, state)), spec["Default"]
+                )
+                continue
+            if kind in ("Pass", "Task"):
+                step_input = parameters(spec["Parameters"], state, context) if "Parameters" in spec else state
+                result = invoke(functions[spec["Resource"]], step_input) if kind == "Task" else step_input
+                state = with_result(state, spec.get("ResultPath", "$"), result)
+            current = spec["Next"]  # Wait states wait no time here
+
+    return run
+
+
+def matches(choice: dict[str, Any], state: Any) -> bool:
+    if "IsPresent" in choice:
+        return is_present(choice["Variable"], state) is choice["IsPresent"]
+    if "StringEquals" in choice:
+        return read_path(choice["Variable"], state, {}) == choice["StringEquals"]
+    raise AssertionError(f"choice rule not emulated: {choice}")
+
+
+def snake_case_keys(value: Any, path: str = "$") -> list[str]:
+    """Keys with an underscore anywhere in a JSON value (tags, which are data, excepted)."""
+    found = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "_" in key:
+                found.append(f"{path}.{key}")
+            if key != "tags":
+                found += snake_case_keys(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += snake_case_keys(item, f"{path}[{index}]")
+    return found
+
+
+# --------------------------------------------------------------------------- the whole workflow
+
+
+@pytest.fixture
+def stack(table_name, organization, operator_inbox, event_inbox) -> dict[str, Any]:
+    """What the deployed stack provides: the registry, an organization, the topic and the event bus."""
+    return {"organization": organization, "operators": operator_inbox, "events": event_inbox}
+
+
+def test_an_onboarding_runs_through_every_handler(run_execution, stack, registry, setup_client, default_role_name):
+    request = {
+        "client": "acme",
+        "project": "web",
+        "email": "acme-web@example.com",
+        "tags": {"cost_center": "42"},
+    }
+
+    result = run_execution(request, name="onb-handlers-1")
+
+    assert result["visited"] == [
+        "Configure",
+        "RecordRequest",
+        "CreateOrAdopt",
+        "CreateAccount",
+        "WaitForAccountCreation",
+        "CheckAccountCreation",
+        "IsAccountCreated",
+        "PlaceAccount",
+        "ApplyBaseline",
+        "RegisterAccount",
+        "NotifyOnboarded",
+        "Onboarded",
+    ]
+    state = result["state"]
+    assert snake_case_keys(state) == []
+
+    onboarding = state["onboarding"]
+    assert onboarding["onboardingId"] == "onb-handlers-1"
+    assert onboarding["executionArn"].endswith(":execution:orgvend-OnboardAccountStateMachine:onb-handlers-1")
+    assert onboarding["mode"] == "create"
+    assert onboarding["accountName"] == "acme-web"
+    assert onboarding["roleName"] == default_role_name
+    assert onboarding["tags"] == {"cost_center": "42", "client": "acme", "project": "web"}
+    assert onboarding["iamUserAccessToBilling"] == "DENY"
+    assert "accountId" not in onboarding
+
+    creation = state["creation"]
+    assert creation["state"] == "SUCCEEDED"
+    assert creation["polls"] == 1
+    assert creation["recovered"] is False
+    account_id = creation["accountId"]
+    assert re.fullmatch(r"[0-9]{12}", account_id)
+
+    assert state["placement"]["ouName"] == "acme"
+    assert state["placement"]["moved"] is True
+    ou_id = state["placement"]["ouId"]
+    assert setup_client("organizations").list_parents(ChildId=account_id)["Parents"][0]["Id"] == ou_id
+
+    assert state["baseline"]["changed"] is True
+    assert state["baseline"]["roleArn"] == f"arn:aws:iam::{account_id}:role/{default_role_name}"
+
+    account = state["account"]
+    assert account["accountId"] == account_id
+    assert account["status"] == "ACTIVE"
+    assert account["ouId"] == ou_id
+    assert account["baselinePolicyArn"] == state["baseline"]["policyArn"]
+    assert account["switchRoleUrl"].startswith("https://signin.aws.amazon.com/switchrole?")
+    assert account["onboardingId"] == "onb-handlers-1"
+
+    assert state["notification"]["eventDetailType"] == "Account Onboarded"
+    (message,) = stack["operators"].receive()
+    assert message["MessageId"] == state["notification"]["messageId"]
+    assert account_id in message["Message"]
+    (event,) = stack["events"].receive()
+    assert event["detail"]["accountId"] == account_id
+
+    assert registry.get_onboarding("onb-handlers-1")["status"] == "SUCCEEDED"
+    assert registry.get_account(account_id).status.value == "ACTIVE"
+
+
+def test_an_adoption_runs_through_verify_member_account(run_execution, stack, registry, create_member):
+    account_id = create_member("legacy@example.com", "legacy")
+
+    result = run_execution({"client": "acme", "project": "legacy", "email": "legacy@example.com", "accountId": account_id})
+
+    assert "VerifyMemberAccount" in result["visited"]
+    assert "CreateAccount" not in result["visited"]
+    state = result["state"]
+    assert state["onboarding"]["mode"] == "adopt"
+    assert state["creation"] == {"state": "SUCCEEDED", "accountId": account_id, "polls": 0, "recovered": False}
+    assert state["account"]["status"] == "ACTIVE"
+    assert registry.get_account(account_id).project == "legacy"
+
+
+# --------------------------------------------------------------------------- one handler at a time
+
+
+def retry_names(definition: dict[str, Any], state_name: str, *, terminal: bool) -> set[str]:
+    names: set[str] = set()
+    for retrier in definition["States"][state_name].get("Retry", []):
+        if (retrier["MaxAttempts"] == 0) is terminal:
+            names.update(retrier["ErrorEquals"])
+    return names
+
+
+def test_record_request_refuses_an_invalid_request_with_an_error_the_asl_treats_as_terminal(
+    invoke, definition, table_name, execution_arn, table_items
+):
+    event = {
+        "request": {"client": "acme", "project": "web", "email": "not-an-email"},
+        "execution": {"id": execution_arn("onb-bad"), "name": "onb-bad", "startTime": "2026-01-02T03:04:05.000Z"},
+    }
+    with pytest.raises(InvalidOnboardingRequest, match="^email: must contain exactly one @"):
+        invoke("RecordRequestFunction", event)
+
+    assert InvalidOnboardingRequest.__name__ in retry_names(definition, "RecordRequest", terminal=True)
+    assert table_items() == []
+
+
+def test_record_request_refuses_a_claimed_email(invoke, definition, table_name, execution_arn):
+    def event(name: str) -> dict[str, Any]:
+        return {
+            "request": {"client": "acme", "project": "web", "email": "ops@example.com"},
+            "execution": {"id": execution_arn(name), "name": name, "startTime": "2026-01-02T03:04:05.000Z"},
+        }
+
+    output = invoke("RecordRequestFunction", event("onb-a"))
+    assert output["onboardingId"] == "onb-a"
+    assert output["startedAt"].startswith("2026-01-02T03:04:05")
+    with pytest.raises(EmailAlreadyRegistered, match="onb-a"):
+        invoke("RecordRequestFunction", event("onb-b"))
+    assert EmailAlreadyRegistered.__name__ in retry_names(definition, "RecordRequest", terminal=True)
+
+
+def test_every_terminal_error_is_terminal_in_every_task_state(definition):
+    terminal = {cls.__name__ for cls in OrgvendError.__subclasses__()} - {"OrganizationsBusy", "AccountNotReady"}
+    assert terminal == TERMINAL_ERRORS
+    for name, spec in definition["States"].items():
+        if spec["Type"] == "Task":
+            assert retry_names(definition, name, terminal=True) == terminal, name
+
+
+def test_check_account_creation_polls_once_and_answers_camel_case(invoke, definition, opened_onboarding):
+    onboarding = opened_onboarding()
+    organizations = aws.client("organizations")  # the cached client the handler uses
+    config = {"creationTimeoutSeconds": 1800}
+    event = parameters(
+        definition["States"]["CheckAccountCreation"]["Parameters"],
+        {
+            "onboarding": onboarding.to_json(),
+            "creation": {"requestId": "car-1234567890", "state": "IN_PROGRESS", "polls": 0},
+            "config": config,
+        },
+        {},
+    )
+    assert event["timeoutSeconds"] == 1800
+
+    with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "describe_create_account_status",
+            {"CreateAccountStatus": {"Id": "car-1234567890", "State": "IN_PROGRESS"}},
+            {"CreateAccountRequestId": "car-1234567890"},
+        )
+        output = invoke("CheckAccountCreationFunction", event)
+
+    assert output == {"requestId": "car-1234567890", "state": "IN_PROGRESS", "polls": 1, "recovered": False}
+
+
+def test_check_account_creation_times_out_with_an_error_the_asl_treats_as_terminal(
+    invoke, definition, opened_onboarding
+):
+    onboarding = opened_onboarding(started_at=datetime.now(UTC) - timedelta(hours=2))
+    organizations = aws.client("organizations")
+    event = {
+        "onboarding": onboarding.to_json(),
+        "creation": {"requestId": "car-1234567890", "state": "IN_PROGRESS", "polls": 7},
+        "timeoutSeconds": 1800,
+    }
+    with Stubber(organizations) as stubber:
+        stubber.add_response(
+            "describe_create_account_status", {"CreateAccountStatus": {"Id": "car-1234567890", "State": "IN_PROGRESS"}}
+        )
+        with pytest.raises(AccountCreationTimedOut, match="car-1234567890"):
+            invoke("CheckAccountCreationFunction", event)
+    assert "AccountCreationTimedOut" in retry_names(definition, "CheckAccountCreation", terminal=True)
+
+
+def test_report_onboarding_failure_handles_the_eventbridge_event(
+    template, invoke, registry, opened_onboarding, operator_inbox, event_inbox
+):
+    rule = template.resources["ReportOnboardingFailureFunction"]["Properties"]["Events"]["OnboardingEnded"]
+    pattern = rule["Properties"]["Pattern"]
+    onboarding = opened_onboarding(client="acme", project="web")
+    event = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": pattern["detail-type"][0],
+        "source": pattern["source"][0],
+        "account": template.account_id,
+        "time": "2026-01-02T03:04:05Z",
+        "region": template.region,
+        "resources": [onboarding.execution_arn],
+        "detail": {
+            "executionArn": onboarding.execution_arn,
+            "stateMachineArn": template.arn(STATE_MACHINE),
+            "name": onboarding.onboarding_id,
+            "status": pattern["detail"]["status"][0],
+            "startDate": 1767323045000,
+            "stopDate": 1767323105000,
+            "input": json.dumps({"client": "acme", "project": "web", "email": onboarding.email}),
+            "inputDetails": {"included": True},
+            "output": None,
+            "outputDetails": None,
+            "error": "AccountCreationFailed",
+            "cause": json.dumps(
+                {"errorMessage": "CreateAccount failed: INTERNAL_FAILURE: AWS had an internal failure; try again later"}
+            ),
+            "redriveCount": 0,
+        },
+    }
+
+    output = invoke("ReportOnboardingFailureFunction", event)
+
+    assert output == {
+        "onboardingId": onboarding.onboarding_id,
+        "executionArn": onboarding.execution_arn,
+        "error": "AccountCreationFailed",
+        "message": "CreateAccount failed: INTERNAL_FAILURE: AWS had an internal failure; try again later",
+        "client": "acme",
+        "project": "web",
+        "accountName": onboarding.account_name,
+        "email": onboarding.email,
+    }
+    assert invoke("ReportOnboardingFailureFunction", event) == {"duplicate": True}
+    assert len(operator_inbox.receive()) == 1
+    assert len(event_inbox.receive()) == 1
+    assert registry.get_onboarding(onboarding.onboarding_id)["status"] == "FAILED"
