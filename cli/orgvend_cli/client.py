@@ -247,8 +247,8 @@ class ApiClient:
             print(line, file=self.connection.stderr)
 
     def _unreachable(self, error: urllib3.exceptions.HTTPError) -> CliError:
-        reason = re.sub(r"^<[^>]*>: ", "", str(error))
-        reason = reason.removeprefix("Failed to establish a new connection: ")
+        # urllib3 says "HTTPConnection(host=..., port=...): Failed to establish a new connection: <why>".
+        reason = re.sub(r"^.*Failed to establish a new connection: ", "", str(error))
         if isinstance(error, urllib3.exceptions.ReadTimeoutError):
             return CliError(
                 f"the orgvend API at {self.api_url} did not answer within {self.connection.timeout:g} s"

@@ -6,6 +6,7 @@ Exit codes: 0 done (an onboarding SUCCEEDED, or still running without --watch);
 """
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -256,6 +257,9 @@ def cmd_status(ctx: Context) -> int:
         return follow(ctx, ctx.args.onboarding_id)
     view = get_onboarding(ctx, ctx.args.onboarding_id)
     show_onboarding(ctx, view)
+    hint = resume_hint(ctx, view)
+    if hint and ctx.format == "table":
+        ctx.print(f"\n{hint}")
     return outcome(view)
 
 
@@ -389,6 +393,10 @@ def follow(ctx: Context, onboarding_id: str) -> int:
     except KeyboardInterrupt:
         ctx.note(f"\nstopped watching; the onboarding goes on: {ctx.command('status', onboarding_id)}")
         return INTERRUPTED
+    except CliError as error:
+        report(error, ctx.err)
+        ctx.note(f"stopped watching; see where it stands with: {ctx.command('status', onboarding_id)}")
+        return error.exit_code
     if ctx.format != "table" or not redraws(ctx):
         if ctx.format == "table":
             ctx.print()
@@ -431,12 +439,21 @@ def summary(ctx: Context, view: dict[str, Any]) -> str:
     status, onboarding_id = view.get("status"), view.get("onboardingId")
     if status == "SUCCEEDED":
         return f"Onboarding {onboarding_id} SUCCEEDED: account {view.get('accountId')} is ready."
+    failed_steps = [step["name"] for step in view.get("timeline") or [] if step.get("status") == "FAILED"]
     text = f"Onboarding {onboarding_id} {status}"
+    if failed_steps:
+        text += f" at {', '.join(failed_steps)}"
     if view.get("error"):
-        text += f": {view['error']}" + (f": {view['cause']}" if view.get("cause") else "")
-    if (view.get("links") or {}).get("retry"):
-        text += f"\nOnce the cause is fixed, resume it:  {ctx.command('retry', str(onboarding_id), '--wait')}"
-    return text
+        text += f": {view['error']}"
+    hint = resume_hint(ctx, view)
+    return f"{text}\n{hint}" if hint else text
+
+
+def resume_hint(ctx: Context, view: dict[str, Any]) -> str | None:
+    """The API links a retry only to an onboarding that failed (and so may be redriven)."""
+    if not (view.get("links") or {}).get("retry"):
+        return None
+    return f"Once the cause is fixed, resume it:  {ctx.command('retry', str(view.get('onboardingId')), '--wait')}"
 
 
 def report(error: CliError, err: TextIO) -> None:
@@ -461,7 +478,7 @@ def main(
     try:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # --help, --version, or a usage error (argparse printed it)
-        return stop.code if isinstance(stop.code, int) else 2
+        return stop.code if isinstance(stop.code, int) else int(stop.code is not None) * 2
     api_url = args.api_url or os.environ.get("ORGVEND_API_URL") or DEFAULT_API_URL
     try:
         client = ApiClient(
@@ -476,5 +493,7 @@ def main(
     except KeyboardInterrupt:
         print("interrupted", file=err)
         return INTERRUPTED
-    except BrokenPipeError:  # `orgvend accounts | head`
+    except BrokenPipeError:  # `orgvend accounts | head`: stop quietly, also when Python flushes at exit
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
         return 0

@@ -222,8 +222,10 @@ def onboarding_view(view: dict[str, Any]) -> str:
     account = view.get("accountId")
     if account and view.get("accountName"):
         account = f"{account} ({view['accountName']})"
+    timeline = view.get("timeline") or []
+    failed = [step for step in timeline if step.get("status") == "FAILED"]
     error = view.get("error")
-    if error and view.get("cause"):
+    if error and view.get("cause") and not failed:  # else the failed step below says it in full
         error = f"{error}: {view['cause']}"
     head = pairs(
         [
@@ -238,14 +240,15 @@ def onboarding_view(view: dict[str, Any]) -> str:
             ("Error", error),
         ]
     )
-    timeline = view.get("timeline") or []
     parts = [head, ""]
     parts.append(
         table(TIMELINE_COLUMNS, [timeline_row(step) for step in timeline]) if timeline else "no steps yet"
     )
-    failed = [step for step in timeline if step.get("error") or step.get("status") == "FAILED"]
-    for step in failed:
-        parts.append(f"\n{step.get('name')} failed: {step_error(step) or step.get('status')}")
+    for step in timeline:
+        if step.get("status") == "FAILED":
+            parts.append(f"\n{step.get('name')} failed: {step_error(step) or 'FAILED'}")
+        elif step.get("error"):  # an attempt failed, a retry (or a redrive) got past it
+            parts.append(f"\n{step.get('name')} had an error before it went on: {step_error(step)}")
     return "\n".join(parts)
 
 

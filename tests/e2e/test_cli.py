@@ -205,6 +205,24 @@ def test_status_of_a_succeeded_onboarding(api: str, succeeded: tuple[Run, dict[s
     assert as_csv.code == 0 and {row["name"]: row["status"] for row in rows}["PlaceAccount"] == "SUCCEEDED"
 
 
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_status_watch_on_a_terminal_redraws_the_view(api: str, succeeded: tuple[Run, dict[str, str]]) -> None:
+    onboarding_id, account_id = succeeded_ids(succeeded)
+    terminal = Terminal()
+
+    code = main(["--api-url", api, "status", onboarding_id, "--watch"], stdout=terminal, stderr=io.StringIO())
+
+    assert code == 0
+    screen = terminal.getvalue()
+    assert screen.startswith("\x1b[H\x1b[2J")  # home, clear: the view is redrawn, not appended to
+    assert re.search(r"^Status\s+SUCCEEDED$", screen, re.MULTILINE)
+    assert screen.rstrip().endswith(f"account {account_id} is ready.")
+
+
 def test_status_of_a_failed_onboarding_shows_the_failing_step_and_exits_1(
     api: str, failed: dict[str, str]
 ) -> None:
@@ -227,7 +245,7 @@ def test_status_watch_of_a_failed_onboarding_exits_1_and_says_how_to_resume(
 
     assert run.code == 1, run
     assert re.search(r"^  PlaceAccount\s+FAILED\s.*OrganizationsRejected", run.out, re.MULTILINE)
-    assert f"Onboarding {failed['onboardingId']} FAILED: OrganizationsRejected" in run.out
+    assert f"Onboarding {failed['onboardingId']} FAILED at PlaceAccount: OrganizationsRejected" in run.out
     assert f"retry {failed['onboardingId']} --wait" in run.out
 
     as_json = cli("--api-url", api, "--format", "json", "status", failed["onboardingId"], "--watch")
@@ -348,6 +366,33 @@ def test_onboard_without_wait_prints_the_id_and_how_to_follow_it(
     assert embedded.wait(execution_arn(embedded, onboarding_id))["status"] == "SUCCEEDED"
 
 
+def test_adopt_registers_an_existing_member_account(embedded: Harness, api: str, unique: str) -> None:
+    email = f"aws+{unique}@example.com"
+    organizations = embedded.client("organizations")
+    organizations.create_account(Email=email, AccountName=f"legacy-{unique}")
+    account_id = embedded.eventually(
+        lambda: next(
+            (
+                account["Id"]
+                for page in organizations.get_paginator("list_accounts").paginate()
+                for account in page["Accounts"]
+                if account["Email"] == email
+            ),
+            None,
+        ),
+        what="member account",
+    )
+
+    run = cli(
+        "--api-url", api, "adopt", account_id, "--client", f"c{unique}", "--project", "legacy", "--wait"
+    )
+
+    assert run.code == 0, run
+    assert f"account {account_id} is ready" in run.out
+    assert "VerifyMemberAccount" in run.out and "CreateAccount " not in run.out
+    assert embedded.account_item(account_id)["client"] == f"c{unique}"
+
+
 def test_retry_of_a_succeeded_onboarding_is_refused(api: str, succeeded: tuple[Run, dict[str, str]]) -> None:
     onboarding_id, _ = succeeded_ids(succeeded)
     run = cli("--api-url", api, "retry", onboarding_id)
@@ -365,6 +410,7 @@ def test_retry_resumes_a_failed_onboarding(
     assert run.code == 0, run
     assert "no second account is created" in run.out
     assert f"account {failure['accountId']} is ready" in run.out
+    print(run.out)
     assert re.search(r"^Retried\s+1$", run.out, re.MULTILINE)
     assert embedded.account_item(failure["accountId"])["status"] == "ACTIVE"
 
@@ -555,11 +601,12 @@ def test_a_post_without_an_idempotency_key_is_never_retried(fake_api: FakeApi) -
 def test_a_get_is_retried_on_502_to_504(fake_api: FakeApi) -> None:
     fake_api.replies += [(504, {"message": "Endpoint request timed out"})]
 
-    run = cli("--api-url", fake_api.url, "--format", "json", "health")
+    run = cli("--api-url", fake_api.url, "--format", "json", "health", "--debug")
 
     assert run.code == 0, run
     assert json.loads(run.out) == {"status": "ok", "version": "fake"}
     assert len(fake_api.requests) == 2
+    assert f"> GET {fake_api.url}/health (attempt 2)" in run.err and "< 504" in run.err
 
 
 def test_gateway_errors_without_the_api_error_shape_are_explained(fake_api: FakeApi) -> None:

@@ -126,14 +126,6 @@ def test_failure_rule_retries_and_keeps_undeliverable_events(cfn, failure_rule, 
     assert allowed, f"no queue policy lets {rule_id} send to {queue[0]}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "EventBridge invokes the reporter asynchronously: the rule's DLQ only keeps events Lambda "
-        "refused; when the reporter itself fails (SNS/DynamoDB errors), Lambda retries twice and "
-        "drops the event. Needs a DeadLetterQueue or EventInvokeConfig OnFailure destination."
-    ),
-)
 def test_failure_reporter_keeps_events_it_failed_to_process(cfn, intrinsics):
     function = cfn["Resources"][REPORT_FUNCTION]["Properties"]
     destinations = []
@@ -153,13 +145,6 @@ def test_failure_reporter_keeps_events_it_failed_to_process(cfn, intrinsics):
 # -- logs --------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "LogRetentionInDays is documented as the retention of the functions' logs too, but no "
-        "function has a log group: Lambda creates /aws/lambda/<name> on first run, kept forever."
-    ),
-)
 def test_every_function_log_group_expires_after_log_retention_in_days(cfn, lambda_functions, intrinsics):
     log_groups = {
         intrinsics.resolve(group["Properties"]["LogGroupName"]): group

@@ -53,6 +53,8 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:UpdateItem",
         "sns:Publish",
         "events:PutEvents",
+        # SAM's grant for the OnFailure destination (the dead-letter queue).
+        "sqs:SendMessage",
     },
     # The HTTP API: starts, follows and redrives onboardings; reads the registry; its own idempotency table.
     "ApiFunction": {

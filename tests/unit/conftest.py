@@ -18,13 +18,14 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
 from orgvend import aws
 from orgvend.models import Onboarding
 from orgvend.registry import Registry
 from orgvend.settings import Settings
 from orgvend_local.template import Template
 
-from .support import Calls, function_environment
+from .support import Calls, Inbox, function_environment
 
 ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -47,7 +48,8 @@ SETUP_SESSION = boto3.session.Session(region_name="us-east-1")
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "aws_managed_policies: moto loads the AWS managed IAM policies (slow: about 1 s an account)"
+        "markers",
+        "aws_managed_policies: moto loads the AWS managed IAM policies (slow: about 1 s an account)",
     )
 
 
@@ -245,7 +247,9 @@ def make_onboarding(execution_arn: Callable[[str], str], default_role_name: str)
 
 
 @pytest.fixture
-def opened_onboarding(registry: Registry, make_onboarding: Callable[..., Onboarding]) -> Callable[..., Onboarding]:
+def opened_onboarding(
+    registry: Registry, make_onboarding: Callable[..., Onboarding]
+) -> Callable[..., Onboarding]:
     """An onboarding that RecordRequest has recorded (it owns its email in the registry)."""
 
     def open_(**changes: Any) -> Onboarding:
@@ -257,24 +261,6 @@ def opened_onboarding(registry: Registry, make_onboarding: Callable[..., Onboard
 
 
 # --------------------------------------------------------------------------- operators and events
-
-
-@dataclass
-class Inbox:
-    """An SQS queue receiving what orgvend sends (an SNS subscription or an EventBridge target)."""
-
-    sqs: Any
-    url: str
-
-    def receive(self) -> list[dict[str, Any]]:
-        bodies = []
-        while True:
-            messages = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return bodies
-            for message in messages:
-                bodies.append(json.loads(message["Body"]))
-                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def _queue(sqs: Any, name: str) -> tuple[str, str]:

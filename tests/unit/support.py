@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
+
 from orgvend_local.template import Template
 
 
@@ -66,15 +67,31 @@ class Calls:
 
     def mutating(self, service: str) -> list[str]:
         """Operations other than reads (Get*, List*, Describe*)."""
-        return [
-            name for name in self.operations(service) if not name.startswith(("Get", "List", "Describe"))
-        ]
+        return [name for name in self.operations(service) if not name.startswith(("Get", "List", "Describe"))]
 
 
 def record_calls(client: Any) -> Calls:
     calls = Calls()
     client.meta.events.register("before-parameter-build", calls)
     return calls
+
+
+@dataclass
+class Inbox:
+    """An SQS queue receiving what orgvend sends (an SNS subscription or an EventBridge target)."""
+
+    sqs: Any
+    url: str
+
+    def receive(self) -> list[dict[str, Any]]:
+        bodies = []
+        while True:
+            messages = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return bodies
+            for message in messages:
+                bodies.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
 
 
 # --------------------------------------------------------------------------- Lambda handlers

@@ -119,4 +119,3 @@ def test_same_document_sees_a_real_difference():
     widened = administrator_minus_billing()
     widened["Statement"][0]["Effect"] = "Deny"
     assert not same_document(document, widened)
-

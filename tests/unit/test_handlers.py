@@ -16,8 +16,14 @@ from typing import Any
 
 import pytest
 from botocore.stub import Stubber
+
 from orgvend import aws
-from orgvend.errors import AccountCreationTimedOut, EmailAlreadyRegistered, InvalidOnboardingRequest, OrgvendError
+from orgvend.errors import (
+    AccountCreationTimedOut,
+    EmailAlreadyRegistered,
+    InvalidOnboardingRequest,
+    OrgvendError,
+)
 
 from .support import as_json, lambda_context, load_handler
 
@@ -164,7 +170,9 @@ def stack(table_name, organization, operator_inbox, event_inbox) -> dict[str, An
     return {"organization": organization, "operators": operator_inbox, "events": event_inbox}
 
 
-def test_an_onboarding_runs_through_every_handler(run_execution, stack, registry, setup_client, default_role_name):
+def test_an_onboarding_runs_through_every_handler(
+    run_execution, stack, registry, setup_client, default_role_name
+):
     request = {
         "client": "acme",
         "project": "web",
@@ -238,13 +246,20 @@ def test_an_onboarding_runs_through_every_handler(run_execution, stack, registry
 def test_an_adoption_runs_through_verify_member_account(run_execution, stack, registry, create_member):
     account_id = create_member("legacy@example.com", "legacy")
 
-    result = run_execution({"client": "acme", "project": "legacy", "email": "legacy@example.com", "accountId": account_id})
+    result = run_execution(
+        {"client": "acme", "project": "legacy", "email": "legacy@example.com", "accountId": account_id}
+    )
 
     assert "VerifyMemberAccount" in result["visited"]
     assert "CreateAccount" not in result["visited"]
     state = result["state"]
     assert state["onboarding"]["mode"] == "adopt"
-    assert state["creation"] == {"state": "SUCCEEDED", "accountId": account_id, "polls": 0, "recovered": False}
+    assert state["creation"] == {
+        "state": "SUCCEEDED",
+        "accountId": account_id,
+        "polls": 0,
+        "recovered": False,
+    }
     assert state["account"]["status"] == "ACTIVE"
     assert registry.get_account(account_id).project == "legacy"
 
@@ -265,9 +280,13 @@ def test_record_request_refuses_an_invalid_request_with_an_error_the_asl_treats_
 ):
     event = {
         "request": {"client": "acme", "project": "web", "email": "not-an-email"},
-        "execution": {"id": execution_arn("onb-bad"), "name": "onb-bad", "startTime": "2026-01-02T03:04:05.000Z"},
+        "execution": {
+            "id": execution_arn("onb-bad"),
+            "name": "onb-bad",
+            "startTime": "2026-01-02T03:04:05.000Z",
+        },
     }
-    with pytest.raises(InvalidOnboardingRequest, match="^email: must contain exactly one @"):
+    with pytest.raises(InvalidOnboardingRequest, match=r"^email: must contain exactly one @"):
         invoke("RecordRequestFunction", event)
 
     assert InvalidOnboardingRequest.__name__ in retry_names(definition, "RecordRequest", terminal=True)
@@ -290,7 +309,10 @@ def test_record_request_refuses_a_claimed_email(invoke, definition, table_name, 
 
 
 def test_every_terminal_error_is_terminal_in_every_task_state(definition):
-    terminal = {cls.__name__ for cls in OrgvendError.__subclasses__()} - {"OrganizationsBusy", "AccountNotReady"}
+    terminal = {cls.__name__ for cls in OrgvendError.__subclasses__()} - {
+        "OrganizationsBusy",
+        "AccountNotReady",
+    }
     assert terminal == TERMINAL_ERRORS
     for name, spec in definition["States"].items():
         if spec["Type"] == "Task":
@@ -335,7 +357,8 @@ def test_check_account_creation_times_out_with_an_error_the_asl_treats_as_termin
     }
     with Stubber(organizations) as stubber:
         stubber.add_response(
-            "describe_create_account_status", {"CreateAccountStatus": {"Id": "car-1234567890", "State": "IN_PROGRESS"}}
+            "describe_create_account_status",
+            {"CreateAccountStatus": {"Id": "car-1234567890", "State": "IN_PROGRESS"}},
         )
         with pytest.raises(AccountCreationTimedOut, match="car-1234567890"):
             invoke("CheckAccountCreationFunction", event)
@@ -343,7 +366,7 @@ def test_check_account_creation_times_out_with_an_error_the_asl_treats_as_termin
 
 
 def test_report_onboarding_failure_handles_the_eventbridge_event(
-    template, invoke, registry, opened_onboarding, operator_inbox, event_inbox
+    template, invoke, registry, opened_onboarding, stack
 ):
     rule = template.resources["ReportOnboardingFailureFunction"]["Properties"]["Events"]["OnboardingEnded"]
     pattern = rule["Properties"]["Pattern"]
@@ -370,7 +393,9 @@ def test_report_onboarding_failure_handles_the_eventbridge_event(
             "outputDetails": None,
             "error": "AccountCreationFailed",
             "cause": json.dumps(
-                {"errorMessage": "CreateAccount failed: INTERNAL_FAILURE: AWS had an internal failure; try again later"}
+                {
+                    "errorMessage": "CreateAccount failed: INTERNAL_FAILURE: AWS had an internal failure; try again later"
+                }
             ),
             "redriveCount": 0,
         },
@@ -389,6 +414,6 @@ def test_report_onboarding_failure_handles_the_eventbridge_event(
         "email": onboarding.email,
     }
     assert invoke("ReportOnboardingFailureFunction", event) == {"duplicate": True}
-    assert len(operator_inbox.receive()) == 1
-    assert len(event_inbox.receive()) == 1
+    assert len(stack["operators"].receive()) == 1
+    assert len(stack["events"].receive()) == 1
     assert registry.get_onboarding(onboarding.onboarding_id)["status"] == "FAILED"

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
 from orgvend.errors import EmailAlreadyRegistered
 from orgvend.models import AccountRecord, AccountStatus, Onboarding, OnboardingStatus
 from orgvend.registry import BY_CLIENT_INDEX, Registry
@@ -22,7 +23,9 @@ def by_client_index(template) -> str:
     return index["IndexName"]
 
 
-def account(onboarding: Onboarding, account_id: str, status: AccountStatus = AccountStatus.CREATING) -> AccountRecord:
+def account(
+    onboarding: Onboarding, account_id: str, status: AccountStatus = AccountStatus.CREATING
+) -> AccountRecord:
     return pending_record(onboarding, account_id, status)
 
 

@@ -2,15 +2,20 @@
 
 import json
 import unicodedata
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
+
 from orgvend import aws
 from orgvend.models import AccountStatus, OnboardingFailure
 from orgvend.notifications import FAILED_DETAIL_TYPE, failed_message
 from orgvend.reactions.report_onboarding_failure import ExecutionStatusChange, report_onboarding_failure
+from orgvend.registry import Registry
+from orgvend.settings import Settings
 from orgvend.steps.check_account_creation import pending_record
 
-from .support import failing
+from .support import Inbox, failing
 
 ACCOUNT_ID = "210987654321"
 
@@ -20,14 +25,24 @@ def settings(settings_for):
     return settings_for("ReportOnboardingFailureFunction")
 
 
-@pytest.fixture
-def report(registry, settings, operator_inbox, event_inbox):
-    def report_(change: ExecutionStatusChange, sns=None):
+@dataclass
+class Reporter:
+    """The reaction, wired to the registry, the operators' topic and the event bus."""
+
+    registry: Registry
+    settings: Settings
+    operators: Inbox
+    events: Inbox
+
+    def __call__(self, change: ExecutionStatusChange, sns: Any = None) -> OnboardingFailure | None:
         return report_onboarding_failure(
-            change, registry, sns or aws.client("sns"), aws.client("events"), settings
+            change, self.registry, sns or aws.client("sns"), aws.client("events"), self.settings
         )
 
-    return report_
+
+@pytest.fixture
+def report(registry, settings, operator_inbox, event_inbox) -> Reporter:
+    return Reporter(registry, settings, operator_inbox, event_inbox)
 
 
 @pytest.fixture
@@ -74,23 +89,23 @@ def test_the_failure_is_recorded_with_a_readable_message(report, change, registr
     assert stored["failedAttempt"] == 0
 
 
-def test_operators_and_automation_are_told(report, change, opened_onboarding, operator_inbox, event_inbox, settings):
+def test_operators_and_automation_are_told(report, change, opened_onboarding):
     onboarding = opened_onboarding(client="acme", project="web")
 
     failure = report(change(onboarding))
 
-    (message,) = operator_inbox.receive()
+    (message,) = report.operators.receive()
     assert message["Subject"] == "orgvend: onboarding of acme/web failed (BaselineFailed)"
     assert message["MessageAttributes"]["kind"]["Value"] == "failed"
     assert "Reason: baseline of 210987654321 failed: LimitExceeded" in message["Message"]
     assert onboarding.execution_arn in message["Message"]
-    (event,) = event_inbox.receive()
-    assert event["source"] == settings.event_source
+    (event,) = report.events.receive()
+    assert event["source"] == report.settings.event_source
     assert event["detail-type"] == FAILED_DETAIL_TYPE
     assert event["detail"] == failure.to_json()
 
 
-def test_a_creating_account_is_marked_failed_and_kept(report, change, registry, opened_onboarding, operator_inbox):
+def test_a_creating_account_is_marked_failed_and_kept(report, change, registry, opened_onboarding):
     onboarding = opened_onboarding()
     registry.save_account(pending_record(onboarding, ACCOUNT_ID, AccountStatus.CREATING))
 
@@ -100,7 +115,7 @@ def test_a_creating_account_is_marked_failed_and_kept(report, change, registry, 
     assert account.status is AccountStatus.FAILED
     assert account.failure == "BaselineFailed: baseline of 210987654321 failed: LimitExceeded"
     assert failure.account_id == ACCOUNT_ID
-    (message,) = operator_inbox.receive()
+    (message,) = report.operators.receive()
     assert f"Account {ACCOUNT_ID} exists and is kept in the registry." in message["Message"]
     assert "redrive" in message["Message"]
 
@@ -117,20 +132,18 @@ def test_an_active_account_stays_active(report, change, registry, opened_onboard
     assert account.failure is None
 
 
-def test_a_duplicate_event_is_reported_once(report, change, registry, opened_onboarding, operator_inbox, event_inbox):
+def test_a_duplicate_event_is_reported_once(report, change, registry, opened_onboarding):
     onboarding = opened_onboarding()
     event = change(onboarding)
 
     assert report(event) is not None
     assert report(event) is None
 
-    assert len(operator_inbox.receive()) == 1
-    assert len(event_inbox.receive()) == 1
+    assert len(report.operators.receive()) == 1
+    assert len(report.events.receive()) == 1
 
 
-def test_a_redriven_execution_that_fails_again_is_reported_again(
-    report, change, opened_onboarding, operator_inbox, registry
-):
+def test_a_redriven_execution_that_fails_again_is_reported_again(report, change, opened_onboarding, registry):
     onboarding = opened_onboarding()
     report(change(onboarding))
 
@@ -138,11 +151,13 @@ def test_a_redriven_execution_that_fails_again_is_reported_again(
 
     assert again is not None
     assert again.message == "still not ready"
-    assert len(operator_inbox.receive()) == 2
+    assert len(report.operators.receive()) == 2
     assert registry.get_onboarding(onboarding.onboarding_id)["failedAttempt"] == 1
 
 
-@pytest.mark.parametrize(("status", "error"), [("TIMED_OUT", "ExecutionTimedOut"), ("ABORTED", "ExecutionAborted")])
+@pytest.mark.parametrize(
+    ("status", "error"), [("TIMED_OUT", "ExecutionTimedOut"), ("ABORTED", "ExecutionAborted")]
+)
 def test_an_execution_ended_without_an_error_is_named_by_its_status(
     report, change, opened_onboarding, status, error
 ):
@@ -152,13 +167,15 @@ def test_an_execution_ended_without_an_error_is_named_by_its_status(
 
 
 def test_an_onboarding_refused_before_it_was_recorded_is_described_from_the_execution_input(
-    report, change, registry, make_onboarding, operator_inbox
+    report, change, registry, make_onboarding
 ):
     never_recorded = make_onboarding(client="globex", project="shop")
     event = change(
         never_recorded,
         error="InvalidOnboardingRequest",
-        cause=json.dumps({"errorMessage": "email: must contain exactly one @", "errorType": "InvalidOnboardingRequest"}),
+        cause=json.dumps(
+            {"errorMessage": "email: must contain exactly one @", "errorType": "InvalidOnboardingRequest"}
+        ),
     )
 
     failure = report(event)
@@ -166,7 +183,7 @@ def test_an_onboarding_refused_before_it_was_recorded_is_described_from_the_exec
     assert (failure.client, failure.project, failure.email) == ("globex", "shop", never_recorded.email)
     assert failure.account_id is None
     assert registry.get_onboarding(never_recorded.onboarding_id)["status"] == "FAILED"
-    (message,) = operator_inbox.receive()
+    (message,) = report.operators.receive()
     assert "globex/shop" in message["Subject"]
     assert "email: must contain exactly one @" in message["Message"]
 
@@ -177,7 +194,7 @@ def test_an_onboarding_refused_before_it_was_recorded_is_described_from_the_exec
     "retry after a failed Publish is taken for a duplicate and the operators are never told",
 )
 def test_a_report_whose_notification_failed_is_sent_when_the_event_is_retried(
-    report, change, opened_onboarding, operator_inbox
+    report, change, opened_onboarding
 ):
     onboarding = opened_onboarding()
     sns = aws.client("sns")
@@ -190,7 +207,7 @@ def test_a_report_whose_notification_failed_is_sent_when_the_event_is_retried(
     retried = report(change(onboarding), sns=sns)  # EventBridge / Lambda retry the same event
 
     assert retried is not None
-    assert len(operator_inbox.receive()) == 1
+    assert len(report.operators.receive()) == 1
 
 
 @pytest.mark.xfail(

@@ -3,9 +3,10 @@
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
+
 from orgvend import rules
 from orgvend.models import OnboardingRequest, describe_problems, validation_problems
-from pydantic import ValidationError
 
 VALID = {"client": "acme", "project": "web", "email": "ops+acme-web@example.com"}
 
@@ -312,7 +313,8 @@ def test_an_account_id_not_of_12_digits_is_refused_naming_account_id(account_id)
 
 def test_an_account_id_of_non_ascii_digits_is_refused():
     # pydantic's regex engine matches \d to any Unicode digit: the pattern must say [0-9].
-    assert only_problem(accountId="１２３４５６７８９０１２")["field"] == "accountId"
+    fullwidth = "".join(chr(0xFF10 + int(digit)) for digit in "123456789012")  # FULLWIDTH DIGITs
+    assert only_problem(accountId=fullwidth)["field"] == "accountId"
 
 
 def test_iam_user_access_to_billing_accepts_only_allow_or_deny():

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from moto import mock_aws
+
 from orgvend import aws
 from orgvend.baseline_policy import administrator_minus_billing, same_document
 from orgvend.errors import AccountNotReady, BaselineFailed
@@ -121,7 +122,9 @@ def test_a_bare_role_gets_the_baseline_attached(make_onboarding, member, sts, po
     assert "DetachRolePolicy" not in session_calls.operations("iam")
 
 
-def test_a_changed_document_becomes_a_new_default_version(make_onboarding, member, sts, policy_name, session_calls):
+def test_a_changed_document_becomes_a_new_default_version(
+    make_onboarding, member, sts, policy_name, session_calls
+):
     policy_arn = member["iam"].create_policy(PolicyName=policy_name, PolicyDocument=json.dumps(OLD_DOCUMENT))[
         "Policy"
     ]["Arn"]
@@ -137,13 +140,19 @@ def test_a_changed_document_becomes_a_new_default_version(make_onboarding, membe
     assert "CreatePolicy" not in session_calls.mutating("iam")
 
 
-def test_a_policy_with_five_versions_loses_its_oldest_non_default_one(make_onboarding, member, sts, policy_name):
+def test_a_policy_with_five_versions_loses_its_oldest_non_default_one(
+    make_onboarding, member, sts, policy_name
+):
     iam = member["iam"]
-    policy_arn = iam.create_policy(PolicyName=policy_name, PolicyDocument=json.dumps(OLD_DOCUMENT))["Policy"]["Arn"]
+    policy_arn = iam.create_policy(PolicyName=policy_name, PolicyDocument=json.dumps(OLD_DOCUMENT))["Policy"][
+        "Arn"
+    ]
     for index in range(4):
         document = {**OLD_DOCUMENT, "Statement": [*OLD_DOCUMENT["Statement"][:1]]}
         document["Statement"] = [{**document["Statement"][0], "Sid": f"Old{index}"}]
-        iam.create_policy_version(PolicyArn=policy_arn, PolicyDocument=json.dumps(document), SetAsDefault=False)
+        iam.create_policy_version(
+            PolicyArn=policy_arn, PolicyDocument=json.dumps(document), SetAsDefault=False
+        )
     assert len(iam.list_policy_versions(PolicyArn=policy_arn)["Versions"]) == 5
 
     baseline = run(make_onboarding, member, sts, policy_name)
@@ -157,7 +166,9 @@ def test_a_policy_with_five_versions_loses_its_oldest_non_default_one(make_onboa
     assert same_document(default_document(member, policy_arn), administrator_minus_billing())
 
 
-def test_an_access_role_that_cannot_be_assumed_yet_is_not_ready(make_onboarding, member, sts, policy_name, session_calls):
+def test_an_access_role_that_cannot_be_assumed_yet_is_not_ready(
+    make_onboarding, member, sts, policy_name, session_calls
+):
     sts.meta.events.register(
         "before-call.sts.AssumeRole",
         failing("AccessDenied", "User is not authorized to perform: sts:AssumeRole", status=403),
@@ -204,7 +215,9 @@ def test_an_unexpected_iam_error_fails_the_baseline(make_onboarding, member, sts
 
 
 def test_the_management_account_is_refused(make_onboarding, organization, sts, policy_name, session_calls):
-    step_input = ApplyBaselineInput(onboarding=make_onboarding(), account_id=organization.management_account_id)
+    step_input = ApplyBaselineInput(
+        onboarding=make_onboarding(), account_id=organization.management_account_id
+    )
 
     with pytest.raises(BaselineFailed, match="management account"):
         apply_baseline(step_input, sts, policy_name)

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from botocore.stub import Stubber
+
 from orgvend.errors import AccountCreationFailed, AccountCreationTimedOut, OrganizationsBusy
 from orgvend.models import AccountStatus, Creation, CreationState
 from orgvend.steps.check_account_creation import CheckAccountCreationInput, check_account_creation
@@ -35,39 +36,41 @@ def answer(stubbed: Stubber, state: str, **fields) -> None:
 
 
 def step(onboarding, creation: Creation, timeout_seconds: int = 1800) -> CheckAccountCreationInput:
-    return CheckAccountCreationInput(onboarding=onboarding, creation=creation, timeout_seconds=timeout_seconds)
+    return CheckAccountCreationInput(
+        onboarding=onboarding, creation=creation, timeout_seconds=timeout_seconds
+    )
 
 
 def first_poll() -> Creation:
     return Creation(request_id=REQUEST_ID, state=CreationState.IN_PROGRESS)
 
 
-def test_in_progress_counts_the_polls_and_writes_nothing(organizations, stubbed, registry, onboarding):
+def test_in_progress_counts_the_polls_and_writes_nothing(stubbed, registry, onboarding):
     answer(stubbed, "IN_PROGRESS")
     answer(stubbed, "IN_PROGRESS")
     now = onboarding.started_at + timedelta(seconds=60)
 
-    creation = check_account_creation(step(onboarding, first_poll()), organizations, registry, now)
+    creation = check_account_creation(step(onboarding, first_poll()), stubbed.client, registry, now)
     assert (creation.state, creation.polls, creation.request_id) == (CreationState.IN_PROGRESS, 1, REQUEST_ID)
-    creation = check_account_creation(step(onboarding, creation), organizations, registry, now)
+    creation = check_account_creation(step(onboarding, creation), stubbed.client, registry, now)
     assert (creation.state, creation.polls) == (CreationState.IN_PROGRESS, 2)
     assert creation.account_id is None
     assert "accountId" not in registry.get_onboarding(onboarding.onboarding_id)
 
 
-def test_in_progress_at_the_timeout_is_still_waited_for(organizations, stubbed, registry, onboarding):
+def test_in_progress_at_the_timeout_is_still_waited_for(stubbed, registry, onboarding):
     answer(stubbed, "IN_PROGRESS")
     now = onboarding.started_at + timedelta(seconds=1800)
-    creation = check_account_creation(step(onboarding, first_poll(), 1800), organizations, registry, now)
+    creation = check_account_creation(step(onboarding, first_poll(), 1800), stubbed.client, registry, now)
     assert creation.state is CreationState.IN_PROGRESS
 
 
-def test_in_progress_past_the_timeout_fails_the_onboarding(organizations, stubbed, registry, onboarding):
+def test_in_progress_past_the_timeout_fails_the_onboarding(stubbed, registry, onboarding):
     answer(stubbed, "IN_PROGRESS")
     now = onboarding.started_at + timedelta(seconds=1801)
 
     with pytest.raises(AccountCreationTimedOut) as raised:
-        check_account_creation(step(onboarding, first_poll(), 1800), organizations, registry, now)
+        check_account_creation(step(onboarding, first_poll(), 1800), stubbed.client, registry, now)
 
     assert REQUEST_ID in str(raised.value)
     assert "timeout 1800 s" in str(raised.value)
@@ -83,24 +86,26 @@ def test_in_progress_past_the_timeout_fails_the_onboarding(organizations, stubbe
         ("SOME_NEW_REASON", "unknown failure reason"),
     ],
 )
-def test_failed_spells_out_the_failure_reason(organizations, stubbed, registry, onboarding, reason, explanation):
+def test_failed_spells_out_the_failure_reason(stubbed, registry, onboarding, reason, explanation):
     answer(stubbed, "FAILED", FailureReason=reason)
 
     with pytest.raises(AccountCreationFailed) as raised:
-        check_account_creation(step(onboarding, first_poll()), organizations, registry, onboarding.started_at)
+        check_account_creation(
+            step(onboarding, first_poll()), stubbed.client, registry, onboarding.started_at
+        )
 
     assert f"CreateAccount failed: {reason}: " in str(raised.value)
     assert explanation in str(raised.value)
     assert "accountId" not in registry.get_onboarding(onboarding.onboarding_id)
 
 
-def test_succeeded_writes_a_creating_registry_entry(organizations, stubbed, registry, onboarding):
+def test_succeeded_writes_a_creating_registry_entry(stubbed, registry, onboarding):
     answer(stubbed, "IN_PROGRESS")
     answer(stubbed, "SUCCEEDED", AccountId=ACCOUNT_ID)
     now = onboarding.started_at + timedelta(seconds=30)
 
-    creation = check_account_creation(step(onboarding, first_poll()), organizations, registry, now)
-    creation = check_account_creation(step(onboarding, creation), organizations, registry, now)
+    creation = check_account_creation(step(onboarding, first_poll()), stubbed.client, registry, now)
+    creation = check_account_creation(step(onboarding, creation), stubbed.client, registry, now)
 
     assert creation == Creation(
         request_id=REQUEST_ID, state=CreationState.SUCCEEDED, account_id=ACCOUNT_ID, polls=2, recovered=False
@@ -116,10 +121,10 @@ def test_succeeded_writes_a_creating_registry_entry(organizations, stubbed, regi
     assert registry.email_owner(onboarding.email)["accountId"] == ACCOUNT_ID
 
 
-def test_succeeded_even_after_the_timeout_is_a_success(organizations, stubbed, registry, onboarding):
+def test_succeeded_even_after_the_timeout_is_a_success(stubbed, registry, onboarding):
     answer(stubbed, "SUCCEEDED", AccountId=ACCOUNT_ID)
     now = onboarding.started_at + timedelta(days=2)
-    creation = check_account_creation(step(onboarding, first_poll(), 60), organizations, registry, now)
+    creation = check_account_creation(step(onboarding, first_poll(), 60), stubbed.client, registry, now)
     assert creation.state is CreationState.SUCCEEDED
 
 
@@ -136,7 +141,7 @@ def member(email: str, joined, account_id: str = ACCOUNT_ID, method: str = "CREA
 
 
 def test_email_already_exists_for_an_account_created_since_the_start_is_our_account(
-    organizations, stubbed, registry, onboarding
+    stubbed, registry, onboarding
 ):
     """A retried CreateAccount whose first call succeeded unseen: the account is ours."""
     answer(stubbed, "FAILED", FailureReason="EMAIL_ALREADY_EXISTS")
@@ -152,7 +157,7 @@ def test_email_already_exists_for_an_account_created_since_the_start_is_our_acco
         {},
     )
 
-    creation = check_account_creation(step(onboarding, first_poll()), organizations, registry, started)
+    creation = check_account_creation(step(onboarding, first_poll()), stubbed.client, registry, started)
 
     assert creation.state is CreationState.SUCCEEDED
     assert creation.recovered is True
@@ -167,9 +172,7 @@ def test_email_already_exists_for_an_account_created_since_the_start_is_our_acco
         pytest.param({"joined": timedelta(seconds=10), "method": "INVITED"}, id="invited-not-created"),
     ],
 )
-def test_email_already_exists_for_someone_elses_account_fails(
-    organizations, stubbed, registry, onboarding, existing
-):
+def test_email_already_exists_for_someone_elses_account_fails(stubbed, registry, onboarding, existing):
     answer(stubbed, "FAILED", FailureReason="EMAIL_ALREADY_EXISTS")
     joined = onboarding.started_at + existing["joined"]
     stubbed.add_response(
@@ -179,32 +182,40 @@ def test_email_already_exists_for_someone_elses_account_fails(
     )
 
     with pytest.raises(AccountCreationFailed, match="EMAIL_ALREADY_EXISTS: another AWS account"):
-        check_account_creation(step(onboarding, first_poll()), organizations, registry, onboarding.started_at)
+        check_account_creation(
+            step(onboarding, first_poll()), stubbed.client, registry, onboarding.started_at
+        )
 
     assert registry.get_account(ACCOUNT_ID) is None
 
 
-def test_the_recovery_looks_through_every_page_of_accounts(organizations, stubbed, registry, onboarding):
+def test_the_recovery_looks_through_every_page_of_accounts(stubbed, registry, onboarding):
     answer(stubbed, "FAILED", FailureReason="EMAIL_ALREADY_EXISTS")
     joined = onboarding.started_at + timedelta(seconds=10)
     stubbed.add_response(
-        "list_accounts", {"Accounts": [member("x@example.com", joined, "210000000001")], "NextToken": "page-2"}, {}
+        "list_accounts",
+        {"Accounts": [member("x@example.com", joined, "210000000001")], "NextToken": "page-2"},
+        {},
     )
     stubbed.add_response(
         "list_accounts", {"Accounts": [member("acme-web@example.com", joined)]}, {"NextToken": "page-2"}
     )
 
-    creation = check_account_creation(step(onboarding, first_poll()), organizations, registry, onboarding.started_at)
+    creation = check_account_creation(
+        step(onboarding, first_poll()), stubbed.client, registry, onboarding.started_at
+    )
 
     assert (creation.account_id, creation.recovered) == (ACCOUNT_ID, True)
 
 
-def test_organizations_throttling_a_poll_is_retryable(organizations, stubbed, registry, onboarding):
+def test_organizations_throttling_a_poll_is_retryable(stubbed, registry, onboarding):
     stubbed.add_client_error(
         "describe_create_account_status", service_error_code="TooManyRequestsException", http_status_code=400
     )
     with pytest.raises(OrganizationsBusy, match="DescribeCreateAccountStatus: TooManyRequestsException"):
-        check_account_creation(step(onboarding, first_poll()), organizations, registry, onboarding.started_at)
+        check_account_creation(
+            step(onboarding, first_poll()), stubbed.client, registry, onboarding.started_at
+        )
 
 
 def test_against_moto_a_finished_creation_is_registered(organizations, registry, onboarding, setup_client):

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from botocore.awsrequest import AWSResponse
+
 from orgvend.errors import OrganizationsBusy, OrganizationsRejected
 from orgvend.models import CreationState
 from orgvend.steps.create_account import CreateAccountInput, create_account
@@ -145,7 +146,9 @@ def test_the_reason_is_read_where_botocores_parser_puts_it(organizations, regist
     # First in line, ahead of moto's own before-send handler.
     organizations.meta.events.register_first("before-send.organizations.CreateAccount", answer)
 
-    with pytest.raises(OrganizationsRejected, match="ConstraintViolationException ACCOUNT_NUMBER_LIMIT_EXCEEDED"):
+    with pytest.raises(
+        OrganizationsRejected, match="ConstraintViolationException ACCOUNT_NUMBER_LIMIT_EXCEEDED"
+    ):
         create_account(CreateAccountInput(onboarding=onboarding), organizations, registry)
 
 

@@ -1,6 +1,7 @@
 """Step PlaceAccount: each client's accounts live in the client's own OU."""
 
 import pytest
+
 from orgvend.errors import OrganizationsBusy
 from orgvend.steps.place_account import PlaceAccountInput, place_account
 
@@ -13,8 +14,21 @@ def clients_parent_ou_id(settings_for) -> str:
     return settings_for("PlaceAccountFunction").clients_parent_ou_id
 
 
+@pytest.fixture
+def place(organizations, make_onboarding):
+    """PlaceAccount of an account for a client (under the root unless a parent OU is given)."""
+
+    def place_(account_id: str, client: str = "acme", parent_id: str = "", project: str = "web"):
+        onboarding = make_onboarding(client=client, project=project)
+        return place_account(
+            PlaceAccountInput(onboarding=onboarding, account_id=account_id), organizations, parent_id
+        )
+
+    return place_
+
+
 def child_ous(setup_client, parent_id: str) -> dict[str, str]:
-    """Name → ID of the OUs under a parent (two OUs of one name would fail the test)."""
+    """Name → ID of the OUs under a parent (two OUs of one name fail the test)."""
     units = setup_client("organizations").list_organizational_units_for_parent(ParentId=parent_id)
     names = [unit["Name"] for unit in units["OrganizationalUnits"]]
     assert len(names) == len(set(names)), names
@@ -26,16 +40,12 @@ def parent_of(setup_client, account_id: str) -> str:
 
 
 def test_the_first_account_of_a_client_gets_the_clients_ou_under_the_root(
-    organizations, organization, create_member, make_onboarding, setup_client, clients_parent_ou_id
+    place, organization, create_member, setup_client, clients_parent_ou_id
 ):
-    assert clients_parent_ou_id == ""
+    assert clients_parent_ou_id == ""  # template.yaml's default: the root
     account_id = create_member("a@example.com")
 
-    placement = place_account(
-        PlaceAccountInput(onboarding=make_onboarding(client="acme"), account_id=account_id),
-        organizations,
-        clients_parent_ou_id,
-    )
+    placement = place(account_id, "acme", clients_parent_ou_id)
 
     assert child_ous(setup_client, organization.root_id) == {"acme": placement.ou_id}
     assert placement.ou_name == "acme"
@@ -44,21 +54,13 @@ def test_the_first_account_of_a_client_gets_the_clients_ou_under_the_root(
 
 
 def test_the_next_account_of_the_same_client_reuses_its_ou(
-    organizations, organization, create_member, make_onboarding, setup_client
+    place, organizations, organization, create_member, setup_client
 ):
-    first = place_account(
-        PlaceAccountInput(onboarding=make_onboarding(client="acme"), account_id=create_member("a@example.com")),
-        organizations,
-        "",
-    )
+    first = place(create_member("a@example.com"), "acme")
     calls = record_calls(organizations)
     second_account = create_member("b@example.com")
 
-    second = place_account(
-        PlaceAccountInput(onboarding=make_onboarding(client="acme", project="api"), account_id=second_account),
-        organizations,
-        "",
-    )
+    second = place(second_account, "acme", project="api")
 
     assert second.ou_id == first.ou_id
     assert "CreateOrganizationalUnit" not in calls.operations()
@@ -66,32 +68,21 @@ def test_the_next_account_of_the_same_client_reuses_its_ou(
     assert parent_of(setup_client, second_account) == first.ou_id
 
 
-def test_another_client_gets_its_own_ou(organizations, organization, create_member, make_onboarding, setup_client):
-    acme = place_account(
-        PlaceAccountInput(onboarding=make_onboarding(client="acme"), account_id=create_member("a@example.com")),
-        organizations,
-        "",
-    )
-    globex = place_account(
-        PlaceAccountInput(onboarding=make_onboarding(client="globex"), account_id=create_member("g@example.com")),
-        organizations,
-        "",
-    )
+def test_another_client_gets_its_own_ou(place, organization, create_member, setup_client):
+    acme = place(create_member("a@example.com"), "acme")
+    globex = place(create_member("g@example.com"), "globex")
+
     assert acme.ou_id != globex.ou_id
     assert child_ous(setup_client, organization.root_id) == {"acme": acme.ou_id, "globex": globex.ou_id}
 
 
-def test_client_ous_go_under_the_configured_parent(
-    organizations, organization, create_member, make_onboarding, setup_client
-):
+def test_client_ous_go_under_the_configured_parent(place, organization, create_member, setup_client):
     clients = setup_client("organizations").create_organizational_unit(
         ParentId=organization.root_id, Name="Clients"
     )["OrganizationalUnit"]["Id"]
     account_id = create_member("a@example.com")
 
-    placement = place_account(
-        PlaceAccountInput(onboarding=make_onboarding(client="acme"), account_id=account_id), organizations, clients
-    )
+    placement = place(account_id, "acme", clients)
 
     assert child_ous(setup_client, clients) == {"acme": placement.ou_id}
     assert "acme" not in child_ous(setup_client, organization.root_id)
@@ -99,11 +90,13 @@ def test_client_ous_go_under_the_configured_parent(
 
 
 def test_placing_again_moves_nothing(organizations, create_member, make_onboarding):
-    step_input = PlaceAccountInput(onboarding=make_onboarding(client="acme"), account_id=create_member("a@example.com"))
+    step_input = PlaceAccountInput(
+        onboarding=make_onboarding(client="acme"), account_id=create_member("a@example.com")
+    )
     first = place_account(step_input, organizations, "")
     calls = record_calls(organizations)
 
-    again = place_account(step_input, organizations, "")
+    again = place_account(step_input, organizations, "")  # the same onboarding, retried
 
     assert again.ou_id == first.ou_id
     assert again.moved is False
@@ -111,7 +104,7 @@ def test_placing_again_moves_nothing(organizations, create_member, make_onboardi
 
 
 def test_an_ou_created_by_a_concurrent_onboarding_is_used(
-    organizations, organization, create_member, make_onboarding, setup_client
+    place, organization, create_member, setup_client, organizations
 ):
     """Between our lookup and our CreateOrganizationalUnit, another onboarding of the client made the OU."""
     account_id = create_member("a@example.com")
@@ -119,24 +112,24 @@ def test_an_ou_created_by_a_concurrent_onboarding_is_used(
     def someone_else_creates_it(**_):
         setup_client("organizations").create_organizational_unit(ParentId=organization.root_id, Name="acme")
         # What AWS answers then (moto would make a second OU of the same name).
-        return error_response("DuplicateOrganizationalUnitException", "An OU with the same name already exists.")
+        return error_response(
+            "DuplicateOrganizationalUnitException", "An OU with the same name already exists."
+        )
 
     organizations.meta.events.register(
         "before-call.organizations.CreateOrganizationalUnit", someone_else_creates_it
     )
 
-    placement = place_account(
-        PlaceAccountInput(onboarding=make_onboarding(client="acme"), account_id=account_id), organizations, ""
-    )
+    placement = place(account_id, "acme")
 
     assert child_ous(setup_client, organization.root_id) == {"acme": placement.ou_id}
     assert parent_of(setup_client, account_id) == placement.ou_id
 
 
-def test_organizations_being_busy_is_retryable(organizations, create_member, make_onboarding):
+def test_organizations_being_busy_is_retryable(place, organizations, create_member):
     account_id = create_member("a@example.com")
     organizations.meta.events.register(
         "before-call.organizations.MoveAccount", failing("ConcurrentModificationException", "busy")
     )
     with pytest.raises(OrganizationsBusy, match="PlaceAccount: ConcurrentModificationException"):
-        place_account(PlaceAccountInput(onboarding=make_onboarding(), account_id=account_id), organizations, "")
+        place(account_id)

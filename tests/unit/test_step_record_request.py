@@ -3,12 +3,12 @@
 from datetime import UTC, datetime
 
 import pytest
+
 from orgvend.errors import EmailAlreadyRegistered, InvalidOnboardingRequest
 from orgvend.models import ExecutionContext
 from orgvend.steps.record_request import RecordRequestInput, record_request
 
 from .support import record_calls
-
 
 
 @pytest.fixture
@@ -33,7 +33,19 @@ def step_input(execution_arn):
 REQUEST = {"client": "acme", "project": "web", "email": "ops@example.com"}
 
 
-def test_defaults_are_resolved_and_the_onboarding_recorded(registry, step_input, allowed_role_names, execution_arn):
+@pytest.fixture
+def record(registry, step_input, allowed_role_names):
+    """RecordRequest of a request, in the execution onb-0001."""
+
+    def record_(request: dict):
+        return record_request(step_input(request), registry, allowed_role_names)
+
+    return record_
+
+
+def test_defaults_are_resolved_and_the_onboarding_recorded(
+    registry, step_input, allowed_role_names, execution_arn
+):
     onboarding = record_request(
         step_input({**REQUEST, "tags": {"team": "blue"}}), registry, allowed_role_names
     )
@@ -74,7 +86,9 @@ def test_explicit_values_win_over_defaults(registry, step_input, allowed_role_na
 
 
 def test_a_request_naming_an_account_adopts_it(registry, step_input, allowed_role_names):
-    onboarding = record_request(step_input({**REQUEST, "accountId": "210987654321"}), registry, allowed_role_names)
+    onboarding = record_request(
+        step_input({**REQUEST, "accountId": "210987654321"}), registry, allowed_role_names
+    )
     assert onboarding.mode == "adopt"
     assert onboarding.account_id == "210987654321"
     assert registry.email_owner("ops@example.com")["accountId"] == "210987654321"
@@ -96,26 +110,27 @@ def test_a_role_name_the_stack_does_not_allow_is_refused_naming_role_name(
 
 
 @pytest.mark.parametrize(
-    ("change", "field", "words"),
+    ("change", "expected"),
     [
-        ({"email": "ops@@example.com"}, "email", "exactly one @"),
-        ({"client": "Acme Corp"}, "client", "lowercase slug"),
-        ({"accountName": "x" * 51}, "accountName", "1 to 50"),
-        ({"tags": {"aws:owner": "x"}}, "tags.aws:owner", "reserved by AWS"),
-        ({"tags": {"client": "other"}}, "tags.client", "set by orgvend"),
-        ({"roleName": "AWSServiceRoleForX"}, "roleName", "AWSServiceRoleFor"),
-        ({"colour": "blue"}, "colour", "Extra inputs"),
+        ({"email": "ops@@example.com"}, ("email", "exactly one @")),
+        ({"client": "Acme Corp"}, ("client", "lowercase slug")),
+        ({"accountName": "x" * 51}, ("accountName", "1 to 50")),
+        ({"tags": {"aws:owner": "x"}}, ("tags.aws:owner", "reserved by AWS")),
+        ({"tags": {"client": "other"}}, ("tags.client", "set by orgvend")),
+        ({"roleName": "AWSServiceRoleForX"}, ("roleName", "AWSServiceRoleFor")),
+        ({"colour": "blue"}, ("colour", "Extra inputs")),
     ],
 )
 def test_an_invalid_request_is_refused_naming_the_field_and_writes_nothing(
-    registry, dynamodb, step_input, allowed_role_names, table_items, change, field, words
+    record, dynamodb, table_items, change, expected
 ):
+    field, words = expected
     calls = record_calls(dynamodb)
     with pytest.raises(InvalidOnboardingRequest) as raised:
-        record_request(step_input({**REQUEST, **change}), registry, allowed_role_names)
+        record({**REQUEST, **change})
 
     message = str(raised.value)
-    assert message.startswith(f"{field}")
+    assert message.startswith(field)
     assert words in message
     assert calls.made == []
     assert table_items() == []

@@ -4,6 +4,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from botocore.awsrequest import AWSResponse
+
 from orgvend import aws
 from orgvend.models import AccountStatus, Baseline, Placement
 from orgvend.notifications import ONBOARDED_DETAIL_TYPE
@@ -30,7 +31,9 @@ def register(registry, onboarding):
             account_id=ACCOUNT_ID,
             placement=Placement(ou_id=OU_ID, ou_name="acme", moved=True),
             baseline=Baseline(
-                role_arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{onboarding.role_name}", policy_arn=policy_arn, changed=True
+                role_arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{onboarding.role_name}",
+                policy_arn=policy_arn,
+                changed=True,
             ),
         ),
         registry,
@@ -85,7 +88,9 @@ def settings(settings_for):
 def test_operators_get_the_account_details_and_the_root_user_checklist(
     account, settings, operator_inbox, event_inbox, moto_aws
 ):
-    notification = notify_operators(NotifyOperatorsInput(account=account), aws.client("sns"), aws.client("events"), settings)
+    notification = notify_operators(
+        NotifyOperatorsInput(account=account), aws.client("sns"), aws.client("events"), settings
+    )
 
     (message,) = operator_inbox.receive()
     assert message["MessageId"] == notification.message_id
@@ -112,7 +117,9 @@ def test_operators_get_the_account_details_and_the_root_user_checklist(
 def test_downstream_automation_gets_an_account_onboarded_event(
     account, settings, operator_inbox, event_inbox, moto_aws
 ):
-    notification = notify_operators(NotifyOperatorsInput(account=account), aws.client("sns"), aws.client("events"), settings)
+    notification = notify_operators(
+        NotifyOperatorsInput(account=account), aws.client("sns"), aws.client("events"), settings
+    )
 
     assert notification.event_detail_type == ONBOARDED_DETAIL_TYPE == "Account Onboarded"
     (event,) = event_inbox.receive()

@@ -2,6 +2,7 @@
 
 import pytest
 from botocore.stub import Stubber
+
 from orgvend.errors import AccountNotAdoptable
 from orgvend.models import AccountStatus, CreationState
 from orgvend.steps.verify_member_account import VerifyMemberAccountInput, verify_member_account
@@ -71,7 +72,8 @@ def test_an_account_that_is_not_active_is_refused(organizations, registry, opene
     onboarding = adopt(opened_onboarding, "210987654321", "legacy@example.com")
     with Stubber(organizations) as stubber:
         stubber.add_response(
-            "describe_organization", {"Organization": {"Id": "o-abcdefghij", "MasterAccountId": "123456789012"}}
+            "describe_organization",
+            {"Organization": {"Id": "o-abcdefghij", "MasterAccountId": "123456789012"}},
         )
         stubber.add_response(
             "describe_account",

@@ -1,0 +1,80 @@
+"""The HTTP API as deployed: AWS_IAM on every method, routes in the template = routes in the handler."""
+
+import ast
+import re
+from typing import Any
+
+from template_support import ROOT, inline_statements, resources_of_type, role_of_function, statement_actions
+
+API_HANDLER = ROOT / "functions/api/app.py"
+HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
+
+
+def handler_routes() -> set[tuple[str, str]]:
+    """(METHOD, /path/{param}) of every @app.<method>(...) route in the handler, read with ast."""
+    routes = set()
+    for node in ast.walk(ast.parse(API_HANDLER.read_text())):
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for decorator in node.decorator_list:
+            if (
+                isinstance(decorator, ast.Call)
+                and isinstance(decorator.func, ast.Attribute)
+                and decorator.func.attr in HTTP_METHODS
+                and isinstance(decorator.args[0], ast.Constant)
+            ):
+                path = re.sub(r"<(\w+)>", r"{\1}", decorator.args[0].value)
+                routes.add((decorator.func.attr.upper(), path))
+    return routes
+
+
+def template_routes(sam_template: dict[str, Any]) -> set[tuple[str, str]]:
+    events = sam_template["Resources"]["ApiFunction"]["Properties"]["Events"].values()
+    return {
+        (event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+        for event in events
+        if event["Type"] == "Api"
+    }
+
+
+def test_every_handler_route_is_declared_in_the_template_and_nothing_else(
+    sam_template: dict[str, Any],
+) -> None:
+    assert handler_routes() == template_routes(sam_template)
+
+
+def test_every_api_method_requires_aws_iam(cfn: dict[str, Any]) -> None:
+    [api] = resources_of_type(cfn, "AWS::ApiGateway::RestApi").values()
+    paths = api["Properties"]["Body"]["paths"]
+    methods = [
+        (path, method, operation) for path, item in paths.items() for method, operation in item.items()
+    ]
+    assert len(methods) >= 9
+    for path, method, operation in methods:
+        assert operation.get("security") == [{"AWS_IAM": []}], (method, path)
+    for method_resource in resources_of_type(cfn, "AWS::ApiGateway::Method").values():
+        assert method_resource["Properties"].get("AuthorizationType") == "AWS_IAM"
+
+
+def test_api_function_touches_only_this_state_machine(cfn: dict[str, Any], state_machine_id: str) -> None:
+    statements = inline_statements(cfn["Resources"][role_of_function(cfn, "ApiFunction")])
+    states = [
+        statement
+        for statement in statements
+        if any(a.startswith("states:") for a in statement_actions(statement))
+    ]
+    assert {action for statement in states for action in statement_actions(statement)} == {
+        "states:StartExecution",
+        "states:ListExecutions",
+        "states:DescribeExecution",
+        "states:GetExecutionHistory",
+        "states:RedriveExecution",
+    }
+    for statement in states:
+        resources = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
+        for resource in resources:
+            rendered = repr(resource)
+            assert state_machine_id in rendered, resource  # the state machine itself, or its executions
+            assert rendered != "'*'"
