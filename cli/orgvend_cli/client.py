@@ -43,6 +43,16 @@ def version() -> str:
         return "0"
 
 
+def signing_region(explicit: str | None, host: str, configured: str | None) -> str:
+    """--region, else the region in an execute-api URL, else the AWS config/env, else us-east-1."""
+    if explicit:
+        return explicit
+    found = EXECUTE_API_HOST.match(host)
+    if found:
+        return found.group(1)
+    return configured or DEFAULT_REGION
+
+
 class CliError(Exception):
     """A failure the CLI reports in one message and exits on (2 unless said otherwise)."""
 
@@ -146,13 +156,7 @@ class ApiClient:
         self._pool = self._make_pool(ca_bundle)
 
     def _pick_region(self, session: botocore.session.Session) -> str:
-        """--region, else the region in an execute-api URL, else the AWS config/env, else us-east-1."""
-        if self.connection.region:
-            return self.connection.region
-        found = EXECUTE_API_HOST.match(self.host)
-        if found:
-            return found.group(1)
-        return str(session.get_config_variable("region") or DEFAULT_REGION)
+        return signing_region(self.connection.region, self.host, session.get_config_variable("region"))
 
     @property
     def region(self) -> str:
@@ -305,7 +309,7 @@ class ApiClient:
         if "missing authentication token" in text or "missingauthenticationtoken" in text:
             return (
                 "API Gateway does not know this path, or the request was not signed: "
-                "check --api-url (it ends with the stage, e.g. .../Prod) and your AWS credentials"
+                "check --api-url (it ends with the stage, e.g. .../v1) and your AWS credentials"
             )
         if "signature" in text:
             return f"the signature was refused: is {self.region} the API's region? (pass --region)"

@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgvend import __version__, aws
 from orgvend.api.accounts import Accounts
-from orgvend.api.errors import ApiError, BadRequest
+from orgvend.api.errors import ApiError
 from orgvend.api.models import (
     ONBOARDING_STATUSES,
     AccountPage,
@@ -37,17 +37,14 @@ from orgvend.api.models import (
     OnboardRequest,
     RetryAccepted,
 )
-from orgvend.api.onboardings import EXECUTION_NAME_PATTERN, Onboardings, execution_name
-from orgvend.errors import InvalidOnboardingRequest
+from orgvend.api.onboardings import EXECUTION_NAME_PATTERN, default_onboardings, execution_name
 from orgvend.models import AccountStatus, OnboardingRequest, problems_of
 from orgvend.observability import logger, metrics, tracer
 from orgvend.registry import default_registry
 from orgvend.settings import Settings
-from orgvend.steps.record_request import check_role_allowed
 
 app = APIGatewayRestResolver(enable_validation=True)
 settings = Settings.from_environment()
-STATE_MACHINE_ARN = os.environ["ONBOARD_STATE_MACHINE_ARN"]
 ERRORS: dict[int | str, Any] = {
     status: {"description": text, "content": {"application/json": {"model": ErrorBody}}}
     for status, text in (
@@ -87,10 +84,6 @@ _idempotency_config = IdempotencyConfig(
 )
 
 
-def onboardings() -> Onboardings:
-    return Onboardings(aws.client("stepfunctions"), default_registry(), STATE_MACHINE_ARN)
-
-
 def accounts() -> Accounts:
     return Accounts(default_registry(), aws.client("organizations"))
 
@@ -100,19 +93,16 @@ def accounts() -> Accounts:
 )
 def start_once(submission: dict[str, Any]) -> dict[str, Any]:
     request = OnboardingRequest.model_validate(submission["request"])
-    return onboardings().start(request, execution_name(submission["key"])).to_json()
+    return (
+        default_onboardings()
+        .submit(request, execution_name(submission["key"]), settings.access_role_names)
+        .to_json()
+    )
 
 
 def submit(request: OnboardingRequest, idempotency_key: str | None) -> OnboardingAccepted:
-    try:
-        check_role_allowed(request, settings.access_role_names)
-    except InvalidOnboardingRequest as error:
-        raise BadRequest("InvalidRoleName", str(error).removeprefix("roleName: "), "roleName") from None
-    onboardings().refuse_registered_email(
-        request.email, execution_name(idempotency_key) if idempotency_key else None
-    )
     if not idempotency_key:
-        accepted = onboardings().start(request, execution_name(None))
+        accepted = default_onboardings().submit(request, execution_name(None), settings.access_role_names)
     else:
         try:
             accepted = OnboardingAccepted.model_validate(
@@ -120,7 +110,7 @@ def submit(request: OnboardingRequest, idempotency_key: str | None) -> Onboardin
             )
         except IdempotencyAlreadyInProgressError:
             # The same request is being started right now: it is the same onboarding.
-            accepted = onboardings().start(request, execution_name(idempotency_key))
+            accepted = default_onboardings().start(request, execution_name(idempotency_key))
         except IdempotencyValidationError:
             raise ApiError(
                 422,
@@ -188,7 +178,7 @@ def get_onboardings(
     limit: PageSize = 50,
     nextToken: NextToken = None,
 ) -> OnboardingPage:
-    return onboardings().list(status, limit, nextToken)
+    return default_onboardings().list(status, limit, nextToken)
 
 
 @app.get(
@@ -197,7 +187,7 @@ def get_onboardings(
     responses=answers(200, OnboardingView, "The onboarding"),
 )
 def get_onboarding(onboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PATTERN)]) -> OnboardingView:
-    return onboardings().describe(onboardingId)
+    return default_onboardings().describe(onboardingId)
 
 
 @app.post(
@@ -207,7 +197,7 @@ def get_onboarding(onboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PATT
     responses=answers(202, RetryAccepted, "Redriven: the workflow resumes at the step that failed"),
 )
 def post_retry(onboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PATTERN)]) -> RetryAccepted:
-    return onboardings().retry(onboardingId)
+    return default_onboardings().retry(onboardingId)
 
 
 @app.get(

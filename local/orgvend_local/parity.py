@@ -8,7 +8,8 @@ code is never bent to fit moto; moto is taught the AWS behaviour instead.
    ``OrganizationsBehaviour`` keeps each creation IN_PROGRESS for a latency, or
    follows a scripted sequence of states for the tests.
 2. AWS refuses a second account with the same email (FAILED,
-   EMAIL_ALREADY_EXISTS); moto creates it.
+   EMAIL_ALREADY_EXISTS); moto creates it. And CloseAccount leaves an account
+   PENDING_CLOSURE for a while before SUSPENDED; moto suspends it at once.
 3. In AWS the role CreateAccount makes carries the AWS managed policy
    AdministratorAccess; moto makes it with no policy, and loads no AWS managed
    policies unless told to load all 1,500 of them in every account (0.1 s per
@@ -26,6 +27,9 @@ code is never bent to fit moto; moto is taught the AWS behaviour instead.
    moto's interpreter (same execution, history continued after
    ``ExecutionRedriven``), and the redrive fields of DescribeExecution; the
    status change events carry the execution's ``redriveCount``.
+8. STS AssumeRole of a role that does not exist answers AccessDenied in AWS;
+   moto hands out credentials for any role ARN. (An account that joined by
+   invitation has no access role unless someone made one: orgvend checks.)
 """
 
 import copy
@@ -45,10 +49,13 @@ from moto.events.utils import EventTemplateParser
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.models import AWSManagedPolicy, iam_backends
 from moto.organizations import models as organizations_models
+from moto.organizations.exceptions import AccountAlreadyClosedException
 from moto.organizations.models import PAGINATION_MODEL, FakeAccount, OrganizationsBackend
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.sts.exceptions import STSClientError
+from moto.sts.models import STSBackend
 from moto.utilities.arns import parse_arn
 from moto.utilities.paginator import paginate
 
@@ -79,8 +86,10 @@ class OrganizationsBehaviour:
     return for the next creation of an email: ``script_creation(email, [...])``.
     """
 
-    def __init__(self, creation_seconds: float = 2.0) -> None:
+    def __init__(self, creation_seconds: float = 2.0, closure_seconds: float = 2.0) -> None:
         self.creation_seconds = creation_seconds
+        self.closure_seconds = closure_seconds
+        self._closing: dict[str, float] = {}  # account ID → when CloseAccount was called
         self._scripts: dict[str, list[str]] = {}
         self._pending: dict[str, _PendingCreation] = {}
         self._lock = threading.Lock()
@@ -200,6 +209,22 @@ class OrganizationsBehaviour:
                 (account.describe() for account in visible), key=lambda item: item["JoinedTimestamp"]
             )
 
+        original_describe_account = FakeAccount.describe
+
+        def close(account: FakeAccount) -> None:
+            if account.status in ("PENDING_CLOSURE", "SUSPENDED"):
+                raise AccountAlreadyClosedException
+            account.status = account.state = "PENDING_CLOSURE"
+            behaviour._closing[account.id] = time.monotonic()
+
+        def describe_account(account: FakeAccount) -> dict[str, Any]:
+            started = behaviour._closing.get(account.id)
+            if started is not None and time.monotonic() - started >= behaviour.closure_seconds:
+                account.status = account.state = "SUSPENDED"
+            return original_describe_account(account)
+
+        FakeAccount.close = close  # type: ignore[method-assign]
+        FakeAccount.describe = describe_account  # type: ignore[method-assign]
         OrganizationsBackend.create_account = create_account  # type: ignore[method-assign]
         OrganizationsBackend.describe_create_account_status = describe_create_account_status  # type: ignore[method-assign]
         # moto's own pagination, around the filtered list.
@@ -223,6 +248,30 @@ def _attach_administrator_access(account_id: str, role_name: str) -> None:
     )
     iam.managed_policies[policy.arn] = policy
     iam.attach_role_policy(policy.arn, role_name)
+
+
+# --------------------------------------------------------------------------- STS
+
+
+def assumed_roles_must_exist() -> None:
+    """AssumeRole of a role that does not exist is AccessDenied in AWS; moto hands out credentials anyway."""
+    original = STSBackend.assume_role
+
+    def assume_role(backend: STSBackend, *args: Any, **kwargs: Any) -> Any:
+        role_arn = kwargs.get("role_arn") or args[2]
+        parts = parse_arn(role_arn)
+        role_name = parts.resource_id.rsplit("/", 1)[-1]
+        if parts.service == "iam" and parts.resource_type == "role":
+            roles = iam_backends[parts.account]["global"].roles.values()
+            if not any(role.name == role_name for role in roles):
+                raise STSClientError(
+                    "AccessDenied",
+                    f"User: arn:aws:sts::{backend.account_id}:assumed-role is not authorized to perform: "
+                    f"sts:AssumeRole on resource: {role_arn}",
+                )
+        return original(backend, *args, **kwargs)
+
+    STSBackend.assume_role = assume_role  # type: ignore[method-assign]
 
 
 # --------------------------------------------------------------------------- Step Functions → EventBridge

@@ -24,7 +24,11 @@ from typing import Any
 
 import pytest
 import urllib3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
+from orgvend_cli.client import signing_region
 from orgvend_cli.main import main
 
 from .conftest import FaultInjector, Harness, free_port, request_for
@@ -33,7 +37,7 @@ pytestmark = pytest.mark.e2e
 
 ORGVEND = Path(sys.executable).with_name("orgvend")
 ONBOARDING_ID = re.compile(r"\bk-[0-9a-f]{48}\b")
-REMOTE_URL = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/Prod"
+REMOTE_URL = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/v1"
 
 
 @dataclass
@@ -410,7 +414,6 @@ def test_retry_resumes_a_failed_onboarding(
     assert run.code == 0, run
     assert "no second account is created" in run.out
     assert f"account {failure['accountId']} is ready" in run.out
-    print(run.out)
     assert re.search(r"^Retried\s+1$", run.out, re.MULTILINE)
     assert embedded.account_item(failure["accountId"])["status"] == "ACTIVE"
 
@@ -443,6 +446,15 @@ def test_remote_api_without_credentials_says_how_to_get_them() -> None:
         "--api-url", REMOTE_URL, "--profile", "nobody", "accounts", env=without_credentials()
     )
     assert unknown_profile.code == 2 and "AWS profile 'nobody' not found" in unknown_profile.err
+
+
+def test_the_signing_region_comes_from_the_option_the_url_or_the_config() -> None:
+    host = "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"
+    assert signing_region("ap-south-1", host, "us-west-2") == "ap-south-1"
+    assert signing_region(None, host, "us-west-2") == "eu-west-1"
+    assert signing_region(None, "a1b2.execute-api.cn-north-1.amazonaws.com.cn", None) == "cn-north-1"
+    assert signing_region(None, "api.example.com", "us-west-2") == "us-west-2"
+    assert signing_region(None, "api.example.com", None) == "us-east-1"
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -490,12 +502,26 @@ def fake_api() -> Iterator[FakeApi]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/Prod"
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield fake
     server.shutdown()
     server.server_close()
+
+
+def expected_signature(fake: FakeApi, request: dict[str, Any], region: str) -> str:
+    """What API Gateway computes for the request as it arrived (botocore's own SigV4, same date)."""
+    signed_names = re.search(r"SignedHeaders=([^,]+)", request["headers"]["Authorization"]).group(1)
+    headers = {
+        name: value for name, value in request["headers"].items() if name.lower() in signed_names.split(";")
+    }
+    origin = fake.url.removesuffix("/v1")
+    received = AWSRequest(request["method"], origin + request["path"], data=request["body"], headers=headers)
+    received.context["timestamp"] = request["headers"]["X-Amz-Date"]
+    signer = SigV4Auth(Credentials("AKIDCLITEST", "cli-test-secret", "cli-test-token"), "execute-api", region)
+    canonical = signer.canonical_request(received)
+    return str(signer.signature(signer.string_to_sign(received, canonical), received))
 
 
 def test_requests_are_signed_with_sigv4_for_execute_api(fake_api: FakeApi) -> None:
@@ -512,7 +538,7 @@ def test_requests_are_signed_with_sigv4_for_execute_api(fake_api: FakeApi) -> No
 
     assert run.code == 0, run
     [request] = fake_api.requests
-    assert request["method"] == "GET" and request["path"] == "/Prod/accounts?client=acme"
+    assert request["method"] == "GET" and request["path"] == "/v1/accounts?client=acme"
     headers = request["headers"]
     authorization = headers["Authorization"]
     assert authorization.startswith("AWS4-HMAC-SHA256 Credential=AKIDCLITEST/")
@@ -521,6 +547,7 @@ def test_requests_are_signed_with_sigv4_for_execute_api(fake_api: FakeApi) -> No
     assert re.search(r"Signature=[0-9a-f]{64}$", authorization)
     assert headers["X-Amz-Security-Token"] == "cli-test-token"
     assert re.fullmatch(r"\d{8}T\d{6}Z", headers["X-Amz-Date"])
+    assert authorization.endswith(f"Signature={expected_signature(fake_api, request, 'eu-west-1')}")
 
 
 def test_region_option_and_post_body_are_signed(fake_api: FakeApi) -> None:
@@ -551,6 +578,9 @@ def test_region_option_and_post_body_are_signed(fake_api: FakeApi) -> None:
     [request] = fake_api.requests
     headers = request["headers"]
     assert "/ap-southeast-2/execute-api/aws4_request" in headers["Authorization"]
+    assert headers["Authorization"].endswith(
+        f"Signature={expected_signature(fake_api, request, 'ap-southeast-2')}"
+    )
     assert "idempotency-key" in re.search(r"SignedHeaders=([^,]+)", headers["Authorization"]).group(1)
     assert uuid.UUID(headers["Idempotency-Key"]).version == 4
     assert json.loads(request["body"]) == {
@@ -594,7 +624,7 @@ def test_a_post_without_an_idempotency_key_is_never_retried(fake_api: FakeApi) -
 
     assert run.code == 2, run
     assert len(fake_api.requests) == 1
-    assert fake_api.requests[0]["path"] == "/Prod/onboardings/k-3/retry"
+    assert fake_api.requests[0]["path"] == "/v1/onboardings/k-3/retry"
     assert "error: ServiceUnavailable (HTTP 503): Service Unavailable" in run.err
 
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from orgvend import aws
@@ -65,6 +67,39 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from orgvend.observability import metrics  # noqa: PLC0415 (imported once the environment is set)
 
     metrics.clear_metrics()
+
+
+class _Body:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+@pytest.fixture(scope="session", autouse=True)
+def orgvend_clients_reach_moto() -> None:
+    """Stop at once if orgvend's botocore session would bypass moto (orgvend imported before moto).
+
+    botocore takes the first answer of its ``before-send`` handlers; moto's comes
+    before this last one, which answers only when moto is not there (never the network).
+    """
+    error = (
+        b"<ErrorResponse><Error><Code>BypassesMoto</Code><Message>no moto</Message></Error></ErrorResponse>"
+    )
+
+    def answer_when_moto_did_not(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 403, {}, _Body(error))
+
+    with mock_aws():
+        sts = aws.session().client("sts", region_name="us-east-1")
+        sts.meta.events.register_last("before-send", answer_when_moto_did_not)
+        try:
+            sts.get_caller_identity()
+        except ClientError as failure:
+            if failure.response["Error"]["Code"] == "BypassesMoto":
+                pytest.exit("orgvend.aws's session was built before moto was imported: it would call AWS")
+            raise
 
 
 @pytest.fixture(scope="session")

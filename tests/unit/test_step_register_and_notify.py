@@ -104,7 +104,7 @@ def test_operators_get_the_account_details_and_the_root_user_checklist(
     assert f"Access role:  {account.role_name}" in body
     assert account.switch_role_url in body
     assert "Forgot password?" in body
-    assert "MFA" in body
+    assert "Enable MFA on the root user" in body
     assert "acme-web@example.com" in body
     assert OU_ID in body
 

@@ -58,6 +58,10 @@ class AccountStatus(StrEnum):
     CREATING = "CREATING"
     ACTIVE = "ACTIVE"
     FAILED = "FAILED"
+    NEEDS_ROLE = "NEEDS_ROLE"  # a member without the access role: the operators must create it
+    CLOSING = "CLOSING"
+    CLOSED = "CLOSED"
+    DETACHED = "DETACHED"  # left the organization; the record is kept
 
 
 class OnboardingStatus(StrEnum):
@@ -81,6 +85,9 @@ class OnboardingRequest(Model):
     iam_user_access_to_billing: Literal["ALLOW", "DENY"] = "DENY"
     ou: OuId | None = Field(
         default=None, description="Place the account in this OU instead of the client's own OU."
+    )
+    keep_ou: bool = Field(
+        default=False, description="Leave the account in its current OU (adoption of an existing account)."
     )
 
     @field_validator("tags")
@@ -124,6 +131,7 @@ class Onboarding(Model):
     iam_user_access_to_billing: Literal["ALLOW", "DENY"]
     account_id: AccountId | None = None
     ou: OuId | None = None
+    keep_ou: bool = False
 
 
 class CreationState(StrEnum):

@@ -14,6 +14,7 @@ pk                        sk             what
 ``ONBOARDING#<id>``       ``ONBOARDING`` one onboarding (execution) and its outcome
 ``EMAIL#<email>``         ``EMAIL``      uniqueness guard: which onboarding owns
                                          an email address
+``CREATEREQUEST#<id>``    ``CREATEREQUEST`` which onboarding made a CreateAccount request
 ========================  =============  ======================================
 
 "All accounts of client X" is a Query on ``ByClient`` with gsi1pk only, "of
@@ -24,7 +25,7 @@ of an email fails atomically on the guard item's condition inside the same
 transaction that writes the onboarding.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,6 +54,10 @@ def account_key(account_id: str) -> dict[str, Any]:
 
 def onboarding_key(onboarding_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"ONBOARDING#{onboarding_id}"}, "sk": {"S": "ONBOARDING"}}
+
+
+def create_request_key(request_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"CREATEREQUEST#{request_id}"}, "sk": {"S": "CREATEREQUEST"}}
 
 
 def email_key(email: str) -> dict[str, Any]:
@@ -165,21 +170,48 @@ class Registry:
         return _plain(response["Item"]) if "Item" in response else None
 
     def remember_create_request(self, onboarding_id: str, request_id: str) -> str:
-        """Store the CreateAccount request ID once; returns the one stored (first wins)."""
+        """Store the CreateAccount request ID once; returns the one stored (first wins).
+
+        A second item maps the request ID back to the onboarding, so that an
+        Organizations ``CreateAccountResult`` event can tell orgvend's own creations.
+        """
+        stamp = now().isoformat()
         try:
-            self._dynamodb.update_item(
-                TableName=self._table,
-                Key=onboarding_key(onboarding_id),
-                UpdateExpression="SET createRequestId = :r, updatedAt = :t",
-                ConditionExpression="attribute_not_exists(createRequestId) OR createRequestId = :r",
-                ExpressionAttributeValues=_attribute_values({":r": request_id, ":t": now().isoformat()}),
+            self._dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": onboarding_key(onboarding_id),
+                            "UpdateExpression": "SET createRequestId = :r, updatedAt = :t",
+                            "ConditionExpression": "attribute_not_exists(createRequestId) OR createRequestId = :r",
+                            "ExpressionAttributeValues": _attribute_values({":r": request_id, ":t": stamp}),
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": {
+                                **create_request_key(request_id),
+                                **_attribute_values({"onboardingId": onboarding_id, "createdAt": stamp}),
+                            },
+                        }
+                    },
+                ]
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             stored = self.get_onboarding(onboarding_id) or {}
             return str(stored["createRequestId"])
         return request_id
+
+    def onboarding_of_create_request(self, request_id: str) -> str | None:
+        """The onboarding that made a CreateAccount request, if orgvend made it."""
+        response = self._dynamodb.get_item(
+            TableName=self._table, Key=create_request_key(request_id), ConsistentRead=True
+        )
+        return str(response["Item"]["onboardingId"]["S"]) if "Item" in response else None
 
     # -- accounts ----------------------------------------------------------
 
@@ -250,6 +282,14 @@ class Registry:
                 }
             )
         self._dynamodb.transact_write_items(TransactItems=items)
+
+    def update_account(self, record: AccountRecord) -> None:
+        """Rewrite an existing account's entry (its client or project may change: the index keys follow)."""
+        self._dynamodb.put_item(
+            TableName=self._table,
+            Item=self._account_item(record),
+            ConditionExpression="attribute_exists(pk)",
+        )
 
     def get_account(self, account_id: str) -> AccountRecord | None:
         response = self._dynamodb.get_item(
@@ -343,6 +383,15 @@ class Registry:
             arguments["ExclusiveStartKey"] = start_key
         response = self._dynamodb.query(**arguments)
         return [_record(item) for item in response["Items"]], response.get("LastEvaluatedKey")
+
+    def all_accounts(self) -> Iterator[AccountRecord]:
+        """Every account, page by page (Query on ``Accounts``, up to 1 MB a page)."""
+        start_key = None
+        while True:
+            records, start_key = self.list_accounts(limit=1000, start_key=start_key)
+            yield from records
+            if not start_key:
+                return
 
     def onboardings(self, onboarding_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Onboarding items by ID, in one BatchGetItem per 100 (missing ones are left out)."""

@@ -2,13 +2,15 @@
 
 import hashlib
 import json
+import os
 import uuid
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from orgvend.api.errors import ApiError, Conflict, NotFound
+from orgvend import aws
+from orgvend.api.errors import ApiError, BadRequest, Conflict, NotFound
 from orgvend.api.models import (
     Links,
     OnboardingAccepted,
@@ -19,8 +21,10 @@ from orgvend.api.models import (
 )
 from orgvend.api.timeline import build_timeline
 from orgvend.aws import error_code
+from orgvend.errors import InvalidOnboardingRequest
 from orgvend.models import OnboardingRequest, WorkflowError
-from orgvend.registry import Registry
+from orgvend.registry import Registry, default_registry
+from orgvend.steps.record_request import check_role_allowed
 
 EXECUTION_NAME_PATTERN = r"^[0-9A-Za-z_-]{1,80}$"
 
@@ -65,6 +69,17 @@ class Onboardings:
                 else f"onboarding {owner['onboardingId']}"
             )
             raise Conflict("EmailAlreadyRegistered", f"this email is already registered to {where}", "email")
+
+    def submit(
+        self, request: OnboardingRequest, onboarding_id: str, allowed_role_names: tuple[str, ...]
+    ) -> OnboardingAccepted:
+        """What every way in (HTTP, EventBridge) checks before starting: role allowed, email not taken."""
+        try:
+            check_role_allowed(request, allowed_role_names)
+        except InvalidOnboardingRequest as error:
+            raise BadRequest("InvalidRoleName", str(error).removeprefix("roleName: "), "roleName") from None
+        self.refuse_registered_email(request.email, onboarding_id)
+        return self.start(request, onboarding_id)
 
     def start(self, request: OnboardingRequest, onboarding_id: str) -> OnboardingAccepted:
         workflow_input = request.to_json()
@@ -178,3 +193,10 @@ class Onboardings:
             message="redriven: the workflow resumes at the step that failed; no second account is created",
             links=onboarding_links(onboarding_id),
         )
+
+
+def default_onboardings() -> Onboardings:
+    """The onboarding workflow named by the function's environment (ONBOARD_STATE_MACHINE_ARN)."""
+    return Onboardings(
+        aws.client("stepfunctions"), default_registry(), os.environ["ONBOARD_STATE_MACHINE_ARN"]
+    )

@@ -47,6 +47,9 @@ def ensure_client_ou(organizations: Any, parent_id: str, name: str) -> str:
 def place_account(step_input: PlaceAccountInput, organizations: Any, clients_parent_ou_id: str) -> Placement:
     onboarding = step_input.onboarding
     try:
+        if onboarding.keep_ou:  # adoption of an account that already has its place
+            ou_id = organizations.list_parents(ChildId=step_input.account_id)["Parents"][0]["Id"]
+            return Placement(ou_id=ou_id, ou_name="(kept)", moved=False)
         if onboarding.ou:  # the request named its OU
             ou_id = onboarding.ou
             ou_name = organizations.describe_organizational_unit(OrganizationalUnitId=ou_id)[

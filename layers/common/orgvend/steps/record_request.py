@@ -38,6 +38,7 @@ def resolve_request(
         iam_user_access_to_billing=request.iam_user_access_to_billing,
         account_id=request.account_id,
         ou=request.ou,
+        keep_ou=request.keep_ou,
     )
 
 

@@ -1,0 +1,32 @@
+"""EventBridge target: Organizations events (CloudTrail) keep the registry true."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orgvend import aws
+from orgvend.api.onboardings import default_onboardings
+from orgvend.observability import logger, metrics, tracer
+from orgvend.organization_events import OrganizationsEvent
+from orgvend.reactions.follow_organization import OrganizationFollower
+from orgvend.registry import default_registry
+from orgvend.settings import Settings
+
+
+@logger.inject_lambda_context(correlation_id_path="id", clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+@event_parser(model=OrganizationsEvent)
+def handler(event: OrganizationsEvent, context: LambdaContext) -> dict[str, Any]:
+    follower = OrganizationFollower(
+        organizations=aws.client("organizations"),
+        sts=aws.client("sts"),
+        sns=aws.client("sns"),
+        registry=default_registry(),
+        onboardings=default_onboardings(),
+        settings=Settings.from_environment(),
+    )
+    reaction = follower.react(event.detail)
+    logger.info("Organizations event handled", extra=reaction.to_json())
+    return reaction.to_json()

@@ -1,0 +1,24 @@
+"""Scheduled (and on demand): compare the organization with the registry and repair the drift."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orgvend import aws
+from orgvend.api.onboardings import default_onboardings
+from orgvend.observability import logger, metrics, tracer
+from orgvend.reactions.reconcile_registry import reconcile_registry, report_drift
+from orgvend.registry import default_registry
+from orgvend.settings import Settings
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    management_account_id = aws.client("sts").get_caller_identity()["Account"]
+    drift = reconcile_registry(
+        aws.client("organizations"), default_registry(), default_onboardings(), management_account_id
+    )
+    report_drift(drift, aws.client("sns"), Settings.from_environment().operator_topic_arn)
+    return {**drift.to_json(), "summary": drift.summary}

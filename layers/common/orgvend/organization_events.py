@@ -1,0 +1,77 @@
+"""Organizations events as EventBridge delivers them (CloudTrail), with their real-world quirks.
+
+- API calls: detail-type "AWS API Call via CloudTrail", ``detail.eventName`` such as
+  MoveAccount, with ``requestParameters`` / ``responseElements``.
+- Asynchronous results: detail-type "AWS Service Event via CloudTrail", eventName
+  CreateAccountResult or CloseAccountResult, the status under
+  ``detail.serviceEventDetails``, with timestamps like "May 15, 2023 8:26:54 AM"
+  and ``accountName`` masked as "****".
+Events are late, duplicated or missing: handlers treat them as hints and read
+the truth from Organizations.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import BaseModel, ConfigDict
+
+CLOUDTRAIL_TIMESTAMP_FORMAT = "%b %d, %Y %I:%M:%S %p"
+
+
+class CloudTrailDetail(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    eventName: str
+    eventSource: str = "organizations.amazonaws.com"
+    eventTime: datetime | None = None
+    recipientAccountId: str | None = None
+    userIdentity: dict[str, Any] = {}
+    requestParameters: dict[str, Any] | None = None
+    responseElements: dict[str, Any] | None = None
+    serviceEventDetails: dict[str, Any] | None = None
+
+
+class OrganizationsEvent(EventBridgeModel):
+    detail: CloudTrailDetail
+
+
+def parse_cloudtrail_time(value: str | None) -> datetime | None:
+    """CloudTrail's service-event timestamps ("May 15, 2023 8:26:54 AM", UTC); ISO 8601 is accepted too."""
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, CLOUDTRAIL_TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _account_party(handshake: dict[str, Any]) -> str | None:
+    for party in handshake.get("parties", []):
+        if str(party.get("type", "")).upper() == "ACCOUNT":
+            return str(party.get("id"))
+    return None
+
+
+def subject_account(detail: CloudTrailDetail) -> str | None:
+    """The member account an Organizations event is about, or None."""
+    parameters = detail.requestParameters or {}
+    service = detail.serviceEventDetails or {}
+    match detail.eventName:
+        case "CreateAccountResult":
+            return service.get("createAccountStatus", {}).get("accountId")
+        case "CloseAccountResult":
+            return service.get("closeAccountStatus", {}).get("accountId")
+        case "AcceptHandshake":
+            handshake = (detail.responseElements or {}).get("handshake", {})
+            return _account_party(handshake) or detail.recipientAccountId
+        case "LeaveOrganization":
+            return detail.recipientAccountId or detail.userIdentity.get("accountId")
+        case "TagResource" | "UntagResource":
+            resource = str(parameters.get("resourceId", ""))
+            return (
+                resource if resource.isdigit() and len(resource) == 12 else None
+            )  # OUs and policies have tags too
+        case _:
+            account_id = parameters.get("accountId")
+            return str(account_id) if account_id else None

@@ -1,0 +1,73 @@
+"""AdoptAccount: a member account orgvend does not know goes through the workflow in adopt mode.
+
+The workflow (from VerifyMemberAccount on) baselines it, registers it and tells
+the operators; the account stays in its OU. The execution is named after the
+account, so however often an adoption is asked for, it runs once.
+"""
+
+import re
+from typing import Any, Literal
+
+from orgvend import rules
+from orgvend.api.onboardings import Onboardings
+from orgvend.models import Model, OnboardingRequest
+from orgvend.reactions.sync_account import member_tags
+from orgvend.registry import Registry
+
+UNASSIGNED_CLIENT = "unassigned"
+
+
+class Adoption(Model):
+    account_id: str
+    outcome: Literal["started", "registered", "owned-by-onboarding", "not-active"]
+    onboarding_id: str | None = None
+
+
+def slug(text: str) -> str:
+    cleaned = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:24].strip("-")
+    return cleaned or "account"
+
+
+def adoption_request(member: dict[str, Any], tags: dict[str, str]) -> OnboardingRequest:
+    """Client and project from the account's tags when they are valid, else sensible placeholders."""
+    client = tags.get("client", "")
+    project = tags.get("project", "")
+    name = str(member.get("Name", ""))
+    other_tags = {
+        key: value
+        for key, value in tags.items()
+        if rules.tag_key_problem(key) is None and rules.tag_value_problem(value) is None
+    }
+    return OnboardingRequest(
+        client=client if rules.slug_problem(client) is None else UNASSIGNED_CLIENT,
+        project=project if rules.slug_problem(project) is None else slug(name or member["Id"]),
+        email=member["Email"],
+        account_name=name if rules.account_name_problem(name) is None else None,
+        account_id=member["Id"],
+        keep_ou=True,
+        tags=dict(list(other_tags.items())[: rules.MAX_TAGS_PER_ACCOUNT - 2]),
+    )
+
+
+def adoption_id(account_id: str) -> str:
+    return f"adopt-{account_id}"
+
+
+def adopt_account(
+    member: dict[str, Any], organizations: Any, registry: Registry, onboardings: Onboardings
+) -> Adoption:
+    """Start adopting ``member`` (an item of ListAccounts / DescribeAccount) unless orgvend already has it."""
+    account_id = str(member["Id"])
+    if member.get("Status") != "ACTIVE":
+        return Adoption(account_id=account_id, outcome="not-active")
+    if registry.get_account(account_id):
+        return Adoption(account_id=account_id, outcome="registered")
+    owner = registry.email_owner(member["Email"])
+    if owner and owner.get("onboardingId") != adoption_id(account_id):
+        # An onboarding of orgvend's own holds this address: it will register the account.
+        return Adoption(
+            account_id=account_id, outcome="owned-by-onboarding", onboarding_id=owner.get("onboardingId")
+        )
+    request = adoption_request(member, member_tags(organizations, account_id))
+    accepted = onboardings.start(request, adoption_id(account_id))
+    return Adoption(account_id=account_id, outcome="started", onboarding_id=accepted.onboarding_id)
