@@ -16,9 +16,13 @@ from orgvend.settings import Settings
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    management_account_id = aws.client("sts").get_caller_identity()["Account"]
+    settings = Settings.from_environment()
     drift = reconcile_registry(
-        aws.client("organizations"), default_registry(), default_onboardings(), management_account_id
+        aws.client("organizations"),
+        aws.client("sts"),
+        default_registry(),
+        default_onboardings(),
+        settings.default_role_name,
     )
-    report_drift(drift, aws.client("sns"), Settings.from_environment().operator_topic_arn)
+    report_drift(drift, aws.client("sns"), settings.operator_topic_arn)
     return {**drift.to_json(), "summary": drift.summary}

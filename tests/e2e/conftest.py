@@ -102,6 +102,37 @@ class Harness:
             what=f"an operator message mentioning {text}",
         )
 
+    def put_event(self, entry: dict[str, Any]) -> None:
+        response = self.client("events").put_events(Entries=[entry])
+        assert response["FailedEntryCount"] == 0, response
+
+    def function_name(self, logical_id: str) -> str:
+        assert self.runtime.template is not None
+        return self.runtime.template.physical_name(logical_id)
+
+    def invocations(self, logical_id: str) -> int:
+        name = self.function_name(logical_id)
+        return sum(1 for function, _, _ in self.runtime.lambdas.invocations if function == name)
+
+    def invoke(self, logical_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Invoke a function of the stack through Lambda's API, as an operator would with the AWS CLI."""
+        response = self.client("lambda").invoke(
+            FunctionName=self.function_name(logical_id), Payload=json.dumps(payload)
+        )
+        result = json.loads(response["Payload"].read())
+        assert "FunctionError" not in response, result
+        return dict(result)
+
+    def executions_named(self, name: str) -> list[dict[str, Any]]:
+        paginator = self.client("stepfunctions").get_paginator("list_executions")
+        arn = self.outputs["OnboardAccountStateMachineArn"]
+        return [
+            e
+            for page in paginator.paginate(stateMachineArn=arn)
+            for e in page["executions"]
+            if e["name"] == name
+        ]
+
     def member_iam(self, account_id: str, role_name: str = "OrganizationAccountAccessRole") -> Any:
         credentials = self.client("sts").assume_role(
             RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}", RoleSessionName="e2e-check"

@@ -22,7 +22,13 @@ from template_support import (
 # deliberate change to this table, reviewed with the code that needs it.
 EXPECTED_ACTIONS: dict[str, set[str]] = {
     "RecordRequestFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-    "CreateAccountFunction": {"organizations:CreateAccount", "dynamodb:GetItem", "dynamodb:UpdateItem"},
+    # PutItem: the CREATEREQUEST# item that tells orgvend's own creations from others'.
+    "CreateAccountFunction": {
+        "organizations:CreateAccount",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    },
     "CheckAccountCreationFunction": {
         "organizations:DescribeCreateAccountStatus",
         "organizations:ListAccounts",
@@ -55,6 +61,41 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "events:PutEvents",
         # SAM's grant for the OnFailure destination (the dead-letter queue).
         "sqs:SendMessage",
+    },
+    # Event-driven: Account Requested events start onboardings with the API's checks.
+    "StartRequestedOnboardingFunction": {
+        "states:StartExecution",
+        "states:DescribeExecution",
+        "dynamodb:GetItem",
+        "sns:Publish",
+        "sqs:SendMessage",
+    },
+    # Organizations events: read the truth, adopt (start the workflow), check the access role.
+    "FollowOrganizationFunction": {
+        "organizations:ListParents",
+        "organizations:DescribeAccount",
+        "organizations:ListTagsForResource",
+        "sts:AssumeRole",
+        "states:StartExecution",
+        "states:DescribeExecution",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "sns:Publish",
+        "sqs:SendMessage",
+    },
+    "ReconcileRegistryFunction": {
+        "organizations:ListAccounts",
+        "organizations:DescribeAccount",
+        "organizations:ListTagsForResource",
+        "sts:AssumeRole",
+        "states:StartExecution",
+        "states:DescribeExecution",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+        "sns:Publish",
     },
     # The HTTP API: starts, follows and redrives onboardings; reads the registry; its own idempotency table.
     "ApiFunction": {
@@ -257,7 +298,11 @@ def test_data_permissions_target_the_resources_the_function_is_configured_with(
         tables = [r for r in configured if r in cfn["Resources"] and intrinsics.resource_type(r) == TABLE]
         machines = [r for r in configured if r in cfn["Resources"] and intrinsics.resource_type(r) == MACHINE]
         allowed = {
-            "dynamodb": {arn for t in tables for arn in (intrinsics.arn(t), f"{intrinsics.arn(t)}/index/*")},
+            "dynamodb": {
+                arn
+                for t in tables
+                for arn in (intrinsics.arn(t), f"{intrinsics.arn(t)}/index/*", f"{intrinsics.arn(t)}/index/Accounts")
+            },
             "sns": {intrinsics.resolve(variables["OPERATOR_TOPIC_ARN"])}
             if "OPERATOR_TOPIC_ARN" in variables
             else set(),

@@ -20,6 +20,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.core.models import botocore_stubber
 
 from orgvend import aws
 from orgvend.models import Onboarding
@@ -38,11 +39,11 @@ ENVIRONMENT = {
     "POWERTOOLS_SERVICE_NAME": "orgvend",
     "POWERTOOLS_METRICS_NAMESPACE": "Orgvend",
 }
-# Anything that could send a client elsewhere than moto.
+# Anything that could send a client elsewhere than moto (unset for each test).
 UNSET = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_REGION")
-os.environ.update(ENVIRONMENT)
-for _name in UNSET:
-    os.environ.pop(_name, None)
+# Only defaults at import (other test directories may share the process); each test sets them all.
+for _name, _value in ENVIRONMENT.items():
+    os.environ.setdefault(_name, _value)
 # Arranging tests goes through a session of its own, kept for the whole run so that
 # its loaded service models are reused (a fresh boto3 session loads them again).
 SETUP_SESSION = boto3.session.Session(region_name="us-east-1")
@@ -77,12 +78,11 @@ class _Body:
         yield self._body
 
 
-@pytest.fixture(scope="session", autouse=True)
-def orgvend_clients_reach_moto() -> None:
-    """Stop at once if orgvend's botocore session would bypass moto (orgvend imported before moto).
+def _bypasses_moto() -> bool:
+    """Whether orgvend's session would send a request past moto (never to the network).
 
     botocore takes the first answer of its ``before-send`` handlers; moto's comes
-    before this last one, which answers only when moto is not there (never the network).
+    before this last one, which answers only when moto is not there.
     """
     error = (
         b"<ErrorResponse><Error><Code>BypassesMoto</Code><Message>no moto</Message></Error></ErrorResponse>"
@@ -98,8 +98,24 @@ def orgvend_clients_reach_moto() -> None:
             sts.get_caller_identity()
         except ClientError as failure:
             if failure.response["Error"]["Code"] == "BypassesMoto":
-                pytest.exit("orgvend.aws's session was built before moto was imported: it would call AWS")
+                return True
             raise
+    return False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def orgvend_clients_reach_moto() -> None:
+    """orgvend's clients must reach moto, whatever imported ``orgvend.aws`` first.
+
+    moto hooks the botocore sessions created after its import; when another test
+    directory's conftest imported orgvend first, moto's handler is added to
+    orgvend's session here (as ``moto.core.patch_client`` does for one client).
+    """
+    if _bypasses_moto():
+        aws.session().events.register("before-send", botocore_stubber, unique_id="unit-tests-moto")
+        aws.reset()
+    if _bypasses_moto():
+        pytest.exit("orgvend.aws's session bypasses moto: the unit tests would call AWS")
 
 
 @pytest.fixture(scope="session")

@@ -95,11 +95,6 @@ def test_reopening_the_same_onboarding_succeeds_and_keeps_what_later_steps_wrote
     assert registry.email_owner(onboarding.email)["onboardingId"] == onboarding.onboarding_id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: open_onboarding reports every TransactionCanceledException as EmailAlreadyRegistered "
-    "(terminal), even one cancelled for throttling or a transaction conflict",
-)
 def test_a_transaction_cancelled_for_throttling_is_not_an_email_conflict(registry, dynamodb, make_onboarding):
     dynamodb.meta.events.register(
         "before-call.dynamodb.TransactWriteItems",
@@ -247,7 +242,10 @@ def test_fail_onboarding_records_each_attempt_once(registry, opened_onboarding):
     arguments = (onboarding.onboarding_id, onboarding.execution_arn, "AccountCreationFailed")
 
     assert registry.fail_onboarding(*arguments, "CreateAccount failed: INTERNAL_FAILURE", attempt=0) is True
-    assert registry.fail_onboarding(*arguments, "the same failure, reported again", attempt=0) is False
+    # Until the operators were told, a duplicate must notify again (publishing may have failed).
+    assert registry.fail_onboarding(*arguments, "CreateAccount failed: INTERNAL_FAILURE", attempt=0) is True
+    registry.failure_notified(onboarding.onboarding_id, 0)
+    assert registry.fail_onboarding(*arguments, "CreateAccount failed: INTERNAL_FAILURE", attempt=0) is False
 
     stored = registry.get_onboarding(onboarding.onboarding_id)
     assert stored["status"] == "FAILED"
@@ -256,6 +254,7 @@ def test_fail_onboarding_records_each_attempt_once(registry, opened_onboarding):
     assert stored["failedAttempt"] == 0
 
     assert registry.fail_onboarding(*arguments, "failed again after a redrive", attempt=1) is True
+    registry.failure_notified(onboarding.onboarding_id, 1)
     assert registry.get_onboarding(onboarding.onboarding_id)["failure"] == "failed again after a redrive"
     assert registry.fail_onboarding(*arguments, "a late duplicate of attempt 0", attempt=0) is False
     assert registry.get_onboarding(onboarding.onboarding_id)["failedAttempt"] == 1
@@ -269,3 +268,20 @@ def test_fail_onboarding_records_an_onboarding_the_registry_never_saw(registry, 
     assert stored["status"] == "FAILED"
     assert stored["executionArn"] == execution_arn("never-recorded")
     assert "createdAt" in stored
+
+
+def test_remember_create_request_cancelled_for_throttling_raises_a_retryable_error(
+    registry, dynamodb, opened_onboarding
+):
+    onboarding = opened_onboarding()
+    dynamodb.meta.events.register(
+        "before-call.dynamodb.TransactWriteItems",
+        failing(
+            "TransactionCanceledException",
+            "Transaction cancelled, please refer cancellation reasons for specific reasons "
+            "[ThrottlingError, None]",
+            CancellationReasons=[{"Code": "ThrottlingError"}, {"Code": "None"}],
+        ),
+    )
+    with pytest.raises(ClientError, match="TransactionCanceledException"):
+        registry.remember_create_request(onboarding.onboarding_id, "car-first0001")

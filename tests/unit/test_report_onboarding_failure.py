@@ -188,11 +188,6 @@ def test_an_onboarding_refused_before_it_was_recorded_is_described_from_the_exec
     assert "email: must contain exactly one @" in message["Message"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the attempt is marked reported (fail_onboarding) before the SNS message is sent, so a "
-    "retry after a failed Publish is taken for a duplicate and the operators are never told",
-)
 def test_a_report_whose_notification_failed_is_sent_when_the_event_is_retried(
     report, change, opened_onboarding
 ):
@@ -210,11 +205,6 @@ def test_a_report_whose_notification_failed_is_sent_when_the_event_is_retried(
     assert len(report.operators.receive()) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: failed_message puts the unvalidated client/project of the execution input in the SNS "
-    "Subject, which SNS refuses when it holds a line break or control character",
-)
 def test_the_failure_subject_is_a_valid_sns_subject_whatever_the_request_held():
     failure = OnboardingFailure(
         onboarding_id="onb-1",

@@ -164,10 +164,6 @@ def test_a_role_name_iam_accepts_is_accepted(role_name):
     assert OnboardingRequest.model_validate({**VALID, "roleName": role_name}).role_name == role_name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: rules.ROLE_NAME_PATTERN is matched with re.match and '$', which accepts a trailing newline",
-)
 def test_a_role_name_with_a_trailing_newline_is_refused():
     problem = only_problem(roleName="OrganizationAccountAccessRole\n")
     assert problem["field"] == "roleName"
@@ -202,21 +198,12 @@ def test_a_good_slug_is_accepted(value):
     assert (request.client, request.project) == (value, value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: rules.SLUG_PATTERN is matched with re.match and '$', which accepts a trailing newline",
-)
 @pytest.mark.parametrize("field", ["client", "project"])
 def test_a_slug_with_a_trailing_newline_is_refused_naming_its_field(field):
     problems = problems_of(**{field: "acme\n", "accountName": "explicit"})
     assert [problem["field"] for problem in problems] == [field]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a client with a trailing newline passes the slug rule; only the default "
-    "account name check catches it, and blames accountName instead of client",
-)
 def test_a_bad_client_is_blamed_on_client_not_on_the_default_account_name():
     problems = problems_of(client="acme\n")
     assert [problem["field"] for problem in problems] == ["client"]

@@ -1,13 +1,15 @@
 """What orgvend tells people (SNS) and machines (EventBridge), in one place."""
 
 import json
+import unicodedata
 from typing import Any
 
 from orgvend.models import AccountRecord, OnboardingFailure
 
 ONBOARDED_DETAIL_TYPE = "Account Onboarded"
 FAILED_DETAIL_TYPE = "Account Onboarding Failed"
-SNS_SUBJECT_MAX_LENGTH = 100
+# SNS: "less than 100 characters", no line breaks or control characters.
+SNS_SUBJECT_MAX_LENGTH = 99
 
 ROOT_USER_CHECKLIST = """\
 Root user checklist (do this today):
@@ -39,7 +41,7 @@ def onboarded_message(account: AccountRecord) -> tuple[str, str]:
             f"Onboarding: {account.onboarding_id}",
         ]
     )
-    return subject[:SNS_SUBJECT_MAX_LENGTH], body
+    return clean_subject(subject), body
 
 
 def failed_message(failure: OnboardingFailure) -> tuple[str, str]:
@@ -58,14 +60,22 @@ def failed_message(failure: OnboardingFailure) -> tuple[str, str]:
             "  and never creates another account.",
         ]
     lines += ["", f"Execution: {failure.execution_arn}"]
-    return subject[:SNS_SUBJECT_MAX_LENGTH], "\n".join(lines)
+    return clean_subject(subject), "\n".join(lines)
+
+
+def clean_subject(subject: str) -> str:
+    """A subject SNS accepts: printable characters only, one line, under 100 characters."""
+    printable = "".join(
+        " " if unicodedata.category(character)[0] == "C" else character for character in subject
+    )
+    return " ".join(printable.split())[:SNS_SUBJECT_MAX_LENGTH]
 
 
 def publish(sns: Any, topic_arn: str, kind: str, subject: str, body: str) -> str:
     return str(
         sns.publish(
             TopicArn=topic_arn,
-            Subject=subject,
+            Subject=clean_subject(subject),
             Message=body,
             MessageAttributes={"kind": {"DataType": "String", "StringValue": kind}},
         )["MessageId"]

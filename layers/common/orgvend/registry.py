@@ -65,6 +65,14 @@ def email_key(email: str) -> dict[str, Any]:
     return {"pk": {"S": f"EMAIL#{email.lower()}"}, "sk": {"S": "EMAIL"}}
 
 
+def lost_on_condition(error: ClientError) -> bool:
+    """A transaction cancelled because its first item's condition failed (not throttling, not a conflict)."""
+    if error.response["Error"]["Code"] != "TransactionCanceledException":
+        return False
+    reasons = error.response.get("CancellationReasons") or []
+    return bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
+
+
 def _attribute_values(values: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _serializer.serialize(value) for name, value in values.items()}
 
@@ -150,8 +158,8 @@ class Registry:
                 ]
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
+            if not lost_on_condition(error):
+                raise  # throttled or conflicting: the step retries
             owner = self.email_owner(onboarding.email) or {}
             raise EmailAlreadyRegistered(
                 f"email {onboarding.email} is already registered"
@@ -200,9 +208,9 @@ class Registry:
                 ]
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
             stored = self.get_onboarding(onboarding_id) or {}
+            if not lost_on_condition(error) or "createRequestId" not in stored:
+                raise
             return str(stored["createRequestId"])
         return request_id
 
@@ -251,8 +259,13 @@ class Registry:
                 "Put": {
                     "TableName": self._table,
                     "Item": self._account_item(record),
-                    "ConditionExpression": "attribute_not_exists(pk) OR onboardingId = :me",
-                    "ExpressionAttributeValues": {":me": {"S": record.onboarding_id or ""}},
+                    # An entry waiting for its access role (NEEDS_ROLE) is taken over by its adoption.
+                    "ConditionExpression": "attribute_not_exists(pk) OR onboardingId = :me OR #status = :waiting",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {
+                        ":me": {"S": record.onboarding_id or ""},
+                        ":waiting": {"S": AccountStatus.NEEDS_ROLE.value},
+                    },
                 }
             }
         ]
@@ -302,7 +315,7 @@ class Registry:
     def fail_onboarding(
         self, onboarding_id: str, execution_arn: str, error_name: str, message: str, *, attempt: int
     ) -> bool:
-        """Record an onboarding's failure; False when this attempt's failure was recorded already."""
+        """Record an onboarding's failure; True while this attempt's failure is not yet notified."""
         stamp = now().isoformat()
         expression, names, values = _set_expression(
             {
@@ -319,16 +332,43 @@ class Registry:
         )
         values[":attempt"] = {"N": str(attempt)}
         try:
-            self._dynamodb.update_item(
+            item = self._dynamodb.update_item(
                 TableName=self._table,
                 Key=onboarding_key(onboarding_id),
                 UpdateExpression=expression,
-                ConditionExpression="attribute_not_exists(failedAttempt) OR failedAttempt < :attempt",
+                # A late duplicate of an earlier attempt changes nothing.
+                ConditionExpression="attribute_not_exists(failedAttempt) OR failedAttempt <= :attempt",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
-            )
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
         except ClientError as failure:
             if failure.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+        notified = int(item["notifiedAttempt"]["N"]) if "notifiedAttempt" in item else -1
+        return notified < attempt
+
+    def failure_notified(self, onboarding_id: str, attempt: int) -> None:
+        """Remember that the operators were told of this attempt's failure (after they were)."""
+        self._dynamodb.update_item(
+            TableName=self._table,
+            Key=onboarding_key(onboarding_id),
+            UpdateExpression="SET notifiedAttempt = :attempt",
+            ExpressionAttributeValues={":attempt": {"N": str(attempt)}},
+        )
+
+    def release_email(self, email: str, onboarding_id: str) -> bool:
+        """Free an email that a failed onboarding claimed but never got an account for."""
+        try:
+            self._dynamodb.delete_item(
+                TableName=self._table,
+                Key=email_key(email),
+                ConditionExpression="onboardingId = :me AND attribute_not_exists(accountId)",
+                ExpressionAttributeValues={":me": {"S": onboarding_id}},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             return False
         return True

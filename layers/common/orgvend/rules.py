@@ -42,7 +42,7 @@ def email_problem(email: str) -> str | None:
     forbidden = sorted(set(local) & _EMAIL_LOCAL_FORBIDDEN)
     if forbidden:
         return f"local part must not contain {''.join(forbidden)!r} or whitespace"
-    if not _EMAIL_DOMAIN_PATTERN.match(domain):
+    if not _EMAIL_DOMAIN_PATTERN.fullmatch(domain):
         return "domain may contain only letters, digits, dots and hyphens"
     if domain[0] in ".-" or domain[-1] in ".-":
         return "domain must not start or end with a dot or hyphen"
@@ -60,7 +60,7 @@ def account_name_problem(name: str) -> str | None:
 
 
 def role_name_problem(name: str) -> str | None:
-    if not ROLE_NAME_PATTERN.match(name):
+    if not ROLE_NAME_PATTERN.fullmatch(name):
         return "must be 1 to 64 characters of letters, digits and +=,.@_-"
     if name.startswith("AWSServiceRoleFor"):
         return "must not start with AWSServiceRoleFor (reserved for service-linked roles)"
@@ -68,7 +68,7 @@ def role_name_problem(name: str) -> str | None:
 
 
 def slug_problem(value: str) -> str | None:
-    if not SLUG_PATTERN.match(value):
+    if not SLUG_PATTERN.fullmatch(value):
         return (
             "must be a lowercase slug: 1 to 24 characters of a-z, 0-9 and '-', "
             "starting and ending with a letter or digit"

@@ -8,9 +8,12 @@ account, so however often an adoption is asked for, it runs once.
 import re
 from typing import Any, Literal
 
+from botocore.exceptions import ClientError
+
 from orgvend import rules
 from orgvend.api.onboardings import Onboardings
-from orgvend.models import Model, OnboardingRequest
+from orgvend.aws import error_code
+from orgvend.models import AccountStatus, Model, OnboardingRequest
 from orgvend.reactions.sync_account import member_tags
 from orgvend.registry import Registry
 
@@ -19,7 +22,7 @@ UNASSIGNED_CLIENT = "unassigned"
 
 class Adoption(Model):
     account_id: str
-    outcome: Literal["started", "registered", "owned-by-onboarding", "not-active"]
+    outcome: Literal["started", "registered", "owned-by-onboarding", "not-active", "needs-role"]
     onboarding_id: str | None = None
 
 
@@ -53,6 +56,21 @@ def adoption_id(account_id: str) -> str:
     return f"adopt-{account_id}"
 
 
+def access_role_exists(sts: Any, account_id: str, role_name: str) -> bool:
+    """Whether the management account can assume the access role in ``account_id``."""
+    partition = sts.get_caller_identity()["Arn"].split(":")[1]
+    try:
+        sts.assume_role(
+            RoleArn=f"arn:{partition}:iam::{account_id}:role/{role_name}",
+            RoleSessionName="orgvend-role-check",
+        )
+    except ClientError as error:
+        if error_code(error) in ("AccessDenied", "AccessDeniedException"):
+            return False
+        raise
+    return True
+
+
 def adopt_account(
     member: dict[str, Any], organizations: Any, registry: Registry, onboardings: Onboardings
 ) -> Adoption:
@@ -60,7 +78,8 @@ def adopt_account(
     account_id = str(member["Id"])
     if member.get("Status") != "ACTIVE":
         return Adoption(account_id=account_id, outcome="not-active")
-    if registry.get_account(account_id):
+    record = registry.get_account(account_id)
+    if record and record.status is not AccountStatus.NEEDS_ROLE:
         return Adoption(account_id=account_id, outcome="registered")
     owner = registry.email_owner(member["Email"])
     if owner and owner.get("onboardingId") != adoption_id(account_id):

@@ -12,15 +12,12 @@
 import json
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
-
 from orgvend.api.onboardings import Onboardings
-from orgvend.aws import error_code
 from orgvend.models import AccountRecord, AccountStatus, Model
 from orgvend.notifications import publish
 from orgvend.observability import logger, metrics
 from orgvend.organization_events import CloudTrailDetail, subject_account
-from orgvend.reactions.adopt_account import adopt_account, adoption_request
+from orgvend.reactions.adopt_account import access_role_exists, adopt_account, adoption_request
 from orgvend.reactions.sync_account import member_tags, sync_account
 from orgvend.registry import Registry, now
 from orgvend.settings import Settings
@@ -37,7 +34,6 @@ SYNCED_EVENTS = frozenset(
         "CloseAccountResult",
     }
 )
-NOT_READY = frozenset({"AccessDenied", "AccessDeniedException"})
 
 
 class Reaction(Model):
@@ -117,26 +113,18 @@ class OrganizationFollower:
         )
 
     def joined(self, account_id: str) -> Reaction:
-        if self.registry.get_account(account_id):
+        record = self.registry.get_account(account_id)
+        if record and record.status is not AccountStatus.NEEDS_ROLE:
             return self.sync("AcceptHandshake", account_id)
         role_name = self.settings.access_role_names[0]
-        caller = self.sts.get_caller_identity()
-        partition = caller["Arn"].split(":")[1]
-        try:
-            self.sts.assume_role(
-                RoleArn=f"arn:{partition}:iam::{account_id}:role/{role_name}",
-                RoleSessionName="orgvend-role-check",
-            )
-        except ClientError as error:
-            if error_code(error) not in NOT_READY:
-                raise
-            return self.needs_role(account_id, role_name, caller["Account"], partition)
+        if not access_role_exists(self.sts, account_id, role_name):
+            return self.needs_role(account_id, role_name)
         return self.adopt("AcceptHandshake", account_id)
 
-    def needs_role(
-        self, account_id: str, role_name: str, management_account_id: str, partition: str
-    ) -> Reaction:
+    def needs_role(self, account_id: str, role_name: str) -> Reaction:
         """An invited account has no access role unless someone made it: register it, say what to create."""
+        caller = self.sts.get_caller_identity()
+        management_account_id, partition = caller["Account"], caller["Arn"].split(":")[1]
         member = self.organizations.describe_account(AccountId=account_id)["Account"]
         request = adoption_request(member, member_tags(self.organizations, account_id))
         stamp = now()

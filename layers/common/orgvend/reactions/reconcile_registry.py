@@ -12,7 +12,7 @@ from orgvend.api.onboardings import Onboardings
 from orgvend.models import AccountRecord, AccountStatus, Model
 from orgvend.notifications import publish
 from orgvend.observability import logger, metrics
-from orgvend.reactions.adopt_account import adopt_account
+from orgvend.reactions.adopt_account import access_role_exists, adopt_account
 from orgvend.reactions.sync_account import CLOSURE_STATUSES, FINAL_STATUSES, status_after_leaving
 from orgvend.registry import Registry, now
 
@@ -46,15 +46,18 @@ def organization_members(organizations: Any, management_account_id: str) -> dict
 
 
 def reconcile_registry(
-    organizations: Any, registry: Registry, onboardings: Onboardings, management_account_id: str
+    organizations: Any, sts: Any, registry: Registry, onboardings: Onboardings, access_role_name: str
 ) -> Drift:
-    members = organization_members(organizations, management_account_id)
+    members = organization_members(organizations, sts.get_caller_identity()["Account"])
     records = {record.account_id: record for record in registry.all_accounts()}
     repairs: list[Repair] = []
 
     for account_id, member in members.items():
         record = records.get(account_id)
         if record is None or record.status is AccountStatus.NEEDS_ROLE:
+            waiting = record is not None
+            if waiting and not access_role_exists(sts, account_id, access_role_name):
+                continue  # still no role: the operators were told what to create
             if member.get("Status") == "ACTIVE":
                 adoption = adopt_account(member, organizations, registry, onboardings)
                 if adoption.outcome == "started":

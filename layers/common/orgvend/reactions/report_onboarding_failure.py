@@ -56,6 +56,11 @@ def _request_fields(change: ExecutionStatusChange, onboarding: dict[str, Any]) -
     }
 
 
+def no_account_can_exist(onboarding: dict[str, Any], error: WorkflowError) -> bool:
+    """True when AWS cannot have created an account: never asked, or it answered FAILED."""
+    return "createRequestId" not in onboarding or error.error == "AccountCreationFailed"
+
+
 def report_onboarding_failure(
     change: ExecutionStatusChange, registry: Registry, sns: Any, events: Any, settings: Settings
 ) -> OnboardingFailure | None:
@@ -65,12 +70,15 @@ def report_onboarding_failure(
     )
     onboarding = registry.get_onboarding(change.name) or {}
     account_id = onboarding.get("accountId")
-    first_report = registry.fail_onboarding(
+    not_yet_notified = registry.fail_onboarding(
         change.name, change.executionArn, error.error, error.message, attempt=change.redriveCount
     )
-    if not first_report:
+    if not not_yet_notified:
         logger.info("Failure already reported", extra={"attempt": change.redriveCount})
         return None
+    if not account_id and onboarding.get("email") and no_account_can_exist(onboarding, error):
+        # Nothing was created: let a corrected request use the address again.
+        registry.release_email(str(onboarding["email"]), change.name)
     if account_id:
         account = registry.get_account(account_id)
         # Keep an ACTIVE account ACTIVE: a failure after registration (the notification) does not undo it.
@@ -95,6 +103,8 @@ def report_onboarding_failure(
     subject, body = failed_message(failure)
     publish(sns, settings.operator_topic_arn, "failed", subject, body)
     put_event(events, settings.event_bus_name, settings.event_source, FAILED_DETAIL_TYPE, failure.to_json())
+    # Only now: if publishing failed, the retried event must notify again.
+    registry.failure_notified(change.name, change.redriveCount)
     metrics.add_metric(name="OnboardingsFailed", unit="Count", value=1)
     logger.warning("Onboarding failed", extra={"error": error.error, "accountId": account_id})
     return failure
