@@ -301,7 +301,11 @@ def test_data_permissions_target_the_resources_the_function_is_configured_with(
             "dynamodb": {
                 arn
                 for t in tables
-                for arn in (intrinsics.arn(t), f"{intrinsics.arn(t)}/index/*", f"{intrinsics.arn(t)}/index/Accounts")
+                for arn in (
+                    intrinsics.arn(t),
+                    f"{intrinsics.arn(t)}/index/*",
+                    f"{intrinsics.arn(t)}/index/Accounts",
+                )
             },
             "sns": {intrinsics.resolve(variables["OPERATOR_TOPIC_ARN"])}
             if "OPERATOR_TOPIC_ARN" in variables
