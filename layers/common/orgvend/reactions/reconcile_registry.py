@@ -16,6 +16,7 @@ from orgvend.reactions.adopt_account import access_role_exists, adopt_account
 from orgvend.reactions.sync_account import CLOSURE_STATUSES, FINAL_STATUSES, status_after_leaving
 from orgvend.registry import Registry, now
 
+LIST_ACCOUNTS_PAGE_SIZE = 20
 # Entries the workflow still owns: the reconciliation leaves them to it.
 IN_FLIGHT = frozenset({AccountStatus.CREATING})
 
@@ -39,7 +40,8 @@ def organization_members(organizations: Any, management_account_id: str) -> dict
     paginator = organizations.get_paginator("list_accounts")
     return {
         account["Id"]: account
-        for page in paginator.paginate()
+        # 20 is ListAccounts' largest page: 5,000 accounts are 250 calls.
+        for page in paginator.paginate(PaginationConfig={"PageSize": LIST_ACCOUNTS_PAGE_SIZE})
         for account in page["Accounts"]
         if account["Id"] != management_account_id
     }
