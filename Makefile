@@ -18,6 +18,7 @@ help:
 	@echo "make run    start the embedded AWS (moto on :4566) with orgvend deployed in it"
 	@echo "make test   lint, validate the template and the ASL, run every test"
 	@echo "make build  sam build (Python 3.13, no Docker)"
+	@echo "make fuzz   fuzz the HTTP API longer than make test does"
 	@echo "make bench  run the benchmarks under bench/"
 
 $(BIN)/.installed: pyproject.toml
@@ -57,6 +58,10 @@ validate: $(BIN)/.installed node_modules/.installed
 
 build: $(BIN)/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" sam build --parallel
+
+# The API fuzz run of make test, with many more generated requests per operation.
+fuzz: $(BIN)/.installed
+	ORGVEND_FUZZ_EXAMPLES=300 $(BIN)/pytest tests/e2e/test_fuzz.py
 
 bench: $(BIN)/.installed
 	@for benchmark in bench/bench_*.py; do $(BIN)/python $$benchmark || exit 1; done
