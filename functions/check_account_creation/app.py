@@ -8,9 +8,12 @@ from orgvend import aws
 from orgvend.models import Creation
 from orgvend.observability import step_handler
 from orgvend.registry import default_registry
+from orgvend.semaphore import default_creation_slots
 from orgvend.steps.check_account_creation import CheckAccountCreationInput, check_account_creation
 
 
 @step_handler(CheckAccountCreationInput)
 def handler(event: CheckAccountCreationInput, context: LambdaContext) -> Creation:
-    return check_account_creation(event, aws.client("organizations"), default_registry(), datetime.now(UTC))
+    return check_account_creation(
+        event, aws.client("organizations"), default_registry(), default_creation_slots(), datetime.now(UTC)
+    )

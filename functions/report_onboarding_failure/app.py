@@ -9,6 +9,7 @@ from orgvend import aws
 from orgvend.observability import logger, metrics, tracer
 from orgvend.reactions.report_onboarding_failure import ExecutionStatusChangeEvent, report_onboarding_failure
 from orgvend.registry import default_registry
+from orgvend.semaphore import default_creation_slots
 from orgvend.settings import Settings
 
 
@@ -18,6 +19,11 @@ from orgvend.settings import Settings
 @event_parser(model=ExecutionStatusChangeEvent)
 def handler(event: ExecutionStatusChangeEvent, context: LambdaContext) -> dict[str, Any]:
     failure = report_onboarding_failure(
-        event.detail, default_registry(), aws.client("sns"), aws.client("events"), Settings.from_environment()
+        event.detail,
+        registry=default_registry(),
+        slots=default_creation_slots(),
+        sns=aws.client("sns"),
+        events=aws.client("events"),
+        settings=Settings.from_environment(),
     )
     return failure.to_json() if failure else {"duplicate": True}

@@ -49,7 +49,7 @@ from moto.events.utils import EventTemplateParser
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.models import AWSManagedPolicy, iam_backends
 from moto.organizations import models as organizations_models
-from moto.organizations.exceptions import AccountAlreadyClosedException
+from moto.organizations.exceptions import AccountAlreadyClosedException, ConstraintViolationException
 from moto.organizations.models import PAGINATION_MODEL, FakeAccount, OrganizationsBackend
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
@@ -86,8 +86,14 @@ class OrganizationsBehaviour:
     return for the next creation of an email: ``script_creation(email, [...])``.
     """
 
-    def __init__(self, creation_seconds: float = 2.0, closure_seconds: float = 2.0) -> None:
+    def __init__(
+        self, creation_seconds: float = 2.0, closure_seconds: float = 2.0, max_in_progress: int | None = None
+    ) -> None:
         self.creation_seconds = creation_seconds
+        # AWS's quota of creations in progress at once (about 5): None leaves it unenforced.
+        self.max_in_progress = max_in_progress
+        self.peak_in_progress = 0
+        self.rate_limited = 0
         self.closure_seconds = closure_seconds
         self._closing: dict[str, float] = {}  # account ID → when CloseAccount was called
         self._scripts: dict[str, list[str]] = {}
@@ -127,6 +133,13 @@ class OrganizationsBehaviour:
     def create_account(
         self, backend: OrganizationsBackend, original: Callable[..., dict[str, Any]], **kwargs: Any
     ) -> dict[str, Any]:
+        if self.max_in_progress is not None and self.in_progress() >= self.max_in_progress:
+            self.rate_limited += 1
+            error = ConstraintViolationException(
+                "You have exceeded the allowed number of accounts being created."
+            )
+            error.Reason = "ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED"  # type: ignore[attr-defined]
+            raise error
         email = kwargs["Email"].lower()
         script = self._scripts.pop(email, [])
         duplicate = any(
@@ -155,6 +168,7 @@ class OrganizationsBehaviour:
             )
         with self._lock:
             self._pending[pending.status_id] = pending
+        self.peak_in_progress = max(self.peak_in_progress, self.in_progress())
         return {"CreateAccountStatus": self._describe(pending, peek=True)}
 
     def _describe(self, pending: _PendingCreation, *, peek: bool = False) -> dict[str, Any]:

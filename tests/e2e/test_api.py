@@ -68,6 +68,7 @@ def test_post_accounts_onboards_and_the_onboarding_has_a_timeline(embedded: Harn
         "RecordRequest",
         "CreateOrAdopt",
         "CreateAccount",
+        "HasCreationSlot",
         "WaitForAccountCreation",
         "CheckAccountCreation",
         "IsAccountCreated",

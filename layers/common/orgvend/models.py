@@ -135,6 +135,7 @@ class Onboarding(Model):
 
 
 class CreationState(StrEnum):
+    WAITING_FOR_SLOT = "WAITING_FOR_SLOT"  # orgvend's own: all creation slots are taken
     IN_PROGRESS = "IN_PROGRESS"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"

@@ -2,6 +2,7 @@
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,8 @@ class Settings:
     clients_parent_ou_id: str
     baseline_policy_name: str
     event_source: str
+    max_creations_in_progress: int
+    creation_timeout_seconds: int
 
     @classmethod
     def from_environment(cls) -> "Settings":
@@ -28,9 +31,16 @@ class Settings:
             clients_parent_ou_id=os.environ.get("CLIENTS_PARENT_OU_ID", ""),
             baseline_policy_name=os.environ.get("BASELINE_POLICY_NAME", "OrgvendAdministratorMinusBilling"),
             event_source=os.environ.get("EVENT_SOURCE", "orgvend"),
+            max_creations_in_progress=int(os.environ.get("MAX_CREATIONS_IN_PROGRESS", "5")),
+            creation_timeout_seconds=int(os.environ.get("CREATION_TIMEOUT_SECONDS", "1800")),
         )
 
     @property
     def default_role_name(self) -> str:
         """The organization's naming convention: the first of the allowed access role names."""
         return self.access_role_names[0]
+
+    @property
+    def creation_lease(self) -> timedelta:
+        """How long a creation slot is held at most: the creation timeout, and a margin for the last poll."""
+        return timedelta(seconds=self.creation_timeout_seconds + 300)

@@ -16,6 +16,7 @@ from orgvend.models import AccountStatus, OnboardingFailure, WorkflowError
 from orgvend.notifications import FAILED_DETAIL_TYPE, failed_message, publish, put_event
 from orgvend.observability import logger, metrics
 from orgvend.registry import Registry, now
+from orgvend.semaphore import Semaphore
 from orgvend.settings import Settings
 
 
@@ -62,12 +63,19 @@ def no_account_can_exist(onboarding: dict[str, Any], error: WorkflowError) -> bo
 
 
 def report_onboarding_failure(
-    change: ExecutionStatusChange, registry: Registry, sns: Any, events: Any, settings: Settings
+    change: ExecutionStatusChange,
+    *,
+    registry: Registry,
+    slots: Semaphore,
+    sns: Any,
+    events: Any,
+    settings: Settings,
 ) -> OnboardingFailure | None:
     error = WorkflowError(
         Error=change.error or f"Execution{change.status.title().replace('_', '')}",
         Cause=change.cause or f"the execution ended {change.status}",
     )
+    slots.release(change.name)  # failed, timed out or aborted: whatever it held is free
     onboarding = registry.get_onboarding(change.name) or {}
     account_id = onboarding.get("accountId")
     not_yet_notified = registry.fail_onboarding(

@@ -9,6 +9,7 @@ from orgvend.errors import AccountCreationFailed, AccountCreationTimedOut
 from orgvend.models import AccountRecord, AccountStatus, Creation, CreationState, Model, Onboarding
 from orgvend.observability import logger, metrics
 from orgvend.registry import Registry
+from orgvend.semaphore import Semaphore
 from orgvend.steps.create_account import raise_for_organizations_error
 from orgvend.switch_role import display_name, switch_role_url
 
@@ -73,7 +74,11 @@ def find_account_created_since(organizations: Any, email: str, since: datetime) 
 
 
 def check_account_creation(
-    step_input: CheckAccountCreationInput, organizations: Any, registry: Registry, now: datetime
+    step_input: CheckAccountCreationInput,
+    organizations: Any,
+    registry: Registry,
+    slots: Semaphore,
+    now: datetime,
 ) -> Creation:
     onboarding, creation = step_input.onboarding, step_input.creation
     try:
@@ -95,6 +100,7 @@ def check_account_creation(
             account_id = find_account_created_since(organizations, onboarding.email, onboarding.started_at)
             recovered = account_id is not None
         if not recovered:
+            slots.release(onboarding.onboarding_id)
             metrics.add_metric(name="AccountCreationsFailed", unit="Count", value=1)
             explanation = FAILURE_EXPLANATIONS.get(
                 reason, "unknown failure reason; see the Organizations console"
@@ -104,6 +110,7 @@ def check_account_creation(
 
     if state is CreationState.SUCCEEDED:
         registry.save_account(pending_record(onboarding, str(account_id), AccountStatus.CREATING))
+        slots.release(onboarding.onboarding_id)  # the creation is no longer in progress
         metrics.add_metric(name="AccountsCreated", unit="Count", value=1)
         logger.info(
             "Account created", extra={"accountId": account_id, "polls": polls, "recovered": recovered}
@@ -118,6 +125,7 @@ def check_account_creation(
 
     waited = (now - onboarding.started_at).total_seconds()
     if waited > step_input.timeout_seconds:
+        slots.release(onboarding.onboarding_id)
         raise AccountCreationTimedOut(
             f"CreateAccount request {creation.request_id} still IN_PROGRESS after {int(waited)} s "
             f"(timeout {step_input.timeout_seconds} s); check the Organizations console"

@@ -9,6 +9,8 @@ from orgvend.errors import OrganizationsBusy, OrganizationsRejected
 from orgvend.models import Creation, CreationState, Model, Onboarding
 from orgvend.observability import logger, metrics
 from orgvend.registry import Registry
+from orgvend.semaphore import Semaphore
+from orgvend.settings import Settings
 
 # Errors that mean "not now": the state machine retries them with backoff.
 BUSY_ERRORS = frozenset(
@@ -29,13 +31,25 @@ def raise_for_organizations_error(error: ClientError, action: str) -> None:
     raise OrganizationsRejected(f"{action}: {code} {reason}: {error}".strip()) from None
 
 
-def create_account(step_input: CreateAccountInput, organizations: Any, registry: Registry) -> Creation:
+def create_account(
+    step_input: CreateAccountInput,
+    organizations: Any,
+    registry: Registry,
+    slots: Semaphore,
+    settings: Settings,
+) -> Creation:
     onboarding = step_input.onboarding
     stored = registry.get_onboarding(onboarding.onboarding_id) or {}
     if stored.get("createRequestId"):
         # A retry or redrive of this step: the account was already requested.
         logger.info("CreateAccount already requested", extra={"requestId": stored["createRequestId"]})
         return Creation(request_id=stored["createRequestId"], state=CreationState.IN_PROGRESS)
+    # AWS allows only a few creations in progress: wait for a slot rather than burn retries.
+    if not slots.acquire(
+        onboarding.onboarding_id, settings.max_creations_in_progress, settings.creation_lease
+    ):
+        metrics.add_metric(name="CreationSlotWaits", unit="Count", value=1)
+        return Creation(state=CreationState.WAITING_FOR_SLOT)
     try:
         status = organizations.create_account(
             Email=onboarding.email,
@@ -45,7 +59,11 @@ def create_account(step_input: CreateAccountInput, organizations: Any, registry:
             Tags=[{"Key": key, "Value": value} for key, value in sorted(onboarding.tags.items())],
         )["CreateAccountStatus"]
     except ClientError as error:
-        raise_for_organizations_error(error, "CreateAccount")
+        try:
+            raise_for_organizations_error(error, "CreateAccount")
+        except OrganizationsRejected:
+            slots.release(onboarding.onboarding_id)  # nothing is in progress
+            raise
     request_id = registry.remember_create_request(onboarding.onboarding_id, status["Id"])
     metrics.add_metric(name="AccountCreationsRequested", unit="Count", value=1)
     logger.info("CreateAccount requested", extra={"requestId": request_id})
