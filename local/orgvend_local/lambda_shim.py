@@ -34,12 +34,12 @@ from moto.awslambda.models import LambdaFunction
 
 @dataclass
 class LocalFunction:
-    """A function of the template: where its code is and what environment it gets."""
+    """A function of the template: where its code is (its environment is moto's, so that
+    ``lambda update-function-configuration`` takes effect as in AWS)."""
 
     name: str
     code_dir: Path
     handler: str
-    environment: dict[str, str]
     memory_size: int = 128
     timeout: int = 3
     _module: ModuleType | None = field(default=None, repr=False)
@@ -118,10 +118,10 @@ class InProcessLambda:
         self.functions[function.name] = function
 
     @contextmanager
-    def _environment(self, function: LocalFunction) -> Iterator[None]:
+    def _environment(self, function: LocalFunction, variables: dict[str, str]) -> Iterator[None]:
         saved = dict(os.environ)
         os.environ.update(self.runtime_environment)
-        os.environ.update(function.environment)
+        os.environ.update(variables)
         os.environ.update(
             {
                 "AWS_LAMBDA_FUNCTION_NAME": function.name,
@@ -151,7 +151,8 @@ class InProcessLambda:
             log_group_name=f"/aws/lambda/{function.name}",
             deadline=time.monotonic() + function.timeout,
         )
-        with self._lock, self._environment(function), self.console.capture() as captured:
+        variables = {name: str(value) for name, value in (moto_function.environment_vars or {}).items()}
+        with self._lock, self._environment(function, variables), self.console.capture() as captured:
             started = time.perf_counter()
             try:
                 result = function.handler_callable()(event, context)

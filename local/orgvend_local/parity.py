@@ -94,6 +94,7 @@ class OrganizationsBehaviour:
         self.max_in_progress = max_in_progress
         self.peak_in_progress = 0
         self.rate_limited = 0
+        self.seen_in_progress: list[int] = []  # creations in progress at each CreateAccount call
         self.closure_seconds = closure_seconds
         self._closing: dict[str, float] = {}  # account ID → when CloseAccount was called
         self._scripts: dict[str, list[str]] = {}
@@ -104,6 +105,13 @@ class OrganizationsBehaviour:
     def script_creation(self, email: str, states: list[str]) -> None:
         """The next creation for ``email`` answers these states in turn (the last one repeats)."""
         self._scripts[email.lower()] = list(states)
+
+    def finish(self, request_id: str) -> None:
+        """End a scripted creation now, with the last state of its script."""
+        with self._lock:
+            pending = self._pending[request_id]
+            pending.polls = len(pending.script)
+            self._state(pending, time.monotonic())
 
     def in_progress(self) -> int:
         """Creations that have not finished yet (what AWS's concurrency quota counts)."""
@@ -133,7 +141,9 @@ class OrganizationsBehaviour:
     def create_account(
         self, backend: OrganizationsBackend, original: Callable[..., dict[str, Any]], **kwargs: Any
     ) -> dict[str, Any]:
-        if self.max_in_progress is not None and self.in_progress() >= self.max_in_progress:
+        in_progress = self.in_progress()
+        self.seen_in_progress.append(in_progress)
+        if self.max_in_progress is not None and in_progress >= self.max_in_progress:
             self.rate_limited += 1
             error = ConstraintViolationException(
                 "You have exceeded the allowed number of accounts being created."

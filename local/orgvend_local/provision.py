@@ -171,7 +171,6 @@ class Provisioner:
                 name=name,
                 code_dir=self.template.root / properties["CodeUri"],
                 handler=properties["Handler"],
-                environment=environment,
                 memory_size=int(properties.get("MemorySize", 128)),
                 timeout=int(properties.get("Timeout", 3)),
             )

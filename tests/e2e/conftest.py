@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
-from botocore.awsrequest import AWSResponse
 
-from orgvend import aws
+from orgvend_local.faults import FaultInjector
 from orgvend_local.runtime import EmbeddedAws
 
 
@@ -162,62 +161,6 @@ def unique() -> str:
 
 def request_for(unique: str, **overrides: Any) -> dict[str, Any]:
     return {"client": f"c{unique}", "project": "web", "email": f"aws+{unique}@example.com", **overrides}
-
-
-class FaultInjector:
-    """Makes the handlers' AWS calls fail, through botocore's public event system.
-
-    Hooks go on the botocore session that orgvend's clients are made from; the
-    client cache is cleared so the next clients carry them.
-    """
-
-    def __init__(self) -> None:
-        self._hooks: list[tuple[str, Callable[..., Any]]] = []
-        # before-call sees the serialised request; keep the API parameters for ``when``.
-        self._register("before-parameter-build", self._remember_parameters)
-
-    @staticmethod
-    def _remember_parameters(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        context["api_params"] = dict(params)
-
-    def _register(self, event_name: str, hook: Callable[..., Any]) -> None:
-        aws.session().events.register(event_name, hook)
-        self._hooks.append((event_name, hook))
-        aws.reset()
-
-    def fail(
-        self,
-        event_name: str,
-        code: str,
-        *,
-        times: int,
-        when: Callable[[dict[str, Any]], bool] = lambda params: True,
-        status: int = 400,
-        extra: dict[str, Any] | None = None,
-    ) -> list[dict[str, Any]]:
-        """The next ``times`` calls matching ``when`` answer error ``code``; returns the calls it failed."""
-        failed: list[dict[str, Any]] = []
-
-        def hook(context: dict[str, Any], **_: Any) -> Any:
-            params = context.get("api_params", {})
-            if len(failed) >= times or not when(params):
-                return None
-            failed.append(params)
-            response = AWSResponse("https://fault.invalid", status, {}, None)
-            return response, {
-                "Error": {"Code": code, "Message": f"injected {code}"},
-                "ResponseMetadata": {"HTTPStatusCode": status},
-                **(extra or {}),
-            }
-
-        self._register(event_name, hook)
-        return failed
-
-    def clear(self) -> None:
-        for event_name, hook in self._hooks:
-            aws.session().events.unregister(event_name, hook)
-        self._hooks.clear()
-        aws.reset()
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from moto.core.models import botocore_stubber
 from orgvend import aws
 from orgvend.models import Onboarding
 from orgvend.registry import Registry
+from orgvend.semaphore import Semaphore, creation_slots
 from orgvend.settings import Settings
 from orgvend_local.template import Template
 
@@ -206,6 +207,12 @@ def dynamodb(moto_aws: None) -> Any:
 @pytest.fixture
 def registry(dynamodb: Any, table_name: str) -> Registry:
     return Registry(dynamodb, table_name)
+
+
+@pytest.fixture
+def slots(dynamodb: Any, table_name: str) -> Semaphore:
+    """The account-creation semaphore, in the registry table (as the functions build it)."""
+    return creation_slots(dynamodb, table_name)
 
 
 @pytest.fixture

@@ -635,12 +635,19 @@ def test_switch_role_formats_list_active_accounts_unless_told_otherwise() -> Non
     assert export_accounts(accounts, "csv", ExportOptions(statuses={AccountStatus.CLOSED})).count == 1
 
 
+def test_profile_names_of_a_repeated_account_do_not_fail() -> None:
+    assert profile_names([record(1), record(1)]) == {"000000000001": "acme-web"}
+
+
 def test_a_repeated_account_is_listed_once_with_its_latest_record() -> None:
     older = record(1, "acme", "web", role_name="OldRole")
     newer = record(1, "acme", "web", role_name="NewRole", updated_at=older.updated_at + timedelta(days=1))
     for accounts in ([older, newer], [newer, older]):
         document = json.loads(export_accounts(accounts, "json").content)
         assert [entry["roleName"] for entry in document["accounts"]] == ["NewRole"]
+    # Two versions with the same update time: the same one wins whatever the order.
+    twin = record(1, "acme", "web", role_name="TwinRole", updated_at=older.updated_at)
+    assert export_accounts([older, twin], "json").content == export_accounts([twin, older], "json").content
 
 
 @pytest.mark.parametrize("fmt", list(ExportFormat))

@@ -25,7 +25,7 @@ from orgvend.errors import (
     OrgvendError,
 )
 
-from .support import as_json, lambda_context, load_handler
+from .support import as_json, function_environment, lambda_context, load_handler
 
 STATE_MACHINE = "OnboardAccountStateMachine"
 STRING_TO_JSON = re.compile(r"States\.StringToJson\('(.*)'\)")
@@ -105,7 +105,11 @@ def run_execution(template, definition, invoke, execution_arn) -> Callable[[dict
         for logical_id in template.enabled_resources("AWS::Serverless::Function")
     }
 
-    def run(request: dict[str, Any], name: str | None = None) -> dict[str, Any]:
+    def run(
+        request: dict[str, Any],
+        name: str | None = None,
+        on_state: Callable[[str, Any], None] | None = None,
+    ) -> dict[str, Any]:
         name = name or f"onb-{uuid.uuid4().hex[:12]}"
         context = {
             "Execution": {
@@ -120,6 +124,8 @@ def run_execution(template, definition, invoke, execution_arn) -> Callable[[dict
         while True:
             visited.append(current)
             assert len(visited) < 30, visited
+            if on_state:
+                on_state(current, state)  # what the test does while the execution is in this state
             spec = definition["States"][current]
             kind = spec["Type"]
             if kind == "Succeed":
@@ -165,9 +171,10 @@ def snake_case_keys(value: Any, path: str = "$") -> list[str]:
 
 
 @pytest.fixture
-def stack(table_name, organization, operator_inbox, event_inbox) -> dict[str, Any]:
-    """What the deployed stack provides: the registry, an organization, the topic and the event bus."""
-    return {"organization": organization, "operators": operator_inbox, "events": event_inbox}
+def stack(table_name, organization, operator_inbox, event_inbox, slots) -> dict[str, Any]:
+    """What the deployed stack provides: the registry (and its creation slots), an organization,
+    the topic and the event bus."""
+    return {"organization": organization, "operators": operator_inbox, "events": event_inbox, "slots": slots}
 
 
 def test_an_onboarding_runs_through_every_handler(
@@ -187,6 +194,7 @@ def test_an_onboarding_runs_through_every_handler(
         "RecordRequest",
         "CreateOrAdopt",
         "CreateAccount",
+        "HasCreationSlot",
         "WaitForAccountCreation",
         "CheckAccountCreation",
         "IsAccountCreated",
@@ -242,6 +250,7 @@ def test_an_onboarding_runs_through_every_handler(
 
     assert registry.get_onboarding("onb-handlers-1")["status"] == "SUCCEEDED"
     assert registry.get_account(account_id).status.value == "ACTIVE"
+    assert stack["slots"].holders() == {}  # CheckAccountCreation released the creation slot
 
 
 def test_an_adoption_runs_through_verify_member_account(run_execution, stack, registry, create_member):
@@ -263,6 +272,46 @@ def test_an_adoption_runs_through_verify_member_account(run_execution, stack, re
     }
     assert state["account"]["status"] == "ACTIVE"
     assert registry.get_account(account_id).project == "legacy"
+
+
+def test_an_onboarding_waits_for_a_creation_slot_then_creates_its_account(
+    run_execution, stack, template, session_calls
+):
+    """Every slot taken: CreateAccount asks nothing of Organizations and the workflow waits, then tries again."""
+    slots = stack["slots"]
+    limit = int(function_environment(template, "CreateAccountFunction")["MAX_CREATIONS_IN_PROGRESS"])
+    others = [f"onb-other-{index}" for index in range(limit)]
+    for other in others:
+        assert slots.acquire(other, limit, timedelta(hours=1))
+    seen: list[tuple[str, Any]] = []
+
+    def meanwhile(name: str, state: Any) -> None:
+        if name == "WaitForCreationSlot":
+            seen.append((name, state["creation"]))
+            assert session_calls.of("CreateAccount") == []
+            slots.release(others[0])  # another onboarding finishes while this one waits
+
+    result = run_execution(
+        {"client": "acme", "project": "web", "email": "acme-web@example.com"},
+        name="onb-handlers-wait",
+        on_state=meanwhile,
+    )
+
+    visited = result["visited"]
+    start = visited.index("CreateAccount")
+    assert visited[start : start + 6] == [
+        "CreateAccount",
+        "HasCreationSlot",
+        "WaitForCreationSlot",
+        "CreateAccount",
+        "HasCreationSlot",
+        "WaitForAccountCreation",
+    ]
+    assert seen == [("WaitForCreationSlot", {"state": "WAITING_FOR_SLOT", "polls": 0, "recovered": False})]
+    assert visited[-1] == "Onboarded"
+    assert len(session_calls.of("CreateAccount")) == 1
+    # The creation succeeded: its slot is free again; the others still hold theirs.
+    assert sorted(slots.holders()) == sorted(others[1:])
 
 
 # --------------------------------------------------------------------------- one handler at a time

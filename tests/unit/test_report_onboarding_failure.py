@@ -3,6 +3,7 @@
 import json
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,12 +13,15 @@ from orgvend.models import AccountStatus, OnboardingFailure
 from orgvend.notifications import FAILED_DETAIL_TYPE, failed_message
 from orgvend.reactions.report_onboarding_failure import ExecutionStatusChange, report_onboarding_failure
 from orgvend.registry import Registry
+from orgvend.semaphore import Semaphore
 from orgvend.settings import Settings
 from orgvend.steps.check_account_creation import pending_record
 
 from .support import Inbox, failing
 
 ACCOUNT_ID = "210987654321"
+LIMIT = 5
+LEASE = timedelta(hours=1)
 
 
 @pytest.fixture
@@ -30,19 +34,25 @@ class Reporter:
     """The reaction, wired to the registry, the operators' topic and the event bus."""
 
     registry: Registry
+    slots: Semaphore
     settings: Settings
     operators: Inbox
     events: Inbox
 
     def __call__(self, change: ExecutionStatusChange, sns: Any = None) -> OnboardingFailure | None:
         return report_onboarding_failure(
-            change, self.registry, sns or aws.client("sns"), aws.client("events"), self.settings
+            change,
+            registry=self.registry,
+            slots=self.slots,
+            sns=sns or aws.client("sns"),
+            events=aws.client("events"),
+            settings=self.settings,
         )
 
 
 @pytest.fixture
-def report(registry, settings, operator_inbox, event_inbox) -> Reporter:
-    return Reporter(registry, settings, operator_inbox, event_inbox)
+def report(registry, slots, settings, operator_inbox, event_inbox) -> Reporter:
+    return Reporter(registry, slots, settings, operator_inbox, event_inbox)
 
 
 @pytest.fixture
@@ -218,3 +228,52 @@ def test_the_failure_subject_is_a_valid_sns_subject_whatever_the_request_held():
     assert subject
     assert len(subject) < 100
     assert not [c for c in subject if unicodedata.category(c).startswith("C")], repr(subject)
+
+
+# --------------------------------------------------------------------------- the creation slot
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        ("FAILED", "AccountCreationTimedOut"),
+        ("FAILED", "States.TaskFailed"),
+        ("TIMED_OUT", None),
+        ("ABORTED", None),
+    ],
+)
+def test_the_failed_onboardings_slot_is_released_and_no_other(
+    report, change, opened_onboarding, status, error
+):
+    onboarding, slots = opened_onboarding(), report.slots
+    for holder in ("onb-other-1", onboarding.onboarding_id, "onb-other-2"):
+        assert slots.acquire(holder, LIMIT, LEASE)
+    others = slots.holders()
+    del others[onboarding.onboarding_id]
+
+    report(change(onboarding, status=status, error=error))
+
+    assert slots.holders() == others
+
+
+def test_a_failure_without_a_slot_releases_nothing(report, change, slots, opened_onboarding):
+    """An onboarding that failed before CreateAccount (or adopted an account) held no slot."""
+    assert slots.acquire("onb-other", LIMIT, LEASE)
+    report(change(opened_onboarding(), error="InvalidOnboardingRequest", cause="bad"))
+    assert list(slots.holders()) == ["onb-other"]
+
+
+def test_the_slot_is_released_even_when_the_notification_fails(report, change, slots, opened_onboarding):
+    """Releasing comes first: a slot is free while EventBridge retries the event."""
+    onboarding = opened_onboarding()
+    assert slots.acquire(onboarding.onboarding_id, LIMIT, LEASE)
+    sns = aws.client("sns")
+    sns.meta.events.register("before-call.sns.Publish", failing("KMSThrottling", "throttled", times=1))
+
+    with pytest.raises(Exception, match="KMSThrottling"):
+        report(change(onboarding), sns=sns)
+    assert slots.holders() == {}
+
+    assert report(change(onboarding), sns=sns) is not None
+    assert report(change(onboarding), sns=sns) is None  # a duplicate: releasing again is harmless
+    assert slots.holders() == {}

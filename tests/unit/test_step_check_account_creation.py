@@ -1,6 +1,6 @@
 """Step CheckAccountCreation: one DescribeCreateAccountStatus poll (answers scripted with Stubber)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.stub import Stubber
@@ -9,6 +9,9 @@ from orgvend.errors import AccountCreationFailed, AccountCreationTimedOut, Organ
 from orgvend.models import AccountStatus, Creation, CreationState
 from orgvend.steps.check_account_creation import CheckAccountCreationInput, check_account_creation
 
+LIMIT = 5
+LEASE = timedelta(hours=1)
+OTHER = "onb-other"
 REQUEST_ID = "car-0123456789abcdef"
 ACCOUNT_ID = "210987654321"
 
@@ -16,6 +19,14 @@ ACCOUNT_ID = "210987654321"
 @pytest.fixture
 def onboarding(opened_onboarding):
     return opened_onboarding(email="acme-web@example.com")
+
+
+@pytest.fixture
+def held(slots, onboarding):
+    """The onboarding holds a creation slot (CreateAccount took it), and so does another one."""
+    assert slots.acquire(OTHER, LIMIT, LEASE)
+    assert slots.acquire(onboarding.onboarding_id, LIMIT, LEASE)
+    return slots
 
 
 @pytest.fixture
@@ -45,32 +56,34 @@ def first_poll() -> Creation:
     return Creation(request_id=REQUEST_ID, state=CreationState.IN_PROGRESS)
 
 
-def test_in_progress_counts_the_polls_and_writes_nothing(stubbed, registry, onboarding):
+def test_in_progress_counts_the_polls_and_writes_nothing(stubbed, registry, slots, onboarding):
     answer(stubbed, "IN_PROGRESS")
     answer(stubbed, "IN_PROGRESS")
     now = onboarding.started_at + timedelta(seconds=60)
 
-    creation = check_account_creation(step(onboarding, first_poll()), stubbed.client, registry, now)
+    creation = check_account_creation(step(onboarding, first_poll()), stubbed.client, registry, slots, now)
     assert (creation.state, creation.polls, creation.request_id) == (CreationState.IN_PROGRESS, 1, REQUEST_ID)
-    creation = check_account_creation(step(onboarding, creation), stubbed.client, registry, now)
+    creation = check_account_creation(step(onboarding, creation), stubbed.client, registry, slots, now)
     assert (creation.state, creation.polls) == (CreationState.IN_PROGRESS, 2)
     assert creation.account_id is None
     assert "accountId" not in registry.get_onboarding(onboarding.onboarding_id)
 
 
-def test_in_progress_at_the_timeout_is_still_waited_for(stubbed, registry, onboarding):
+def test_in_progress_at_the_timeout_is_still_waited_for(stubbed, registry, slots, onboarding):
     answer(stubbed, "IN_PROGRESS")
     now = onboarding.started_at + timedelta(seconds=1800)
-    creation = check_account_creation(step(onboarding, first_poll(), 1800), stubbed.client, registry, now)
+    creation = check_account_creation(
+        step(onboarding, first_poll(), 1800), stubbed.client, registry, slots, now
+    )
     assert creation.state is CreationState.IN_PROGRESS
 
 
-def test_in_progress_past_the_timeout_fails_the_onboarding(stubbed, registry, onboarding):
+def test_in_progress_past_the_timeout_fails_the_onboarding(stubbed, registry, slots, onboarding):
     answer(stubbed, "IN_PROGRESS")
     now = onboarding.started_at + timedelta(seconds=1801)
 
     with pytest.raises(AccountCreationTimedOut) as raised:
-        check_account_creation(step(onboarding, first_poll(), 1800), stubbed.client, registry, now)
+        check_account_creation(step(onboarding, first_poll(), 1800), stubbed.client, registry, slots, now)
 
     assert REQUEST_ID in str(raised.value)
     assert "timeout 1800 s" in str(raised.value)
@@ -86,12 +99,14 @@ def test_in_progress_past_the_timeout_fails_the_onboarding(stubbed, registry, on
         ("SOME_NEW_REASON", "unknown failure reason"),
     ],
 )
-def test_failed_spells_out_the_failure_reason(stubbed, registry, onboarding, reason, explanation):
+def test_failed_spells_out_the_failure_reason(  # noqa: PLR0917 (fixtures)
+    stubbed, registry, slots, onboarding, reason, explanation
+):
     answer(stubbed, "FAILED", FailureReason=reason)
 
     with pytest.raises(AccountCreationFailed) as raised:
         check_account_creation(
-            step(onboarding, first_poll()), stubbed.client, registry, onboarding.started_at
+            step(onboarding, first_poll()), stubbed.client, registry, slots, onboarding.started_at
         )
 
     assert f"CreateAccount failed: {reason}: " in str(raised.value)
@@ -99,13 +114,13 @@ def test_failed_spells_out_the_failure_reason(stubbed, registry, onboarding, rea
     assert "accountId" not in registry.get_onboarding(onboarding.onboarding_id)
 
 
-def test_succeeded_writes_a_creating_registry_entry(stubbed, registry, onboarding):
+def test_succeeded_writes_a_creating_registry_entry(stubbed, registry, slots, onboarding):
     answer(stubbed, "IN_PROGRESS")
     answer(stubbed, "SUCCEEDED", AccountId=ACCOUNT_ID)
     now = onboarding.started_at + timedelta(seconds=30)
 
-    creation = check_account_creation(step(onboarding, first_poll()), stubbed.client, registry, now)
-    creation = check_account_creation(step(onboarding, creation), stubbed.client, registry, now)
+    creation = check_account_creation(step(onboarding, first_poll()), stubbed.client, registry, slots, now)
+    creation = check_account_creation(step(onboarding, creation), stubbed.client, registry, slots, now)
 
     assert creation == Creation(
         request_id=REQUEST_ID, state=CreationState.SUCCEEDED, account_id=ACCOUNT_ID, polls=2, recovered=False
@@ -121,10 +136,12 @@ def test_succeeded_writes_a_creating_registry_entry(stubbed, registry, onboardin
     assert registry.email_owner(onboarding.email)["accountId"] == ACCOUNT_ID
 
 
-def test_succeeded_even_after_the_timeout_is_a_success(stubbed, registry, onboarding):
+def test_succeeded_even_after_the_timeout_is_a_success(stubbed, registry, slots, onboarding):
     answer(stubbed, "SUCCEEDED", AccountId=ACCOUNT_ID)
     now = onboarding.started_at + timedelta(days=2)
-    creation = check_account_creation(step(onboarding, first_poll(), 60), stubbed.client, registry, now)
+    creation = check_account_creation(
+        step(onboarding, first_poll(), 60), stubbed.client, registry, slots, now
+    )
     assert creation.state is CreationState.SUCCEEDED
 
 
@@ -141,7 +158,7 @@ def member(email: str, joined, account_id: str = ACCOUNT_ID, method: str = "CREA
 
 
 def test_email_already_exists_for_an_account_created_since_the_start_is_our_account(
-    stubbed, registry, onboarding
+    stubbed, registry, slots, onboarding
 ):
     """A retried CreateAccount whose first call succeeded unseen: the account is ours."""
     answer(stubbed, "FAILED", FailureReason="EMAIL_ALREADY_EXISTS")
@@ -157,7 +174,9 @@ def test_email_already_exists_for_an_account_created_since_the_start_is_our_acco
         {},
     )
 
-    creation = check_account_creation(step(onboarding, first_poll()), stubbed.client, registry, started)
+    creation = check_account_creation(
+        step(onboarding, first_poll()), stubbed.client, registry, slots, started
+    )
 
     assert creation.state is CreationState.SUCCEEDED
     assert creation.recovered is True
@@ -172,7 +191,7 @@ def test_email_already_exists_for_an_account_created_since_the_start_is_our_acco
         pytest.param({"joined": timedelta(seconds=10), "method": "INVITED"}, id="invited-not-created"),
     ],
 )
-def test_email_already_exists_for_someone_elses_account_fails(stubbed, registry, onboarding, existing):
+def test_email_already_exists_for_someone_elses_account_fails(stubbed, registry, slots, onboarding, existing):
     answer(stubbed, "FAILED", FailureReason="EMAIL_ALREADY_EXISTS")
     joined = onboarding.started_at + existing["joined"]
     stubbed.add_response(
@@ -183,13 +202,13 @@ def test_email_already_exists_for_someone_elses_account_fails(stubbed, registry,
 
     with pytest.raises(AccountCreationFailed, match="EMAIL_ALREADY_EXISTS: another AWS account"):
         check_account_creation(
-            step(onboarding, first_poll()), stubbed.client, registry, onboarding.started_at
+            step(onboarding, first_poll()), stubbed.client, registry, slots, onboarding.started_at
         )
 
     assert registry.get_account(ACCOUNT_ID) is None
 
 
-def test_the_recovery_looks_through_every_page_of_accounts(stubbed, registry, onboarding):
+def test_the_recovery_looks_through_every_page_of_accounts(stubbed, registry, slots, onboarding):
     answer(stubbed, "FAILED", FailureReason="EMAIL_ALREADY_EXISTS")
     joined = onboarding.started_at + timedelta(seconds=10)
     stubbed.add_response(
@@ -202,23 +221,25 @@ def test_the_recovery_looks_through_every_page_of_accounts(stubbed, registry, on
     )
 
     creation = check_account_creation(
-        step(onboarding, first_poll()), stubbed.client, registry, onboarding.started_at
+        step(onboarding, first_poll()), stubbed.client, registry, slots, onboarding.started_at
     )
 
     assert (creation.account_id, creation.recovered) == (ACCOUNT_ID, True)
 
 
-def test_organizations_throttling_a_poll_is_retryable(stubbed, registry, onboarding):
+def test_organizations_throttling_a_poll_is_retryable(stubbed, registry, slots, onboarding):
     stubbed.add_client_error(
         "describe_create_account_status", service_error_code="TooManyRequestsException", http_status_code=400
     )
     with pytest.raises(OrganizationsBusy, match="DescribeCreateAccountStatus: TooManyRequestsException"):
         check_account_creation(
-            step(onboarding, first_poll()), stubbed.client, registry, onboarding.started_at
+            step(onboarding, first_poll()), stubbed.client, registry, slots, onboarding.started_at
         )
 
 
-def test_against_moto_a_finished_creation_is_registered(organizations, registry, onboarding, setup_client):
+def test_against_moto_a_finished_creation_is_registered(
+    organizations, registry, slots, onboarding, setup_client
+):
     """The same step against moto's Organizations (which finishes CreateAccount at once)."""
     request_id = setup_client("organizations").create_account(
         Email=onboarding.email, AccountName=onboarding.account_name
@@ -228,8 +249,86 @@ def test_against_moto_a_finished_creation_is_registered(organizations, registry,
         step(onboarding, Creation(request_id=request_id, state=CreationState.IN_PROGRESS)),
         organizations,
         registry,
+        slots,
         onboarding.started_at,
     )
 
     assert creation.state is CreationState.SUCCEEDED
     assert registry.get_account(creation.account_id).onboarding_id == onboarding.onboarding_id
+
+
+# --------------------------------------------------------------------------- the creation slot
+
+
+def test_in_progress_keeps_the_slot(stubbed, registry, held, onboarding):
+    answer(stubbed, "IN_PROGRESS")
+    now = onboarding.started_at + timedelta(seconds=60)
+    check_account_creation(step(onboarding, first_poll()), stubbed.client, registry, held, now)
+    assert sorted(held.holders()) == sorted([OTHER, onboarding.onboarding_id])
+
+
+def test_succeeded_releases_the_slot(stubbed, registry, held, onboarding):
+    answer(stubbed, "SUCCEEDED", AccountId=ACCOUNT_ID)
+    creation = check_account_creation(
+        step(onboarding, first_poll()), stubbed.client, registry, held, onboarding.started_at
+    )
+    assert creation.state is CreationState.SUCCEEDED
+    assert list(held.holders()) == [OTHER]
+
+
+def test_a_recovered_creation_releases_the_slot(stubbed, registry, held, onboarding):
+    answer(stubbed, "FAILED", FailureReason="EMAIL_ALREADY_EXISTS")
+    joined = onboarding.started_at + timedelta(seconds=10)
+    stubbed.add_response("list_accounts", {"Accounts": [member("acme-web@example.com", joined)]}, {})
+
+    creation = check_account_creation(
+        step(onboarding, first_poll()), stubbed.client, registry, held, onboarding.started_at
+    )
+
+    assert creation.recovered is True
+    assert list(held.holders()) == [OTHER]
+
+
+@pytest.mark.parametrize("reason", ["INTERNAL_FAILURE", "EMAIL_ALREADY_EXISTS"])
+def test_failed_releases_the_slot(stubbed, registry, held, onboarding, reason):
+    answer(stubbed, "FAILED", FailureReason=reason)
+    if reason == "EMAIL_ALREADY_EXISTS":  # and no account of ours is found
+        stubbed.add_response("list_accounts", {"Accounts": []}, {})
+
+    with pytest.raises(AccountCreationFailed, match=reason):
+        check_account_creation(
+            step(onboarding, first_poll()), stubbed.client, registry, held, onboarding.started_at
+        )
+
+    assert list(held.holders()) == [OTHER]
+
+
+def test_a_timeout_releases_the_slot(stubbed, registry, held, onboarding):
+    answer(stubbed, "IN_PROGRESS")
+    now = onboarding.started_at + timedelta(seconds=1801)
+
+    with pytest.raises(AccountCreationTimedOut):
+        check_account_creation(step(onboarding, first_poll(), 1800), stubbed.client, registry, held, now)
+
+    assert list(held.holders()) == [OTHER]
+
+
+def test_throttling_a_poll_keeps_the_slot(stubbed, registry, held, onboarding):
+    stubbed.add_client_error(
+        "describe_create_account_status", service_error_code="TooManyRequestsException", http_status_code=400
+    )
+    with pytest.raises(OrganizationsBusy):
+        check_account_creation(
+            step(onboarding, first_poll()), stubbed.client, registry, held, onboarding.started_at
+        )
+    assert sorted(held.holders()) == sorted([OTHER, onboarding.onboarding_id])
+
+
+def test_a_finished_creation_without_a_slot_releases_nothing_else(stubbed, registry, slots, onboarding):
+    """An onboarding that never held a slot (a creation started before the semaphore existed)."""
+    assert slots.acquire(OTHER, LIMIT, LEASE)
+    answer(stubbed, "SUCCEEDED", AccountId=ACCOUNT_ID)
+
+    check_account_creation(step(onboarding, first_poll()), stubbed.client, registry, slots, datetime.now(UTC))
+
+    assert list(slots.holders()) == [OTHER]

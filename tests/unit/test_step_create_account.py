@@ -1,15 +1,67 @@
 """Step CreateAccount: Organizations CreateAccount, once per onboarding."""
 
 import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ReadTimeoutError
 
 from orgvend.errors import OrganizationsBusy, OrganizationsRejected
-from orgvend.models import CreationState
+from orgvend.models import Creation, CreationState, Onboarding
+from orgvend.registry import Registry
+from orgvend.semaphore import Semaphore
+from orgvend.settings import Settings
 from orgvend.steps.create_account import CreateAccountInput, create_account
 
 from .support import failing, record_calls
+
+OTHERS_LEASE = timedelta(hours=1)
+
+
+@pytest.fixture
+def settings(settings_for):
+    """The settings template.yaml gives CreateAccountFunction (MAX_CREATIONS_IN_PROGRESS and all)."""
+    return settings_for("CreateAccountFunction")
+
+
+@dataclass
+class CreateAccountStep:
+    """The step, wired to Organizations, the registry and the creation slots."""
+
+    organizations: Any
+    registry: Registry
+    slots: Semaphore
+    settings: Settings
+
+    def __call__(self, onboarding: Onboarding) -> Creation:
+        return create_account(
+            CreateAccountInput(onboarding=onboarding),
+            self.organizations,
+            self.registry,
+            self.slots,
+            self.settings,
+        )
+
+
+@pytest.fixture
+def create(organizations, registry, slots, settings) -> CreateAccountStep:
+    return CreateAccountStep(organizations, registry, slots, settings)
+
+
+@pytest.fixture
+def fill_slots(slots, settings):
+    """Take every free creation slot for other onboardings; returns their holders."""
+
+    def fill(prefix: str = "onb-other") -> list[str]:
+        others = [f"{prefix}-{index}" for index in range(settings.max_creations_in_progress)]
+        for other in others:
+            assert slots.acquire(other, settings.max_creations_in_progress, OTHERS_LEASE)
+        return others
+
+    return fill
 
 
 @pytest.fixture
@@ -22,11 +74,11 @@ def onboarding(opened_onboarding):
 
 
 def test_create_account_asks_organizations_with_the_onboardings_values(
-    organizations, registry, onboarding, setup_client
+    organizations, registry, create, onboarding, setup_client
 ):
     calls = record_calls(organizations)
 
-    creation = create_account(CreateAccountInput(onboarding=onboarding), organizations, registry)
+    creation = create(onboarding)
 
     (call,) = calls.of("CreateAccount")
     assert call.params == {
@@ -50,20 +102,20 @@ def test_create_account_asks_organizations_with_the_onboardings_values(
     assert status["AccountName"] == "Acme Web"
 
 
-def test_billing_access_is_passed_as_requested(organizations, registry, opened_onboarding):
+def test_billing_access_is_passed_as_requested(organizations, create, opened_onboarding):
     calls = record_calls(organizations)
     onboarding = opened_onboarding(iam_user_access_to_billing="ALLOW")
-    create_account(CreateAccountInput(onboarding=onboarding), organizations, registry)
+    create(onboarding)
     assert calls.of("CreateAccount")[0].params["IamUserAccessToBilling"] == "ALLOW"
 
 
 def test_a_second_run_for_the_same_onboarding_does_not_create_another_account(
-    organizations, registry, onboarding, setup_client
+    organizations, registry, create, onboarding, setup_client
 ):
     calls = record_calls(organizations)
-    first = create_account(CreateAccountInput(onboarding=onboarding), organizations, registry)
+    first = create(onboarding)
 
-    again = create_account(CreateAccountInput(onboarding=onboarding), organizations, registry)
+    again = create(onboarding)
 
     assert calls.operations() == ["CreateAccount"]
     assert again.request_id == first.request_id
@@ -81,19 +133,19 @@ def test_a_second_run_for_the_same_onboarding_does_not_create_another_account(
         ("ConstraintViolationException", "ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED"),
     ],
 )
-def test_organizations_being_busy_is_retryable(organizations, registry, onboarding, code, reason):
+def test_organizations_being_busy_is_retryable(organizations, create, onboarding, code, reason):
     modeled = {"Reason": reason} if reason else {}
     organizations.meta.events.register(
         "before-call.organizations.CreateAccount", failing(code, "slow down", **modeled)
     )
 
     with pytest.raises(OrganizationsBusy) as raised:
-        create_account(CreateAccountInput(onboarding=onboarding), organizations, registry)
+        create(onboarding)
 
     assert code in str(raised.value)
     if reason:
         assert reason in str(raised.value)
-    assert "createRequestId" not in registry.get_onboarding(onboarding.onboarding_id)
+    assert "createRequestId" not in create.registry.get_onboarding(onboarding.onboarding_id)
 
 
 @pytest.mark.parametrize(
@@ -105,23 +157,23 @@ def test_organizations_being_busy_is_retryable(organizations, registry, onboardi
         ("AWSOrganizationsNotInUseException", None),
     ],
 )
-def test_organizations_refusing_for_good_is_terminal(organizations, registry, onboarding, code, reason):
+def test_organizations_refusing_for_good_is_terminal(organizations, create, onboarding, code, reason):
     modeled = {"Reason": reason} if reason else {}
     organizations.meta.events.register(
         "before-call.organizations.CreateAccount", failing(code, "no", **modeled)
     )
 
     with pytest.raises(OrganizationsRejected) as raised:
-        create_account(CreateAccountInput(onboarding=onboarding), organizations, registry)
+        create(onboarding)
 
     assert str(raised.value).startswith("CreateAccount: ")
     assert code in str(raised.value)
     if reason:
         assert reason in str(raised.value)
-    assert "createRequestId" not in registry.get_onboarding(onboarding.onboarding_id)
+    assert "createRequestId" not in create.registry.get_onboarding(onboarding.onboarding_id)
 
 
-def test_the_reason_is_read_where_botocores_parser_puts_it(organizations, registry, onboarding):
+def test_the_reason_is_read_where_botocores_parser_puts_it(organizations, create, onboarding):
     """A real Organizations error body, parsed by botocore (not a hand-made parsed dict)."""
     body = json.dumps(
         {
@@ -149,10 +201,10 @@ def test_the_reason_is_read_where_botocores_parser_puts_it(organizations, regist
     with pytest.raises(
         OrganizationsRejected, match="ConstraintViolationException ACCOUNT_NUMBER_LIMIT_EXCEEDED"
     ):
-        create_account(CreateAccountInput(onboarding=onboarding), organizations, registry)
+        create(onboarding)
 
 
-def test_the_first_stored_request_id_wins_over_a_later_one(organizations, registry, onboarding):
+def test_the_first_stored_request_id_wins_over_a_later_one(organizations, registry, create, onboarding):
     # Another invocation of the step stored its request ID between our read and our write.
     original_get = registry.get_onboarding(onboarding.onboarding_id)
     assert "createRequestId" not in original_get
@@ -162,7 +214,117 @@ def test_the_first_stored_request_id_wins_over_a_later_one(organizations, regist
 
     organizations.meta.events.register("before-call.organizations.CreateAccount", store_a_competitor)
 
-    creation = create_account(CreateAccountInput(onboarding=onboarding), organizations, registry)
+    creation = create(onboarding)
 
     assert creation.request_id == "car-competitor1"
     assert registry.get_onboarding(onboarding.onboarding_id)["createRequestId"] == "car-competitor1"
+
+
+# --------------------------------------------------------------------------- the creation slots
+
+
+def test_the_template_gives_the_step_its_limit_and_lease(settings, template):
+    assert settings.max_creations_in_progress == int(template.parameters["MaxCreationsInProgress"])
+    assert settings.creation_timeout_seconds == int(template.parameters["CreationTimeoutSeconds"])
+    # A slot outlives the creation timeout: CheckAccountCreation releases it before it expires.
+    assert settings.creation_lease > timedelta(seconds=settings.creation_timeout_seconds)
+
+
+def test_with_every_slot_taken_organizations_is_not_asked(create, organizations, onboarding, fill_slots):
+    others = fill_slots()
+    calls = record_calls(organizations)
+
+    creation = create(onboarding)
+
+    assert creation.state is CreationState.WAITING_FOR_SLOT
+    assert creation.request_id is None
+    assert calls.operations() == []
+    assert "createRequestId" not in create.registry.get_onboarding(onboarding.onboarding_id)
+    assert sorted(create.slots.holders()) == sorted(others)
+
+
+def test_a_waiting_onboarding_creates_its_account_once_a_slot_is_free(
+    create, organizations, onboarding, fill_slots
+):
+    others = fill_slots()
+    assert create(onboarding).state is CreationState.WAITING_FOR_SLOT
+    create.slots.release(others[0])
+    calls = record_calls(organizations)
+
+    creation = create(onboarding)
+
+    assert creation.state is CreationState.IN_PROGRESS
+    assert calls.operations() == ["CreateAccount"]
+    assert sorted(create.slots.holders()) == sorted([*others[1:], onboarding.onboarding_id])
+
+
+def test_a_slot_whose_lease_expired_is_free_again(create, slots, settings, onboarding):
+    long_ago = datetime.now(UTC) - timedelta(days=1)
+    for index in range(settings.max_creations_in_progress):
+        assert slots.acquire(
+            f"onb-vanished-{index}", settings.max_creations_in_progress, OTHERS_LEASE, long_ago
+        )
+
+    creation = create(onboarding)
+
+    assert creation.state is CreationState.IN_PROGRESS
+    assert list(slots.holders()) == [onboarding.onboarding_id]
+
+
+def test_the_onboarding_holds_a_slot_for_the_creation_lease(create, slots, settings, onboarding):
+    before = datetime.now(UTC)
+
+    create(onboarding)
+
+    holders = slots.holders()
+    assert list(holders) == [onboarding.onboarding_id]
+    until = holders[onboarding.onboarding_id]
+    assert before + settings.creation_lease <= until <= datetime.now(UTC) + settings.creation_lease
+
+
+def test_a_second_run_takes_no_second_slot(create, slots, onboarding):
+    create(onboarding)
+    create(onboarding)
+    assert list(slots.holders()) == [onboarding.onboarding_id]
+
+
+def test_a_terminal_refusal_releases_the_slot(create, organizations, slots, onboarding):
+    assert slots.acquire("onb-other", 2, OTHERS_LEASE)
+    organizations.meta.events.register(
+        "before-call.organizations.CreateAccount",
+        failing("ConstraintViolationException", "too many accounts", Reason="ACCOUNT_NUMBER_LIMIT_EXCEEDED"),
+    )
+
+    with pytest.raises(OrganizationsRejected, match="ACCOUNT_NUMBER_LIMIT_EXCEEDED"):
+        create(onboarding)
+
+    assert list(slots.holders()) == ["onb-other"]
+
+
+def test_throttling_keeps_the_slot_for_the_retry(create, organizations, slots, onboarding):
+    organizations.meta.events.register(
+        "before-call.organizations.CreateAccount", failing("TooManyRequestsException", "slow down", times=1)
+    )
+
+    with pytest.raises(OrganizationsBusy):
+        create(onboarding)
+    assert list(slots.holders()) == [onboarding.onboarding_id]
+
+    # The state machine's retry renews the same slot and creates the account.
+    creation = create(onboarding)
+    assert creation.state is CreationState.IN_PROGRESS
+    assert list(slots.holders()) == [onboarding.onboarding_id]
+
+
+def test_a_call_with_an_unknown_outcome_keeps_the_slot(create, organizations, slots, onboarding):
+    """A timeout may hide an account being created: its slot stays taken."""
+
+    def time_out(**_):
+        raise ReadTimeoutError(endpoint_url="https://organizations.us-east-1.amazonaws.com/")
+
+    organizations.meta.events.register("before-call.organizations.CreateAccount", time_out)
+
+    with pytest.raises(ReadTimeoutError):
+        create(onboarding)
+
+    assert list(slots.holders()) == [onboarding.onboarding_id]
