@@ -30,6 +30,13 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# checkov pins an old boto3 and packaging<24: it cannot share .venv with the project.
+CHECKOV_VENV := $(VENV)/checkov
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==3.3.30
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
 	touch $@
@@ -39,7 +46,7 @@ run: $(BIN)/.installed
 
 # Unit and template tests in parallel; the end-to-end tests in one process of their
 # own, because the embedded AWS patches moto process-wide.
-test: lint validate
+test: lint validate $(CHECKOV_VENV)/.installed
 	$(BIN)/pytest tests/unit tests/template -n 2
 	$(BIN)/pytest tests/e2e
 

@@ -29,9 +29,11 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
     },
+    # GetItem/PutItem: also the creation semaphore's item (a slot is released here).
     "CheckAccountCreationFunction": {
         "organizations:DescribeCreateAccountStatus",
         "organizations:ListAccounts",
+        "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
     },
