@@ -192,6 +192,10 @@ class ApiClient:
     def get(self, path: str, query: Mapping[str, str | int | None] | None = None) -> Any:
         return self.request("GET", path, query=query)
 
+    def get_text(self, path: str, query: Mapping[str, str | int | None] | None = None) -> str:
+        """A GET whose success body is a document (an export), not JSON."""
+        return str(self.request("GET", path, query=query, text=True))
+
     def post(self, path: str, body: Any = None, idempotency_key: str | None = None) -> Any:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         return self.request("POST", path, body=body, headers=headers)
@@ -208,6 +212,7 @@ class ApiClient:
         query: Mapping[str, str | int | None] | None = None,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
+        text: bool = False,
     ) -> Any:
         self._load()
         url = self.url(path, query)
@@ -233,6 +238,8 @@ class ApiClient:
             if response.status in RETRY_STATUSES and attempt < attempts:
                 self._pause(attempt, response.headers.get("Retry-After"))
                 continue
+            if text and 200 <= response.status < 300:
+                return (response.data or b"").decode()
             return self._answer(response)
         raise AssertionError("unreachable")  # pragma: no cover
 

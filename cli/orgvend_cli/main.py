@@ -15,12 +15,33 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
+
+import boto3
 
 from orgvend_cli import render
 from orgvend_cli.client import ApiClient, ApiError, CliError, Connection, version
+from orgvend_cli.logs import onboarding_logs
 
 DEFAULT_API_URL = "http://127.0.0.1:3000"
+LOCAL_AWS_ENDPOINT = "http://127.0.0.1:4566"
+# Powertools' own fields, left out of the readable line.
+LOG_NOISE = frozenset(
+    {
+        "timestamp",
+        "level",
+        "message",
+        "location",
+        "service",
+        "cold_start",
+        "function_name",
+        "function_memory_size",
+        "function_arn",
+        "function_request_id",
+        "correlation_id",
+        "xray_trace_id",
+    }
+)
 FORMATS = ("table", "json", "csv")
 INTERRUPTED = 130
 
@@ -189,7 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     accounts = command("accounts", cmd_accounts, "Accounts in the registry")
     accounts.add_argument("--client")
     accounts.add_argument("--project", help="needs --client")
-    accounts.add_argument("--status", choices=("CREATING", "ACTIVE", "FAILED"))
+    accounts.add_argument(
+        "--status", choices=("CREATING", "ACTIVE", "FAILED", "NEEDS_ROLE", "CLOSING", "CLOSED", "DETACHED")
+    )
     add_list_options(accounts)
 
     account = command("account", cmd_account, "One account")
@@ -198,6 +221,32 @@ def build_parser() -> argparse.ArgumentParser:
     retry = command("retry", cmd_retry, "Resume a failed onboarding at the step that failed")
     retry.add_argument("onboarding_id", metavar="ONBOARDING_ID")
     add_wait_options(retry, "--wait", "then follow it until it ends (like status --watch)")
+
+    logs = command("logs", cmd_logs, "One onboarding's log lines, in order (CloudWatch Logs Insights)")
+    logs.add_argument("onboarding_id", metavar="ONBOARDING_ID")
+    logs.add_argument("--stack", default="orgvend", help="the stack's name (default orgvend)")
+    logs.add_argument(
+        "--since", type=seconds, default=24.0, metavar="HOURS", help="how far back (default 24 h)"
+    )
+    logs.add_argument(
+        "--aws-endpoint-url",
+        help="CloudWatch Logs endpoint (default: the embedded AWS when the API is local, else AWS)",
+    )
+
+    switch_roles = command(
+        "switch-roles", cmd_switch_roles, "Export switch-role access for every account you can see"
+    )
+    switch_roles.add_argument(
+        "--as",
+        dest="export_format",
+        default="aws-config",
+        choices=("aws-config", "extend-switch-roles", "bookmarks", "html", "csv", "json"),
+        help="aws-config (default), extend-switch-roles, bookmarks, html, csv or json",
+    )
+    switch_roles.add_argument("--client")
+    switch_roles.add_argument("--project", help="needs --client")
+    switch_roles.add_argument("--source-profile", help="the profile your own credentials are in (aws-config)")
+    switch_roles.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
 
     command("health", cmd_health, "Check that the API answers")
     return parser
@@ -341,6 +390,57 @@ def cmd_health(ctx: Context) -> int:
         ctx.out.write(render.csv_text(("status", "version"), [[health.get("status"), health.get("version")]]))
     else:
         ctx.print(f"{health.get('status')}: orgvend {health.get('version')} at {ctx.client.api_url}")
+    return 0
+
+
+def cmd_logs(ctx: Context) -> int:
+    args = ctx.args
+    endpoint = args.aws_endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint is None and urlparse(ctx.client.api_url).hostname in ("127.0.0.1", "localhost"):
+        endpoint = LOCAL_AWS_ENDPOINT
+    session = boto3.session.Session(profile_name=args.profile, region_name=args.region or "us-east-1")
+    lines = onboarding_logs(
+        args.onboarding_id,
+        stack_name=args.stack,
+        since_hours=args.since,
+        session=session,
+        endpoint_url=endpoint,
+    )
+    if ctx.format == "json":
+        ctx.json([line.fields for line in lines])
+    elif ctx.format == "csv":
+        ctx.out.write(
+            render.csv_text(
+                ("timestamp", "function", "level", "message"),
+                [[line.timestamp.isoformat(), line.function, line.level, line.message] for line in lines],
+            )
+        )
+    else:
+        for line in lines:
+            extras = {k: v for k, v in line.fields.items() if k not in LOG_NOISE}
+            ctx.print(
+                f"{line.timestamp:%H:%M:%S.%f}"[:-3]
+                + f"  {line.function.removeprefix(args.stack + '-'):32} {line.level:7} {line.message}"
+                + (f"  {json.dumps(extras, default=str)}" if extras else "")
+            )
+    if not lines:
+        ctx.note(f"no log lines for {args.onboarding_id} in the last {args.since:g} h")
+        return 1
+    return 0
+
+
+def cmd_switch_roles(ctx: Context) -> int:
+    args = ctx.args
+    query = {"format": args.export_format, "client": args.client, "project": args.project}
+    if args.source_profile:
+        query["sourceProfile"] = args.source_profile
+    content = ctx.client.get_text("/switch-roles", query)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as file:  # noqa: PTH123 (a path given by the user)
+            file.write(content)
+        ctx.note(f"wrote {args.output}")
+    else:
+        ctx.out.write(content)
     return 0
 
 

@@ -16,6 +16,8 @@ from orgvend_local.lambda_shim import InProcessLambda, LocalFunction
 from orgvend_local.template import Template
 
 NOT_EMULATED = {
+    "AWS::KMS::Key": "moto accepts any key ID for SNS and SQS encryption; nothing is encrypted locally",
+    "AWS::KMS::Alias": "see the key",
     "AWS::Serverless::LayerVersion": "its package is installed in the venv, where the handlers import it",
     "AWS::SQS::QueuePolicy": "moto does not enforce resource policies",
 }
@@ -64,6 +66,8 @@ class Provisioner:
             ("AWS::Logs::LogGroup", self._log_group),
             ("AWS::Serverless::Function", self._function),
             ("AWS::Serverless::StateMachine", self._state_machine),
+            ("AWS::CloudWatch::Alarm", self._alarm),
+            ("AWS::CloudWatch::Dashboard", self._dashboard),
         ]
         handled = {resource_type for resource_type, _ in steps}
         for resource_type, create in steps:
@@ -222,3 +226,35 @@ class Provisioner:
             **arguments,
         )["stateMachineArn"]
         self._created(logical_id, arn)
+
+    def _alarm(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """The alarm exists (``aws cloudwatch describe-alarms``); moto does not evaluate it."""
+        name = self.template.physical_name(logical_id)
+        arguments: dict[str, Any] = {
+            key[0].upper() + key[1:]: value
+            for key, value in properties.items()
+            if key
+            in (
+                "AlarmDescription",
+                "Namespace",
+                "MetricName",
+                "Dimensions",
+                "Statistic",
+                "Period",
+                "EvaluationPeriods",
+                "ComparisonOperator",
+                "TreatMissingData",
+                "AlarmActions",
+                "Metrics",
+            )
+        }
+        arguments["Threshold"] = float(properties["Threshold"])
+        self._client("cloudwatch").put_metric_alarm(AlarmName=name, **arguments)
+        self._created(logical_id, name)
+
+    def _dashboard(self, logical_id: str, properties: dict[str, Any]) -> None:
+        name = str(properties.get("DashboardName") or self.template.physical_name(logical_id))
+        self._client("cloudwatch").put_dashboard(
+            DashboardName=name, DashboardBody=properties["DashboardBody"]
+        )
+        self._created(logical_id, name)

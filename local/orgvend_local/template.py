@@ -33,6 +33,7 @@ _ARN_FORMATS = {
     "AWS::Serverless::LayerVersion": "arn:aws:lambda:{region}:{account}:layer:{name}:1",
     "AWS::Events::Rule": "arn:aws:events:{region}:{account}:rule/{name}",
     "AWS::IAM::Role": "arn:aws:iam::{account}:role/{name}",
+    "AWS::KMS::Key": "arn:aws:kms:{region}:{account}:key/{name}",
 }
 # What Ref returns, when it is not the physical name.
 _REF_RETURNS_ARN = {"AWS::SNS::Topic", "AWS::Serverless::StateMachine", "AWS::Serverless::LayerVersion"}

@@ -16,7 +16,7 @@ from orgvend.aws import error_code
 from orgvend.baseline_policy import administrator_minus_billing, compact, same_document
 from orgvend.errors import AccountNotReady, BaselineFailed
 from orgvend.models import Baseline, Model, Onboarding
-from orgvend.observability import logger
+from orgvend.observability import logger, metrics
 
 ADMINISTRATOR_ACCESS = "AdministratorAccess"
 SESSION_NAME = "orgvend-baseline"
@@ -44,6 +44,7 @@ def assume_access_role(sts: Any, role_arn: str) -> dict[str, Any]:
         return dict(sts.assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)["Credentials"])
     except ClientError as error:
         if error_code(error) in NOT_READY_ERRORS:
+            metrics.add_metric(name="AccountNotReady", unit="Count", value=1)  # one retry of the workflow
             raise AccountNotReady(f"cannot assume {role_arn} yet: {error_code(error)}") from None
         raise BaselineFailed(f"cannot assume {role_arn}: {error}") from None
 

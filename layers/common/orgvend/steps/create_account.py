@@ -27,6 +27,7 @@ def raise_for_organizations_error(error: ClientError, action: str) -> None:
     """Translate an Organizations error into ours: busy ones are retried, the rest are terminal."""
     code, reason = error_code(error), error_reason(error)
     if code in BUSY_ERRORS or (code == "ConstraintViolationException" and reason in BUSY_CONSTRAINTS):
+        metrics.add_metric(name="OrganizationsBusy", unit="Count", value=1)  # one retry of the workflow
         raise OrganizationsBusy(f"{action}: {code} {reason}".strip()) from None
     raise OrganizationsRejected(f"{action}: {code} {reason}: {error}".strip()) from None
 
