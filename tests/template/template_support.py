@@ -130,6 +130,7 @@ _ARN_FORMATS = {
     "AWS::Logs::LogGroup": "arn:{partition}:logs:{region}:{account}:log-group:{name}:*",
     "AWS::IAM::Role": "arn:{partition}:iam::{account}:role/{name}",
     "AWS::Events::Rule": "arn:{partition}:events:{region}:{account}:rule/{name}",
+    "AWS::KMS::Key": "arn:{partition}:kms:{region}:{account}:key/{name}",
 }
 _REF_IS_ARN = {"AWS::SNS::Topic", "AWS::StepFunctions::StateMachine", "AWS::Lambda::LayerVersion"}
 _NAME_PROPERTIES = {

@@ -54,7 +54,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
     # Everything else ApplyBaseline does (IAM in the member account) uses the assumed role.
     "ApplyBaselineFunction": {"sts:AssumeRole"},
     "RegisterAccountFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-    "NotifyOperatorsFunction": {"sns:Publish", "events:PutEvents"},
+    "NotifyOperatorsFunction": {"sns:Publish", "events:PutEvents", "kms:GenerateDataKey", "kms:Decrypt"},
     "ReportOnboardingFailureFunction": {
         "dynamodb:GetItem",
         "dynamodb:PutItem",
@@ -63,6 +63,8 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "events:PutEvents",
         # SAM's grant for the OnFailure destination (the dead-letter queue).
         "sqs:SendMessage",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
     },
     # Event-driven: Account Requested events start onboardings with the API's checks.
     "StartRequestedOnboardingFunction": {
@@ -71,6 +73,8 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:GetItem",
         "sns:Publish",
         "sqs:SendMessage",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
     },
     # Organizations events: read the truth, adopt (start the workflow), check the access role.
     "FollowOrganizationFunction": {
@@ -85,6 +89,8 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:UpdateItem",
         "sns:Publish",
         "sqs:SendMessage",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
     },
     "ReconcileRegistryFunction": {
         "organizations:ListAccounts",
@@ -98,6 +104,9 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:UpdateItem",
         "dynamodb:Query",
         "sns:Publish",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+        "sqs:SendMessage",
     },
     # The HTTP API: starts, follows and redrives onboardings; reads the registry; its own idempotency table.
     "ApiFunction": {
@@ -175,8 +184,36 @@ def test_every_function_has_a_role_of_its_own(cfn, lambda_functions):
     assert len(set(roles)) == len(roles), f"functions share roles: {roles}"
 
 
+def key_policy_paths(cfn) -> set[str]:
+    """KMS key policies: their Resource "*" means "this key", checked on their own below."""
+    return {f"/{key_id}/Properties/KeyPolicy" for key_id in resources_of_type(cfn, "AWS::KMS::Key")}
+
+
+def identity_and_resource_statements(cfn):
+    keys = key_policy_paths(cfn)
+    return [
+        (path, st) for path, st in all_policy_statements(cfn["Resources"]) if not path.startswith(tuple(keys))
+    ]
+
+
+def test_key_policies_delegate_to_iam_and_let_services_only_encrypt(cfn):
+    keys = resources_of_type(cfn, "AWS::KMS::Key")
+    assert keys
+    for key_id, key in keys.items():
+        statements = key["Properties"]["KeyPolicy"]["Statement"]
+        # AWS's default key policy statement: the account's IAM policies decide who administers the key.
+        [admin] = [st for st in statements if st["Action"] == "kms:*"]
+        assert admin["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+        for statement in statements:
+            if statement is admin:
+                continue
+            assert "Service" in statement["Principal"], (key_id, statement)
+            assert set(statement_actions(statement)) <= {"kms:GenerateDataKey*", "kms:Decrypt"}, statement
+            assert "aws:SourceAccount" in statement["Condition"]["StringEquals"], statement
+
+
 def test_no_statement_grants_a_wildcard_action(cfn):
-    statements = list(all_policy_statements(cfn["Resources"]))
+    statements = identity_and_resource_statements(cfn)
     assert statements, "found no policy statements at all"
     offending = {
         path: statement
@@ -189,7 +226,7 @@ def test_no_statement_grants_a_wildcard_action(cfn):
 
 def test_resource_wildcard_only_for_allow_listed_actions(cfn):
     offending = {}
-    for path, statement in all_policy_statements(cfn["Resources"]):
+    for path, statement in identity_and_resource_statements(cfn):
         if "*" in as_list(statement.get("Resource", [])):
             not_allowed = set(statement_actions(statement)) - set(RESOURCE_WILDCARD_ALLOWED)
             if not_allowed:

@@ -332,3 +332,24 @@ def test_a_finished_creation_without_a_slot_releases_nothing_else(stubbed, regis
     check_account_creation(step(onboarding, first_poll()), stubbed.client, registry, slots, datetime.now(UTC))
 
     assert list(slots.holders()) == [OTHER]
+
+
+def test_time_spent_waiting_for_a_slot_does_not_count_against_the_timeout(
+    stubbed, registry, held, onboarding
+):
+    # The onboarding waited 50 minutes for a creation slot; AWS got the request 10 minutes ago.
+    now = onboarding.started_at + timedelta(minutes=60)
+    answer(stubbed, "IN_PROGRESS", RequestedTimestamp=now - timedelta(minutes=10))
+    creation = check_account_creation(
+        step(onboarding, first_poll(), 1800), stubbed.client, registry, held, now
+    )
+    assert creation.state is CreationState.IN_PROGRESS
+    assert onboarding.onboarding_id in held.holders()
+
+
+def test_the_timeout_runs_from_the_request(stubbed, registry, held, onboarding):
+    now = onboarding.started_at + timedelta(minutes=60)
+    answer(stubbed, "IN_PROGRESS", RequestedTimestamp=now - timedelta(minutes=31))
+    with pytest.raises(AccountCreationTimedOut, match="after 1860 s"):
+        check_account_creation(step(onboarding, first_poll(), 1800), stubbed.client, registry, held, now)
+    assert onboarding.onboarding_id not in held.holders()

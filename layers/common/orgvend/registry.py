@@ -15,6 +15,7 @@ pk                        sk             what
 ``EMAIL#<email>``         ``EMAIL``      uniqueness guard: which onboarding owns
                                          an email address
 ``CREATEREQUEST#<id>``    ``CREATEREQUEST`` which onboarding made a CreateAccount request
+``SEMAPHORE#<name>``      ``SEMAPHORE``  the creation slots (orgvend.semaphore)
 ========================  =============  ======================================
 
 "All accounts of client X" is a Query on ``ByClient`` with gsi1pk only, "of

@@ -79,7 +79,8 @@ class Semaphore:
             holders, version = self._read()
             if holder not in holders:
                 return
-            remaining = {name: until for name, until in holders.items() if name != holder}
+            moment = datetime.now(UTC)  # expired leases go too
+            remaining = {name: until for name, until in holders.items() if name != holder and until > moment}
             if self._write(remaining, version):
                 return
         raise RuntimeError(f"could not release {holder}'s slot after {MAX_WRITE_ATTEMPTS} attempts")

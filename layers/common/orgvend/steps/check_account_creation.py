@@ -123,7 +123,10 @@ def check_account_creation(
             recovered=recovered,
         )
 
-    waited = (now - onboarding.started_at).total_seconds()
+    # From when CreateAccount was requested: time spent waiting for a slot does not count.
+    requested = status.get("RequestedTimestamp")
+    since = requested if isinstance(requested, datetime) else onboarding.started_at
+    waited = (now - since).total_seconds()
     if waited > step_input.timeout_seconds:
         slots.release(onboarding.onboarding_id)
         raise AccountCreationTimedOut(
