@@ -18,9 +18,9 @@ sleep). The model, from the execution history:
       W      visits of WaitForAccountCreation (each P seconds long), and as many
              CheckAccountCreation polls (``check`` = one poll's mean duration)
     The creation is requested inside CreateAccount and finishes D later: the W-th poll is the
-    first one at least D after it, so W = max(1, ceil((D - ...)/(P + check))) and the overhead is
-    W x (P + check) - D + api + steps: the poll interval's granularity (between 0 and P) plus a
-    fixed part. With P = 30: W = max(1, ceil(D / 30)).
+    first one at least D after it: W is the smallest W >= 1 with W x (P + check) >= D, and the
+    overhead is W x (P + check) - D + api + steps: the poll interval's granularity (between 0 and
+    P + check) plus a fixed part. With P = 30: W = max(1, ceil(D / 30)).
 """
 
 import math
@@ -80,7 +80,9 @@ def decompose(run: dict[str, Any], poll: float) -> dict[str, float]:
     entered: dict[str, datetime] = {}
     checks: list[float] = []
     for event in events:
-        name = (event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails") or {}).get("name")
+        name = (event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails") or {}).get(
+            "name"
+        )
         if event["type"] == "TaskStateEntered":
             entered[name] = event["timestamp"]
         if event["type"] == "TaskStateExited" and name == "CheckAccountCreation":
@@ -109,7 +111,9 @@ def main() -> int:
 
     runs = {"cold": onboard_until_active(runtime, "cold"), "warm": onboard_until_active(runtime, "warm")}
     terms = {}
-    say(f"{'run':<6}{'POST->ACTIVE':>13}{'overhead':>10}{'api':>7}{'steps':>7}{'waits':>7}{'wait s':>8}{'check':>8}")
+    say(
+        f"{'run':<6}{'POST->ACTIVE':>13}{'overhead':>10}{'api':>7}{'steps':>7}{'waits':>7}{'wait s':>8}{'check':>8}"
+    )
     for label, run in runs.items():
         terms[label] = decompose(run, poll)
         t = terms[label]
@@ -127,7 +131,9 @@ def main() -> int:
         f"+ fixed {fixed:.2f} s (api {warm_terms['api']:.2f} s + steps {warm_terms['steps']:.2f} s) "
         f"+ {overhead - granularity - fixed:.2f} s registry read lag"
     )
-    say(f"cold overhead {runs['cold']['active'] - LATENCY:.2f} s (handler imports on first invocation, see bench_cold_start)")
+    say(
+        f"cold overhead {runs['cold']['active'] - LATENCY:.2f} s (handler imports on first invocation, see bench_cold_start)"
+    )
 
     # Production poll settings, from the warm run's terms.
     waits = max(1, math.ceil(LATENCY / PRODUCTION_POLL))
@@ -144,7 +150,7 @@ def main() -> int:
         f"between {fixed + warm_terms['check']:.2f} s and {worst:.2f} s (worst when D is just past a multiple of "
         f"{PRODUCTION_POLL} s), {PRODUCTION_POLL / 2 + fixed + warm_terms['check']:.1f} s on average"
     )
-    for real_d in (60, 120, 240):
+    for real_d in (45, 100, 200):
         w = max(1, math.ceil(real_d / PRODUCTION_POLL))
         say(
             f"  D = {real_d:>3} s: {w} waits, overhead {w * (PRODUCTION_POLL + warm_terms['check']) - real_d + fixed:5.1f} s, "

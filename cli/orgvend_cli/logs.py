@@ -48,8 +48,10 @@ def _parse(row: list[dict[str, str]]) -> tuple[str, str, str]:
 
 
 def _timestamp(value: str) -> datetime:
-    if value.isdigit():  # moto answers epoch milliseconds
-        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    try:  # moto answers epoch milliseconds
+        return datetime.fromtimestamp(float(value) / 1000, UTC)
+    except ValueError:
+        pass
     return datetime.fromisoformat(value.replace(" ", "T")).replace(tzinfo=UTC)
 
 

@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgvend import __version__, aws
 from orgvend.api.accounts import Accounts
-from orgvend.api.errors import ApiError
+from orgvend.api.errors import MAX_FIELD, ApiError, public_text
 from orgvend.api.models import (
     ONBOARDING_STATUSES,
     AccountPage,
@@ -43,7 +43,20 @@ from orgvend.observability import logger, metrics, tracer
 from orgvend.registry import default_registry
 from orgvend.settings import Settings
 
-app = APIGatewayRestResolver(enable_validation=True)
+
+def read_json(text: str) -> Any:
+    """The body as JSON; a body Python cannot read (nested too deeply, a number of thousands of
+    digits) is a JSON error like any other, answered 400 rather than crashing the function."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except (ValueError, RecursionError) as error:
+        raise json.JSONDecodeError(f"unreadable JSON ({type(error).__name__})", text, 0) from None
+
+
+# debug=False: even with POWERTOOLS_DEV set, an unexpected error is never answered with its traceback.
+app = APIGatewayRestResolver(enable_validation=True, debug=False, json_body_deserializer=read_json)
 settings = Settings.from_environment()
 ERRORS: dict[int | str, Any] = {
     status: {"description": text, "content": {"application/json": {"model": ErrorBody}}}
@@ -119,6 +132,16 @@ def submit(request: OnboardingRequest, idempotency_key: str | None) -> Onboardin
                 "Idempotency-Key",
             ) from None
     metrics.add_metric(name="OnboardingsStarted", unit="Count", value=1)
+    # The log masks the email (orgvend.observability): a***@example.com.
+    logger.info(
+        "Onboarding requested",
+        extra={
+            "onboardingId": accepted.onboarding_id,
+            "client": request.client,
+            "project": request.project,
+            "email": request.email,
+        },
+    )
     return accepted
 
 
@@ -222,12 +245,29 @@ def get_openapi() -> Response[str]:
     )
 
 
+MAX_ERROR_DETAILS = 20
+
+
 def error_response(status: int, info: ErrorInfo) -> Response:
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=ErrorBody(error=info).model_dump_json(by_alias=True, exclude_none=True),
+    """Every error answer: what it says is public (``public_text``), and the JSON is ASCII with
+    ``<``, ``>`` and ``&`` escaped, so that no echo of the input is ever markup or a hidden character."""
+    public = ErrorInfo(
+        code=info.code,
+        message=public_text(info.message),
+        field=public_text(info.field, MAX_FIELD) if info.field else None,
+        details=[
+            ErrorDetail(field=public_text(detail.field, MAX_FIELD), message=public_text(detail.message))
+            for detail in info.details[:MAX_ERROR_DETAILS]
+        ],
     )
+    body = json.dumps(
+        ErrorBody(error=public).model_dump(mode="json", by_alias=True, exclude_none=True),
+        ensure_ascii=True,
+        separators=(",", ":"),
+    )
+    for character, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        body = body.replace(character, escaped)
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 @app.exception_handler(ApiError)
@@ -265,7 +305,7 @@ def body_is_json(body: str | None) -> bool:
     if body is None:
         return True
     try:
-        return isinstance(json.loads(body), dict)
+        return isinstance(read_json(body), dict)
     except ValueError:
         return False
 

@@ -16,6 +16,7 @@ Lambda execution environment serves one invocation at a time anyway.
 import importlib.util
 import io
 import json
+import logging
 import os
 import sys
 import threading
@@ -135,6 +136,20 @@ class InProcessLambda:
             os.environ.clear()
             os.environ.update(saved)
 
+    def _route_output(self, service: str | None) -> None:
+        """Keep the handlers' output going through the capturing console.
+
+        Something else (a test runner's capture) may have replaced sys.stdout since
+        install, and Powertools binds its handler to the stream it saw at creation.
+        """
+        if sys.stdout is not self.console:
+            self.console.console = sys.stdout
+            sys.stdout = self.console
+        if service:
+            for handler in logging.getLogger(service).handlers:
+                if isinstance(handler, logging.StreamHandler) and handler.stream is not self.console:
+                    handler.setStream(self.console)
+
     def invoke(self, moto_function: LambdaFunction, event: Any) -> tuple[str, bool, str]:
         """Same contract as moto's ``_invoke_lambda``: (response payload, errored, logs)."""
         function = self.functions.get(moto_function.function_name)
@@ -152,6 +167,7 @@ class InProcessLambda:
             deadline=time.monotonic() + function.timeout,
         )
         variables = {name: str(value) for name, value in (moto_function.environment_vars or {}).items()}
+        self._route_output(variables.get("POWERTOOLS_SERVICE_NAME"))
         with self._lock, self._environment(function, variables), self.console.capture() as captured:
             started = time.perf_counter()
             try:

@@ -1,4 +1,11 @@
-"""Client mistakes as exceptions that the API turns into a stable JSON error."""
+"""Client mistakes as exceptions that the API turns into a stable JSON error, and what an answer may say."""
+
+import json
+import re
+import unicodedata
+
+from orgvend.models import WorkflowError
+from orgvend.observability import mask_email_text
 
 
 class ApiError(Exception):
@@ -25,3 +32,44 @@ class Conflict(ApiError):
 class BadRequest(ApiError):
     def __init__(self, code: str, message: str, field: str | None = None) -> None:
         super().__init__(400, code, message, field)
+
+
+# What an answer of the API may say about an error: never a stack trace, an ARN (of
+# orgvend's roles, functions or state machine), an email address, invisible or control
+# characters (RTL overrides, zero-width joiners, NUL) or an unbounded echo of the input.
+MAX_TEXT = 500
+MAX_FIELD = 200
+ARN_WITHHELD = "[ARN withheld]"
+_STACK_TRACE = re.compile(r'Traceback \(most recent call last\)|\s*File "|"?stackTrace"?\s*:')
+_ARN = re.compile(r"\barn:aws[a-z-]*:[^\s\"'`,;()\[\]{}<>]*")
+_LAMBDA_ERROR_MESSAGE = re.compile(r'"errorMessage"\s*:\s*("(?:[^"\\]|\\.)*")')
+_HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def _visible(character: str) -> str:
+    if unicodedata.category(character) not in _HIDDEN:
+        return character
+    code = ord(character)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def public_text(text: str, limit: int = MAX_TEXT) -> str:
+    """``text`` fit for an API answer: cut before any stack trace, ARNs withheld, emails masked,
+    hidden characters spelled out as ``\\uXXXX``, at most ``limit`` characters."""
+    found = _STACK_TRACE.search(text)
+    if found:
+        text = text[: found.start()].rstrip(" ,;:{[\"'\n")
+    text = mask_email_text(_ARN.sub(ARN_WITHHELD, text))
+    text = "".join(_visible(character) for character in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def public_cause(cause: str | None) -> str | None:
+    """The readable part of a failed step's or execution's cause (a Lambda error's errorMessage)."""
+    if not cause:
+        return None
+    message = WorkflowError(Error="", Cause=cause).message
+    if message == cause and (found := _LAMBDA_ERROR_MESSAGE.search(cause)):
+        # A Lambda error whose JSON was cut (Step Functions truncates causes at 32 KiB).
+        message = json.loads(found.group(1))
+    return public_text(message) or None

@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from orgvend import aws
-from orgvend.api.errors import ApiError, BadRequest, Conflict, NotFound
+from orgvend.api.errors import ApiError, BadRequest, Conflict, NotFound, public_cause, public_text
 from orgvend.api.models import (
     Links,
     OnboardingAccepted,
@@ -22,7 +22,7 @@ from orgvend.api.models import (
 from orgvend.api.timeline import build_timeline
 from orgvend.aws import error_code
 from orgvend.errors import InvalidOnboardingRequest
-from orgvend.models import OnboardingRequest, WorkflowError
+from orgvend.models import OnboardingRequest
 from orgvend.registry import Registry, default_registry
 from orgvend.steps.record_request import check_role_allowed
 
@@ -116,11 +116,7 @@ class Onboardings:
     def describe(self, onboarding_id: str) -> OnboardingView:
         execution = self._execution(onboarding_id)
         record = self._registry.get_onboarding(onboarding_id) or {}
-        failure = (
-            WorkflowError(Error=execution.get("error", ""), Cause=execution.get("cause", ""))
-            if execution["status"] != "SUCCEEDED" and execution.get("error")
-            else None
-        )
+        failed = execution["status"] != "SUCCEEDED" and bool(execution.get("error"))
         account_id = record.get("accountId")
         return OnboardingView(
             onboarding_id=onboarding_id,
@@ -129,8 +125,8 @@ class Onboardings:
             client=record.get("client"),
             project=record.get("project"),
             account_name=record.get("accountName"),
-            error=failure.error if failure else None,
-            cause=failure.message if failure else None,
+            error=execution["error"] if failed else None,
+            cause=public_cause(execution.get("cause")) if failed else None,
             started_at=execution["startDate"],
             stopped_at=execution.get("stopDate"),
             redrive_count=int(execution.get("redriveCount", 0)),
@@ -182,8 +178,10 @@ class Onboardings:
             response = self._sfn.redrive_execution(executionArn=execution["executionArn"])
         except ClientError as error:
             if error_code(error) == "ExecutionNotRedrivable":
+                # Step Functions' reason, without the botocore preamble; the API withholds its ARNs.
+                reason = error.response.get("Error", {}).get("Message") or "ExecutionNotRedrivable"
                 raise Conflict(
-                    "NotRetryable", f"onboarding {onboarding_id} cannot be redriven: {error}"
+                    "NotRetryable", f"onboarding {onboarding_id} cannot be redriven: {public_text(reason)}"
                 ) from None
             raise
         redrive_date: datetime = response["redriveDate"]

@@ -3,8 +3,8 @@
 from datetime import datetime
 from typing import Any
 
+from orgvend.api.errors import public_cause
 from orgvend.api.models import TimelineStep
-from orgvend.models import WorkflowError
 
 _SCHEDULED = {"LambdaFunctionScheduled", "TaskScheduled"}
 _FAILED_DETAILS = (
@@ -19,9 +19,7 @@ _EXECUTION_ENDED = {"ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
 
 
 def _readable(details: dict[str, Any]) -> tuple[str | None, str | None]:
-    error = details.get("error")
-    cause = WorkflowError(Error=error or "", Cause=details.get("cause") or "").message or None
-    return error, cause
+    return details.get("error"), public_cause(details.get("cause"))
 
 
 def build_timeline(history: list[dict[str, Any]]) -> list[TimelineStep]:

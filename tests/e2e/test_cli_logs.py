@@ -1,0 +1,72 @@
+"""`orgvend logs ID`: one onboarding's log lines, in order, from the embedded AWS's CloudWatch Logs."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import Harness, request_for
+
+pytestmark = pytest.mark.e2e
+ORGVEND = Path(sys.executable).parent / "orgvend"
+
+
+def run_logs(embedded: Harness, onboarding_id: str, *options: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **{name: value for name, value in os.environ.items() if not name.startswith("AWS_")},
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    return subprocess.run(
+        [
+            str(ORGVEND),
+            "--api-url",
+            embedded.outputs["ApiUrl"],
+            "logs",
+            onboarding_id,
+            "--aws-endpoint-url",
+            embedded.runtime.endpoint_url,
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment,
+        check=False,
+    )
+
+
+def test_logs_prints_one_onboardings_lines_in_order(embedded: Harness, unique: str) -> None:
+    execution = embedded.wait(embedded.start(request_for(unique)))
+    other = embedded.wait(embedded.start(request_for(f"{unique}x")))
+    assert execution["status"] == other["status"] == "SUCCEEDED"
+
+    completed = run_logs(embedded, execution["name"], "--format", "json")
+    assert completed.returncode == 0, completed.stderr
+    lines = json.loads(completed.stdout)
+    assert lines, "no lines"
+    assert all(line.get("correlation_id") == execution["name"] for line in lines)
+    assert not any(line.get("correlation_id") == other["name"] for line in lines)
+    stamps = [line["timestamp"] for line in lines]
+    assert stamps == sorted(stamps)
+    functions = {line["function_name"] for line in lines}
+    assert {"orgvend-CreateAccountFunction", "orgvend-ApplyBaselineFunction"} <= functions
+    messages = [line["message"] for line in lines]
+    assert messages.index("CreateAccount requested") < messages.index("Baseline applied")
+
+    table = run_logs(embedded, execution["name"])
+    assert (
+        table.returncode == 0
+        and "CreateAccountFunction" in table.stdout
+        and "Baseline applied" in table.stdout
+    )
+
+
+def test_logs_of_an_unknown_onboarding_exit_1(embedded: Harness) -> None:
+    completed = run_logs(embedded, "no-such-onboarding")
+    assert completed.returncode == 1
+    assert "no log lines for no-such-onboarding" in completed.stderr
