@@ -199,10 +199,11 @@ class ApiCalls:
 
     def _before(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         service, operation = model.service_model.service_name, model.name
+        kept = dict(params)  # the same object in ``calls`` and ``responses``: match them by identity
         with self._lock:
             self.counts[f"{service}.{operation}"] += 1
-            self.calls.append((service, operation, dict(params)))
-        context["bench_params"] = dict(params)
+            self.calls.append((service, operation, kept))
+        context["bench_params"] = kept
 
     def _after(self, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         service, operation = model.service_model.service_name, model.name

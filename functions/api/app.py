@@ -5,7 +5,10 @@ import os
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import (
@@ -38,6 +41,7 @@ from orgvend.api.models import (
     RetryAccepted,
 )
 from orgvend.api.onboardings import EXECUTION_NAME_PATTERN, default_onboardings, execution_name
+from orgvend.exports import ExportFormat, ExportOptions
 from orgvend.models import AccountStatus, OnboardingRequest, problems_of
 from orgvend.observability import logger, metrics, tracer
 from orgvend.registry import default_registry
@@ -69,9 +73,21 @@ ERRORS: dict[int | str, Any] = {
 }
 
 
-def answers(status: int, model: type, description: str) -> dict[int | str, Any]:
+BODY_ERRORS: dict[int | str, Any] = {
+    415: {
+        "description": "The body is not application/json",
+        "content": {"application/json": {"model": ErrorBody}},
+    }
+}
+
+
+def answers(status: int, model: type, description: str, *, body: bool = False) -> dict[int | str, Any]:
     """The OpenAPI responses of a route: its success and every error it can answer."""
-    return {status: {"description": description, "content": {"application/json": {"model": model}}}, **ERRORS}
+    return {
+        status: {"description": description, "content": {"application/json": {"model": model}}},
+        **ERRORS,
+        **(BODY_ERRORS if body else {}),
+    }
 
 
 PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page")]
@@ -149,7 +165,7 @@ def submit(request: OnboardingRequest, idempotency_key: str | None) -> Onboardin
     "/accounts",
     status_code=202,
     summary="Onboard a new account",
-    responses=answers(202, OnboardingAccepted, "Onboarding started"),
+    responses=answers(202, OnboardingAccepted, "Onboarding started", body=True),
 )
 def post_account(
     request: Annotated[OnboardRequest, Body()], idempotency_key: IdempotencyKey = None
@@ -161,7 +177,7 @@ def post_account(
     "/accounts/adopt",
     status_code=202,
     summary="Register and baseline an existing member account",
-    responses=answers(202, OnboardingAccepted, "Onboarding started"),
+    responses=answers(202, OnboardingAccepted, "Onboarding started", body=True),
 )
 def post_adopt(
     request: Annotated[AdoptRequest, Body()], idempotency_key: IdempotencyKey = None
@@ -221,6 +237,43 @@ def get_onboarding(onboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PATT
 )
 def post_retry(onboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PATTERN)]) -> RetryAccepted:
     return default_onboardings().retry(onboardingId)
+
+
+SWITCH_ROLE_MEDIA_TYPES = ("text/plain", "text/html", "text/csv", "application/json")
+
+
+@app.get(
+    "/switch-roles",
+    summary="Switch-role access for every account: ~/.aws/config, the extension's INI, bookmarks, a page, CSV, JSON",
+    responses={
+        200: {
+            "description": "The export, as a file to save",
+            "content": {
+                media: {"schema": {"type": "object" if media == "application/json" else "string"}}
+                for media in SWITCH_ROLE_MEDIA_TYPES
+            },
+        },
+        **ERRORS,
+    },
+)
+def get_switch_roles(
+    format: Annotated[ExportFormat, Query()] = ExportFormat.AWS_CONFIG,
+    client: Annotated[str | None, Query(pattern=r"^[a-z0-9-]{1,24}$")] = None,
+    project: Annotated[str | None, Query(pattern=r"^[a-z0-9-]{1,24}$")] = None,
+    sourceProfile: Annotated[str, Query(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = "default",
+    region: Annotated[str, Query(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")] = "us-east-1",
+) -> Response[str]:
+    management_account_id = aws.client("sts").get_caller_identity()["Account"]
+    options = ExportOptions(
+        source_profile=sourceProfile, region=region, management_account_id=management_account_id
+    )
+    export = accounts().export(format, client, project, options)
+    return Response(
+        status_code=200,
+        content_type=export.media_type,
+        body=export.content,
+        headers={"Content-Disposition": f'attachment; filename="{export.filename}"'},
+    )
 
 
 @app.get(
@@ -298,6 +351,27 @@ def handle_validation_error(error: RequestValidationError) -> Response:
             field=first.field,
             details=details,
         ),
+    )
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def handle_unsupported_content_type(_: RequestUnsupportedContentType) -> Response:
+    return error_response(
+        415,
+        ErrorInfo(
+            code="UnsupportedMediaType", message="the body must be application/json", field="content-type"
+        ),
+    )
+
+
+@app.exception_handler(ValueError)
+def handle_unreadable_multipart_body(error: ValueError) -> Response:
+    """Powertools reads a multipart/form-data body itself, and raises ValueError when it cannot."""
+    content_type = app.current_event.headers.get("content-type") or ""
+    if not content_type.lower().startswith("multipart/"):
+        raise error  # not the body: a fault of the function, as without this handler
+    return error_response(
+        400, ErrorInfo(code="InvalidJson", message="the body is not a JSON object", field="body")
     )
 
 

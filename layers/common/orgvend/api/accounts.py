@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from orgvend.api.errors import ApiError, BadRequest, NotFound
 from orgvend.api.models import AccountPage, AccountView, Links
 from orgvend.aws import error_code
+from orgvend.exports import Export, ExportFormat, ExportOptions, export_accounts
 from orgvend.models import AccountRecord
 from orgvend.registry import Registry
 
@@ -69,6 +70,25 @@ class Accounts:
         if record is None:
             raise NotFound(f"account {account_id}", "accountId")
         return account_view(record)
+
+    def export(
+        self, fmt: ExportFormat, client: str | None, project: str | None, options: ExportOptions
+    ) -> Export:
+        """Every account the filters select (all pages), in one export format."""
+        if project and not client:
+            raise BadRequest("MissingFilter", "filtering by project needs a client", "project")
+        if client:
+            records, start_key = [], None
+            while True:
+                page, start_key = self._registry.list_accounts(
+                    client=client, project=project, limit=1000, start_key=start_key
+                )
+                records.extend(page)
+                if not start_key:
+                    break
+        else:
+            records = list(self._registry.all_accounts())
+        return export_accounts(records, fmt, options)
 
     def adoptable_email(self, account_id: str) -> str:
         """The email of a member account that may be adopted; refuses the management account and strangers."""
