@@ -29,7 +29,16 @@ import time
 from collections import Counter
 from typing import Any
 
-from benchkit import ApiCalls, execution_arn, history, history_figures, say, start_embedded
+from benchkit import (
+    ApiCalls,
+    execution_arn,
+    history,
+    history_figures,
+    item_size,
+    moto_gaps,
+    say,
+    start_embedded,
+)
 
 # us-east-1 list prices, on demand, without free tiers. Assumed current on 2026-11-28: taken from the
 # AWS pricing pages named here as last published (DynamoDB on-demand after the November 2024
@@ -72,31 +81,6 @@ def price(name: str) -> float:
 
 
 # --------------------------------------------------------------------------- DynamoDB units
-
-
-def attribute_size(value: dict[str, Any]) -> int:
-    """DynamoDB's size of one attribute value (maps and lists: 3 bytes, plus 1 per element)."""
-    ((kind, content),) = value.items()
-    if kind in {"S"}:
-        return len(content.encode())
-    if kind == "N":
-        digits = len(content.strip("-").replace(".", "").lstrip("0")) or 1
-        return math.ceil(digits / 2) + 1
-    if kind == "B":
-        return len(content)
-    if kind in {"BOOL", "NULL"}:
-        return 1
-    if kind in {"SS", "NS", "BS"}:
-        return sum(attribute_size({kind[0]: element}) for element in content)
-    if kind == "M":
-        return 3 + sum(len(name.encode()) + attribute_size(inner) + 1 for name, inner in content.items())
-    if kind == "L":
-        return 3 + sum(attribute_size(inner) + 1 for inner in content)
-    raise ValueError(kind)
-
-
-def item_size(item: dict[str, Any]) -> int:
-    return sum(len(name.encode()) + attribute_size(value) for name, value in item.items())
 
 
 def key_of(item_or_key: dict[str, Any], table: str, keys: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
@@ -226,7 +210,7 @@ def log_bytes(runtime: Any, since: int, functions: set[str]) -> int:
 
 
 def cost_lines(
-    run: dict[str, Any], memory: dict[str, int], model: CapacityModel, log_total: int
+    run: dict[str, Any], memory: dict[str, int], model: CapacityModel, log_total: int, kms_requests: int
 ) -> list[tuple[str, float, str, float]]:
     """(what, quantity, unit, dollars) for one onboarding."""
     figures = run["figures"]
@@ -264,6 +248,7 @@ def cost_lines(
             run["api_requests"] * price("apigateway_request"),
         ),
         ("X-Ray traces", TRACES_PER_ONBOARDING, "traces", TRACES_PER_ONBOARDING * price("xray_trace")),
+        ("KMS requests (SNS SSE, at most)", kms_requests, "requests", kms_requests * price("kms_request")),
         ("CloudWatch Logs ingestion", log_gb * 1024**2, "KB", log_gb * price("logs_ingested_gb")),
     ]
 
@@ -295,27 +280,45 @@ def transformed_resources(template: Any) -> dict[str, dict[str, Any]]:
     return transform(body, {}, NoManagedPolicies())["Resources"]
 
 
-# Fixed monthly cost of each resource type when nothing happens, and what bills instead.
-IDLE: dict[str, tuple[float, str]] = {
-    "AWS::Lambda::Function": (0.0, "per request and GB-s; code storage free up to 75 GB"),
-    "AWS::Lambda::LayerVersion": (0.0, "counts toward the free 75 GB code storage"),
-    "AWS::Lambda::Permission": (0.0, "configuration"),
-    "AWS::Lambda::EventInvokeConfig": (0.0, "configuration"),
-    "AWS::IAM::Role": (0.0, "IAM is free"),
-    "AWS::StepFunctions::StateMachine": (0.0, "Standard: per state transition"),
-    "AWS::DynamoDB::Table": (0.0, "on-demand: per request; storage $0.25/GB-month, PITR $0.20/GB-month"),
-    "AWS::SNS::Topic": (0.0, "per publish and delivery; SSE with the AWS managed key alias/aws/sns"),
-    "AWS::SNS::Subscription": (0.0, "email deliveries $2.00 per 100,000"),
-    "AWS::SQS::Queue": (0.0, "per request (the DLQ: only when an event fails); SQS-managed SSE is free"),
-    "AWS::SQS::QueuePolicy": (0.0, "configuration"),
-    "AWS::Events::Rule": (0.0, "AWS service events on the default bus are free; custom events $1/M"),
-    "AWS::Scheduler::Schedule": (0.0, "per invocation ($1/M after 14M free); the daily reconciliation"),
-    "AWS::ApiGateway::RestApi": (0.0, "per request; no cache cluster configured (a cache bills by the hour)"),
-    "AWS::ApiGateway::Deployment": (0.0, "configuration"),
-    "AWS::ApiGateway::Stage": (0.0, "no CacheClusterEnabled: nothing by the hour"),
-    "AWS::Logs::LogGroup": (0.0, "ingestion $0.50/GB, storage $0.03/GB-month of what the retention keeps"),
-    "AWS::KMS::Key": (1.0, "a customer managed key: $1.00 per month"),
+# What each resource type bills when nothing happens (nothing by the hour unless priced below).
+IDLE: dict[str, str] = {
+    "AWS::Lambda::Function": "per request and GB-s; code storage free up to 75 GB",
+    "AWS::Lambda::LayerVersion": "counts toward the free 75 GB code storage",
+    "AWS::Lambda::Permission": "configuration",
+    "AWS::Lambda::EventInvokeConfig": "configuration",
+    "AWS::IAM::Role": "IAM is free",
+    "AWS::StepFunctions::StateMachine": "Standard: per state transition",
+    "AWS::DynamoDB::Table": "on-demand: per request; storage $0.25/GB-month, PITR $0.20/GB-month (below)",
+    "AWS::SNS::Topic": "per publish and delivery (+ KMS requests for its SSE key)",
+    "AWS::SNS::Subscription": "email deliveries $2.00 per 100,000",
+    "AWS::SQS::Queue": "per request (the DLQ: only when something fails)",
+    "AWS::SQS::QueuePolicy": "configuration",
+    "AWS::Events::Rule": "AWS service events on the default bus are free; custom events $1/M",
+    "AWS::Scheduler::Schedule": "per invocation ($1/M after 14M free): the daily reconciliation (below)",
+    "AWS::ApiGateway::RestApi": "per request",
+    "AWS::ApiGateway::Deployment": "configuration",
+    "AWS::ApiGateway::Stage": "nothing by the hour unless CacheClusterEnabled",
+    "AWS::Logs::LogGroup": "ingestion $0.50/GB, storage $0.03/GB-month of what the retention keeps",
+    "AWS::KMS::Key": "customer managed key: $1.00/month, +$1 at each of the first two rotations",
+    "AWS::KMS::Alias": "free",
+    "AWS::CloudWatch::Alarm": "$0.10 per standard-resolution metric per month (10 free)",
+    "AWS::CloudWatch::Dashboard": "$3.00 per dashboard per month (3 free)",
 }
+
+
+def idle_monthly(resource: dict[str, Any]) -> float:
+    """Fixed monthly list price of one resource (free tiers ignored)."""
+    kind, properties = resource["Type"], resource.get("Properties", {})
+    if kind == "AWS::KMS::Key":
+        return price("kms_key_month")
+    if kind == "AWS::CloudWatch::Alarm":
+        metrics = [m for m in properties.get("Metrics", []) if "MetricStat" in m] or [properties]
+        return 0.10 * len(metrics)
+    if kind == "AWS::CloudWatch::Dashboard":
+        return 3.00
+    if kind == "AWS::ApiGateway::Stage" and properties.get("CacheClusterEnabled"):
+        return math.nan  # priced by cache size and hour: flag it
+    return 0.0
 
 
 def main() -> int:
@@ -374,11 +377,14 @@ def main() -> int:
         item_size(item) for item in tables[registry_table] if item["pk"]["S"].startswith("ACCOUNT#")
     ]
 
+    # An encrypted topic: SNS asks KMS for a data key to publish and decrypts to deliver (at most 2 per message).
+    topic = template.resources["OperatorTopic"].get("Properties", {})
+    kms_requests = 2 if topic.get("KmsMasterKeyId") else 0
     totals: dict[str, float] = {}
     for label, run in runs.items():
         figures = run["figures"]
         invoked = {name for name, _, _ in run["invocations"]}
-        lines = cost_lines(run, memory, model, log_bytes(runtime, run["since"], invoked))
+        lines = cost_lines(run, memory, model, log_bytes(runtime, run["since"], invoked), kms_requests)
         totals[label] = sum(line[3] for line in lines)
         entered = dict(figures.entered)
         say(f"{label}: {run['status']}")
@@ -418,21 +424,18 @@ def main() -> int:
     # ------------------------------------------------------------------ idle
     resources = transformed_resources(template)
     types = Counter(resource["Type"] for resource in resources.values())
-    say("idle monthly cost by resource type (SAM-transformed template.yaml):")
-    unknown = []
-    fixed = 0.0
-    for resource_type, count in sorted(types.items()):
-        monthly, note = IDLE.get(resource_type, (float("nan"), "UNKNOWN: not in this benchmark's table"))
-        if resource_type not in IDLE:
-            unknown.append(resource_type)
-        else:
-            fixed += monthly * count
-        say(f"  {resource_type:<36}{count:>3}  ${monthly * count:>5.2f}  {note}")
     say(
-        "  (no AWS::KMS::Key in the template: the SNS topic and the tables use AWS managed keys, no monthly fee)"
-        if "AWS::KMS::Key" not in types
-        else ""
+        "idle monthly cost by resource type (SAM-transformed template.yaml; list prices, free tiers ignored):"
     )
+    unknown = [kind for kind in types if kind not in IDLE]
+    by_type = {kind: 0.0 for kind in types}
+    for resource in resources.values():
+        by_type[resource["Type"]] += idle_monthly(resource)
+    fixed = sum(value for value in by_type.values() if not math.isnan(value))
+    for kind, count in sorted(types.items()):
+        say(
+            f"  {kind:<36}{count:>3}  ${by_type[kind]:>5.2f}  {IDLE.get(kind, 'UNKNOWN: not in this benchmark table')}"
+        )
 
     # Storage-based charges at 10,000 accounts, from the measured account item size.
     account_bytes = sum(account_sizes) / max(1, len(account_sizes))
@@ -451,6 +454,7 @@ def main() -> int:
         FunctionName=template.physical_name("ReconcileRegistryFunction"), Payload=b"{}"
     )
     [(name, seconds, errored)] = runtime.lambdas.invocations[mark:]
+    members = sum(len(page["Accounts"]) for page in organizations.get_paginator("list_accounts").paginate())
     reconcile = 30 * (
         price("lambda_request")
         + math.ceil(seconds * 1000) / 1000 * memory[name] / 1024 * price("lambda_gb_second")
@@ -458,17 +462,22 @@ def main() -> int:
     )
     say(
         f"  daily reconciliation (ReconcileRegistry, {memory[name]} MB): {seconds * 1000:.0f} ms here "
-        f"(4 accounts{', errored' if errored else ''}) -> ${reconcile:.6f}/month; it grows with the organization"
+        f"({members} accounts{', errored' if errored else ''}) -> ${reconcile:.6f}/month; it grows with the organization"
     )
     say(
         "  CloudWatch: Powertools EMF metrics are custom metrics, $0.30 per metric-month prorated by the hour "
         "they are published: none while idle. Logs stored: $0.03/GB-month for the 90-day retention."
     )
     idle_total = fixed + storage + reconcile
+    cloudwatch = by_type.get("AWS::CloudWatch::Alarm", 0.0) + by_type.get("AWS::CloudWatch::Dashboard", 0.0)
     say(
-        f"fixed monthly cost when idle: ${fixed:.2f} by the hour; ${idle_total:.4f} with 10,000 accounts stored and daily reconciliation\n"
+        f"fixed monthly cost when idle: ${fixed:.2f} (KMS key ${by_type.get('AWS::KMS::Key', 0.0):.2f}, "
+        f"CloudWatch alarms and dashboard ${cloudwatch:.2f}: $0 within CloudWatch's always-free 10 alarm "
+        f"metrics and 3 dashboards if the account uses no others); ${idle_total:.4f} with 10,000 accounts "
+        f"stored and the daily reconciliation\n"
     )
 
+    say(moto_gaps())
     calls.uninstall()
     problems = failed + [f"unknown resource type {t}" for t in unknown]
     say(

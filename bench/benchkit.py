@@ -10,7 +10,10 @@
 """
 
 import json
+import logging
+import math
 import os
+import re
 import socket
 import statistics
 import sys
@@ -34,6 +37,31 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class MotoGaps(logging.Filter):
+    """Counts (and keeps off the console) moto's tracebacks for operations it does not implement.
+
+    moto's server answers them with an HTML 500 and werkzeug logs the whole traceback; the
+    benchmarks say how many there were instead (orgvend treats some, such as IAM's
+    ListOrganizationsFeatures, as "unknown").
+    """
+
+    PATTERN = re.compile(r"The (\w+) action has not been implemented")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unimplemented: Counter[str] = Counter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        found = self.PATTERN.search(record.getMessage())
+        if found:
+            self.unimplemented[found.group(1)] += 1
+            return False
+        return True
+
+
+MOTO_GAPS = MotoGaps()
+
+
 def start_embedded(creation_seconds: float, parameters: dict[str, str] | None = None) -> Any:
     """An EmbeddedAws on free ports, started; its functions' log lines go to /dev/null (and CloudWatch Logs)."""
     from orgvend_local.runtime import EmbeddedAws  # noqa: PLC0415 (imported when a benchmark needs it)
@@ -50,8 +78,18 @@ def start_embedded(creation_seconds: float, parameters: dict[str, str] | None = 
         )
     finally:
         sys.stdout = saved
+    logging.getLogger("werkzeug").addFilter(MOTO_GAPS)
     runtime.start()  # makes sys.stdout the Lambda console, which writes to devnull
     return runtime
+
+
+def moto_gaps() -> str:
+    """A line for the report: the operations moto answered with 500 Not Implemented, if any."""
+    if not MOTO_GAPS.unimplemented:
+        return "moto answered every call"
+    return "moto does not implement (answered 500, traceback not shown): " + ", ".join(
+        f"{name} x{count}" for name, count in MOTO_GAPS.unimplemented.most_common()
+    )
 
 
 def execution_arn(runtime: Any, name: str) -> str:
@@ -234,3 +272,31 @@ class ApiCalls:
             aws.session().events.unregister(event_name, hook)
         self._registered.clear()
         aws.reset()
+
+
+# --------------------------------------------------------------------------- DynamoDB item sizes
+
+
+def attribute_size(value: dict[str, Any]) -> int:
+    """DynamoDB's size of one attribute value (maps and lists: 3 bytes, plus 1 per element)."""
+    ((kind, content),) = value.items()
+    if kind == "S":
+        return len(content.encode())
+    if kind == "N":
+        digits = len(content.strip("-").replace(".", "").lstrip("0")) or 1
+        return math.ceil(digits / 2) + 1
+    if kind == "B":
+        return len(content)
+    if kind in {"BOOL", "NULL"}:
+        return 1
+    if kind in {"SS", "NS", "BS"}:
+        return sum(attribute_size({kind[0]: element}) for element in content)
+    if kind == "M":
+        return 3 + sum(len(name.encode()) + attribute_size(inner) + 1 for name, inner in content.items())
+    if kind == "L":
+        return 3 + sum(attribute_size(inner) + 1 for inner in content)
+    raise ValueError(kind)
+
+
+def item_size(item: dict[str, Any]) -> int:
+    return sum(len(name.encode()) + attribute_size(value) for name, value in item.items())

@@ -213,6 +213,11 @@ def build_parser() -> argparse.ArgumentParser:
     accounts.add_argument(
         "--status", choices=("CREATING", "ACTIVE", "FAILED", "NEEDS_ROLE", "CLOSING", "CLOSED", "DETACHED")
     )
+    accounts.add_argument(
+        "--needs-root-mfa",
+        action="store_true",
+        help="only active accounts whose owners have not confirmed the root password reset and MFA",
+    )
     add_list_options(accounts)
 
     account = command("account", cmd_account, "One account")
@@ -356,6 +361,8 @@ def cmd_accounts(ctx: Context) -> int:
     page = fetch_pages(
         ctx, "/accounts", {"client": args.client, "project": args.project, "status": args.status}
     )
+    if args.needs_root_mfa:
+        page["items"] = [item for item in page["items"] if render.needs_root_mfa(item)]
     items = page["items"]
     if ctx.format == "json":
         ctx.json(page)

@@ -145,12 +145,31 @@ def account_detail(account: dict[str, Any]) -> str:
             ("Switch role", account.get("switchRoleUrl")),
             ("Tags", account.get("tags") or None),
             ("Baseline policy", account.get("baselinePolicyArn")),
+            ("Billing", account.get("billingMode")),
+            ("Root access", root_access(account)),
             ("Onboarding", account.get("onboardingId")),
             ("Failure", account.get("failure")),
             ("Created", utc(account.get("createdAt"))),
             ("Updated", utc(account.get("updatedAt"))),
         ]
     )
+
+
+def needs_root_mfa(account: dict[str, Any]) -> bool:
+    """An account whose owner has not confirmed the root password reset and MFA, when that is needed."""
+    return (
+        account.get("status") == "ACTIVE"
+        and account.get("rootCredentialsManagement") is not True
+        and not account.get("rootSecuredAt")
+    )
+
+
+def root_access(account: dict[str, Any]) -> str:
+    if account.get("rootCredentialsManagement") is True:
+        return "managed centrally"
+    if account.get("rootSecuredAt"):
+        return f"secured {utc(account.get('rootSecuredAt'))} by {account.get('rootSecuredBy') or 'unknown'}"
+    return "not confirmed (password reset and MFA)"
 
 
 def utc(value: Any) -> str | None:

@@ -207,6 +207,21 @@ def get_account(accountId: Annotated[str, Path(pattern=r"^[0-9]{12}$")]) -> Acco
     return accounts().get(accountId)
 
 
+def caller_identity() -> str:
+    """Who calls (SigV4): the IAM identity API Gateway verified, else the access key it saw."""
+    identity = app.current_event.request_context.identity
+    return identity.user_arn or identity.access_key or identity.caller or "unknown"
+
+
+@app.post(
+    "/accounts/<accountId>/root-secured",
+    summary="Record that the account's root password was reset and MFA enabled",
+    responses=answers(200, AccountView, "The account, with who confirmed it and when"),
+)
+def post_root_secured(accountId: Annotated[str, Path(pattern=r"^[0-9]{12}$")]) -> AccountView:
+    return accounts().confirm_root_secured(accountId, caller_identity())
+
+
 @app.get(
     "/onboardings",
     summary="Recent onboardings",

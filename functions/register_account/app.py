@@ -2,6 +2,7 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from orgvend import aws
 from orgvend.models import AccountRecord
 from orgvend.observability import step_handler
 from orgvend.registry import default_registry
@@ -10,4 +11,4 @@ from orgvend.steps.register_account import RegisterAccountInput, register_accoun
 
 @step_handler(RegisterAccountInput)
 def handler(event: RegisterAccountInput, context: LambdaContext) -> AccountRecord:
-    return register_account(event, default_registry())
+    return register_account(event, default_registry(), aws.client("iam"))

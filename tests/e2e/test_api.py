@@ -74,6 +74,7 @@ def test_post_accounts_onboards_and_the_onboarding_has_a_timeline(embedded: Harn
         "IsAccountCreated",
         "PlaceAccount",
         "ApplyBaseline",
+        "SetBillingPreferences",
         "RegisterAccount",
         "NotifyOnboarded",
         "Onboarded",

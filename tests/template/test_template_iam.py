@@ -53,7 +53,14 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
     },
     # Everything else ApplyBaseline does (IAM in the member account) uses the assumed role.
     "ApplyBaselineFunction": {"sts:AssumeRole"},
-    "RegisterAccountFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+    "SetBillingPreferencesFunction": {"billing:UpdateBillingPreferences", "billing:GetBillingPreferences"},
+    # ListOrganizationsFeatures: does the organization manage root access centrally?
+    "RegisterAccountFunction": {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "iam:ListOrganizationsFeatures",
+    },
     "NotifyOperatorsFunction": {"sns:Publish", "events:PutEvents", "kms:GenerateDataKey", "kms:Decrypt"},
     "ReportOnboardingFailureFunction": {
         "dynamodb:GetItem",
@@ -154,6 +161,9 @@ RESOURCE_WILDCARD_ALLOWED = {
     "logs:PutResourcePolicy": "Step Functions vended logs: AWS requires Resource '*'",
     "logs:DescribeResourcePolicies": "Step Functions vended logs: AWS requires Resource '*'",
     "logs:DescribeLogGroups": "Step Functions vended logs: AWS requires Resource '*'",
+    "billing:UpdateBillingPreferences": "billing preferences have no resource-level permissions",
+    "billing:GetBillingPreferences": "billing preferences have no resource-level permissions",
+    "iam:ListOrganizationsFeatures": "organization-wide read of IAM's features, no resource-level permissions",
     "xray:PutTraceSegments": "X-Ray supports no resource-level permissions",
     "xray:PutTelemetryRecords": "X-Ray supports no resource-level permissions",
 }

@@ -437,7 +437,7 @@ def test_csv_reads_back_with_dictreader_and_lists_every_status() -> None:
             "roleName": account.role_name,
             "status": account.status.value,
             "ouId": account.ou_id,
-            "billingMode": "",
+            "billingMode": "consolidated",
             "switchRoleUrl": row["switchRoleUrl"],
             "createdAt": account.created_at.isoformat(),
             "updatedAt": account.updated_at.isoformat(),
@@ -484,7 +484,7 @@ def test_json_reads_back_with_json_loads() -> None:
         )
         assert entry["status"] == account.status.value
         assert entry["ouId"] == account.ou_id
-        assert entry["billingMode"] is None
+        assert entry["billingMode"] == "consolidated"
         assert entry["tags"] == account.tags
         assert datetime.fromisoformat(entry["createdAt"]) == account.created_at
         assert datetime.fromisoformat(entry["updatedAt"]) == account.updated_at
@@ -493,19 +493,12 @@ def test_json_reads_back_with_json_loads() -> None:
     assert by_account["000000000401"]["ouId"] is None
 
 
-class BilledAccountRecord(AccountRecord):
-    """A record model that knows the billing mode (a later AccountRecord may)."""
-
-    billing_mode: str | None = None
-
-
-def test_billing_mode_is_exported_when_the_record_has_one() -> None:
-    base = record(1).model_dump()
-    accounts = [BilledAccountRecord(**base, billing_mode="DIRECT"), record(2, "globex", "data")]
+def test_billing_mode_is_exported_for_every_record() -> None:
+    accounts = [record(1).model_copy(update={"billing_mode": "direct"}), record(2, "globex", "data")]
     document = json.loads(export_accounts(accounts, "json").content)
-    assert [entry["billingMode"] for entry in document["accounts"]] == ["DIRECT", None]
+    assert [entry["billingMode"] for entry in document["accounts"]] == ["direct", "consolidated"]
     rows = list(csv.DictReader(io.StringIO(export_accounts(accounts, "csv").content, newline="")))
-    assert [row["billingMode"] for row in rows] == ["DIRECT", ""]
+    assert [row["billingMode"] for row in rows] == ["direct", "consolidated"]
 
 
 # --------------------------------------------------------------------------- display names and colours

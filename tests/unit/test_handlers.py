@@ -37,6 +37,7 @@ TERMINAL_ERRORS = {
     "AccountCreationTimedOut",
     "AccountNotAdoptable",
     "BaselineFailed",
+    "BillingPreferencesFailed",
 }
 
 
@@ -200,6 +201,7 @@ def test_an_onboarding_runs_through_every_handler(
         "IsAccountCreated",
         "PlaceAccount",
         "ApplyBaseline",
+        "SetBillingPreferences",
         "RegisterAccount",
         "NotifyOnboarded",
         "Onboarded",

@@ -47,3 +47,7 @@ class AccountNotAdoptable(OrgvendError):
 
 class BaselineFailed(OrgvendError):
     """The baseline could not be applied for a reason other than eventual consistency."""
+
+
+class BillingPreferencesFailed(OrgvendError):
+    """Billing refused to turn off discount sharing, or the account's sharing is still on afterwards."""

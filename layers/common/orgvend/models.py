@@ -50,6 +50,7 @@ AccountId = Annotated[str, Field(pattern=rules.ACCOUNT_ID_PATTERN.pattern)]
 OuId = Annotated[str, Field(pattern=rules.OU_ID_PATTERN.pattern)]
 TagKey = Annotated[str, _checked(rules.tag_key_problem)]
 TagValue = Annotated[str, _checked(rules.tag_value_problem)]
+BillingMode = Literal["consolidated", "direct"]
 
 
 class AccountStatus(StrEnum):
@@ -83,6 +84,11 @@ class OnboardingRequest(Model):
         default=None, description="Adopt this existing member account instead of creating one."
     )
     iam_user_access_to_billing: Literal["ALLOW", "DENY"] = "DENY"
+    billing: BillingMode = Field(
+        default="consolidated",
+        description="consolidated: the organization pays and shares discounts; "
+        "direct: the client pays AWS itself, so RI / Savings Plans sharing is turned off for the account.",
+    )
     ou: OuId | None = Field(
         default=None, description="Place the account in this OU instead of the client's own OU."
     )
@@ -129,6 +135,7 @@ class Onboarding(Model):
     role_name: RoleName
     tags: dict[str, str]
     iam_user_access_to_billing: Literal["ALLOW", "DENY"]
+    billing: BillingMode = "consolidated"
     account_id: AccountId | None = None
     ou: OuId | None = None
     keep_ou: bool = False
@@ -167,6 +174,16 @@ class Baseline(Model):
     changed: bool
 
 
+class BillingSetup(Model):
+    """What SetBillingPreferences did; ``$.billing`` in the workflow."""
+
+    mode: BillingMode
+    ri_sharing: Literal["ENABLED", "DISABLED"] | None = Field(
+        default=None, description="The account's RI / Savings Plans sharing as read back (direct only)."
+    )
+    changed: bool = False
+
+
 class AccountRecord(Model):
     """A registry entry: one AWS account that orgvend knows."""
 
@@ -184,6 +201,16 @@ class AccountRecord(Model):
     onboarding_id: str | None = None
     execution_arn: str | None = None
     failure: str | None = None
+    billing_mode: BillingMode = "consolidated"
+    root_credentials_management: bool | None = Field(
+        default=None,
+        description="Whether the organization manages root access centrally "
+        "(IAM RootCredentialsManagement); absent when unknown.",
+    )
+    root_secured_at: datetime | None = Field(
+        default=None, description="When an owner confirmed the root user's password reset and MFA."
+    )
+    root_secured_by: str | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -18,7 +18,19 @@ Root user checklist (do this today):
      then "Forgot password?" and follow the email sent to that address.
   2. Enable MFA on the root user at once (IAM > Security credentials > Assign MFA).
      Keep a recovery copy of the MFA secret somewhere safe and offline.
-  3. Do not create root access keys. Day-to-day work uses the role below."""
+  3. Do not create root access keys. Day-to-day work uses the role below.
+  4. Then record it: POST /accounts/{account_id}/root-secured (orgvend accounts --needs-root-mfa lists the rest)."""
+
+ROOT_MANAGED_CENTRALLY = """\
+Root user: this organization manages member accounts' root access centrally
+(IAM root access management), so the account has no root password or MFA to set up."""
+
+
+def root_user_section(account: AccountRecord) -> str:
+    """The checklist, unless the organization is known to manage root access centrally."""
+    if account.root_credentials_management:
+        return ROOT_MANAGED_CENTRALLY
+    return ROOT_USER_CHECKLIST.format(email=account.email, account_id=account.account_id)
 
 
 def onboarded_message(account: AccountRecord) -> tuple[str, str]:
@@ -32,11 +44,12 @@ def onboarded_message(account: AccountRecord) -> tuple[str, str]:
             f"  Email:        {account.email}",
             f"  Access role:  {account.role_name} (administrator minus billing)",
             f"  OU:           {account.ou_id}",
+            f"  Billing:      {account.billing_mode}",
             "",
             "Switch role into it (works in any browser, no five-role history needed):",
             f"  {account.switch_role_url}",
             "",
-            ROOT_USER_CHECKLIST.format(email=account.email),
+            root_user_section(account),
             "",
             f"Onboarding: {account.onboarding_id}",
         ]

@@ -305,6 +305,24 @@ class Registry:
             ConditionExpression="attribute_exists(pk)",
         )
 
+    def confirm_root_secured(self, account_id: str, who: str) -> AccountRecord | None:
+        """Record that the account's root password was reset and MFA enabled; None for an unknown account."""
+        stamp = now().isoformat()
+        try:
+            response = self._dynamodb.update_item(
+                TableName=self._table,
+                Key=account_key(account_id),
+                UpdateExpression="SET rootSecuredAt = :at, rootSecuredBy = :by, updatedAt = :at",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=_attribute_values({":at": stamp, ":by": who}),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return _record(response["Attributes"])
+
     def get_account(self, account_id: str) -> AccountRecord | None:
         response = self._dynamodb.get_item(
             TableName=self._table, Key=account_key(account_id), ConsistentRead=True

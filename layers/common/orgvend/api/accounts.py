@@ -71,6 +71,12 @@ class Accounts:
             raise NotFound(f"account {account_id}", "accountId")
         return account_view(record)
 
+    def confirm_root_secured(self, account_id: str, who: str) -> AccountView:
+        record = self._registry.confirm_root_secured(account_id, who)
+        if record is None:
+            raise NotFound(f"account {account_id}", "accountId")
+        return account_view(record)
+
     def export(
         self, fmt: ExportFormat, client: str | None, project: str | None, options: ExportOptions
     ) -> Export:

@@ -41,7 +41,7 @@ MAX_TEXT = 500
 MAX_FIELD = 200
 ARN_WITHHELD = "[ARN withheld]"
 _STACK_TRACE = re.compile(r'Traceback \(most recent call last\)|\s*File "|"?stackTrace"?\s*:')
-_ARN = re.compile(r"\barn:aws[a-z-]*:[^\s\"'`,;()\[\]{}<>]*")
+_ARN = re.compile(r"\barn:aws[a-z-]*:[^\s\"'`,;()\[\]{}<>]*[^\s\"'`,;()\[\]{}<>.]")
 _LAMBDA_ERROR_MESSAGE = re.compile(r'"errorMessage"\s*:\s*("(?:[^"\\]|\\.)*")')
 _HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
@@ -59,8 +59,8 @@ def public_text(text: str, limit: int = MAX_TEXT) -> str:
     found = _STACK_TRACE.search(text)
     if found:
         text = text[: found.start()].rstrip(" ,;:{[\"'\n")
-    text = mask_email_text(_ARN.sub(ARN_WITHHELD, text))
-    text = "".join(_visible(character) for character in text)
+    text = "".join(_visible(character) for character in _ARN.sub(ARN_WITHHELD, text))
+    text = mask_email_text(text)  # after spelling out: "a\u200d@example.com" is an address too
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

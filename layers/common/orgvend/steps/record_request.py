@@ -36,6 +36,7 @@ def resolve_request(
         role_name=request.role_name or default_role_name,
         tags={**request.tags, "client": request.client, "project": request.project},
         iam_user_access_to_billing=request.iam_user_access_to_billing,
+        billing=request.billing,
         account_id=request.account_id,
         ou=request.ou,
         keep_ou=request.keep_ou,
