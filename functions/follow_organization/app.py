@@ -2,22 +2,18 @@
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgvend import aws
 from orgvend.api.onboardings import default_onboardings
-from orgvend.observability import logger, metrics, tracer
+from orgvend.observability import logger, step_handler
 from orgvend.organization_events import OrganizationsEvent
 from orgvend.reactions.follow_organization import OrganizationFollower
 from orgvend.registry import default_registry
 from orgvend.settings import Settings
 
 
-@logger.inject_lambda_context(correlation_id_path="id", clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-@event_parser(model=OrganizationsEvent)
+@step_handler(OrganizationsEvent, correlation_id_path="id")
 def handler(event: OrganizationsEvent, context: LambdaContext) -> dict[str, Any]:
     follower = OrganizationFollower(
         organizations=aws.client("organizations"),

@@ -2,20 +2,16 @@
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgvend import aws
 from orgvend.api.onboardings import default_onboardings
-from orgvend.observability import logger, metrics, tracer
+from orgvend.observability import step_handler
 from orgvend.reactions.start_requested_onboarding import AccountRequestedEvent, start_requested_onboarding
 from orgvend.settings import Settings
 
 
-@logger.inject_lambda_context(correlation_id_path="id", clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-@event_parser(model=AccountRequestedEvent)
+@step_handler(AccountRequestedEvent, correlation_id_path="id")
 def handler(event: AccountRequestedEvent, context: LambdaContext) -> dict[str, Any]:
     return start_requested_onboarding(
         event, default_onboardings(), aws.client("sns"), Settings.from_environment()

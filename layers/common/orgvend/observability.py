@@ -125,21 +125,28 @@ metrics = Metrics()
 CORRELATION_ID_PATH = "onboarding.onboardingId || execution.name || onboardingId"
 
 InputModel = TypeVar("InputModel", bound=BaseModel)
-StepFunction = Callable[[InputModel, LambdaContext], Model]
+StepFunction = Callable[[InputModel, LambdaContext], Model | dict[str, Any]]
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
-def step_handler[InputModel: BaseModel](model: type[InputModel]) -> Callable[[StepFunction], LambdaHandler]:
-    """Make ``step(parsed_input, context) -> Model`` a Lambda handler with logging, tracing and metrics."""
+def step_handler[InputModel: BaseModel](
+    model: type[InputModel], *, correlation_id_path: str = CORRELATION_ID_PATH
+) -> Callable[[StepFunction], LambdaHandler]:
+    """Make ``function(parsed_input, context) -> Model`` a Lambda handler with logging, tracing and metrics.
 
-    def decorate(step: StepFunction) -> LambdaHandler:
-        @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH, clear_state=True)
+    Every function wears it: the workflow's steps (their input carries the onboarding)
+    and the event targets (with the event's own ``correlation_id_path``).
+    """
+
+    def decorate(function: StepFunction) -> LambdaHandler:
+        @logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)
         @tracer.capture_lambda_handler(capture_response=False)
         @metrics.log_metrics
-        @functools.wraps(step)
+        @functools.wraps(function)
         @masking_errors  # innermost: the tracer records the masked error too
         def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-            return step(parse(event=event, model=model), context).to_json()
+            result = function(parse(event=event, model=model), context)
+            return result.to_json() if isinstance(result, Model) else result
 
         return handler
 
