@@ -75,6 +75,43 @@ class LambdaContext:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
+# Powertools' own fields, left out of the console's one-line rendering.
+_LOG_NOISE = frozenset(
+    {
+        "level",
+        "message",
+        "timestamp",
+        "location",
+        "service",
+        "cold_start",
+        "function_memory_size",
+        "function_arn",
+        "function_request_id",
+        "function_name",
+        "correlation_id",
+        "xray_trace_id",
+    }
+)
+
+
+def readable(line: str) -> str:
+    """A Powertools JSON log line as one readable console line (others unchanged)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return line
+    if not isinstance(record, dict) or "level" not in record or "message" not in record:
+        return line  # EMF metrics and anything else stay as they are
+    function = str(record.get("function_name", "")).rsplit("-", 1)[-1]
+    extras = {key: value for key, value in record.items() if key not in _LOG_NOISE}
+    return (
+        f"{str(record.get('timestamp', ''))[11:23]} {record['level']:<7} {function:<28} "
+        f"[{record.get('correlation_id', '-')}] {record['message']}"
+        + (f" {json.dumps(extras, default=str)}" if extras else "")
+        + "\n"
+    )
+
+
 class _ConsoleWithCapture(io.TextIOBase):
     """sys.stdout for the whole process: always the console, and also the invoking thread's log buffer.
 
@@ -98,8 +135,9 @@ class _ConsoleWithCapture(io.TextIOBase):
     def write(self, text: str) -> int:
         buffer = getattr(self._local, "buffer", None)
         if buffer is not None:
-            buffer.write(text)
-        return self.console.write(text)
+            buffer.write(text)  # CloudWatch Logs gets the JSON lines as Lambda would
+        self.console.write("".join(readable(line) for line in text.splitlines(keepends=True)))
+        return len(text)
 
     def flush(self) -> None:
         self.console.flush()

@@ -30,6 +30,9 @@ code is never bent to fit moto; moto is taught the AWS behaviour instead.
 8. STS AssumeRole of a role that does not exist answers AccessDenied in AWS;
    moto hands out credentials for any role ARN. (An account that joined by
    invitation has no access role unless someone made one: orgvend checks.)
+9. IAM ListOrganizationsFeatures (is centralised root access on?) is not
+   implemented by moto; the embedded organization answers "no features", as a
+   new organization does.
 """
 
 import copy
@@ -43,11 +46,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from moto.core.responses import ActionResult
 from moto.events import models as events_models
 from moto.events.models import events_backends
 from moto.events.utils import EventTemplateParser
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.models import AWSManagedPolicy, iam_backends
+from moto.iam.responses import IamResponse
 from moto.organizations import models as organizations_models
 from moto.organizations.exceptions import AccountAlreadyClosedException, ConstraintViolationException
 from moto.organizations.models import PAGINATION_MODEL, FakeAccount, OrganizationsBackend
@@ -272,6 +277,26 @@ def _attach_administrator_access(account_id: str, role_name: str) -> None:
     )
     iam.managed_policies[policy.arn] = policy
     iam.attach_role_policy(policy.arn, role_name)
+
+
+# --------------------------------------------------------------------------- IAM
+
+
+def organizations_features() -> None:
+    """IAM ListOrganizationsFeatures answers in AWS; moto does not implement it (a 500).
+
+    The embedded organization runs without centralised root access management,
+    as a new AWS organization does: no features enabled.
+    """
+
+    def list_organizations_features(response: IamResponse) -> ActionResult:
+        organization = organizations_models.organizations_backends[response.current_account]["aws"].org
+        result: dict[str, Any] = {"EnabledFeatures": []}
+        if organization is not None:
+            result["OrganizationId"] = organization.id
+        return ActionResult(result)
+
+    IamResponse.list_organizations_features = list_organizations_features  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------- STS

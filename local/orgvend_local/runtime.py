@@ -146,6 +146,7 @@ def _install_once(runtime: EmbeddedAws) -> None:
     runtime.organizations_behaviour.install()
     parity.name_unnamed_executions()
     parity.assumed_roles_must_exist()
+    parity.organizations_features()
     parity.iso_start_time_in_context_object()
     parity.announce_execution_status_changes()
     redrive.install()

@@ -11,7 +11,7 @@ from orgvend.api.errors import ApiError, BadRequest, NotFound
 from orgvend.api.models import AccountPage, AccountView, Links
 from orgvend.aws import error_code
 from orgvend.exports import Export, ExportFormat, ExportOptions, export_accounts
-from orgvend.models import AccountRecord
+from orgvend.models import AccountRecord, AccountStatus
 from orgvend.registry import Registry
 
 
@@ -101,6 +101,14 @@ class Accounts:
         management = self._organizations.describe_organization()["Organization"]["MasterAccountId"]
         if account_id == management:
             raise ApiError(422, "NotAdoptable", "the management account is never adopted", "accountId")
+        record = self._registry.get_account(account_id)
+        if record and record.status is not AccountStatus.NEEDS_ROLE:
+            raise ApiError(
+                409,
+                "AlreadyRegistered",
+                f"account {account_id} is already registered as {record.status.value}",
+                "accountId",
+            )
         try:
             account = self._organizations.describe_account(AccountId=account_id)["Account"]
         except ClientError as error:

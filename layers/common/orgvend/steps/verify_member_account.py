@@ -16,6 +16,20 @@ class VerifyMemberAccountInput(Model):
     onboarding: Onboarding
 
 
+# Registry states in which orgvend may (again) take an account in hand.
+ADOPTABLE_STATES = frozenset({AccountStatus.NEEDS_ROLE})
+
+
+def refuse_unmanaged_entry(registry: Registry, account_id: str, onboarding_id: str) -> None:
+    """An account the registry knows is adopted only from an orgvend-managed state (or by its own onboarding)."""
+    record = registry.get_account(account_id)
+    if record and record.onboarding_id != onboarding_id and record.status not in ADOPTABLE_STATES:
+        raise AccountNotAdoptable(
+            f"account {account_id} is already registered as {record.status.value}; orgvend adopts only "
+            f"unregistered accounts or accounts waiting for their access role"
+        )
+
+
 def verify_member_account(
     step_input: VerifyMemberAccountInput, organizations: Any, registry: Registry
 ) -> Creation:
@@ -38,5 +52,6 @@ def verify_member_account(
         raise AccountNotAdoptable(
             f"account {account_id} has a different email address from the one in the request"
         )
+    refuse_unmanaged_entry(registry, account_id, onboarding.onboarding_id)
     registry.save_account(pending_record(onboarding, account_id, AccountStatus.CREATING))
     return Creation(state=CreationState.SUCCEEDED, account_id=account_id)
