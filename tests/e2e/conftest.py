@@ -6,10 +6,13 @@ its own client/project/email so tests never see each other's accounts.
 
 import json
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,6 +103,25 @@ class Harness:
             lambda: next((m for m in self.operator_messages() if text in m["Message"]), None),
             what=f"an operator message mentioning {text}",
         )
+
+    def aws_cli(self, *arguments: str) -> Any:
+        """Run the AWS CLI installed in the venv against the embedded AWS; its JSON answer."""
+        completed = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "aws"),
+                "--endpoint-url",
+                self.runtime.endpoint_url,
+                "--region",
+                "us-east-1",
+                *arguments,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+            env={"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "PATH": "/usr/bin:/bin"},
+        )
+        return json.loads(completed.stdout)
 
     def put_event(self, entry: dict[str, Any]) -> None:
         response = self.client("events").put_events(Entries=[entry])

@@ -1,9 +1,6 @@
 """The onboarding workflow end to end: the real ASL, template and handlers on the embedded AWS."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -334,24 +331,7 @@ def test_failure_after_creation_keeps_the_account_in_the_registry(
 
 def test_execution_history_through_the_aws_cli(embedded: Harness, unique: str) -> None:
     execution = embedded.wait(embedded.start(request_for(unique)))
-    aws_cli = Path(sys.executable).parent / "aws"
-    completed = subprocess.run(
-        [
-            str(aws_cli),
-            "--endpoint-url",
-            embedded.runtime.endpoint_url,
-            "--region",
-            "us-east-1",
-            "stepfunctions",
-            "get-execution-history",
-            "--execution-arn",
-            execution["executionArn"],
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-        env={"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "PATH": "/usr/bin:/bin"},
-    )
-    events = json.loads(completed.stdout)["events"]
+    events = embedded.aws_cli(
+        "stepfunctions", "get-execution-history", "--execution-arn", execution["executionArn"]
+    )["events"]
     assert events[0]["type"] == "ExecutionStarted" and events[-1]["type"] == "ExecutionSucceeded"

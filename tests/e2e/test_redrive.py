@@ -1,9 +1,6 @@
 """RedriveExecution on the embedded AWS: a failed onboarding continues where it failed."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -109,25 +106,7 @@ def test_only_an_unsuccessful_execution_can_be_redriven(embedded: Harness, uniqu
 
 def test_redrive_through_the_aws_cli(embedded: Harness, unique: str, faults: FaultInjector) -> None:
     failed, _ = fail_at_place_account(embedded, unique, faults)
-    aws_cli = Path(sys.executable).parent / "aws"
-    completed = subprocess.run(
-        [
-            str(aws_cli),
-            "--endpoint-url",
-            embedded.runtime.endpoint_url,
-            "--region",
-            "us-east-1",
-            "stepfunctions",
-            "redrive-execution",
-            "--execution-arn",
-            failed["executionArn"],
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-        env={"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "PATH": "/usr/bin:/bin"},
-    )
-    assert "redriveDate" in json.loads(completed.stdout)
+    answer = embedded.aws_cli("stepfunctions", "redrive-execution", "--execution-arn", failed["executionArn"])
+    assert "redriveDate" in answer
     execution = embedded.wait(failed["executionArn"])
     assert execution["status"] == "SUCCEEDED" and execution["redriveCount"] == 1
