@@ -34,15 +34,21 @@ from orgvend.api.models import (
     ErrorDetail,
     ErrorInfo,
     Health,
+    OffboardingAccepted,
+    OffboardingPage,
+    OffboardingRetryAccepted,
+    OffboardingView,
+    OffboardRequest,
     OnboardingAccepted,
     OnboardingPage,
     OnboardingView,
     OnboardRequest,
     RetryAccepted,
 )
+from orgvend.api.offboardings import default_offboardings
 from orgvend.api.onboardings import EXECUTION_NAME_PATTERN, default_onboardings, execution_name
 from orgvend.exports import ExportFormat, ExportOptions
-from orgvend.models import AccountStatus, OnboardingRequest, problems_of
+from orgvend.models import AccountStatus, OffboardingRequest, OnboardingRequest, problems_of
 from orgvend.observability import logger, metrics, tracer
 from orgvend.registry import default_registry
 from orgvend.settings import Settings
@@ -98,7 +104,7 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=128,
-        description="Makes retries safe: the same key returns the same onboarding, never a second account.",
+        description="Makes retries safe: the same key returns the same onboarding (never a second account) or offboarding.",
     ),
 ]
 
@@ -252,6 +258,63 @@ def get_onboarding(onboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PATT
 )
 def post_retry(onboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PATTERN)]) -> RetryAccepted:
     return default_onboardings().retry(onboardingId)
+
+
+@app.post(
+    "/accounts/<accountId>/offboard",
+    status_code=202,
+    summary="Hand the account to its client (detach) or close it",
+    responses=answers(202, OffboardingAccepted, "Offboarding started", body=True),
+)
+def post_offboard(
+    accountId: Annotated[str, Path(pattern=r"^[0-9]{12}$")],
+    request: Annotated[OffboardRequest, Body()],
+    idempotency_key: IdempotencyKey = None,
+) -> OffboardingAccepted:
+    offboarding = OffboardingRequest(account_id=accountId, mode=request.mode, requested_by=caller_identity())
+    accepted = default_offboardings().start(offboarding, idempotency_key)
+    metrics.add_metric(name="OffboardingsRequested", unit="Count", value=1)
+    logger.info(
+        "Offboarding requested",
+        extra={"offboardingId": accepted.offboarding_id, "accountId": accountId, "mode": request.mode},
+    )
+    return accepted
+
+
+@app.get(
+    "/offboardings",
+    summary="Recent offboardings",
+    responses=answers(200, OffboardingPage, "A page of offboardings"),
+)
+def get_offboardings(
+    status: Annotated[str | None, Query(pattern="^(" + "|".join(ONBOARDING_STATUSES) + ")$")] = None,
+    limit: PageSize = 50,
+    nextToken: NextToken = None,
+) -> OffboardingPage:
+    return default_offboardings().list(status, limit, nextToken)
+
+
+@app.get(
+    "/offboardings/<offboardingId>",
+    summary="One offboarding, with its step-by-step timeline",
+    responses=answers(200, OffboardingView, "The offboarding"),
+)
+def get_offboarding(offboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PATTERN)]) -> OffboardingView:
+    return default_offboardings().describe(offboardingId)
+
+
+@app.post(
+    "/offboardings/<offboardingId>/retry",
+    status_code=202,
+    summary="Redrive a failed offboarding from the step that failed",
+    responses=answers(
+        202, OffboardingRetryAccepted, "Redriven: the workflow resumes at the step that failed"
+    ),
+)
+def post_offboarding_retry(
+    offboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PATTERN)],
+) -> OffboardingRetryAccepted:
+    return default_offboardings().retry(offboardingId)
 
 
 SWITCH_ROLE_MEDIA_TYPES = ("text/plain", "text/html", "text/csv", "application/json")

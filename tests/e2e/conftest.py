@@ -8,16 +8,22 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
+from botocore.awsrequest import AWSResponse
+from moto.organizations.models import organizations_backends
 
+from orgvend import aws
 from orgvend_local.faults import FaultInjector
 from orgvend_local.runtime import EmbeddedAws
 
@@ -154,6 +160,20 @@ class Harness:
             if e["name"] == name
         ]
 
+    def offboarding_item(self, offboarding_id: str) -> dict[str, Any] | None:
+        return self.registry_item(f"OFFBOARDING#{offboarding_id}", "OFFBOARDING")
+
+    def backdate_account(self, account_id: str, age: timedelta) -> None:
+        """Make the embedded Organizations say the account joined ``age`` earlier (a scripted world:
+        AWS lets a created account leave only 4 days after its creation)."""
+        for account_backends in organizations_backends.values():
+            for backend in account_backends.values():
+                for account in backend.accounts:
+                    if account.id == account_id:
+                        account.create_time -= age
+                        return
+        raise AssertionError(f"account {account_id} is not in the embedded Organizations")
+
     def member_iam(self, account_id: str, role_name: str = "OrganizationAccountAccessRole") -> Any:
         credentials = self.client("sts").assume_role(
             RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}", RoleSessionName="e2e-check"
@@ -190,3 +210,60 @@ def faults() -> Iterator[FaultInjector]:
     injector = FaultInjector()
     yield injector
     injector.clear()
+
+
+class FakeBilling:
+    """Billing's RI_SHARING preferences, per account, as hooks answering the calls."""
+
+    def __init__(self) -> None:
+        self.sharing: dict[str, str] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self._lock = threading.Lock()
+
+    def remember(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        context["billing_params"] = dict(params)  # before-call sees only the serialised request
+        with self._lock:
+            self.calls.append((model.name, dict(params)))
+
+    def answer(self, model: Any, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        api_params = context["billing_params"]
+        with self._lock:
+            if model.name == "UpdateBillingPreferences":
+                for preference in api_params["billingPreferencesPerKey"]:
+                    self.sharing[preference["key"]] = preference["value"]
+                parsed: dict[str, Any] = {}
+            else:
+                keys = api_params["filters"][0]["value"]
+                parsed = {
+                    "billingPreferences": [
+                        {"feature": "RI_SHARING", "key": key, "value": self.sharing.get(key, "ENABLED")}
+                        for key in keys
+                    ]
+                }
+        return AWSResponse("https://billing.invalid", 200, {}, None), {
+            **parsed,
+            "ResponseMetadata": {"HTTPStatusCode": 200},
+        }
+
+    def calls_for(self, account_id: str) -> list[tuple[str, dict[str, Any]]]:
+        return [(name, params) for name, params in self.calls if account_id in repr(params)]
+
+
+@contextmanager
+def hooked(hooks: list[tuple[str, Callable[..., Any]]]) -> Iterator[None]:
+    for event_name, hook in hooks:
+        aws.session().events.register(event_name, hook)
+    aws.reset()
+    try:
+        yield
+    finally:
+        for event_name, hook in hooks:
+            aws.session().events.unregister(event_name, hook)
+        aws.reset()
+
+
+@pytest.fixture
+def billing() -> Iterator[FakeBilling]:
+    fake = FakeBilling()
+    with hooked([("before-parameter-build.billing", fake.remember), ("before-call.billing", fake.answer)]):
+        yield fake

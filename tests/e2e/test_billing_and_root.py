@@ -7,79 +7,19 @@ service model before a hook sees it, so a malformed request fails the step.
 """
 
 import json
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from orgvend import aws
 from orgvend_cli import render
 
-from .conftest import FaultInjector, Harness, request_for
+from .conftest import FakeBilling, FaultInjector, Harness, hooked, request_for
 from .test_api import call, finished, onboard
 from .test_cli import cli
 
 pytestmark = pytest.mark.e2e
-
-
-class FakeBilling:
-    """Billing's RI_SHARING preferences, per account, as hooks answering the calls."""
-
-    def __init__(self) -> None:
-        self.sharing: dict[str, str] = {}
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self._lock = threading.Lock()
-
-    def remember(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
-        context["billing_params"] = dict(params)  # before-call sees only the serialised request
-        with self._lock:
-            self.calls.append((model.name, dict(params)))
-
-    def answer(self, model: Any, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-        api_params = context["billing_params"]
-        with self._lock:
-            if model.name == "UpdateBillingPreferences":
-                for preference in api_params["billingPreferencesPerKey"]:
-                    self.sharing[preference["key"]] = preference["value"]
-                parsed: dict[str, Any] = {}
-            else:
-                keys = api_params["filters"][0]["value"]
-                parsed = {
-                    "billingPreferences": [
-                        {"feature": "RI_SHARING", "key": key, "value": self.sharing.get(key, "ENABLED")}
-                        for key in keys
-                    ]
-                }
-        return AWSResponse("https://billing.invalid", 200, {}, None), {
-            **parsed,
-            "ResponseMetadata": {"HTTPStatusCode": 200},
-        }
-
-    def calls_for(self, account_id: str) -> list[tuple[str, dict[str, Any]]]:
-        return [(name, params) for name, params in self.calls if account_id in repr(params)]
-
-
-@contextmanager
-def hooked(hooks: list[tuple[str, Callable[..., Any]]]) -> Iterator[None]:
-    for event_name, hook in hooks:
-        aws.session().events.register(event_name, hook)
-    aws.reset()
-    try:
-        yield
-    finally:
-        for event_name, hook in hooks:
-            aws.session().events.unregister(event_name, hook)
-        aws.reset()
-
-
-@pytest.fixture
-def billing() -> Iterator[FakeBilling]:
-    fake = FakeBilling()
-    with hooked([("before-parameter-build.billing", fake.remember), ("before-call.billing", fake.answer)]):
-        yield fake
 
 
 def organizations_features(features: list[str] | None) -> Callable[..., Any]:

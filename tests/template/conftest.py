@@ -38,11 +38,15 @@ def lambda_functions(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return functions
 
 
-@pytest.fixture(scope="session")
-def state_machine_id(cfn: dict[str, Any]) -> str:
+# The workflows: every state machine test runs for each of them.
+STATE_MACHINES = ("OnboardAccountStateMachine", "OffboardAccountStateMachine")
+
+
+@pytest.fixture(scope="session", params=STATE_MACHINES)
+def state_machine_id(cfn: dict[str, Any], request: pytest.FixtureRequest) -> str:
     machines = resources_of_type(cfn, "AWS::StepFunctions::StateMachine")
-    assert len(machines) == 1, f"expected one state machine, found {sorted(machines)}"
-    return next(iter(machines))
+    assert set(machines) == set(STATE_MACHINES), f"expected {STATE_MACHINES}, found {sorted(machines)}"
+    return str(request.param)
 
 
 @pytest.fixture(scope="session")

@@ -56,7 +56,7 @@ def test_every_api_method_requires_aws_iam(cfn: dict[str, Any]) -> None:
         assert method_resource["Properties"].get("AuthorizationType") == "AWS_IAM"
 
 
-def test_api_function_touches_only_this_state_machine(cfn: dict[str, Any], state_machine_id: str) -> None:
+def test_api_function_touches_only_the_workflows_state_machines(cfn: dict[str, Any]) -> None:
     statements = inline_statements(cfn["Resources"][role_of_function(cfn, "ApiFunction")])
     states = [
         statement
@@ -70,11 +70,18 @@ def test_api_function_touches_only_this_state_machine(cfn: dict[str, Any], state
         "states:GetExecutionHistory",
         "states:RedriveExecution",
     }
+    machines = set(resources_of_type(cfn, "AWS::StepFunctions::StateMachine"))
     for statement in states:
         resources = (
             statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         )
+        touched = set()
         for resource in resources:
             rendered = repr(resource)
-            assert state_machine_id in rendered, resource  # the state machine itself, or its executions
             assert rendered != "'*'"
+            owners = {machine for machine in machines if machine in rendered}
+            assert len(owners) == 1, resource  # one state machine itself, or its executions
+            touched |= owners
+        assert touched == machines, f"{sorted(statement_actions(statement))} should cover both workflows"
+
+

@@ -8,7 +8,11 @@ from template_support import as_list, get_att_target, ref_target, resources_of_t
 
 from orgvend.registry import BY_CLIENT_INDEX, account_key, onboarding_key
 
-REPORT_FUNCTION = "ReportOnboardingFailureFunction"
+# Who hears of each workflow's failed, timed-out or aborted executions.
+REPORT_FUNCTIONS = {
+    "OnboardAccountStateMachine": "ReportOnboardingFailureFunction",
+    "OffboardAccountStateMachine": "ReportOffboardingFailureFunction",
+}
 FAILURE_STATUSES = {"FAILED", "TIMED_OUT", "ABORTED"}
 
 
@@ -69,20 +73,25 @@ def test_queues_are_encrypted(cfn):
 # -- the failure report ----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def failure_rule(cfn) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(rule, target) of the EventBridge rule that invokes the failure reporter."""
+@pytest.fixture
+def report_function(state_machine_id: str) -> str:
+    return REPORT_FUNCTIONS[state_machine_id]
+
+
+@pytest.fixture
+def failure_rule(cfn, report_function) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(rule, target) of the EventBridge rule that invokes the workflow's failure reporter."""
     found = [
         (rule, target)
         for rule in resources_of_type(cfn, "AWS::Events::Rule").values()
         for target in rule["Properties"].get("Targets", [])
-        if get_att_target(target["Arn"]) == (REPORT_FUNCTION, "Arn")
+        if get_att_target(target["Arn"]) == (report_function, "Arn")
     ]
-    assert len(found) == 1, f"expected one rule targeting {REPORT_FUNCTION}, found {len(found)}"
+    assert len(found) == 1, f"expected one rule targeting {report_function}, found {len(found)}"
     return found[0]
 
 
-def test_failure_rule_matches_the_end_of_a_failed_onboarding(failure_rule, state_machine_id, intrinsics):
+def test_failure_rule_matches_the_end_of_a_failed_execution(failure_rule, state_machine_id, intrinsics):
     rule, _ = failure_rule
     pattern = rule["Properties"]["EventPattern"]
     assert pattern["source"] == ["aws.states"]
@@ -126,13 +135,13 @@ def test_failure_rule_retries_and_keeps_undeliverable_events(cfn, failure_rule, 
     assert allowed, f"no queue policy lets {rule_id} send to {queue[0]}"
 
 
-def test_failure_reporter_keeps_events_it_failed_to_process(cfn, intrinsics):
-    function = cfn["Resources"][REPORT_FUNCTION]["Properties"]
+def test_failure_reporter_keeps_events_it_failed_to_process(cfn, intrinsics, report_function):
+    function = cfn["Resources"][report_function]["Properties"]
     destinations = []
     if "DeadLetterConfig" in function:
         destinations.append(function["DeadLetterConfig"]["TargetArn"])
     for config in resources_of_type(cfn, "AWS::Lambda::EventInvokeConfig").values():
-        if ref_target(config["Properties"]["FunctionName"]) == REPORT_FUNCTION:
+        if ref_target(config["Properties"]["FunctionName"]) == report_function:
             on_failure = config["Properties"].get("DestinationConfig", {}).get("OnFailure", {})
             if "Destination" in on_failure:
                 destinations.append(on_failure["Destination"])

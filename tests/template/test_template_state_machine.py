@@ -1,4 +1,4 @@
-"""The onboarding state machine: its resource, its ASL file and how the two fit together."""
+"""The state machines (onboarding, offboarding): each resource, its ASL file and how the two fit together."""
 
 import json
 import math
@@ -26,10 +26,24 @@ CATCH_ALL = {"States.TaskFailed", "States.ALL"}
 ACCOUNT_NOT_READY_BUDGET_SECONDS = (10 * 60, 20 * 60)
 
 
+# The only Step Functions service integrations a workflow may use (every other Task invokes one of
+# the template's functions), each with the reason.
+SERVICE_INTEGRATIONS = {
+    "arn:aws:states:::dynamodb:getItem": "onboarding's LookForCreationSlot: waiters read the creation "
+    "semaphore's item instead of invoking CreateAccount at every poll",
+}
+
+
 def tasks(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
     found = {name: state for name, state in all_states(asl["States"]) if state["Type"] == "Task"}
     assert found, "the ASL has no Task state"
     return found
+
+
+def lambda_tasks(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The Tasks that invoke a function (orgvend's errors come only from those)."""
+    found = tasks(asl)
+    return {name: state for name, state in found.items() if state["Resource"] not in SERVICE_INTEGRATIONS}
 
 
 def terminal_errors() -> set[str]:
@@ -87,13 +101,53 @@ def test_substituted_definition_is_valid_json(asl_text, cfn, state_machine_id, i
 
 def test_every_task_invokes_a_function_of_this_template(asl, sam_template, sam_state_machine):
     substitutions = sam_state_machine["Properties"]["DefinitionSubstitutions"]
-    for name, state in tasks(asl).items():
+    for name, state in lambda_tasks(asl).items():
         match = PLACEHOLDER.fullmatch(state["Resource"])
         assert match, f"{name}: Resource {state['Resource']!r} is not a ${{...}} placeholder"
         target = get_att_target(substitutions[match[1]])
         assert target is not None and target[1] == "Arn", f"{name}: {match[1]} is not a GetAtt ….Arn"
         resource = sam_template["Resources"].get(target[0], {})
         assert resource.get("Type") == "AWS::Serverless::Function", f"{name}: {target[0]} is not a function"
+
+
+def test_service_integrations_read_only_tables_of_this_template(asl, sam_template, sam_state_machine):
+    # A DynamoDB integration names its table through a substitution that is a Ref to a table here.
+    substitutions = sam_state_machine["Properties"]["DefinitionSubstitutions"]
+    for name, state in tasks(asl).items():
+        if state["Resource"] not in SERVICE_INTEGRATIONS:
+            continue
+        match = PLACEHOLDER.fullmatch(state["Parameters"]["TableName"])
+        assert match, f"{name}: TableName is not a ${{...}} placeholder"
+        table = ref_target(substitutions[match[1]])
+        assert sam_template["Resources"][table]["Type"] == "AWS::DynamoDB::Table", name
+
+
+def test_waiting_for_a_creation_slot_reads_the_semaphore_and_calls_create_account_only_when_one_may_be_free():
+    states = json.loads((ROOT / "statemachines/onboard_account.asl.json").read_text())["States"]
+    # No free slot: wait, read the semaphore's item (strongly consistent), and decide without a function.
+    assert states["HasCreationSlot"]["Choices"] == [
+        {"Variable": "$.creation.state", "StringEquals": "WAITING_FOR_SLOT", "Next": "WaitForCreationSlot"}
+    ]
+    assert states["WaitForCreationSlot"]["Next"] == "LookForCreationSlot"
+    look = states["LookForCreationSlot"]
+    assert look["Resource"] == "arn:aws:states:::dynamodb:getItem"
+    assert look["Parameters"]["TableName"] == "${RegistryTableName}"
+    assert look["Parameters"]["ConsistentRead"] is True
+    assert look["ResultSelector"]["checkedAt.$"] == "$$.State.EnteredTime"
+    assert look["Next"] == "IsCreationSlotFree"
+    choice = states["IsCreationSlotFree"]
+    # CreateAccount only when the item has no freeAt (never written, or written by an older version)
+    # or freeAt has come; otherwise back to waiting. Nothing else leads to CreateAccount.
+    free_at = f"{look['ResultPath']}.read.Item.freeAt.S"
+    assert choice["Choices"] == [
+        {"Variable": free_at, "IsPresent": False, "Next": "CreateAccount"},
+        {
+            "Variable": free_at,
+            "StringLessThanEqualsPath": f"{look['ResultPath']}.checkedAt",
+            "Next": "CreateAccount",
+        },
+    ]
+    assert choice["Default"] == "WaitForCreationSlot"
 
 
 def test_every_function_code_directory_has_its_handler(sam_template, lambda_functions):
@@ -135,7 +189,7 @@ def test_every_error_name_in_the_asl_exists(asl):
 def test_catch_all_retriers_come_after_a_no_retry_for_every_terminal_error(asl):
     terminal = terminal_errors()
     assert terminal
-    for name, state in tasks(asl).items():
+    for name, state in lambda_tasks(asl).items():
         retriers = state.get("Retry", [])
         for index, retrier in enumerate(retriers):
             if not CATCH_ALL & set(retrier["ErrorEquals"]):
@@ -166,8 +220,8 @@ def test_every_task_retries_transient_failures(asl):
         ), f"{name} does not retry transient (Lambda service) failures"
 
 
-def test_apply_baseline_waits_10_to_20_minutes_for_a_new_account(asl):
-    state = asl["States"]["ApplyBaseline"]
+def test_apply_baseline_waits_10_to_20_minutes_for_a_new_account():
+    state = json.loads((ROOT / "statemachines/onboard_account.asl.json").read_text())["States"]["ApplyBaseline"]
     (retrier,) = [r for r in state["Retry"] if "AccountNotReady" in r["ErrorEquals"]]
     low, high = ACCOUNT_NOT_READY_BUDGET_SECONDS
     assert low <= total_backoff_seconds(retrier) <= high

@@ -51,3 +51,28 @@ class BaselineFailed(OrgvendError):
 
 class BillingPreferencesFailed(OrgvendError):
     """Billing refused to turn off discount sharing, or the account's sharing is still on afterwards."""
+
+
+# Offboarding (statemachines/offboard_account.asl.json): all terminal.
+class InvalidOffboardingRequest(OrgvendError):
+    """The account is not registered, or its registry status does not allow offboarding."""
+
+
+class OffboardingInProgress(OrgvendError):
+    """Another offboarding of the same account is running: one at a time per account."""
+
+
+class DetachPreconditionsUnmet(OrgvendError):
+    """A precondition AWS enforces for RemoveAccountFromOrganization is unmet; the message lists each."""
+
+
+class AccountRemovalRefused(OrgvendError):
+    """Organizations refused to remove the account (payment method, phone, support plan, ...)."""
+
+
+class AccountClosureRefused(OrgvendError):
+    """Organizations refused to close the account (closure quota, management account, ...)."""
+
+
+class AccountClosureTimedOut(OrgvendError):
+    """The account stayed PENDING_CLOSURE longer than the configured timeout."""

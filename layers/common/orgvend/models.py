@@ -51,6 +51,7 @@ OuId = Annotated[str, Field(pattern=rules.OU_ID_PATTERN.pattern)]
 TagKey = Annotated[str, _checked(rules.tag_key_problem)]
 TagValue = Annotated[str, _checked(rules.tag_value_problem)]
 BillingMode = Literal["consolidated", "direct"]
+OffboardingMode = Literal["detach", "close"]
 
 
 class AccountStatus(StrEnum):
@@ -211,8 +212,77 @@ class AccountRecord(Model):
         default=None, description="When an owner confirmed the root user's password reset and MFA."
     )
     root_secured_by: str | None = None
+    offboarding_id: str | None = Field(
+        default=None, description="The offboarding in progress, if any: at most one per account at a time."
+    )
+    offboarded_at: datetime | None = Field(
+        default=None, description="When the account was detached from the organization or its closure began."
+    )
     created_at: datetime
     updated_at: datetime
+
+
+class OffboardingRequest(Model):
+    """The offboarding workflow's input."""
+
+    account_id: AccountId
+    mode: OffboardingMode
+    requested_by: str | None = Field(
+        default=None, max_length=2048, description="Who asked (the API's caller)."
+    )
+
+
+OFFBOARDABLE_STATUSES = frozenset({AccountStatus.ACTIVE, AccountStatus.NEEDS_ROLE, AccountStatus.FAILED})
+
+
+class Offboarding(Model):
+    """The account being offboarded, as the registry had it when the offboarding began; ``$.offboarding``."""
+
+    offboarding_id: str
+    execution_arn: str
+    started_at: datetime
+    mode: OffboardingMode
+    account_id: AccountId
+    account_name: str
+    email: str
+    client: str
+    project: str
+    role_name: str
+    billing_mode: BillingMode = "consolidated"
+    status_before: AccountStatus
+    requested_by: str | None = None
+
+
+class Removal(Model):
+    """What RemoveAccount did; ``$.removal``."""
+
+    removed: bool = Field(description="False when the account had already left the organization.")
+
+
+class ClosureState(StrEnum):
+    PENDING_CLOSURE = "PENDING_CLOSURE"
+    SUSPENDED = "SUSPENDED"  # closed: reopenable through AWS Support for 90 days
+    GONE = "GONE"  # no longer in the organization at all
+
+
+class Closure(Model):
+    """Where an account's closure stands; ``$.closure``."""
+
+    state: ClosureState
+    requested_at: datetime
+    polls: int = 0
+
+
+class OffboardingFailure(Model):
+    offboarding_id: str
+    execution_arn: str
+    error: str
+    message: str
+    mode: str | None = None
+    account_id: str | None = None
+    account_name: str | None = None
+    client: str | None = None
+    project: str | None = None
 
 
 class WorkflowError(BaseModel):

@@ -4,10 +4,12 @@ import json
 import unicodedata
 from typing import Any
 
-from orgvend.models import AccountRecord, OnboardingFailure
+from orgvend.models import AccountRecord, Offboarding, OffboardingFailure, OnboardingFailure
 
 ONBOARDED_DETAIL_TYPE = "Account Onboarded"
 FAILED_DETAIL_TYPE = "Account Onboarding Failed"
+OFFBOARDED_DETAIL_TYPE = "Account Offboarded"
+OFFBOARDING_FAILED_DETAIL_TYPE = "Account Offboarding Failed"
 # SNS: "less than 100 characters", no line breaks or control characters.
 SNS_SUBJECT_MAX_LENGTH = 99
 
@@ -74,6 +76,72 @@ def failed_message(failure: OnboardingFailure) -> tuple[str, str]:
         ]
     lines += ["", f"Execution: {failure.execution_arn}"]
     return clean_subject(subject), "\n".join(lines)
+
+
+HAND_OVER_CHECKLIST = """\
+Hand-over checklist for the new owner of account {account_id}:
+  1. Root user: open https://signin.aws.amazon.com/console, choose "Root user", enter
+     {email}, then "Forgot password?" (the reset goes to that address). Change the
+     account's email to one the owner controls if it is still an agency address.
+  2. Enable MFA on the root user at once; never create root access keys.
+  3. Payment method and billing contact: the account now receives its own invoices
+     (Billing > Payment preferences). Discount sharing (RI / Savings Plans) was turned off.
+  4. Support plan: choose one (Basic is free) under Support > Support plans.
+  5. Access: the role {role_name} still trusts the agency's management account
+     ({management}) and is administrator minus billing. Delete it, or keep it only as long
+     as the agency should keep access; its policy {policy} can go with it.
+  6. What orgvend no longer manages: the account left the organization; service control
+     policies, the OU, organization tags, consolidated billing, the registry's switch-role
+     exports and orgvend's notifications no longer apply. The registry keeps its record as
+     DETACHED for history."""
+
+CLOSURE_NOTE = """\
+Account {account_id} is closed (SUSPENDED). AWS deletes what remains in it after 90 days;
+until then AWS Support can reopen it. A final bill may still arrive. Its email address
+({email}) can never be used for another AWS account. The registry keeps its record as CLOSED."""
+
+
+def offboarded_message(
+    account: AccountRecord, offboarding: Offboarding, management_account_id: str
+) -> tuple[str, str]:
+    if offboarding.mode == "detach":
+        subject = f"orgvend: account {account.account_name} ({account.account_id}) handed over"
+        intro = (
+            f"Account {account.account_id} of {account.client} / {account.project} has left the organization "
+            "and now stands alone: it is the client's."
+        )
+        details = HAND_OVER_CHECKLIST.format(
+            account_id=account.account_id,
+            email=account.email,
+            role_name=account.role_name,
+            management=management_account_id,
+            policy=account.baseline_policy_arn or "(none recorded)",
+        )
+    else:
+        subject = f"orgvend: account {account.account_name} ({account.account_id}) closed"
+        intro = f"Account {account.account_id} of {account.client} / {account.project} has been closed."
+        details = CLOSURE_NOTE.format(account_id=account.account_id, email=account.email)
+    requested = f" (requested by {offboarding.requested_by})" if offboarding.requested_by else ""
+    body = "\n".join([intro, "", details, "", f"Offboarding: {offboarding.offboarding_id}{requested}"])
+    return clean_subject(subject), body
+
+
+def offboarding_failed_message(failure: OffboardingFailure) -> tuple[str, str]:
+    what = f"account {failure.account_id}" if failure.account_id else "an account"
+    subject = f"orgvend: offboarding ({failure.mode or '?'}) of {what} failed ({failure.error})"
+    lines = [
+        f"The offboarding {failure.offboarding_id} ({failure.mode or 'unknown mode'}) of {what} failed.",
+        "",
+        f"  Error:  {failure.error}",
+        f"  Reason: {failure.message}",
+        "",
+        "The account's registry entry is as it was before (a closure AWS accepted stays CLOSING).",
+        "Fix the cause, then retry: POST /offboardings/{id}/retry (orgvend offboardings retry ID),",
+        "or start a new offboarding.",
+        "",
+        f"Execution: {failure.execution_arn}",
+    ]
+    return clean_subject(subject), "\n".join(lines).replace("{id}", failure.offboarding_id)
 
 
 def clean_subject(subject: str) -> str:

@@ -120,9 +120,9 @@ logger = MaskingLogger()
 tracer = Tracer()
 metrics = Metrics()
 
-# Every workflow step's input carries the onboarding (or, for the first step,
+# Every workflow step's input carries the onboarding or offboarding (or, for the first step,
 # the execution): its ID is the correlation ID of all the onboarding's log lines.
-CORRELATION_ID_PATH = "onboarding.onboardingId || execution.name || onboardingId"
+CORRELATION_ID_PATH = "onboarding.onboardingId || offboarding.offboardingId || execution.name || onboardingId"
 
 InputModel = TypeVar("InputModel", bound=BaseModel)
 StepFunction = Callable[[InputModel, LambdaContext], Model | dict[str, Any]]

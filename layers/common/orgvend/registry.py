@@ -15,6 +15,7 @@ pk                        sk             what
 ``EMAIL#<email>``         ``EMAIL``      uniqueness guard: which onboarding owns
                                          an email address
 ``CREATEREQUEST#<id>``    ``CREATEREQUEST`` which onboarding made a CreateAccount request
+``OFFBOARDING#<id>``      ``OFFBOARDING`` one offboarding (execution): account, mode, outcome
 ``SEMAPHORE#<name>``      ``SEMAPHORE``  the creation slots (orgvend.semaphore)
 ========================  =============  ======================================
 
@@ -23,10 +24,11 @@ client X, project Y" adds ``begins_with(gsi1sk, "Y#")``; a status (optionally
 with client and project) queries ``ByStatus``; no filter queries ``Accounts``.
 Every listing is a Query that reads only the items it returns. A second registration
 of an email fails atomically on the guard item's condition inside the same
-transaction that writes the onboarding.
+transaction that writes the onboarding. An account being offboarded carries
+``offboardingId``: the lock that keeps a second offboarding of it from starting.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,7 +37,14 @@ from botocore.exceptions import ClientError
 
 from orgvend import aws
 from orgvend.errors import EmailAlreadyRegistered
-from orgvend.models import AccountRecord, AccountStatus, Onboarding, OnboardingStatus
+from orgvend.models import (
+    OFFBOARDABLE_STATUSES,
+    AccountRecord,
+    AccountStatus,
+    Offboarding,
+    Onboarding,
+    OnboardingStatus,
+)
 from orgvend.settings import Settings
 
 BY_CLIENT_INDEX = "ByClient"
@@ -55,6 +64,10 @@ def account_key(account_id: str) -> dict[str, Any]:
 
 def onboarding_key(onboarding_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"ONBOARDING#{onboarding_id}"}, "sk": {"S": "ONBOARDING"}}
+
+
+def offboarding_key(offboarding_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"OFFBOARDING#{offboarding_id}"}, "sk": {"S": "OFFBOARDING"}}
 
 
 def create_request_key(request_id: str) -> dict[str, Any]:
@@ -335,10 +348,30 @@ class Registry:
         self, onboarding_id: str, execution_arn: str, error_name: str, message: str, *, attempt: int
     ) -> bool:
         """Record an onboarding's failure; True while this attempt's failure is not yet notified."""
+        return self._record_failure(
+            onboarding_key(onboarding_id),
+            {"onboardingId": onboarding_id},
+            execution_arn,
+            error_name,
+            message,
+            attempt=attempt,
+        )
+
+    def _record_failure(
+        self,
+        key: dict[str, Any],
+        identity: dict[str, str],
+        execution_arn: str,
+        error_name: str,
+        message: str,
+        *,
+        attempt: int,
+    ) -> bool:
+        """A workflow item's failure; True while this attempt's failure is not yet notified."""
         stamp = now().isoformat()
         expression, names, values = _set_expression(
             {
-                "onboardingId": onboarding_id,
+                **identity,
                 "executionArn": execution_arn,
                 "status": OnboardingStatus.FAILED.value,
                 "error": error_name,
@@ -353,7 +386,7 @@ class Registry:
         try:
             item = self._dynamodb.update_item(
                 TableName=self._table,
-                Key=onboarding_key(onboarding_id),
+                Key=key,
                 UpdateExpression=expression,
                 # A late duplicate of an earlier attempt changes nothing.
                 ConditionExpression="attribute_not_exists(failedAttempt) OR failedAttempt <= :attempt",
@@ -370,12 +403,172 @@ class Registry:
 
     def failure_notified(self, onboarding_id: str, attempt: int) -> None:
         """Remember that the operators were told of this attempt's failure (after they were)."""
+        self._notified(onboarding_key(onboarding_id), attempt)
+
+    def _notified(self, key: dict[str, Any], attempt: int) -> None:
         self._dynamodb.update_item(
             TableName=self._table,
-            Key=onboarding_key(onboarding_id),
+            Key=key,
             UpdateExpression="SET notifiedAttempt = :attempt",
             ExpressionAttributeValues={":attempt": {"N": str(attempt)}},
         )
+
+    # -- offboardings --------------------------------------------------------
+
+    def begin_offboarding(self, offboarding: Offboarding) -> bool:
+        """Take the account for this offboarding and record the offboarding, in one transaction.
+
+        False when the account is gone, another offboarding holds it, or its status
+        does not allow offboarding (the caller reads the entry to say which). Taking
+        it again for the same offboarding (a retried step) succeeds.
+        """
+        stamp = now().isoformat()
+        statuses = sorted(status.value for status in OFFBOARDABLE_STATUSES)
+        allowed = ", ".join(f":s{index}" for index in range(len(statuses)))
+        offboarding_item = {
+            **_plain(offboarding_key(offboarding.offboarding_id)),
+            **offboarding.to_json(),
+            "status": OnboardingStatus.RUNNING.value,
+            "createdAt": stamp,
+            "updatedAt": stamp,
+        }
+        try:
+            self._dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": account_key(offboarding.account_id),
+                            "UpdateExpression": "SET offboardingId = :me, updatedAt = :at",
+                            "ConditionExpression": "attribute_exists(pk) AND (offboardingId = :me OR "
+                            f"(attribute_not_exists(offboardingId) AND #status IN ({allowed})))",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": _attribute_values(
+                                {
+                                    ":me": offboarding.offboarding_id,
+                                    ":at": stamp,
+                                    **{f":s{index}": status for index, status in enumerate(statuses)},
+                                }
+                            ),
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": _attribute_values(offboarding_item),
+                            "ConditionExpression": "attribute_not_exists(pk) OR #status = :running",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": {":running": {"S": OnboardingStatus.RUNNING.value}},
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if lost_on_condition(error):
+                return False
+            raise
+        return True
+
+    def retake_offboarding(self, account_id: str, offboarding_id: str) -> bool:
+        """Take the account again for a failed offboarding that is about to be retried.
+
+        False when another offboarding holds it now (or the entry is gone).
+        """
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=account_key(account_id),
+                UpdateExpression="SET offboardingId = :me",
+                ConditionExpression="attribute_exists(pk) AND "
+                "(attribute_not_exists(offboardingId) OR offboardingId = :me)",
+                ExpressionAttributeValues={":me": {"S": offboarding_id}},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def offboarded(self, record: AccountRecord, offboarding_id: str, *, finished: bool) -> None:
+        """Write the account's new state (CLOSING, CLOSED, DETACHED) for this offboarding.
+
+        ``finished`` also lets go of the account and marks the offboarding SUCCEEDED.
+        Only the offboarding that holds the account (or nobody, after a redrive) may write it.
+        """
+        stamp = now().isoformat()
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": self._account_item(
+                        record.model_copy(update={"offboarding_id": None if finished else offboarding_id})
+                    ),
+                    "ConditionExpression": "attribute_exists(pk) AND "
+                    "(attribute_not_exists(offboardingId) OR offboardingId = :me)",
+                    "ExpressionAttributeValues": {":me": {"S": offboarding_id}},
+                }
+            }
+        ]
+        if finished:
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": offboarding_key(offboarding_id),
+                        "UpdateExpression": "SET #status = :done, outcome = :outcome, updatedAt = :at",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": _attribute_values(
+                            {
+                                ":done": OnboardingStatus.SUCCEEDED.value,
+                                ":outcome": record.status.value,
+                                ":at": stamp,
+                            }
+                        ),
+                    }
+                }
+            )
+        self._dynamodb.transact_write_items(TransactItems=items)
+
+    def fail_offboarding(
+        self, offboarding_id: str, execution_arn: str, error_name: str, message: str, *, attempt: int
+    ) -> bool:
+        """Record an offboarding's failure and let go of its account; True while not yet notified."""
+        offboarding = self.get_offboarding(offboarding_id) or {}
+        if offboarding.get("accountId"):
+            self.release_offboarding(str(offboarding["accountId"]), offboarding_id)
+        return self._record_failure(
+            offboarding_key(offboarding_id),
+            {"offboardingId": offboarding_id},
+            execution_arn,
+            error_name,
+            message,
+            attempt=attempt,
+        )
+
+    def release_offboarding(self, account_id: str, offboarding_id: str) -> bool:
+        """Let go of the account if this offboarding holds it; False when it does not."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=account_key(account_id),
+                UpdateExpression="REMOVE offboardingId",
+                ConditionExpression="offboardingId = :me",
+                ExpressionAttributeValues={":me": {"S": offboarding_id}},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def offboarding_failure_notified(self, offboarding_id: str, attempt: int) -> None:
+        self._notified(offboarding_key(offboarding_id), attempt)
+
+    def get_offboarding(self, offboarding_id: str) -> dict[str, Any] | None:
+        response = self._dynamodb.get_item(
+            TableName=self._table, Key=offboarding_key(offboarding_id), ConsistentRead=True
+        )
+        return _plain(response["Item"]) if "Item" in response else None
 
     def release_email(self, email: str, onboarding_id: str) -> bool:
         """Free an email that a failed onboarding claimed but never got an account for."""
@@ -454,15 +647,24 @@ class Registry:
 
     def onboardings(self, onboarding_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Onboarding items by ID, in one BatchGetItem per 100 (missing ones are left out)."""
+        return self._items_by_id(onboarding_ids, onboarding_key, "onboardingId")
+
+    def offboardings(self, offboarding_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Offboarding items by ID, like ``onboardings``."""
+        return self._items_by_id(offboarding_ids, offboarding_key, "offboardingId")
+
+    def _items_by_id(
+        self, ids: list[str], key_of: Callable[[str], dict[str, Any]], id_field: str
+    ) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(onboarding_ids), 100):
-            keys = [onboarding_key(onboarding_id) for onboarding_id in onboarding_ids[start : start + 100]]
+        for start in range(0, len(ids), 100):
+            keys = [key_of(item_id) for item_id in ids[start : start + 100]]
             request = {self._table: {"Keys": keys}}
             while request:
                 response = self._dynamodb.batch_get_item(RequestItems=request)
                 for item in response["Responses"].get(self._table, []):
                     plain = _plain(item)
-                    found[str(plain["onboardingId"])] = plain
+                    found[str(plain[id_field])] = plain
                 request = response.get("UnprocessedKeys") or {}
         return found
 

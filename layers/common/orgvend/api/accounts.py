@@ -37,6 +37,7 @@ def account_view(record: AccountRecord) -> AccountView:
     links = Links(
         self=f"/accounts/{record.account_id}",
         execution=f"/onboardings/{record.onboarding_id}" if record.onboarding_id else None,
+        offboarding=f"/offboardings/{record.offboarding_id}" if record.offboarding_id else None,
     )
     return AccountView(**record.model_dump(), links=links)
 

@@ -9,6 +9,7 @@ from orgvend.models import (
     AccountId,
     AccountRecord,
     Model,
+    OffboardingMode,
     OnboardingRequest,
     RoleName,
     Slug,
@@ -57,6 +58,7 @@ class Links(Model):
     execution: str | None = None
     account: str | None = None
     retry: str | None = None
+    offboarding: str | None = None
 
 
 class OnboardingAccepted(Model):
@@ -124,6 +126,69 @@ class OnboardingPage(Model):
 
 class RetryAccepted(Model):
     onboarding_id: str
+    status: Literal["RUNNING"] = "RUNNING"
+    redrive_date: datetime
+    message: str
+    links: Links
+
+
+class OffboardRequest(Model):
+    """``POST /accounts/{accountId}/offboard``."""
+
+    model_config = Model.model_config | {"json_schema_extra": {"examples": [{"mode": "detach"}]}}
+
+    mode: OffboardingMode = Field(
+        description="detach: the account leaves the organization and becomes the client's own "
+        "(hand-over checklist sent); close: the account is closed (AWS deletes it after 90 days)."
+    )
+
+
+class OffboardingAccepted(Model):
+    offboarding_id: str
+    account_id: str
+    mode: OffboardingMode
+    status: Literal["RUNNING"] = "RUNNING"
+    links: Links
+
+
+class OffboardingView(Model):
+    offboarding_id: str
+    status: str
+    account_id: str | None = None
+    mode: str | None = None
+    client: str | None = None
+    project: str | None = None
+    account_name: str | None = None
+    requested_by: str | None = None
+    outcome: str | None = Field(default=None, description="The account's registry status once it succeeded.")
+    error: str | None = None
+    cause: str | None = None
+    started_at: datetime
+    stopped_at: datetime | None = None
+    redrive_count: int = 0
+    timeline: list[TimelineStep] = Field(default_factory=list)
+    links: Links
+
+
+class OffboardingSummary(Model):
+    offboarding_id: str
+    status: str
+    started_at: datetime
+    stopped_at: datetime | None = None
+    account_id: str | None = None
+    mode: str | None = None
+    client: str | None = None
+    project: str | None = None
+    links: Links
+
+
+class OffboardingPage(Model):
+    items: list[OffboardingSummary]
+    next_token: str | None = None
+
+
+class OffboardingRetryAccepted(Model):
+    offboarding_id: str
     status: Literal["RUNNING"] = "RUNNING"
     redrive_date: datetime
     message: str

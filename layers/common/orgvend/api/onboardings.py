@@ -1,16 +1,13 @@
 """Start, describe, list and retry onboardings: Step Functions executions of the onboarding workflow."""
 
 import hashlib
-import json
 import os
 import uuid
-from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from orgvend import aws
-from orgvend.api.errors import ApiError, BadRequest, Conflict, NotFound, public_cause, public_text
+from orgvend.api.errors import BadRequest, Conflict, public_cause
+from orgvend.api.executions import RETRYABLE_STATUSES, Executions
 from orgvend.api.models import (
     Links,
     OnboardingAccepted,
@@ -20,7 +17,6 @@ from orgvend.api.models import (
     RetryAccepted,
 )
 from orgvend.api.timeline import build_timeline
-from orgvend.aws import error_code
 from orgvend.errors import InvalidOnboardingRequest
 from orgvend.models import OnboardingRequest
 from orgvend.registry import Registry, default_registry
@@ -48,13 +44,11 @@ class Onboardings:
     """The onboarding workflow as the API sees it."""
 
     def __init__(self, stepfunctions: Any, registry: Registry, state_machine_arn: str) -> None:
-        self._sfn = stepfunctions
+        self._executions = Executions(stepfunctions, state_machine_arn, "onboarding")
         self._registry = registry
-        self._state_machine_arn = state_machine_arn
 
     def execution_arn(self, onboarding_id: str) -> str:
-        prefix, _, name = self._state_machine_arn.rpartition(":stateMachine:")
-        return f"{prefix}:execution:{name}:{onboarding_id}"
+        return self._executions.arn(onboarding_id)
 
     def refuse_registered_email(self, email: str, onboarding_id: str | None) -> None:
         """Answer 409 early unless the owner is this very onboarding (a retried request).
@@ -82,39 +76,11 @@ class Onboardings:
         return self.start(request, onboarding_id)
 
     def start(self, request: OnboardingRequest, onboarding_id: str) -> OnboardingAccepted:
-        workflow_input = request.to_json()
-        try:
-            self._sfn.start_execution(
-                stateMachineArn=self._state_machine_arn, name=onboarding_id, input=json.dumps(workflow_input)
-            )
-        except ClientError as error:
-            # The same name: this onboarding was started before (a retried request). AWS returns the
-            # running execution for the same name and input; a finished one answers ExecutionAlreadyExists.
-            if error_code(error) != "ExecutionAlreadyExists":
-                raise
-            existing = self._sfn.describe_execution(executionArn=self.execution_arn(onboarding_id))
-            if json.loads(existing["input"]) != workflow_input:
-                raise Conflict(
-                    "IdempotencyKeyReused",
-                    "this Idempotency-Key was used for another request",
-                    "Idempotency-Key",
-                ) from None
+        self._executions.start(onboarding_id, request.to_json())
         return OnboardingAccepted(onboarding_id=onboarding_id, links=onboarding_links(onboarding_id))
 
-    def _execution(self, onboarding_id: str) -> dict[str, Any]:
-        try:
-            return dict(self._sfn.describe_execution(executionArn=self.execution_arn(onboarding_id)))
-        except ClientError as error:
-            if error_code(error) in ("ExecutionDoesNotExist", "InvalidArn"):
-                raise NotFound(f"onboarding {onboarding_id}", "onboardingId") from None
-            raise
-
-    def _history(self, execution_arn: str) -> list[dict[str, Any]]:
-        paginator = self._sfn.get_paginator("get_execution_history")
-        return [event for page in paginator.paginate(executionArn=execution_arn) for event in page["events"]]
-
     def describe(self, onboarding_id: str) -> OnboardingView:
-        execution = self._execution(onboarding_id)
+        execution = self._executions.describe(onboarding_id)
         record = self._registry.get_onboarding(onboarding_id) or {}
         failed = execution["status"] != "SUCCEEDED" and bool(execution.get("error"))
         account_id = record.get("accountId")
@@ -130,25 +96,14 @@ class Onboardings:
             started_at=execution["startDate"],
             stopped_at=execution.get("stopDate"),
             redrive_count=int(execution.get("redriveCount", 0)),
-            timeline=build_timeline(self._history(execution["executionArn"])),
+            timeline=build_timeline(self._executions.history(execution["executionArn"])),
             links=onboarding_links(
-                onboarding_id, account_id, retry=execution["status"] in ("FAILED", "TIMED_OUT", "ABORTED")
+                onboarding_id, account_id, retry=execution["status"] in RETRYABLE_STATUSES
             ),
         )
 
     def list(self, status: str | None, limit: int, next_token: str | None) -> OnboardingPage:
-        arguments: dict[str, Any] = {"stateMachineArn": self._state_machine_arn, "maxResults": limit}
-        if status:
-            arguments["statusFilter"] = status
-        if next_token:
-            arguments["nextToken"] = next_token
-        try:
-            response = self._sfn.list_executions(**arguments)
-        except ClientError as error:
-            if error_code(error) == "InvalidToken":
-                raise ApiError(400, "InvalidNextToken", "nextToken is not valid", "nextToken") from None
-            raise
-        executions = response["executions"]
+        executions, following = self._executions.page(status, limit, next_token)
         records = self._registry.onboardings([execution["name"] for execution in executions])
         items = []
         for execution in executions:
@@ -165,29 +120,13 @@ class Onboardings:
                     links=onboarding_links(execution["name"], record.get("accountId")),
                 )
             )
-        return OnboardingPage(items=items, next_token=response.get("nextToken"))
+        return OnboardingPage(items=items, next_token=following)
 
     def retry(self, onboarding_id: str) -> RetryAccepted:
-        execution = self._execution(onboarding_id)
-        if execution["status"] in ("RUNNING", "SUCCEEDED", "PENDING_REDRIVE"):
-            raise Conflict(
-                "NotRetryable",
-                f"onboarding {onboarding_id} is {execution['status']}; only a failed one can be retried",
-            )
-        try:
-            response = self._sfn.redrive_execution(executionArn=execution["executionArn"])
-        except ClientError as error:
-            if error_code(error) == "ExecutionNotRedrivable":
-                # Step Functions' reason, without the botocore preamble; the API withholds its ARNs.
-                reason = error.response.get("Error", {}).get("Message") or "ExecutionNotRedrivable"
-                raise Conflict(
-                    "NotRetryable", f"onboarding {onboarding_id} cannot be redriven: {public_text(reason)}"
-                ) from None
-            raise
-        redrive_date: datetime = response["redriveDate"]
+        execution = self._executions.refuse_unless_retryable(onboarding_id)
         return RetryAccepted(
             onboarding_id=onboarding_id,
-            redrive_date=redrive_date,
+            redrive_date=self._executions.redrive(onboarding_id, execution),
             message="redriven: the workflow resumes at the step that failed; no second account is created",
             links=onboarding_links(onboarding_id),
         )

@@ -46,12 +46,11 @@ def ri_sharing_of(billing: Any, account_id: str) -> str | None:
         kwargs["nextToken"] = page["nextToken"]
 
 
-def set_billing_preferences(step_input: SetBillingPreferencesInput, billing_client: Any) -> BillingSetup:
-    """``billing_client`` is called only for ``direct``: a callable returning the Billing client."""
-    onboarding, account_id = step_input.onboarding, step_input.account_id
-    if onboarding.billing != "direct":
-        return BillingSetup(mode=onboarding.billing)
-    billing = billing_client()
+def turn_off_discount_sharing(billing: Any, account_id: str) -> BillingSetup:
+    """RI / Savings Plans sharing off for the account, read back; ``changed`` when it was on.
+
+    ``mode`` of the result is ``direct``: the account no longer shares the organization's discounts.
+    """
     try:
         before = ri_sharing_of(billing, account_id)
         if before != DISABLED:
@@ -73,3 +72,11 @@ def set_billing_preferences(step_input: SetBillingPreferencesInput, billing_clie
         )
     logger.info("Discount sharing off", extra={"accountId": account_id, "changed": before != DISABLED})
     return BillingSetup(mode="direct", ri_sharing=DISABLED, changed=before != DISABLED)
+
+
+def set_billing_preferences(step_input: SetBillingPreferencesInput, billing_client: Any) -> BillingSetup:
+    """``billing_client`` is called only for ``direct``: a callable returning the Billing client."""
+    onboarding, account_id = step_input.onboarding, step_input.account_id
+    if onboarding.billing != "direct":
+        return BillingSetup(mode=onboarding.billing)
+    return turn_off_discount_sharing(billing_client(), account_id)

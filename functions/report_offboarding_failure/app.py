@@ -1,0 +1,24 @@
+"""EventBridge target: an offboarding execution failed, timed out or was aborted."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orgvend import aws
+from orgvend.observability import step_handler
+from orgvend.reactions.report_offboarding_failure import report_offboarding_failure
+from orgvend.reactions.report_onboarding_failure import ExecutionStatusChangeEvent
+from orgvend.registry import default_registry
+from orgvend.settings import Settings
+
+
+@step_handler(ExecutionStatusChangeEvent, correlation_id_path="detail.name")
+def handler(event: ExecutionStatusChangeEvent, context: LambdaContext) -> dict[str, Any]:
+    failure = report_offboarding_failure(
+        event.detail,
+        registry=default_registry(),
+        sns=aws.client("sns"),
+        events=aws.client("events"),
+        settings=Settings.from_environment(),
+    )
+    return failure.to_json() if failure else {"duplicate": True}

@@ -1,0 +1,94 @@
+"""One workflow's Step Functions executions as the API sees them: named by their ID, started once, redriven."""
+
+import json
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from orgvend.api.errors import ApiError, Conflict, NotFound, public_text
+from orgvend.aws import error_code
+
+RETRYABLE_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+
+
+class Executions:
+    """The executions of one state machine; ``noun`` ("onboarding", "offboarding") names them in answers."""
+
+    def __init__(self, stepfunctions: Any, state_machine_arn: str, noun: str) -> None:
+        self._sfn = stepfunctions
+        self.state_machine_arn = state_machine_arn
+        self.noun = noun
+
+    def arn(self, name: str) -> str:
+        prefix, _, state_machine = self.state_machine_arn.rpartition(":stateMachine:")
+        return f"{prefix}:execution:{state_machine}:{name}"
+
+    def start(self, name: str, workflow_input: dict[str, Any]) -> None:
+        """Start the execution ``name``; a repeat with the same input is the same execution."""
+        try:
+            self._sfn.start_execution(
+                stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(workflow_input)
+            )
+        except ClientError as error:
+            # The same name: started before (a retried request). AWS returns the running execution
+            # for the same name and input; a finished one answers ExecutionAlreadyExists.
+            if error_code(error) != "ExecutionAlreadyExists":
+                raise
+            if json.loads(self.describe(name)["input"]) != workflow_input:
+                raise Conflict(
+                    "IdempotencyKeyReused",
+                    "this Idempotency-Key was used for another request",
+                    "Idempotency-Key",
+                ) from None
+
+    def describe(self, name: str) -> dict[str, Any]:
+        try:
+            return dict(self._sfn.describe_execution(executionArn=self.arn(name)))
+        except ClientError as error:
+            if error_code(error) in ("ExecutionDoesNotExist", "InvalidArn"):
+                raise NotFound(f"{self.noun} {name}", f"{self.noun}Id") from None
+            raise
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        paginator = self._sfn.get_paginator("get_execution_history")
+        return [event for page in paginator.paginate(executionArn=execution_arn) for event in page["events"]]
+
+    def page(
+        self, status: str | None, limit: int, next_token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        arguments: dict[str, Any] = {"stateMachineArn": self.state_machine_arn, "maxResults": limit}
+        if status:
+            arguments["statusFilter"] = status
+        if next_token:
+            arguments["nextToken"] = next_token
+        try:
+            response = self._sfn.list_executions(**arguments)
+        except ClientError as error:
+            if error_code(error) == "InvalidToken":
+                raise ApiError(400, "InvalidNextToken", "nextToken is not valid", "nextToken") from None
+            raise
+        return list(response["executions"]), response.get("nextToken")
+
+    def refuse_unless_retryable(self, name: str) -> dict[str, Any]:
+        execution = self.describe(name)
+        if execution["status"] not in RETRYABLE_STATUSES:
+            raise Conflict(
+                "NotRetryable",
+                f"{self.noun} {name} is {execution['status']}; only a failed one can be retried",
+            )
+        return execution
+
+    def redrive(self, name: str, execution: dict[str, Any]) -> datetime:
+        try:
+            response = self._sfn.redrive_execution(executionArn=execution["executionArn"])
+        except ClientError as error:
+            if error_code(error) == "ExecutionNotRedrivable":
+                # Step Functions' reason, without the botocore preamble; the API withholds its ARNs.
+                reason = error.response.get("Error", {}).get("Message") or "ExecutionNotRedrivable"
+                raise Conflict(
+                    "NotRetryable", f"{self.noun} {name} cannot be redriven: {public_text(reason)}"
+                ) from None
+            raise
+        redrive_date: datetime = response["redriveDate"]
+        return redrive_date

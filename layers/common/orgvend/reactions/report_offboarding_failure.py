@@ -1,0 +1,73 @@
+"""ReportOffboardingFailure: an offboarding execution failed, timed out or was aborted.
+
+Like onboarding, the workflow has no Catch (a redrive resumes at the failed
+step). This reaction lets go of the account, so a corrected or different
+offboarding can start, records the failure, and tells the operators, once per
+attempt. The account's registry entry is otherwise left as it was: a detach
+that AWS refused changed nothing, and a closure AWS accepted stays CLOSING
+until Organizations says it is closed.
+"""
+
+import json
+from typing import Any
+
+from orgvend.models import OffboardingFailure, WorkflowError
+from orgvend.notifications import (
+    OFFBOARDING_FAILED_DETAIL_TYPE,
+    offboarding_failed_message,
+    publish,
+    put_event,
+)
+from orgvend.observability import logger, metrics
+from orgvend.reactions.report_onboarding_failure import ExecutionStatusChange
+from orgvend.registry import Registry
+from orgvend.settings import Settings
+
+
+def _requested(change: ExecutionStatusChange) -> dict[str, Any]:
+    try:
+        request = json.loads(change.input or "{}")
+    except ValueError:
+        return {}
+    return request if isinstance(request, dict) else {}
+
+
+def report_offboarding_failure(
+    change: ExecutionStatusChange, *, registry: Registry, sns: Any, events: Any, settings: Settings
+) -> OffboardingFailure | None:
+    error = WorkflowError(
+        Error=change.error or f"Execution{change.status.title().replace('_', '')}",
+        Cause=change.cause or f"the execution ended {change.status}",
+    )
+    offboarding = registry.get_offboarding(change.name) or {}
+    if not registry.fail_offboarding(
+        change.name, change.executionArn, error.error, error.message, attempt=change.redriveCount
+    ):
+        logger.info("Failure already reported", extra={"attempt": change.redriveCount})
+        return None
+    request = _requested(change)
+    account_id = offboarding.get("accountId") or request.get("accountId")
+    failure = OffboardingFailure(
+        offboarding_id=change.name,
+        execution_arn=change.executionArn,
+        error=error.error,
+        message=error.message,
+        mode=str(offboarding.get("mode") or request.get("mode") or "") or None,
+        account_id=str(account_id) if isinstance(account_id, str) else None,
+        account_name=offboarding.get("accountName"),
+        client=offboarding.get("client"),
+        project=offboarding.get("project"),
+    )
+    subject, body = offboarding_failed_message(failure)
+    publish(sns, settings.operator_topic_arn, "offboarding-failed", subject, body)
+    put_event(
+        events,
+        settings.event_bus_name,
+        settings.event_source,
+        OFFBOARDING_FAILED_DETAIL_TYPE,
+        failure.to_json(),
+    )
+    registry.offboarding_failure_notified(change.name, change.redriveCount)  # only now: see onboarding's
+    metrics.add_metric(name="OffboardingsFailed", unit="Count", value=1)
+    logger.warning("Offboarding failed", extra={"error": error.error, "accountId": failure.account_id})
+    return failure

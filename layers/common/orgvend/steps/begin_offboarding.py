@@ -1,0 +1,82 @@
+"""BeginOffboarding: check the account may be offboarded, and take it, so no second offboarding runs at once.
+
+The account's registry entry carries the ID of the offboarding that holds it
+(``offboardingId``), written in the same transaction as the offboarding's own
+item and conditional on nobody else holding it: two offboardings started at the
+same moment cannot both pass. The API runs the same checks first, to answer
+4xx before starting anything; this step is the guarantee.
+"""
+
+from orgvend.errors import InvalidOffboardingRequest, OffboardingInProgress, OrgvendError
+from orgvend.models import (
+    OFFBOARDABLE_STATUSES,
+    AccountRecord,
+    ExecutionContext,
+    Model,
+    Offboarding,
+    OffboardingRequest,
+)
+from orgvend.observability import logger, metrics
+from orgvend.registry import Registry
+
+
+class BeginOffboardingInput(Model):
+    request: OffboardingRequest
+    execution: ExecutionContext
+
+
+def offboarding_refusal(
+    account_id: str, record: AccountRecord | None, offboarding_id: str
+) -> OrgvendError | None:
+    """Why this offboarding may not take the account (None when it may)."""
+    if record is None:
+        return InvalidOffboardingRequest(
+            f"accountId: account {account_id} is not in the registry; orgvend offboards only accounts it "
+            f"manages (adopt it first: POST /accounts/adopt)"
+        )
+    if record.offboarding_id == offboarding_id:
+        return None  # this offboarding already holds it (a retried step)
+    if record.offboarding_id:
+        return OffboardingInProgress(
+            f"account {account_id} is being offboarded by {record.offboarding_id}; "
+            f"one offboarding at a time per account"
+        )
+    if record.status not in OFFBOARDABLE_STATUSES:
+        allowed = ", ".join(sorted(status.value for status in OFFBOARDABLE_STATUSES))
+        return InvalidOffboardingRequest(
+            f"account {account_id} is {record.status.value}; only {allowed} accounts can be offboarded"
+        )
+    return None
+
+
+def begin_offboarding(step_input: BeginOffboardingInput, registry: Registry) -> Offboarding:
+    request, execution = step_input.request, step_input.execution
+    record = registry.get_account(request.account_id)
+    refusal = offboarding_refusal(request.account_id, record, execution.name)
+    if refusal:
+        raise refusal
+    assert record is not None  # offboarding_refusal answers for a missing entry
+    offboarding = Offboarding(
+        offboarding_id=execution.name,
+        execution_arn=execution.id,
+        started_at=execution.start_time,
+        mode=request.mode,
+        account_id=record.account_id,
+        account_name=record.account_name,
+        email=record.email,
+        client=record.client,
+        project=record.project,
+        role_name=record.role_name,
+        billing_mode=record.billing_mode,
+        status_before=record.status,
+        requested_by=request.requested_by,
+    )
+    if not registry.begin_offboarding(offboarding):
+        # Lost a race with another offboarding (or a change of status): say which from a fresh read.
+        fresh = registry.get_account(request.account_id)
+        raise offboarding_refusal(request.account_id, fresh, execution.name) or OffboardingInProgress(
+            f"account {request.account_id} changed while the offboarding began; start it again"
+        )
+    metrics.add_metric(name="OffboardingsStarted", unit="Count", value=1)
+    logger.info("Offboarding begun", extra={"accountId": record.account_id, "mode": request.mode})
+    return offboarding

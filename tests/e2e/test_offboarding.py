@@ -1,0 +1,310 @@
+"""Offboarding end to end: detach (hand the account to its client) and close, through the API,
+the real offboarding workflow and handlers, on the embedded AWS."""
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from .conftest import FakeBilling, FaultInjector, Harness, request_for
+from .test_api import call, finished, onboard
+
+pytestmark = pytest.mark.e2e
+
+OLD_ENOUGH = timedelta(days=5)  # AWS lets a created account leave 4 days after its creation
+
+
+def onboarded_account(embedded: Harness, unique: str, **overrides: Any) -> str:
+    onboarding = finished(embedded, onboard(embedded, request_for(unique, **overrides)))
+    assert onboarding["status"] == "SUCCEEDED", onboarding
+    return str(onboarding["accountId"])
+
+
+def offboard(embedded: Harness, account_id: str, mode: str, key: str | None = None) -> str:
+    headers = {"Idempotency-Key": key} if key else None
+    status, body = call(embedded, "POST", f"/accounts/{account_id}/offboard", {"mode": mode}, headers)
+    assert status == 202, body
+    assert body["accountId"] == account_id and body["mode"] == mode and body["status"] == "RUNNING"
+    return str(body["offboardingId"])
+
+
+def offboarding_finished(embedded: Harness, offboarding_id: str, timeout: float = 60) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
+        status, body = call(embedded, "GET", f"/offboardings/{offboarding_id}")
+        assert status == 200, body
+        return body if body["status"] != "RUNNING" else None
+
+    return embedded.eventually(done, timeout=timeout, what=f"offboarding {offboarding_id} finished")
+
+
+def let_go(embedded: Harness, account_id: str) -> dict[str, Any]:
+    """The account's entry once the failure reporter has let go of it."""
+    return embedded.eventually(
+        lambda: (item := embedded.account_item(account_id)) and "offboardingId" not in item and item,
+        what=f"account {account_id} let go",
+    )
+
+
+def is_member(embedded: Harness, account_id: str) -> bool:
+    try:
+        embedded.client("organizations").describe_account(AccountId=account_id)
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "AccountNotFoundException"
+        return False
+    return True
+
+
+def comparable(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in item.items() if key not in ("updatedAt", "offboardingId")}
+
+
+def test_detach_hands_the_account_over(embedded: Harness, unique: str, billing: FakeBilling) -> None:
+    account_id = onboarded_account(embedded, unique)
+    embedded.backdate_account(account_id, OLD_ENOUGH)
+
+    offboarding = offboarding_finished(embedded, offboard(embedded, account_id, "detach"))
+
+    assert offboarding["status"] == "SUCCEEDED", offboarding
+    assert (offboarding["accountId"], offboarding["mode"], offboarding["outcome"]) == (
+        account_id,
+        "detach",
+        "DETACHED",
+    )
+    assert [step["name"] for step in offboarding["timeline"]] == [
+        "Configure",
+        "BeginOffboarding",
+        "ChooseMode",
+        "CheckDetachPreconditions",
+        "StillMember",
+        "StopDiscountSharing",
+        "RemoveAccount",
+        "FinishOffboarding",
+        "NotifyOffboarded",
+    ]
+    assert not is_member(embedded, account_id)
+    assert billing.sharing[account_id] == "DISABLED"  # discount sharing stopped before it left
+    # The registry keeps the record, DETACHED, and nobody holds it any more.
+    item = embedded.account_item(account_id)
+    assert item is not None and item["status"] == "DETACHED" and item["offboardedAt"]
+    assert "offboardingId" not in item and item["client"] == f"c{unique}"
+    status, page = call(embedded, "GET", f"/accounts?status=DETACHED&client=c{unique}")
+    assert status == 200 and [a["accountId"] for a in page["items"]] == [account_id]
+    message = embedded.operator_message_about(
+        f"Hand-over checklist for the new owner of account {account_id}"
+    )
+    for duty in (
+        "Forgot password?",
+        "MFA",
+        "Payment method",
+        "Support plan",
+        "OrganizationAccountAccessRole",
+    ):
+        assert duty in message["Message"], duty
+    status, listing = call(embedded, "GET", "/offboardings")
+    assert status == 200
+    assert any(item["offboardingId"] == offboarding["offboardingId"] for item in listing["items"])
+
+
+def test_detach_names_every_unmet_precondition_and_changes_nothing(
+    embedded: Harness, unique: str, billing: FakeBilling
+) -> None:
+    account_id = onboarded_account(embedded, unique)  # created just now: less than 4 days old
+    embedded.client("organizations").register_delegated_administrator(
+        AccountId=account_id, ServicePrincipal="guardduty.amazonaws.com"
+    )
+    before = embedded.account_item(account_id)
+    assert before is not None
+
+    offboarding = offboarding_finished(embedded, offboard(embedded, account_id, "detach"))
+
+    assert offboarding["status"] == "FAILED"
+    assert offboarding["error"] == "DetachPreconditionsUnmet"
+    assert "4 days after its creation" in offboarding["cause"]
+    assert "delegated administrator for guardduty.amazonaws.com" in offboarding["cause"]
+    assert "deregister-delegated-administrator" in offboarding["cause"]
+    assert is_member(embedded, account_id)
+    assert billing.calls_for(account_id) == []  # nothing was touched
+    assert comparable(let_go(embedded, account_id)) == comparable(before)
+    embedded.operator_message_about(f"The offboarding {offboarding['offboardingId']} (detach)")
+
+
+def test_a_removal_aws_refuses_is_actionable_and_a_retry_completes_it(
+    embedded: Harness, unique: str, billing: FakeBilling, faults: FaultInjector
+) -> None:
+    account_id = onboarded_account(embedded, unique)
+    embedded.backdate_account(account_id, OLD_ENOUGH)
+    before = embedded.account_item(account_id)
+    assert before is not None
+    refused = faults.fail(
+        "before-call.organizations.RemoveAccountFromOrganization",
+        "ConstraintViolationException",
+        times=1,
+        extra={"Reason": "MEMBER_ACCOUNT_PAYMENT_INSTRUMENT_REQUIRED"},
+    )
+
+    offboarding_id = offboard(embedded, account_id, "detach")
+    failed = offboarding_finished(embedded, offboarding_id)
+
+    assert len(refused) == 1
+    assert (failed["status"], failed["error"]) == ("FAILED", "AccountRemovalRefused")
+    assert "MEMBER_ACCOUNT_PAYMENT_INSTRUMENT_REQUIRED" in failed["cause"]
+    assert "payment method" in failed["cause"] and "retry the offboarding" in failed["cause"]
+    assert failed["links"]["retry"] == f"/offboardings/{offboarding_id}/retry"
+    assert is_member(embedded, account_id)
+    assert comparable(let_go(embedded, account_id)) == comparable(before)  # registered as it was
+
+    status, body = call(embedded, "POST", f"/offboardings/{offboarding_id}/retry")
+    assert status == 202, body
+    retried = offboarding_finished(embedded, offboarding_id)
+
+    assert retried["status"] == "SUCCEEDED" and retried["redriveCount"] == 1
+    assert not is_member(embedded, account_id)
+    item = embedded.account_item(account_id)
+    assert item is not None and item["status"] == "DETACHED" and "offboardingId" not in item
+
+
+def test_close_goes_closing_then_closed(embedded: Harness, unique: str) -> None:
+    account_id = onboarded_account(embedded, unique)
+
+    offboarding_id = offboard(embedded, account_id, "close")
+    embedded.eventually(
+        lambda: (embedded.account_item(account_id) or {}).get("status") == "CLOSING",
+        what="the registry says CLOSING while AWS closes the account",
+    )
+    offboarding = offboarding_finished(embedded, offboarding_id)
+
+    assert offboarding["status"] == "SUCCEEDED", offboarding
+    assert offboarding["outcome"] == "CLOSED"
+    names = [step["name"] for step in offboarding["timeline"]]
+    assert names[:4] == ["Configure", "BeginOffboarding", "ChooseMode", "CloseAccount"]
+    assert "WaitForClosure" in names and "CheckAccountClosure" in names
+    assert names[-2:] == ["FinishOffboarding", "NotifyOffboarded"]
+    account = embedded.client("organizations").describe_account(AccountId=account_id)["Account"]
+    assert account["Status"] == "SUSPENDED"
+    item = embedded.account_item(account_id)
+    assert item is not None and item["status"] == "CLOSED" and "offboardingId" not in item
+    embedded.operator_message_about(f"Account {account_id} is closed (SUSPENDED)")
+
+
+def test_close_reports_the_closure_quota_plainly(
+    embedded: Harness, unique: str, faults: FaultInjector
+) -> None:
+    account_id = onboarded_account(embedded, unique)
+    before = embedded.account_item(account_id)
+    assert before is not None
+    faults.fail(
+        "before-call.organizations.CloseAccount",
+        "ConstraintViolationException",
+        times=1,
+        extra={"Reason": "CLOSE_ACCOUNT_QUOTA_EXCEEDED"},
+    )
+
+    offboarding = offboarding_finished(embedded, offboard(embedded, account_id, "close"))
+
+    assert (offboarding["status"], offboarding["error"]) == ("FAILED", "AccountClosureRefused")
+    assert "250 or 20%" in offboarding["cause"] and "rolling 30 days" in offboarding["cause"]
+    assert comparable(let_go(embedded, account_id)) == comparable(before)
+
+
+def test_closures_aws_is_busy_with_are_retried(embedded: Harness, unique: str, faults: FaultInjector) -> None:
+    account_id = onboarded_account(embedded, unique)
+    busy = faults.fail(
+        "before-call.organizations.CloseAccount",
+        "ConstraintViolationException",
+        times=2,
+        extra={"Reason": "CLOSE_ACCOUNT_REQUESTS_LIMIT_EXCEEDED"},
+    )
+
+    offboarding = offboarding_finished(embedded, offboard(embedded, account_id, "close"))
+
+    assert offboarding["status"] == "SUCCEEDED" and len(busy) == 2
+    [step] = [step for step in offboarding["timeline"] if step["name"] == "CloseAccount"]
+    assert step["retries"] == 2
+
+
+def test_one_offboarding_at_a_time_per_account(embedded: Harness, unique: str) -> None:
+    account_id = onboarded_account(embedded, unique)
+    first = offboard(embedded, account_id, "close")
+    embedded.eventually(
+        lambda: (embedded.account_item(account_id) or {}).get("offboardingId") == first,
+        what="the first offboarding holds the account",
+    )
+
+    status, body = call(embedded, "POST", f"/accounts/{account_id}/offboard", {"mode": "detach"})
+
+    assert status == 409, body
+    assert body["error"]["code"] == "OffboardingInProgress" and first in body["error"]["message"]
+    assert offboarding_finished(embedded, first)["status"] == "SUCCEEDED"
+    # Afterwards the account is CLOSED: nothing more to offboard.
+    status, body = call(embedded, "POST", f"/accounts/{account_id}/offboard", {"mode": "close"})
+    assert status == 409 and body["error"]["code"] == "AccountNotOffboardable", body
+
+
+def test_two_offboardings_started_together_cannot_both_run(embedded: Harness, unique: str) -> None:
+    """Past the API (two executions started directly): the workflow's own guard decides."""
+    account_id = onboarded_account(embedded, unique)
+    sfn = embedded.client("stepfunctions")
+    arns = [
+        sfn.start_execution(
+            stateMachineArn=embedded.outputs["OffboardAccountStateMachineArn"],
+            input=json.dumps({"accountId": account_id, "mode": "close"}),
+        )["executionArn"]
+        for _ in range(2)
+    ]
+    outcomes = sorted((execution["status"], execution.get("error")) for execution in map(embedded.wait, arns))
+
+    assert outcomes[1] == ("SUCCEEDED", None)
+    assert outcomes[0][0] == "FAILED"
+    assert outcomes[0][1] in (
+        "OffboardingInProgress",
+        "InvalidOffboardingRequest",
+    )  # running, or CLOSED since
+    assert (
+        embedded.client("organizations").describe_account(AccountId=account_id)["Account"]["Status"]
+        == "SUSPENDED"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"mode": "explode"}, "mode"),
+        ({}, "mode"),
+        ({"mode": "detach", "force": True}, "force"),
+        ("not json", "body"),
+    ],
+)
+def test_bad_offboarding_requests_name_the_field_and_start_nothing(
+    embedded: Harness, unique: str, body: Any, field: str
+) -> None:
+    arn = embedded.outputs["OffboardAccountStateMachineArn"]
+    before = len(embedded.client("stepfunctions").list_executions(stateMachineArn=arn)["executions"])
+
+    status, answer = call(embedded, "POST", "/accounts/123456789012/offboard", body)
+
+    assert 400 <= status < 500, answer
+    assert answer["error"]["field"] == field, answer
+    assert len(embedded.client("stepfunctions").list_executions(stateMachineArn=arn)["executions"]) == before
+
+
+def test_offboarding_an_unknown_account_is_not_found(embedded: Harness) -> None:
+    status, body = call(embedded, "POST", "/accounts/999999999999/offboard", {"mode": "close"})
+    assert status == 404 and body["error"]["field"] == "accountId", body
+    status, body = call(embedded, "POST", "/accounts/12345/offboard", {"mode": "close"})
+    assert status == 422 and body["error"]["field"] == "accountId", body
+
+
+def test_same_idempotency_key_is_the_same_offboarding(embedded: Harness, unique: str) -> None:
+    account_id = onboarded_account(embedded, unique)
+    first = offboard(embedded, account_id, "close", key=f"off-{unique}")
+    status, body = call(
+        embedded,
+        "POST",
+        f"/accounts/{account_id}/offboard",
+        {"mode": "close"},
+        {"Idempotency-Key": f"off-{unique}"},
+    )
+    assert status == 202 and body["offboardingId"] == first, body
+    assert offboarding_finished(embedded, first)["status"] == "SUCCEEDED"
