@@ -33,6 +33,9 @@ code is never bent to fit moto; moto is taught the AWS behaviour instead.
 9. IAM ListOrganizationsFeatures (is centralised root access on?) is not
    implemented by moto; the embedded organization answers "no features", as a
    new organization does.
+10. RemoveAccountFromOrganization of an account that is no longer a member
+   answers AccountNotFoundException in AWS; moto answers
+   AWSOrganizationsNotInUseException ("your account is not a member").
 """
 
 import copy
@@ -54,7 +57,11 @@ from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.models import AWSManagedPolicy, iam_backends
 from moto.iam.responses import IamResponse
 from moto.organizations import models as organizations_models
-from moto.organizations.exceptions import AccountAlreadyClosedException, ConstraintViolationException
+from moto.organizations.exceptions import (
+    AccountAlreadyClosedException,
+    AccountNotFoundException,
+    ConstraintViolationException,
+)
 from moto.organizations.models import PAGINATION_MODEL, FakeAccount, OrganizationsBackend
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
@@ -252,6 +259,14 @@ class OrganizationsBehaviour:
                 account.status = account.state = "SUSPENDED"
             return original_describe_account(account)
 
+        original_remove = OrganizationsBackend.remove_account_from_organization
+
+        def remove_account_from_organization(backend: OrganizationsBackend, **kwargs: str) -> None:
+            if all(account.id != kwargs["AccountId"] for account in backend.accounts):
+                raise AccountNotFoundException
+            original_remove(backend, **kwargs)
+
+        OrganizationsBackend.remove_account_from_organization = remove_account_from_organization  # type: ignore[method-assign]
         FakeAccount.close = close  # type: ignore[method-assign]
         FakeAccount.describe = describe_account  # type: ignore[method-assign]
         OrganizationsBackend.create_account = create_account  # type: ignore[method-assign]

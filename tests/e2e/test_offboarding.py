@@ -308,3 +308,20 @@ def test_same_idempotency_key_is_the_same_offboarding(embedded: Harness, unique:
     )
     assert status == 202 and body["offboardingId"] == first, body
     assert offboarding_finished(embedded, first)["status"] == "SUCCEEDED"
+
+
+def test_a_removal_step_that_crashes_after_aws_answered_is_retried_harmlessly(
+    embedded: Harness, unique: str, billing: FakeBilling, faults: FaultInjector
+) -> None:
+    account_id = onboarded_account(embedded, unique)
+    embedded.backdate_account(account_id, OLD_ENOUGH)
+    # The account has left when the function crashes; its retry meets AccountNotFoundException.
+    crashed = faults.crash_once("after-call.organizations.RemoveAccountFromOrganization")
+
+    offboarding = offboarding_finished(embedded, offboard(embedded, account_id, "detach"))
+
+    assert crashed and offboarding["status"] == "SUCCEEDED", offboarding
+    [step] = [step for step in offboarding["timeline"] if step["name"] == "RemoveAccount"]
+    assert step["retries"] == 1
+    assert not is_member(embedded, account_id)
+    assert (embedded.account_item(account_id) or {}).get("status") == "DETACHED"
