@@ -41,6 +41,8 @@ The HTTP API is served at {outputs.get("ApiUrl", "(no API)")} (the same handler 
   curl -X POST {outputs.get("ApiUrl")}/accounts -H 'content-type: application/json' \
     -d '{{"client": "acme", "project": "web", "email": "aws+acme-web@example.com"}}'
   curl {outputs.get("ApiUrl")}/onboardings/<onboardingId>
+  curl -X POST {outputs.get("ApiUrl")}/accounts/<accountId>/offboard -H 'content-type: application/json' \
+    -d '{{"mode": "close"}}'   # or "detach" (an account created here is too young: AWS's 4 days)
   curl {outputs.get("ApiUrl")}/openapi.json
 
 In another terminal (the AWS CLI is in the project's venv):
