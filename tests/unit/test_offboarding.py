@@ -31,6 +31,7 @@ from orgvend.models import (
     OffboardingRequest,
 )
 from orgvend.notifications import offboarded_message, offboarding_failed_message
+from orgvend.reactions.sync_account import sync_account
 from orgvend.registry import Registry
 from orgvend.steps.begin_offboarding import BeginOffboardingInput, begin_offboarding
 from orgvend.steps.check_account_closure import CheckAccountClosureInput, check_account_closure
@@ -537,3 +538,36 @@ def test_messages_carry_the_checklist_or_the_closure_note():
         )
     )
     assert "E" in subject and "/offboardings/off-9/retry" in body and "why" in body
+
+
+def test_a_begin_that_lost_to_another_offboarding_can_be_redriven_once_it_is_free(registry, registered):
+    account_id = registered()
+    holder = begin(registry, account_id, name="off-holder")
+    with pytest.raises(OffboardingInProgress):
+        begin(registry, account_id, name="off-later")
+    # The reporter records the later one's failure; the holder fails too and lets go.
+    arn = holder.execution_arn.replace("off-holder", "off-later")
+    assert registry.fail_offboarding("off-later", arn, "OffboardingInProgress", "held", attempt=0)
+    registry.fail_offboarding("off-holder", holder.execution_arn, "E", "m", attempt=0)
+
+    redriven = begin(registry, account_id, name="off-later")
+
+    assert registry.get_account(account_id).offboarding_id == redriven.offboarding_id == "off-later"
+    stored = registry.get_offboarding("off-later")
+    assert (stored["status"], stored["accountId"], stored["failedAttempt"]) == ("RUNNING", account_id, 0)
+
+
+def test_organizations_events_keep_the_offboarding_that_holds_the_account(
+    registry, registered, organizations
+):
+    """A CloseAccountResult (or any sync) while the account is held changes its status, not its holder."""
+    account_id = registered()
+    offboarding, _ = closing(registry, account_id, organizations)  # moto suspends at once
+
+    changed = sync_account(registry.get_account(account_id), organizations, registry)
+
+    assert "status" in changed
+    record = registry.get_account(account_id)
+    assert (record.status, record.offboarding_id) == (AccountStatus.CLOSED, offboarding.offboarding_id)
+    finished = finish_offboarding(FinishOffboardingInput(offboarding=offboarding), registry, NOW)
+    assert (finished.status, finished.offboarding_id) == (AccountStatus.CLOSED, None)

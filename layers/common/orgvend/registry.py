@@ -425,13 +425,17 @@ class Registry:
         stamp = now().isoformat()
         statuses = sorted(status.value for status in OFFBOARDABLE_STATUSES)
         allowed = ", ".join(f":s{index}" for index in range(len(statuses)))
-        offboarding_item = {
-            **_plain(offboarding_key(offboarding.offboarding_id)),
-            **offboarding.to_json(),
-            "status": OnboardingStatus.RUNNING.value,
-            "createdAt": stamp,
-            "updatedAt": stamp,
-        }
+        # An Update, not a Put: a redriven BeginOffboarding (after it failed, say, because another
+        # offboarding held the account) keeps the failure bookkeeping of the earlier attempt.
+        expression, names, values = _set_expression(
+            {
+                **offboarding.to_json(),
+                "status": OnboardingStatus.RUNNING.value,
+                "createdAt": stamp,
+                "updatedAt": stamp,
+            },
+            keep_first=("createdAt",),
+        )
         try:
             self._dynamodb.transact_write_items(
                 TransactItems=[
@@ -453,12 +457,12 @@ class Registry:
                         }
                     },
                     {
-                        "Put": {
+                        "Update": {
                             "TableName": self._table,
-                            "Item": _attribute_values(offboarding_item),
-                            "ConditionExpression": "attribute_not_exists(pk) OR #status = :running",
-                            "ExpressionAttributeNames": {"#status": "status"},
-                            "ExpressionAttributeValues": {":running": {"S": OnboardingStatus.RUNNING.value}},
+                            "Key": offboarding_key(offboarding.offboarding_id),
+                            "UpdateExpression": expression,
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": values,
                         }
                     },
                 ]
