@@ -1,8 +1,9 @@
-"""orgvend: onboard AWS accounts and follow onboardings through orgvend's HTTP API.
+"""orgvend: onboard and offboard AWS accounts and follow them through orgvend's HTTP API.
 
-Exit codes: 0 done (an onboarding SUCCEEDED, or still running without --watch);
-1 refused or failed (an API 4xx error, an onboarding FAILED/TIMED_OUT/ABORTED);
-2 could not do it (API unreachable or 5xx, no AWS credentials, a bad command line).
+Exit codes: 0 done (an onboarding or offboarding SUCCEEDED, or still running without --watch);
+1 refused or failed (an API 4xx error, an onboarding or offboarding FAILED/TIMED_OUT/ABORTED,
+an offboarding not confirmed); 2 could not do it (API unreachable or 5xx, no AWS credentials,
+a bad command line).
 """
 
 import argparse
@@ -43,7 +44,59 @@ LOG_NOISE = frozenset(
     }
 )
 FORMATS = ("table", "json", "csv")
+EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+OFFBOARDING_MODES = ("detach", "close")
+NOT_CONFIRMED = 1
 INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """Onboardings and offboardings: workflow executions the CLI starts, follows, lists and retries alike."""
+
+    noun: str  # "onboarding": in messages, and its API paths /onboardings/{id}
+    id_field: str  # the execution's ID in the API's answers
+    show_command: str  # the command that shows one (and --watch follows it)
+    retry_command: str
+    view: Callable[[dict[str, Any]], str]  # one, with its timeline, for people
+    success: Callable[[dict[str, Any]], str]  # what a SUCCEEDED one did
+    list_columns: tuple[str, ...]
+    list_row: Callable[[dict[str, Any]], list[Any]]
+    list_csv: tuple[str, ...]
+    started_csv: tuple[str, ...]  # the fields of the start answer, as CSV
+
+    @property
+    def title(self) -> str:
+        return self.noun.capitalize()
+
+    def path(self, execution_id: str) -> str:
+        return f"/{self.noun}s/{quote(execution_id, safe='')}"
+
+
+ONBOARDING = Workflow(
+    noun="onboarding",
+    id_field="onboardingId",
+    show_command="status",
+    retry_command="retry",
+    view=render.onboarding_view,
+    success=render.onboarded,
+    list_columns=render.ONBOARDING_COLUMNS,
+    list_row=render.onboarding_row,
+    list_csv=render.ONBOARDING_CSV,
+    started_csv=("onboardingId", "status"),
+)
+OFFBOARDING = Workflow(
+    noun="offboarding",
+    id_field="offboardingId",
+    show_command="offboarding",
+    retry_command="retry-offboarding",
+    view=render.offboarding_view,
+    success=render.offboarded,
+    list_columns=render.OFFBOARDING_COLUMNS,
+    list_row=render.offboarding_row,
+    list_csv=render.OFFBOARDING_CSV,
+    started_csv=("offboardingId", "accountId", "mode", "status"),
+)
 
 
 @dataclass
@@ -52,6 +105,7 @@ class Context:
     client: ApiClient
     out: TextIO
     err: TextIO
+    stdin: TextIO
 
     @property
     def format(self) -> str:
@@ -165,23 +219,11 @@ def add_list_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--next-token", metavar="TOKEN", help="start at this page (from a previous answer)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="orgvend",
-        description="Onboard AWS accounts and follow onboardings through orgvend's HTTP API.",
-        epilog=__doc__.split("\n\n", 1)[1] if __doc__ else None,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"orgvend {version()}")
-    add_global_options(parser, top=True)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+# build_parser's command(name, handler, help): adds a subcommand that takes the global options too.
+AddCommand = Callable[[str, Callable[[Context], int], str], argparse.ArgumentParser]
 
-    def command(name: str, handler: Callable[[Context], int], text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=text, description=text)
-        add_global_options(sub, top=False)
-        sub.set_defaults(handler=handler)
-        return sub
 
+def add_onboarding_commands(command: AddCommand) -> None:
     onboard = command("onboard", cmd_onboard, "Onboard a new account (create, place, baseline, register)")
     onboard.add_argument("--client", required=True, help="client slug (a-z, 0-9, -)")
     onboard.add_argument("--project", required=True, help="project slug (a-z, 0-9, -)")
@@ -202,10 +244,72 @@ def build_parser() -> argparse.ArgumentParser:
     add_wait_options(status, "--watch", "follow it step by step until it is no longer running")
 
     onboardings = command("onboardings", cmd_onboardings, "Recent onboardings, newest first")
-    onboardings.add_argument(
-        "--status", choices=("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
-    )
+    onboardings.add_argument("--status", choices=EXECUTION_STATUSES)
     add_list_options(onboardings)
+
+    retry = command("retry", cmd_retry, "Resume a failed onboarding at the step that failed")
+    retry.add_argument("onboarding_id", metavar="ONBOARDING_ID")
+    add_wait_options(retry, "--wait", "then follow it until it ends (like status --watch)")
+
+
+def add_offboarding_commands(command: AddCommand) -> None:
+    offboard = command(
+        "offboard", cmd_offboard, "Hand an account over to its client (detach) or close it; asks first"
+    )
+    offboard.add_argument("account_id", metavar="ACCOUNT_ID")
+    offboard.add_argument(
+        "--mode",
+        required=True,
+        choices=OFFBOARDING_MODES,
+        help="detach: it leaves the organization and becomes its client's; close: AWS closes it",
+    )
+    offboard.add_argument(
+        "--yes",
+        action="store_true",
+        help="do it without asking (without it: asks on a terminal, else only says what it would do)",
+    )
+    offboard.add_argument(
+        "--idempotency-key",
+        help="makes retrying this command safe: the same key never starts a second offboarding "
+        "(default: a new random key for this run)",
+    )
+    add_wait_options(
+        offboard, "--wait", "then follow the offboarding until it ends (like offboarding --watch)"
+    )
+
+    offboarding = command("offboarding", cmd_offboarding, "An offboarding and its step-by-step timeline")
+    offboarding.add_argument("offboarding_id", metavar="OFFBOARDING_ID")
+    add_wait_options(offboarding, "--watch", "follow it step by step until it is no longer running")
+
+    offboardings = command("offboardings", cmd_offboardings, "Recent offboardings, newest first")
+    offboardings.add_argument("--status", choices=EXECUTION_STATUSES)
+    add_list_options(offboardings)
+
+    retry_offboarding = command(
+        "retry-offboarding", cmd_retry_offboarding, "Resume a failed offboarding at the step that failed"
+    )
+    retry_offboarding.add_argument("offboarding_id", metavar="OFFBOARDING_ID")
+    add_wait_options(retry_offboarding, "--wait", "then follow it until it ends (like offboarding --watch)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="orgvend",
+        description="Onboard and offboard AWS accounts and follow them through orgvend's HTTP API.",
+        epilog=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"orgvend {version()}")
+    add_global_options(parser, top=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, handler: Callable[[Context], int], text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=text, description=text)
+        add_global_options(sub, top=False)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    add_onboarding_commands(command)
 
     accounts = command("accounts", cmd_accounts, "Accounts in the registry")
     accounts.add_argument("--client")
@@ -223,9 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     account = command("account", cmd_account, "One account")
     account.add_argument("account_id", metavar="ACCOUNT_ID")
 
-    retry = command("retry", cmd_retry, "Resume a failed onboarding at the step that failed")
-    retry.add_argument("onboarding_id", metavar="ONBOARDING_ID")
-    add_wait_options(retry, "--wait", "then follow it until it ends (like status --watch)")
+    add_offboarding_commands(command)
 
     logs = command("logs", cmd_logs, "One onboarding's log lines, in order (CloudWatch Logs Insights)")
     logs.add_argument("onboarding_id", metavar="ONBOARDING_ID")
@@ -272,7 +374,7 @@ def cmd_onboard(ctx: Context) -> int:
     body.update({name: value for name, value in optional.items() if value is not None})
     if args.tag:
         body["tags"] = dict(args.tag)
-    return start(ctx, "/accounts", body)
+    return start(ctx, ONBOARDING, "/accounts", body)
 
 
 def cmd_adopt(ctx: Context) -> int:
@@ -282,78 +384,131 @@ def cmd_adopt(ctx: Context) -> int:
         body["roleName"] = args.role_name
     if args.tag:
         body["tags"] = dict(args.tag)
-    return start(ctx, "/accounts/adopt", body)
+    return start(ctx, ONBOARDING, "/accounts/adopt", body)
 
 
-def start(ctx: Context, path: str, body: dict[str, Any]) -> int:
+def start(ctx: Context, workflow: Workflow, path: str, body: dict[str, Any]) -> int:
     # Always a key: the client's own retries (and a rerun with --idempotency-key) never start twice.
     key = ctx.args.idempotency_key or str(uuid.uuid4())
     accepted = ctx.client.post(path, body, idempotency_key=key)
-    onboarding_id = str(accepted["onboardingId"])
+    execution_id = str(accepted[workflow.id_field])
     if ctx.args.wait:
         if ctx.format == "table":
-            ctx.print(f"Onboarding {onboarding_id} started.")
-        return follow(ctx, onboarding_id)
+            ctx.print(f"{workflow.title} {execution_id} started.")
+        return follow(ctx, workflow, execution_id)
     if ctx.format == "json":
         ctx.json(accepted)
     elif ctx.format == "csv":
         ctx.print(
-            render.csv_text(("onboardingId", "status"), [[onboarding_id, accepted.get("status")]]).rstrip()
+            render.csv_text(
+                workflow.started_csv, [[accepted.get(name) for name in workflow.started_csv]]
+            ).rstrip()
         )
     else:
-        ctx.print(f"Onboarding {onboarding_id} started ({accepted.get('status', 'RUNNING')}).")
-        ctx.print(f"Follow it:  {ctx.command('status', onboarding_id, '--watch')}")
+        ctx.print(f"{workflow.title} {execution_id} started ({accepted.get('status', 'RUNNING')}).")
+        ctx.print(f"Follow it:  {ctx.command(workflow.show_command, execution_id, '--watch')}")
     return 0
 
 
 def cmd_status(ctx: Context) -> int:
+    return show(ctx, ONBOARDING, ctx.args.onboarding_id)
+
+
+def cmd_offboarding(ctx: Context) -> int:
+    return show(ctx, OFFBOARDING, ctx.args.offboarding_id)
+
+
+def show(ctx: Context, workflow: Workflow, execution_id: str) -> int:
     if ctx.args.wait:
-        return follow(ctx, ctx.args.onboarding_id)
-    view = get_onboarding(ctx, ctx.args.onboarding_id)
-    show_onboarding(ctx, view)
-    hint = resume_hint(ctx, view)
+        return follow(ctx, workflow, execution_id)
+    view = get_execution(ctx, workflow, execution_id)
+    show_execution(ctx, workflow, view)
+    hint = resume_hint(ctx, workflow, view)
     if hint and ctx.format == "table":
         ctx.print(f"\n{hint}")
     return outcome(view)
 
 
 def cmd_retry(ctx: Context) -> int:
-    onboarding_id = ctx.args.onboarding_id
-    accepted = ctx.client.post(f"/onboardings/{quote(onboarding_id, safe='')}/retry")
+    return retry(ctx, ONBOARDING, ctx.args.onboarding_id)
+
+
+def cmd_retry_offboarding(ctx: Context) -> int:
+    return retry(ctx, OFFBOARDING, ctx.args.offboarding_id)
+
+
+def retry(ctx: Context, workflow: Workflow, execution_id: str) -> int:
+    accepted = ctx.client.post(f"{workflow.path(execution_id)}/retry")
+    retried = f"{workflow.title} {execution_id} retried: {accepted.get('message', '')}"
     if ctx.args.wait:
         if ctx.format == "table":
-            ctx.print(f"Onboarding {onboarding_id} retried: {accepted.get('message', '')}")
-        return follow(ctx, onboarding_id)
+            ctx.print(retried)
+        return follow(ctx, workflow, execution_id)
     if ctx.format == "json":
         ctx.json(accepted)
     elif ctx.format == "csv":
         ctx.print(
             render.csv_text(
-                ("onboardingId", "status", "redriveDate"),
-                [[onboarding_id, accepted.get("status"), accepted.get("redriveDate")]],
+                (workflow.id_field, "status", "redriveDate"),
+                [[execution_id, accepted.get("status"), accepted.get("redriveDate")]],
             ).rstrip()
         )
     else:
-        ctx.print(f"Onboarding {onboarding_id} retried: {accepted.get('message', '')}")
-        ctx.print(f"Follow it:  {ctx.command('status', onboarding_id, '--watch')}")
+        ctx.print(retried)
+        ctx.print(f"Follow it:  {ctx.command(workflow.show_command, execution_id, '--watch')}")
     return 0
 
 
 def cmd_onboardings(ctx: Context) -> int:
-    page = fetch_pages(ctx, "/onboardings", {"status": ctx.args.status})
+    return list_executions(ctx, ONBOARDING)
+
+
+def cmd_offboardings(ctx: Context) -> int:
+    return list_executions(ctx, OFFBOARDING)
+
+
+def list_executions(ctx: Context, workflow: Workflow) -> int:
+    page = fetch_pages(ctx, f"/{workflow.noun}s", {"status": ctx.args.status})
     items = page["items"]
     if ctx.format == "json":
         ctx.json(page)
     elif ctx.format == "csv":
         ctx.out.write(
-            render.csv_text(render.ONBOARDING_CSV, [[i.get(k) for k in render.ONBOARDING_CSV] for i in items])
+            render.csv_text(workflow.list_csv, [[i.get(k) for k in workflow.list_csv] for i in items])
         )
     elif items:
-        ctx.print(render.table(render.ONBOARDING_COLUMNS, [render.onboarding_row(item) for item in items]))
+        ctx.print(render.table(workflow.list_columns, [workflow.list_row(item) for item in items]))
     else:
-        ctx.print("no onboardings" + (f" with status {ctx.args.status}" if ctx.args.status else ""))
+        ctx.print(f"no {workflow.noun}s" + (f" with status {ctx.args.status}" if ctx.args.status else ""))
     more_pages(ctx, page)
     return 0
+
+
+def cmd_offboard(ctx: Context) -> int:
+    args = ctx.args
+    if not args.yes and not confirmed(ctx):
+        return NOT_CONFIRMED
+    return start(
+        ctx, OFFBOARDING, f"/accounts/{quote(args.account_id, safe='')}/offboard", {"mode": args.mode}
+    )
+
+
+def confirmed(ctx: Context) -> bool:
+    """Say what the offboarding would do; on a terminal ask, else refuse (scripts pass --yes)."""
+    args = ctx.args
+    account = ctx.client.get(f"/accounts/{quote(args.account_id, safe='')}")
+    ctx.note(render.offboarding_plan(account, args.mode))
+    if ctx.stdin.isatty():
+        print(f"{args.mode.capitalize()} account {args.account_id}? [y/N] ", end="", file=ctx.err, flush=True)
+        if ctx.stdin.readline().strip().lower() in ("y", "yes"):
+            return True
+        ctx.note("Not confirmed: nothing was started.")
+        return False
+    words = ["offboard", args.account_id, "--mode", args.mode, "--yes"] + (["--wait"] if args.wait else [])
+    ctx.note(
+        f"error: not confirmed, nothing was started; to {args.mode} it, add --yes:  {ctx.command(*words)}"
+    )
+    return False
 
 
 def cmd_accounts(ctx: Context) -> int:
@@ -473,15 +628,15 @@ def more_pages(ctx: Context, page: dict[str, Any]) -> None:
         ctx.note(f"(more on the next page: add --all, or --next-token {page['nextToken']})")
 
 
-def get_onboarding(ctx: Context, onboarding_id: str) -> dict[str, Any]:
-    return dict(ctx.client.get(f"/onboardings/{quote(onboarding_id, safe='')}"))
+def get_execution(ctx: Context, workflow: Workflow, execution_id: str) -> dict[str, Any]:
+    return dict(ctx.client.get(workflow.path(execution_id)))
 
 
 def outcome(view: dict[str, Any]) -> int:
     return 1 if view.get("status") in render.FAILED_STATUSES else 0
 
 
-def show_onboarding(ctx: Context, view: dict[str, Any]) -> None:
+def show_execution(ctx: Context, workflow: Workflow, view: dict[str, Any]) -> None:
     if ctx.format == "json":
         ctx.json(view)
     elif ctx.format == "csv":
@@ -490,27 +645,31 @@ def show_onboarding(ctx: Context, view: dict[str, Any]) -> None:
             render.csv_text(render.TIMELINE_CSV, [[s.get(k) for k in render.TIMELINE_CSV] for s in timeline])
         )
     else:
-        ctx.print(render.onboarding_view(view))
+        ctx.print(workflow.view(view))
 
 
-def follow(ctx: Context, onboarding_id: str) -> int:
-    """Poll until the onboarding ends; print each step as it changes (or redraw on a terminal)."""
+def follow(ctx: Context, workflow: Workflow, execution_id: str) -> int:
+    """Poll until the execution ends; print each step as it changes (or redraw on a terminal)."""
     try:
-        view = watch(ctx, onboarding_id)
+        view = watch(ctx, workflow, execution_id)
     except KeyboardInterrupt:
-        ctx.note(f"\nstopped watching; the onboarding goes on: {ctx.command('status', onboarding_id)}")
+        ctx.note(
+            f"\nstopped watching; the {workflow.noun} goes on: {ctx.command(workflow.show_command, execution_id)}"
+        )
         return INTERRUPTED
     except CliError as error:
         report(error, ctx.err)
-        ctx.note(f"stopped watching; see where it stands with: {ctx.command('status', onboarding_id)}")
+        ctx.note(
+            f"stopped watching; see where it stands with: {ctx.command(workflow.show_command, execution_id)}"
+        )
         return error.exit_code
     if ctx.format != "table" or not redraws(ctx):
         if ctx.format == "table":
             ctx.print()
-        show_onboarding(ctx, view)
+        show_execution(ctx, workflow, view)
     if ctx.format == "table":
         ctx.print()
-        ctx.print(summary(ctx, view))
+        ctx.print(summary(ctx, workflow, view))
     return outcome(view)
 
 
@@ -518,18 +677,20 @@ def redraws(ctx: Context) -> bool:
     return ctx.format == "table" and ctx.out.isatty()
 
 
-def watch(ctx: Context, onboarding_id: str) -> dict[str, Any]:
+def watch(ctx: Context, workflow: Workflow, execution_id: str) -> dict[str, Any]:
     shown: dict[str, tuple[Any, ...]] = {}
     if ctx.format == "table" and not redraws(ctx):
-        ctx.print(f"Watching onboarding {onboarding_id} (Ctrl-C stops watching, not the onboarding):")
+        ctx.print(
+            f"Watching {workflow.noun} {execution_id} (Ctrl-C stops watching, not the {workflow.noun}):"
+        )
     while True:
-        view = get_onboarding(ctx, onboarding_id)
+        view = get_execution(ctx, workflow, execution_id)
         if redraws(ctx):
             ctx.out.write("\x1b[H\x1b[2J")  # home, clear screen
-            ctx.print(render.onboarding_view(view))
+            ctx.print(workflow.view(view))
             if view.get("status") not in render.FINAL_STATUSES:
                 ctx.print(
-                    f"\nwatching every {ctx.args.interval:g} s (Ctrl-C stops watching, not the onboarding)"
+                    f"\nwatching every {ctx.args.interval:g} s (Ctrl-C stops watching, not the {workflow.noun})"
                 )
         elif ctx.format == "table":
             for step in view.get("timeline") or []:
@@ -542,25 +703,26 @@ def watch(ctx: Context, onboarding_id: str) -> dict[str, Any]:
         time.sleep(ctx.args.interval)
 
 
-def summary(ctx: Context, view: dict[str, Any]) -> str:
-    status, onboarding_id = view.get("status"), view.get("onboardingId")
+def summary(ctx: Context, workflow: Workflow, view: dict[str, Any]) -> str:
+    status, execution_id = view.get("status"), view.get(workflow.id_field)
     if status == "SUCCEEDED":
-        return f"Onboarding {onboarding_id} SUCCEEDED: account {view.get('accountId')} is ready."
+        return f"{workflow.title} {execution_id} SUCCEEDED: {workflow.success(view)}"
     failed_steps = [step["name"] for step in view.get("timeline") or [] if step.get("status") == "FAILED"]
-    text = f"Onboarding {onboarding_id} {status}"
+    text = f"{workflow.title} {execution_id} {status}"
     if failed_steps:
         text += f" at {', '.join(failed_steps)}"
     if view.get("error"):
         text += f": {view['error']}"
-    hint = resume_hint(ctx, view)
+    hint = resume_hint(ctx, workflow, view)
     return f"{text}\n{hint}" if hint else text
 
 
-def resume_hint(ctx: Context, view: dict[str, Any]) -> str | None:
-    """The API links a retry only to an onboarding that failed (and so may be redriven)."""
+def resume_hint(ctx: Context, workflow: Workflow, view: dict[str, Any]) -> str | None:
+    """The API links a retry only to an execution that failed (and so may be redriven)."""
     if not (view.get("links") or {}).get("retry"):
         return None
-    return f"Once the cause is fixed, resume it:  {ctx.command('retry', str(view.get('onboardingId')), '--wait')}"
+    command = ctx.command(workflow.retry_command, str(view.get(workflow.id_field)), "--wait")
+    return f"Once the cause is fixed, resume it:  {command}"
 
 
 def report(error: CliError, err: TextIO) -> None:
@@ -577,7 +739,11 @@ def report(error: CliError, err: TextIO) -> None:
 
 
 def main(
-    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    stdin: TextIO | None = None,
 ) -> int:
     """Run one command; returns the exit code (the console script exits with it)."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
@@ -593,7 +759,7 @@ def main(
                 api_url=api_url, profile=args.profile, region=args.region, debug=args.debug, stderr=err
             )
         )
-        return int(args.handler(Context(args, client, out, err)))
+        return int(args.handler(Context(args, client, out, err, stdin or sys.stdin)))
     except CliError as error:
         report(error, err)
         return error.exit_code

@@ -1,4 +1,4 @@
-"""Plain-text output: aligned tables, key/value blocks, CSV, and the onboarding view."""
+"""Plain-text output: aligned tables, key/value blocks, CSV, and the onboarding and offboarding views."""
 
 import csv
 import io
@@ -148,6 +148,8 @@ def account_detail(account: dict[str, Any]) -> str:
             ("Billing", account.get("billingMode")),
             ("Root access", root_access(account)),
             ("Onboarding", account.get("onboardingId")),
+            ("Offboarding", account.get("offboardingId")),
+            ("Offboarded", utc(account.get("offboardedAt"))),
             ("Failure", account.get("failure")),
             ("Created", utc(account.get("createdAt"))),
             ("Updated", utc(account.get("updatedAt"))),
@@ -238,9 +240,43 @@ def timeline_row(step: dict[str, Any]) -> list[Any]:
 def onboarding_view(view: dict[str, Any]) -> str:
     """The onboarding, its timeline as a table, and the full text of what failed."""
     client, project = view.get("client"), view.get("project")
+    return execution_view(
+        view,
+        [
+            ("Onboarding", view.get("onboardingId")),
+            ("Status", view.get("status")),
+            ("Client/project", f"{client}/{project}" if client or project else None),
+            ("Account", account_label(view)),
+        ],
+    )
+
+
+def offboarding_view(view: dict[str, Any]) -> str:
+    """The offboarding, its timeline as a table, and the full text of what failed."""
+    client, project = view.get("client"), view.get("project")
+    return execution_view(
+        view,
+        [
+            ("Offboarding", view.get("offboardingId")),
+            ("Status", view.get("status")),
+            ("Mode", view.get("mode")),
+            ("Outcome", view.get("outcome")),
+            ("Client/project", f"{client}/{project}" if client or project else None),
+            ("Account", account_label(view)),
+            ("Requested by", view.get("requestedBy")),
+        ],
+    )
+
+
+def account_label(view: dict[str, Any]) -> str | None:
     account = view.get("accountId")
     if account and view.get("accountName"):
-        account = f"{account} ({view['accountName']})"
+        return f"{account} ({view['accountName']})"
+    return account
+
+
+def execution_view(view: dict[str, Any], identity: list[tuple[str, Any]]) -> str:
+    """A workflow execution: who and what (``identity``), when, its timeline, and what failed in full."""
     timeline = view.get("timeline") or []
     failed = [step for step in timeline if step.get("status") == "FAILED"]
     error = view.get("error")
@@ -248,10 +284,7 @@ def onboarding_view(view: dict[str, Any]) -> str:
         error = f"{error}: {view['cause']}"
     head = pairs(
         [
-            ("Onboarding", view.get("onboardingId")),
-            ("Status", view.get("status")),
-            ("Client/project", f"{client}/{project}" if client or project else None),
-            ("Account", account),
+            *identity,
             ("Started", utc(view.get("startedAt"))),
             ("Stopped", utc(view.get("stoppedAt"))),
             ("Took", elapsed(view.get("startedAt"), view.get("stoppedAt"))),
@@ -271,6 +304,24 @@ def onboarding_view(view: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def onboarded(view: dict[str, Any]) -> str:
+    """What a SUCCEEDED onboarding did."""
+    return f"account {view.get('accountId')} is ready."
+
+
+def offboarded(view: dict[str, Any]) -> str:
+    """What a SUCCEEDED offboarding did."""
+    account, outcome = view.get("accountId"), view.get("outcome")
+    if outcome == "DETACHED":
+        return (
+            f"account {account} has left the organization; "
+            "the operators have the hand-over checklist for its new owner."
+        )
+    if outcome == "CLOSED":
+        return f"account {account} is closed (AWS deletes it after 90 days)."
+    return f"account {account} is {outcome or 'offboarded'}."
+
+
 def progress_line(step: dict[str, Any]) -> str:
     attempts = int(step.get("attempts") or 0)
     retries = int(step.get("retries") or 0)
@@ -280,3 +331,63 @@ def progress_line(step: dict[str, Any]) -> str:
         truncate(step_error(step), ERROR_WIDTH),
     ]
     return f"  {step_name(step):<28} {step.get('status', ''):<9}  " + "  ".join(n for n in notes if n)
+
+
+# -- offboardings --------------------------------------------------------------------------
+
+OFFBOARDING_COLUMNS = (
+    "OFFBOARDING ID",
+    "STATUS",
+    "MODE",
+    "CLIENT",
+    "PROJECT",
+    "ACCOUNT",
+    "STARTED (UTC)",
+    "TOOK",
+)
+OFFBOARDING_CSV = (
+    "offboardingId",
+    "status",
+    "mode",
+    "client",
+    "project",
+    "accountId",
+    "startedAt",
+    "stoppedAt",
+)
+OFFBOARDING_CONSEQUENCES = {
+    "detach": (
+        "stop its discount sharing (RI / Savings Plans)",
+        "remove it from the organization: it pays its own bills from then on and orgvend no longer manages it",
+        "send the operators the hand-over checklist for its new owner",
+    ),
+    "close": (
+        "close it: AWS suspends it at once and deletes it after 90 days (until then only AWS Support "
+        "can reopen it)",
+        "its email address can never be used for another AWS account",
+        "the registry keeps its record as CLOSED",
+    ),
+}
+
+
+def offboarding_row(item: dict[str, Any]) -> list[Any]:
+    return [
+        item.get("offboardingId"),
+        item.get("status"),
+        item.get("mode"),
+        item.get("client"),
+        item.get("project"),
+        item.get("accountId"),
+        show_time(item.get("startedAt")),
+        elapsed(item.get("startedAt"), item.get("stoppedAt")),
+    ]
+
+
+def offboarding_plan(account: dict[str, Any], mode: str) -> str:
+    """What ``offboard`` would do to the account, for a person to confirm."""
+    owner = f"client {account.get('client')}, project {account.get('project')}"
+    lines = [f"This would {mode} account {account_label(account)} of {owner} (now {account.get('status')}):"]
+    lines += [f"  - {consequence}" for consequence in OFFBOARDING_CONSEQUENCES[mode]]
+    if account.get("offboardingId"):
+        lines.append(f"It is being offboarded already, by {account['offboardingId']}.")
+    return "\n".join(lines)
