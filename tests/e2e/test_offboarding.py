@@ -253,14 +253,23 @@ def test_two_offboardings_started_together_cannot_both_run(embedded: Harness, un
         )["executionArn"]
         for _ in range(2)
     ]
-    outcomes = sorted((execution["status"], execution.get("error")) for execution in map(embedded.wait, arns))
+    refused, done = sorted(map(embedded.wait, arns), key=lambda execution: execution["status"])
 
-    assert outcomes[1] == ("SUCCEEDED", None)
-    assert outcomes[0][0] == "FAILED"
-    assert outcomes[0][1] in (
+    assert done["status"] == "SUCCEEDED"
+    assert refused["status"] == "FAILED"
+    assert refused["error"] in (
         "OffboardingInProgress",
         "InvalidOffboardingRequest",
     )  # running, or CLOSED since
+    # The refused one still lists with its account and mode (from its input) once reported.
+    body = embedded.eventually(
+        lambda: (
+            (answer := call(embedded, "GET", f"/offboardings/{refused['name']}")[1]).get("accountId")
+            and answer
+        ),
+        what="the refused offboarding recorded",
+    )
+    assert (body["accountId"], body["mode"], body["status"]) == (account_id, "close", "FAILED")
     assert (
         embedded.client("organizations").describe_account(AccountId=account_id)["Account"]["Status"]
         == "SUSPENDED"

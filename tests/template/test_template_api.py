@@ -83,5 +83,3 @@ def test_api_function_touches_only_the_workflows_state_machines(cfn: dict[str, A
             assert len(owners) == 1, resource  # one state machine itself, or its executions
             touched |= owners
         assert touched == machines, f"{sorted(statement_actions(statement))} should cover both workflows"
-
-

@@ -221,7 +221,9 @@ def test_every_task_retries_transient_failures(asl):
 
 
 def test_apply_baseline_waits_10_to_20_minutes_for_a_new_account():
-    state = json.loads((ROOT / "statemachines/onboard_account.asl.json").read_text())["States"]["ApplyBaseline"]
+    state = json.loads((ROOT / "statemachines/onboard_account.asl.json").read_text())["States"][
+        "ApplyBaseline"
+    ]
     (retrier,) = [r for r in state["Retry"] if "AccountNotReady" in r["ErrorEquals"]]
     low, high = ACCOUNT_NOT_READY_BUDGET_SECONDS
     assert low <= total_backoff_seconds(retrier) <= high

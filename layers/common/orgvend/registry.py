@@ -366,8 +366,12 @@ class Registry:
         message: str,
         *,
         attempt: int,
+        keep: tuple[str, ...] = (),
     ) -> bool:
-        """A workflow item's failure; True while this attempt's failure is not yet notified."""
+        """A workflow item's failure; True while this attempt's failure is not yet notified.
+
+        ``keep``: fields of ``identity`` written only where the item has none yet.
+        """
         stamp = now().isoformat()
         expression, names, values = _set_expression(
             {
@@ -380,7 +384,7 @@ class Registry:
                 "updatedAt": stamp,
                 "createdAt": stamp,
             },
-            keep_first=("createdAt",),
+            keep_first=("createdAt", *keep),
         )
         values[":attempt"] = {"N": str(attempt)}
         try:
@@ -412,6 +416,16 @@ class Registry:
             UpdateExpression="SET notifiedAttempt = :attempt",
             ExpressionAttributeValues={":attempt": {"N": str(attempt)}},
         )
+
+    def _conditional(self, write: Callable[[], Any]) -> bool:
+        """Run a conditional write; False when its condition did not hold."""
+        try:
+            write()
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     # -- offboardings --------------------------------------------------------
 
@@ -478,8 +492,8 @@ class Registry:
 
         False when another offboarding holds it now (or the entry is gone).
         """
-        try:
-            self._dynamodb.update_item(
+        return self._conditional(
+            lambda: self._dynamodb.update_item(
                 TableName=self._table,
                 Key=account_key(account_id),
                 UpdateExpression="SET offboardingId = :me",
@@ -487,11 +501,7 @@ class Registry:
                 "(attribute_not_exists(offboardingId) OR offboardingId = :me)",
                 ExpressionAttributeValues={":me": {"S": offboarding_id}},
             )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+        )
 
     def offboarded(self, record: AccountRecord, offboarding_id: str, *, finished: bool) -> None:
         """Write the account's new state (CLOSING, CLOSED, DETACHED) for this offboarding.
@@ -534,36 +544,44 @@ class Registry:
         self._dynamodb.transact_write_items(TransactItems=items)
 
     def fail_offboarding(
-        self, offboarding_id: str, execution_arn: str, error_name: str, message: str, *, attempt: int
+        self,
+        offboarding_id: str,
+        execution_arn: str,
+        error_name: str,
+        message: str,
+        *,
+        attempt: int,
+        requested: Mapping[str, str] | None = None,
     ) -> bool:
-        """Record an offboarding's failure and let go of its account; True while not yet notified."""
+        """Record an offboarding's failure and let go of its account; True while not yet notified.
+
+        ``requested`` (the execution's ``accountId`` and ``mode``) names an offboarding that
+        failed before BeginOffboarding recorded it, so that it still lists with its account.
+        """
         offboarding = self.get_offboarding(offboarding_id) or {}
         if offboarding.get("accountId"):
             self.release_offboarding(str(offboarding["accountId"]), offboarding_id)
         return self._record_failure(
             offboarding_key(offboarding_id),
-            {"offboardingId": offboarding_id},
+            {"offboardingId": offboarding_id, **(requested or {})},
             execution_arn,
             error_name,
             message,
             attempt=attempt,
+            keep=tuple(requested or ()),
         )
 
     def release_offboarding(self, account_id: str, offboarding_id: str) -> bool:
         """Let go of the account if this offboarding holds it; False when it does not."""
-        try:
-            self._dynamodb.update_item(
+        return self._conditional(
+            lambda: self._dynamodb.update_item(
                 TableName=self._table,
                 Key=account_key(account_id),
                 UpdateExpression="REMOVE offboardingId",
                 ConditionExpression="offboardingId = :me",
                 ExpressionAttributeValues={":me": {"S": offboarding_id}},
             )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+        )
 
     def offboarding_failure_notified(self, offboarding_id: str, attempt: int) -> None:
         self._notified(offboarding_key(offboarding_id), attempt)
@@ -576,18 +594,14 @@ class Registry:
 
     def release_email(self, email: str, onboarding_id: str) -> bool:
         """Free an email that a failed onboarding claimed but never got an account for."""
-        try:
-            self._dynamodb.delete_item(
+        return self._conditional(
+            lambda: self._dynamodb.delete_item(
                 TableName=self._table,
                 Key=email_key(email),
                 ConditionExpression="onboardingId = :me AND attribute_not_exists(accountId)",
                 ExpressionAttributeValues={":me": {"S": onboarding_id}},
             )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+        )
 
     def accounts_of_client(
         self, client: str, project: str | None = None, *, limit: int = 100, start_key: dict | None = None

@@ -6,7 +6,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from orgvend.api.errors import ApiError, Conflict, NotFound, public_text
+from orgvend.api.errors import ApiError, Conflict, NotFound, public_cause, public_text
+from orgvend.api.timeline import build_timeline
 from orgvend.aws import error_code
 
 RETRYABLE_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
@@ -49,6 +50,32 @@ class Executions:
             if error_code(error) in ("ExecutionDoesNotExist", "InvalidArn"):
                 raise NotFound(f"{self.noun} {name}", f"{self.noun}Id") from None
             raise
+
+    def run(self, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The execution, and the fields of its view (``RunView``) but ``links``."""
+        execution = self.describe(name)
+        failed = execution["status"] != "SUCCEEDED" and bool(execution.get("error"))
+        return execution, {
+            "status": execution["status"],
+            "error": execution["error"] if failed else None,
+            "cause": public_cause(execution.get("cause")) if failed else None,
+            "started_at": execution["startDate"],
+            "stopped_at": execution.get("stopDate"),
+            "redrive_count": int(execution.get("redriveCount", 0)),
+            "timeline": build_timeline(self.history(execution["executionArn"])),
+        }
+
+    @staticmethod
+    def summary(execution: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+        """The fields of a run in a list (``RunSummary``) but ``links``: the execution's, and the registry's."""
+        return {
+            "status": execution["status"],
+            "started_at": execution["startDate"],
+            "stopped_at": execution.get("stopDate"),
+            "account_id": record.get("accountId"),
+            "client": record.get("client"),
+            "project": record.get("project"),
+        }
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         paginator = self._sfn.get_paginator("get_execution_history")

@@ -92,13 +92,10 @@ class TimelineStep(Model):
     cause: str | None = None
 
 
-class OnboardingView(Model):
-    onboarding_id: str
+class RunView(Model):
+    """What every workflow run (an onboarding, an offboarding) shows: Step Functions' side of it."""
+
     status: str
-    account_id: str | None = None
-    client: str | None = None
-    project: str | None = None
-    account_name: str | None = None
     error: str | None = None
     cause: str | None = None
     started_at: datetime
@@ -108,8 +105,9 @@ class OnboardingView(Model):
     links: Links
 
 
-class OnboardingSummary(Model):
-    onboarding_id: str
+class RunSummary(Model):
+    """A workflow run in a list."""
+
     status: str
     started_at: datetime
     stopped_at: datetime | None = None
@@ -119,17 +117,32 @@ class OnboardingSummary(Model):
     links: Links
 
 
+class OnboardingView(RunView):
+    onboarding_id: str
+    account_id: str | None = None
+    client: str | None = None
+    project: str | None = None
+    account_name: str | None = None
+
+
+class OnboardingSummary(RunSummary):
+    onboarding_id: str
+
+
 class OnboardingPage(Model):
     items: list[OnboardingSummary]
     next_token: str | None = None
 
 
-class RetryAccepted(Model):
-    onboarding_id: str
+class Redriven(Model):
     status: Literal["RUNNING"] = "RUNNING"
     redrive_date: datetime
     message: str
     links: Links
+
+
+class RetryAccepted(Redriven):
+    onboarding_id: str
 
 
 class OffboardRequest(Model):
@@ -151,9 +164,8 @@ class OffboardingAccepted(Model):
     links: Links
 
 
-class OffboardingView(Model):
+class OffboardingView(RunView):
     offboarding_id: str
-    status: str
     account_id: str | None = None
     mode: str | None = None
     client: str | None = None
@@ -161,25 +173,11 @@ class OffboardingView(Model):
     account_name: str | None = None
     requested_by: str | None = None
     outcome: str | None = Field(default=None, description="The account's registry status once it succeeded.")
-    error: str | None = None
-    cause: str | None = None
-    started_at: datetime
-    stopped_at: datetime | None = None
-    redrive_count: int = 0
-    timeline: list[TimelineStep] = Field(default_factory=list)
-    links: Links
 
 
-class OffboardingSummary(Model):
+class OffboardingSummary(RunSummary):
     offboarding_id: str
-    status: str
-    started_at: datetime
-    stopped_at: datetime | None = None
-    account_id: str | None = None
     mode: str | None = None
-    client: str | None = None
-    project: str | None = None
-    links: Links
 
 
 class OffboardingPage(Model):
@@ -187,12 +185,8 @@ class OffboardingPage(Model):
     next_token: str | None = None
 
 
-class OffboardingRetryAccepted(Model):
+class OffboardingRetryAccepted(Redriven):
     offboarding_id: str
-    status: Literal["RUNNING"] = "RUNNING"
-    redrive_date: datetime
-    message: str
-    links: Links
 
 
 class ErrorDetail(Model):

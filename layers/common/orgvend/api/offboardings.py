@@ -4,7 +4,7 @@ import os
 from typing import Any
 
 from orgvend import aws
-from orgvend.api.errors import Conflict, NotFound, public_cause
+from orgvend.api.errors import Conflict, NotFound
 from orgvend.api.executions import RETRYABLE_STATUSES, Executions
 from orgvend.api.models import (
     Links,
@@ -15,7 +15,6 @@ from orgvend.api.models import (
     OffboardingView,
 )
 from orgvend.api.onboardings import execution_name
-from orgvend.api.timeline import build_timeline
 from orgvend.errors import OffboardingInProgress
 from orgvend.models import OffboardingRequest
 from orgvend.registry import Registry, default_registry
@@ -63,13 +62,12 @@ class Offboardings:
         )
 
     def describe(self, offboarding_id: str) -> OffboardingView:
-        execution = self._executions.describe(offboarding_id)
+        execution, run = self._executions.run(offboarding_id)
         record = self._registry.get_offboarding(offboarding_id) or {}
-        failed = execution["status"] != "SUCCEEDED" and bool(execution.get("error"))
         account_id = record.get("accountId")
         return OffboardingView(
             offboarding_id=offboarding_id,
-            status=execution["status"],
+            **run,
             account_id=account_id,
             mode=record.get("mode"),
             client=record.get("client"),
@@ -77,12 +75,6 @@ class Offboardings:
             account_name=record.get("accountName"),
             requested_by=record.get("requestedBy"),
             outcome=record.get("outcome"),
-            error=execution["error"] if failed else None,
-            cause=public_cause(execution.get("cause")) if failed else None,
-            started_at=execution["startDate"],
-            stopped_at=execution.get("stopDate"),
-            redrive_count=int(execution.get("redriveCount", 0)),
-            timeline=build_timeline(self._executions.history(execution["executionArn"])),
             links=offboarding_links(
                 offboarding_id, account_id, retry=execution["status"] in RETRYABLE_STATUSES
             ),
@@ -91,22 +83,15 @@ class Offboardings:
     def list(self, status: str | None, limit: int, next_token: str | None) -> OffboardingPage:
         executions, following = self._executions.page(status, limit, next_token)
         records = self._registry.offboardings([execution["name"] for execution in executions])
-        items = []
-        for execution in executions:
-            record = records.get(execution["name"], {})
-            items.append(
-                OffboardingSummary(
-                    offboarding_id=execution["name"],
-                    status=execution["status"],
-                    started_at=execution["startDate"],
-                    stopped_at=execution.get("stopDate"),
-                    account_id=record.get("accountId"),
-                    mode=record.get("mode"),
-                    client=record.get("client"),
-                    project=record.get("project"),
-                    links=offboarding_links(execution["name"], record.get("accountId")),
-                )
+        items = [
+            OffboardingSummary(
+                offboarding_id=execution["name"],
+                **Executions.summary(execution, record := records.get(execution["name"], {})),
+                mode=record.get("mode"),
+                links=offboarding_links(execution["name"], record.get("accountId")),
             )
+            for execution in executions
+        ]
         return OffboardingPage(items=items, next_token=following)
 
     def retry(self, offboarding_id: str) -> OffboardingRetryAccepted:
@@ -116,10 +101,11 @@ class Offboardings:
         # The failure let go of the account; the retry takes it again, unless another offboarding has.
         if account_id and not self._registry.retake_offboarding(str(account_id), offboarding_id):
             holder = self._registry.get_account(str(account_id))
+            if holder is None:
+                raise Conflict("AccountNotOffboardable", f"account {account_id} is no longer in the registry")
             raise Conflict(
                 "OffboardingInProgress",
-                f"account {account_id} is being offboarded by "
-                f"{holder.offboarding_id if holder else 'another offboarding'}; retry this one after it ends",
+                f"account {account_id} is being offboarded by {holder.offboarding_id}; retry this one after it ends",
             )
         try:
             redrive_date = self._executions.redrive(offboarding_id, execution)

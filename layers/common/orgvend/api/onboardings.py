@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from orgvend import aws
-from orgvend.api.errors import BadRequest, Conflict, public_cause
+from orgvend.api.errors import BadRequest, Conflict
 from orgvend.api.executions import RETRYABLE_STATUSES, Executions
 from orgvend.api.models import (
     Links,
@@ -16,7 +16,6 @@ from orgvend.api.models import (
     OnboardingView,
     RetryAccepted,
 )
-from orgvend.api.timeline import build_timeline
 from orgvend.errors import InvalidOnboardingRequest
 from orgvend.models import OnboardingRequest
 from orgvend.registry import Registry, default_registry
@@ -80,23 +79,16 @@ class Onboardings:
         return OnboardingAccepted(onboarding_id=onboarding_id, links=onboarding_links(onboarding_id))
 
     def describe(self, onboarding_id: str) -> OnboardingView:
-        execution = self._executions.describe(onboarding_id)
+        execution, run = self._executions.run(onboarding_id)
         record = self._registry.get_onboarding(onboarding_id) or {}
-        failed = execution["status"] != "SUCCEEDED" and bool(execution.get("error"))
         account_id = record.get("accountId")
         return OnboardingView(
             onboarding_id=onboarding_id,
-            status=execution["status"],
+            **run,
             account_id=account_id,
             client=record.get("client"),
             project=record.get("project"),
             account_name=record.get("accountName"),
-            error=execution["error"] if failed else None,
-            cause=public_cause(execution.get("cause")) if failed else None,
-            started_at=execution["startDate"],
-            stopped_at=execution.get("stopDate"),
-            redrive_count=int(execution.get("redriveCount", 0)),
-            timeline=build_timeline(self._executions.history(execution["executionArn"])),
             links=onboarding_links(
                 onboarding_id, account_id, retry=execution["status"] in RETRYABLE_STATUSES
             ),
@@ -105,21 +97,14 @@ class Onboardings:
     def list(self, status: str | None, limit: int, next_token: str | None) -> OnboardingPage:
         executions, following = self._executions.page(status, limit, next_token)
         records = self._registry.onboardings([execution["name"] for execution in executions])
-        items = []
-        for execution in executions:
-            record = records.get(execution["name"], {})
-            items.append(
-                OnboardingSummary(
-                    onboarding_id=execution["name"],
-                    status=execution["status"],
-                    started_at=execution["startDate"],
-                    stopped_at=execution.get("stopDate"),
-                    account_id=record.get("accountId"),
-                    client=record.get("client"),
-                    project=record.get("project"),
-                    links=onboarding_links(execution["name"], record.get("accountId")),
-                )
+        items = [
+            OnboardingSummary(
+                onboarding_id=execution["name"],
+                **Executions.summary(execution, record := records.get(execution["name"], {})),
+                links=onboarding_links(execution["name"], record.get("accountId")),
             )
+            for execution in executions
+        ]
         return OnboardingPage(items=items, next_token=following)
 
     def retry(self, onboarding_id: str) -> RetryAccepted:

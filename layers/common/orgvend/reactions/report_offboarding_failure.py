@@ -39,13 +39,19 @@ def report_offboarding_failure(
         Error=change.error or f"Execution{change.status.title().replace('_', '')}",
         Cause=change.cause or f"the execution ended {change.status}",
     )
-    offboarding = registry.get_offboarding(change.name) or {}
+    request = _requested(change)
+    requested = {key: value for key in ("accountId", "mode") if isinstance(value := request.get(key), str)}
     if not registry.fail_offboarding(
-        change.name, change.executionArn, error.error, error.message, attempt=change.redriveCount
+        change.name,
+        change.executionArn,
+        error.error,
+        error.message,
+        attempt=change.redriveCount,
+        requested=requested,
     ):
         logger.info("Failure already reported", extra={"attempt": change.redriveCount})
         return None
-    request = _requested(change)
+    offboarding = registry.get_offboarding(change.name) or {}
     account_id = offboarding.get("accountId") or request.get("accountId")
     failure = OffboardingFailure(
         offboarding_id=change.name,
