@@ -329,8 +329,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_offboarding_commands(command)
 
-    logs = command("logs", cmd_logs, "One onboarding's log lines, in order (CloudWatch Logs Insights)")
-    logs.add_argument("onboarding_id", metavar="ONBOARDING_ID")
+    logs = command(
+        "logs", cmd_logs, "One onboarding's or offboarding's log lines, in order (CloudWatch Logs Insights)"
+    )
+    logs.add_argument("onboarding_id", metavar="ID", help="an onboarding ID or an offboarding ID")
     logs.add_argument("--stack", default="orgvend", help="the stack's name (default orgvend)")
     logs.add_argument(
         "--since", type=seconds, default=24.0, metavar="HOURS", help="how far back (default 24 h)"

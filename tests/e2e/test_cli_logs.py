@@ -70,3 +70,24 @@ def test_logs_of_an_unknown_onboarding_exit_1(embedded: Harness) -> None:
     completed = run_logs(embedded, "no-such-onboarding")
     assert completed.returncode == 1
     assert "no log lines for no-such-onboarding" in completed.stderr
+
+
+def test_logs_prints_an_offboardings_lines_too(embedded: Harness, unique: str) -> None:
+    execution = embedded.wait(embedded.start(request_for(unique)))
+    account_id = embedded.onboarding_item(execution["name"])["accountId"]
+    offboarding = embedded.wait(
+        embedded.client("stepfunctions").start_execution(
+            stateMachineArn=embedded.outputs["OffboardAccountStateMachineArn"],
+            input=json.dumps({"accountId": account_id, "mode": "close"}),
+        )["executionArn"]
+    )
+    assert offboarding["status"] == "SUCCEEDED"
+
+    completed = run_logs(embedded, offboarding["name"], "--format", "json")
+
+    assert completed.returncode == 0, completed.stderr
+    lines = json.loads(completed.stdout)
+    assert lines and all(line.get("correlation_id") == offboarding["name"] for line in lines)
+    messages = [line["message"] for line in lines]
+    assert messages.index("Offboarding begun") < messages.index("Account closure requested")
+    assert messages.index("Account closure requested") < messages.index("Offboarding finished")
