@@ -163,11 +163,23 @@ def main() -> int:
 
     slot_waits = sum(f.entered["WaitForCreationSlot"] for f in figures.values())
     most_waits = max(f.entered["WaitForCreationSlot"] for f in figures.values())
+    slot_looks = sum(f.entered["LookForCreationSlot"] for f in figures.values())
+    # CreateAccount entries beyond the one each onboarding needs: a look said "may be free", another took it.
+    refused = sum(max(0, f.entered["CreateAccount"] - 1) for f in figures.values())
     creation_polls = sum(f.entered["WaitForAccountCreation"] for f in figures.values())
     failed_lambdas = sum(f.lambda_failed for f in figures.values())
     retries = sum(f.retries for f in figures.values())
     transitions = sum(f.billable_transitions for f in figures.values())
-    slot_wait_transitions = 3 * slot_waits  # WaitForCreationSlot, CreateAccount, HasCreationSlot
+    # Each wait: WaitForCreationSlot, LookForCreationSlot, IsCreationSlotFree; each refused retry:
+    # CreateAccount and HasCreationSlot again.
+    slot_wait_transitions = (
+        sum(
+            f.entered[name]
+            for f in figures.values()
+            for name in ("WaitForCreationSlot", "LookForCreationSlot", "IsCreationSlotFree")
+        )
+        + 2 * refused
+    )
     burst_invocations = runtime.lambdas.invocations[invocations_before:]
     calls = len(burst_invocations)
     handler_seconds = sum(seconds for _, seconds, _ in burst_invocations)
@@ -196,7 +208,9 @@ def main() -> int:
     )
     say(f"  retries spent                  {retries} (LambdaFunctionFailed events: {failed_lambdas})")
     say(
-        f"  slot waits                     {slot_waits} WaitForCreationSlot entries, at most {most_waits} for one onboarding"
+        f"  slot waits                     {slot_waits} WaitForCreationSlot entries, at most {most_waits} for one onboarding; "
+        f"{slot_looks} semaphore reads (LookForCreationSlot, no Lambda); {refused} CreateAccount retries that found "
+        f"the slot taken again"
     )
     say(f"  creation polls                 {creation_polls} WaitForAccountCreation entries")
     say(
@@ -224,7 +238,8 @@ def main() -> int:
     )
     say(
         f"    a freed slot stays free (hand-over) median {median(gaps):.2f} s, mean {sum(gaps) / len(gaps):.2f} s, "
-        f"max {max(gaps):.2f} s: a waiter retries CreateAccount only after its {poll} s WaitForCreationSlot"
+        f"max {max(gaps):.2f} s: a waiter reads the semaphore every {poll} s (WaitForCreationSlot) and calls "
+        f"CreateAccount once its freeAt has passed"
     )
     say(f"    slot utilisation {utilisation:.0%} (slot-seconds held / {SLOTS} slots x span)")
     say(
@@ -240,7 +255,7 @@ def main() -> int:
     say(f"    invocations by function: {dict(by_function.most_common())}")
     say(
         f"  moto's Step Functions interpreter: {per_transition * 1000:.1f} ms per state entry outside Lambda calls "
-        f"and Wait states (median {median(interpreter):.2f} s per execution)"
+        f"and Wait states, its DynamoDB reads included (median {median(interpreter):.2f} s per execution)"
     )
 
     # What the same orchestration would take with Lambda invocations concurrent (as in AWS), from the

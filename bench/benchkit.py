@@ -159,6 +159,7 @@ class HistoryFigures:
     entered: Counter[str] = field(default_factory=Counter)  # state name -> entries
     exited: int = 0
     lambda_scheduled: int = 0
+    task_scheduled: int = 0  # service integrations (DynamoDB GetItem): TaskScheduled events
     lambda_failed: int = 0
     task_entered: int = 0
     wait_seconds: float = 0.0
@@ -172,8 +173,8 @@ class HistoryFigures:
 
     @property
     def retries(self) -> int:
-        """Extra attempts of a Task state: Lambda invocations beyond one per state entry."""
-        return self.lambda_scheduled - self.task_entered
+        """Extra attempts of a Task state: Lambda invocations and service calls beyond one per state entry."""
+        return self.lambda_scheduled + self.task_scheduled - self.task_entered
 
     @property
     def billable_transitions(self) -> int:
@@ -201,8 +202,9 @@ def history_figures(events: list[dict[str, Any]]) -> HistoryFigures:
                 figures.wait_seconds += seconds
             elif kind == "TaskStateExited":
                 figures.task_seconds += seconds
-        elif kind == "LambdaFunctionScheduled":
-            figures.lambda_scheduled += 1
+        elif kind in {"LambdaFunctionScheduled", "TaskScheduled"}:  # a function, or a service integration
+            figures.lambda_scheduled += kind == "LambdaFunctionScheduled"
+            figures.task_scheduled += kind == "TaskScheduled"
         elif kind == "LambdaFunctionStarted":
             lambda_started = stamp
         elif kind in {"LambdaFunctionSucceeded", "LambdaFunctionFailed", "LambdaFunctionTimedOut"}:

@@ -301,6 +301,14 @@ def test_assume_role_names_are_the_names_record_request_accepts(cfn, lambda_func
     assert assumable == allowed == ["First", "Second-Role"]
 
 
+# What each state machine's role may do beyond invoking its workflow's functions and delivering its
+# logs: action -> the table (logical ID) it may do it on, nothing else.
+STATE_MACHINE_DATA_ACTIONS: dict[str, dict[str, str]] = {
+    # LookForCreationSlot: waiting onboardings read the creation semaphore's item (no Lambda invocation).
+    "OnboardAccountStateMachine": {"dynamodb:GetItem": "RegistryTable"},
+}
+
+
 def workflow_functions(cfn: dict[str, Any], state_machine_id: str) -> set[str]:
     substitutions = cfn["Resources"][state_machine_id]["Properties"]["DefinitionSubstitutions"]
     found = set()
@@ -318,7 +326,15 @@ def test_state_machine_role_invokes_only_the_workflow_functions(cfn, state_machi
     assert role_target is not None
     role = cfn["Resources"][role_target[0]]
 
-    assert actions_of(cfn, role_target[0]) == {"lambda:InvokeFunction"} | VENDED_LOGS_ACTIONS
+    data_actions = STATE_MACHINE_DATA_ACTIONS.get(state_machine_id, {})
+    expected = {"lambda:InvokeFunction"} | VENDED_LOGS_ACTIONS | set(data_actions)
+    assert actions_of(cfn, role_target[0]) == expected
+    for statement in inline_statements(role):
+        for action in set(statement_actions(statement)) & set(data_actions):
+            resources = as_list(intrinsics.resolve(statement["Resource"]))
+            assert resources == [intrinsics.arn(data_actions[action])], (
+                f"{state_machine_id}: {action} on {resources}"
+            )
 
     invocable = {}
     for statement in inline_statements(role):

@@ -135,11 +135,10 @@ def test_waiting_for_a_creation_slot_reads_the_semaphore_and_calls_create_accoun
     assert look["Parameters"]["ConsistentRead"] is True
     assert look["ResultSelector"]["checkedAt.$"] == "$$.State.EnteredTime"
     assert look["Next"] == "IsCreationSlotFree"
-    choice = states["IsCreationSlotFree"]
-    # CreateAccount only when the item has no freeAt (never written, or written by an older version)
-    # or freeAt has come; otherwise back to waiting. Nothing else leads to CreateAccount.
+    # CreateAccount only when the item has no freeAt (never written, or by an older version) or freeAt
+    # has come; otherwise back to waiting. Nothing else leads back to CreateAccount.
     free_at = f"{look['ResultPath']}.read.Item.freeAt.S"
-    assert choice["Choices"] == [
+    assert states["IsCreationSlotFree"]["Choices"] == [
         {"Variable": free_at, "IsPresent": False, "Next": "CreateAccount"},
         {
             "Variable": free_at,
@@ -147,7 +146,7 @@ def test_waiting_for_a_creation_slot_reads_the_semaphore_and_calls_create_accoun
             "Next": "CreateAccount",
         },
     ]
-    assert choice["Default"] == "WaitForCreationSlot"
+    assert states["IsCreationSlotFree"]["Default"] == "WaitForCreationSlot"
 
 
 def test_every_function_code_directory_has_its_handler(sam_template, lambda_functions):

@@ -38,6 +38,12 @@ TERMINAL_ERRORS = {
     "AccountNotAdoptable",
     "BaselineFailed",
     "BillingPreferencesFailed",
+    "InvalidOffboardingRequest",
+    "OffboardingInProgress",
+    "DetachPreconditionsUnmet",
+    "AccountRemovalRefused",
+    "AccountClosureRefused",
+    "AccountClosureTimedOut",
 }
 
 
@@ -98,13 +104,34 @@ def invoke(template, set_function_environment) -> Callable[[str, Any], Any]:
     return call
 
 
+def entered_time() -> str:
+    """``$$.State.EnteredTime`` as Step Functions writes it: UTC, milliseconds, Z."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 @pytest.fixture
-def run_execution(template, definition, invoke, execution_arn) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """Run the workflow's states in process; returns the final state and the states visited."""
+def run_execution(
+    template, definition, invoke, execution_arn, setup_client
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Run the workflow's states in process; returns the final state and the states visited.
+
+    Lambda tasks call the function's handler; the one SDK integration, DynamoDB GetItem,
+    is called with the state's Parameters on moto's DynamoDB (a client outside orgvend's session).
+    """
     functions = {
         template.arn(logical_id): logical_id
         for logical_id in template.enabled_resources("AWS::Serverless::Function")
     }
+
+    def task(resource: str, step_input: Any) -> Any:
+        if resource in ("arn:aws:states:::dynamodb:getItem", "arn:aws:states:::dynamodb:updateItem"):
+            action = resource.rsplit(":", 1)[1]
+            response = getattr(
+                setup_client("dynamodb"), "get_item" if action == "getItem" else "update_item"
+            )(**step_input)
+            response.pop("ResponseMetadata", None)
+            return response
+        return invoke(functions[resource], step_input)
 
     def run(
         request: dict[str, Any],
@@ -124,9 +151,10 @@ def run_execution(template, definition, invoke, execution_arn) -> Callable[[dict
         current = definition["StartAt"]
         while True:
             visited.append(current)
-            assert len(visited) < 30, visited
+            assert len(visited) < 40, visited
             if on_state:
                 on_state(current, state)  # what the test does while the execution is in this state
+            context["State"] = {"Name": current, "EnteredTime": entered_time()}
             spec = definition["States"][current]
             kind = spec["Type"]
             if kind == "Succeed":
@@ -138,7 +166,9 @@ def run_execution(template, definition, invoke, execution_arn) -> Callable[[dict
                 continue
             if kind in ("Pass", "Task"):
                 step_input = parameters(spec["Parameters"], state, context) if "Parameters" in spec else state
-                result = invoke(functions[spec["Resource"]], step_input) if kind == "Task" else step_input
+                result = task(spec["Resource"], step_input) if kind == "Task" else step_input
+                if "ResultSelector" in spec:
+                    result = parameters(spec["ResultSelector"], result, context)
                 state = with_result(state, spec.get("ResultPath", "$"), result)
             current = spec["Next"]  # Wait states wait no time here
 
@@ -150,6 +180,12 @@ def matches(choice: dict[str, Any], state: Any) -> bool:
         return is_present(choice["Variable"], state) is choice["IsPresent"]
     if "StringEquals" in choice:
         return read_path(choice["Variable"], state, {}) == choice["StringEquals"]
+    if "StringEqualsPath" in choice:
+        return read_path(choice["Variable"], state, {}) == read_path(choice["StringEqualsPath"], state, {})
+    if "StringLessThanEqualsPath" in choice:
+        return read_path(choice["Variable"], state, {}) <= read_path(
+            choice["StringLessThanEqualsPath"], state, {}
+        )
     raise AssertionError(f"choice rule not emulated: {choice}")
 
 
@@ -276,22 +312,30 @@ def test_an_adoption_runs_through_verify_member_account(run_execution, stack, re
     assert registry.get_account(account_id).project == "legacy"
 
 
-def test_an_onboarding_waits_for_a_creation_slot_then_creates_its_account(
-    run_execution, stack, template, session_calls
-):
-    """Every slot taken: CreateAccount asks nothing of Organizations and the workflow waits, then tries again."""
-    slots = stack["slots"]
+def fill_creation_slots(slots: Any, template: Any, lease: timedelta) -> list[str]:
+    """Every creation slot taken by other onboardings (the limit CreateAccountFunction is given)."""
     limit = int(function_environment(template, "CreateAccountFunction")["MAX_CREATIONS_IN_PROGRESS"])
     others = [f"onb-other-{index}" for index in range(limit)]
     for other in others:
-        assert slots.acquire(other, limit, timedelta(hours=1))
+        assert slots.acquire(other, limit, lease)
+    return others
+
+
+def test_an_onboarding_waits_for_a_creation_slot_then_creates_its_account(
+    run_execution, stack, template, session_calls
+):
+    """Every slot taken: CreateAccount asks nothing of Organizations and the workflow waits, reading the
+    semaphore's item itself (no CreateAccount invocation) until a slot is released, then takes it."""
+    slots = stack["slots"]
+    others = fill_creation_slots(slots, template, timedelta(hours=1))
     seen: list[tuple[str, Any]] = []
 
     def meanwhile(name: str, state: Any) -> None:
         if name == "WaitForCreationSlot":
             seen.append((name, state["creation"]))
             assert session_calls.of("CreateAccount") == []
-            slots.release(others[0])  # another onboarding finishes while this one waits
+            if len(seen) == 2:
+                slots.release(others[0])  # another onboarding finishes while this one waits
 
     result = run_execution(
         {"client": "acme", "project": "web", "email": "acme-web@example.com"},
@@ -301,19 +345,73 @@ def test_an_onboarding_waits_for_a_creation_slot_then_creates_its_account(
 
     visited = result["visited"]
     start = visited.index("CreateAccount")
-    assert visited[start : start + 6] == [
+    assert visited[start : start + 12] == [
         "CreateAccount",
         "HasCreationSlot",
         "WaitForCreationSlot",
+        "LookForCreationSlot",
+        "IsCreationSlotFree",  # every lease is live: wait again, no Lambda invocation
+        "WaitForCreationSlot",
+        "LookForCreationSlot",
+        "IsCreationSlotFree",  # released: a slot is free
         "CreateAccount",
         "HasCreationSlot",
         "WaitForAccountCreation",
+        "CheckAccountCreation",
     ]
-    assert seen == [("WaitForCreationSlot", {"state": "WAITING_FOR_SLOT", "polls": 0, "recovered": False})]
+    assert (
+        seen == [("WaitForCreationSlot", {"state": "WAITING_FOR_SLOT", "polls": 0, "recovered": False})] * 2
+    )
     assert visited[-1] == "Onboarded"
     assert len(session_calls.of("CreateAccount")) == 1
     # The creation succeeded: its slot is free again; the others still hold theirs.
     assert sorted(slots.holders()) == sorted(others[1:])
+
+
+def test_the_workflow_reads_the_semaphore_item_the_functions_write(definition, slots, table_name):
+    look = definition["States"]["LookForCreationSlot"]
+    assert look["Parameters"]["TableName"] == table_name
+    assert look["Parameters"]["Key"] == slots.key
+    assert look["Parameters"]["ProjectionExpression"] == "freeAt"
+
+
+def test_a_waiting_onboarding_takes_a_slot_whose_lease_expired_without_any_release(
+    run_execution, stack, template, session_calls
+):
+    """Holders that vanished (aborted executions) free their slots by time: once the earliest lease is
+    over, the workflow's own check sends it to CreateAccount, which drops the expired holders."""
+    slots = stack["slots"]
+    lease = timedelta(hours=1)
+    others = fill_creation_slots(slots, template, lease)
+    limit = len(others)
+    waits = []
+
+    def meanwhile(name: str, state: Any) -> None:
+        if name == "WaitForCreationSlot":
+            waits.append(name)
+            if len(waits) == 2:
+                # The first check saw every lease live. Now the item is what it would be had the
+                # same holders taken their slots two hours ago and vanished: every lease is over.
+                long_ago = datetime.now(UTC) - 2 * lease
+                for other in others:
+                    slots.release(other)
+                for other in others:
+                    assert slots.acquire(other, limit, lease, long_ago)
+                assert slots.holders() == {}
+
+    result = run_execution(
+        {"client": "acme", "project": "web", "email": "acme-web@example.com"},
+        name="onb-handlers-expired",
+        on_state=meanwhile,
+    )
+
+    visited = result["visited"]
+    assert visited[-1] == "Onboarded"
+    assert visited.count("WaitForCreationSlot") == 2
+    assert visited.count("CreateAccount") == 2  # the first attempt, and the one after the leases ran out
+    assert len(session_calls.of("CreateAccount")) == 1
+    # The expired holders were dropped from the item, not merely ignored.
+    assert set(slots.holders(datetime.now(UTC) - 3 * lease)) == set()
 
 
 # --------------------------------------------------------------------------- one handler at a time
@@ -367,7 +465,8 @@ def test_every_terminal_error_is_terminal_in_every_task_state(definition):
     }
     assert terminal == TERMINAL_ERRORS
     for name, spec in definition["States"].items():
-        if spec["Type"] == "Task":
+        # Lambda tasks; the DynamoDB integration (LookForCreationSlot) raises none of them.
+        if spec["Type"] == "Task" and not spec["Resource"].startswith("arn:aws:states:::"):
             assert retry_names(definition, name, terminal=True) == terminal, name
 
 

@@ -11,7 +11,13 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from orgvend.semaphore import ACCOUNT_CREATION, MAX_WRITE_ATTEMPTS, Semaphore, default_creation_slots
+from orgvend.semaphore import (
+    ACCOUNT_CREATION,
+    MAX_WRITE_ATTEMPTS,
+    Semaphore,
+    default_creation_slots,
+    iso_timestamp,
+)
 
 from .support import failing, record_calls
 
@@ -132,6 +138,135 @@ def test_without_now_the_lease_runs_from_the_clock(semaphore):
     assert semaphore.acquire("h0", 1, LEASE)
     (until,) = semaphore.holders().values()
     assert before + LEASE - timedelta(seconds=1) <= until <= datetime.now(UTC) + LEASE
+
+
+# --------------------------------------------------------------------------- freeAt: when a slot may be free
+
+
+def iso(moment: datetime) -> str:
+    return iso_timestamp(moment)
+
+
+def test_timestamps_have_the_shape_of_step_functions_entered_time():
+    assert iso_timestamp(datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)) == "2026-01-02T03:04:05.678Z"
+    assert iso_timestamp(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2026-01-02T03:04:05.000Z"
+    # Rounded up, never down: a slot never looks free before its lease is over.
+    assert iso_timestamp(datetime(2026, 1, 2, 3, 4, 5, 678001, tzinfo=UTC)) == "2026-01-02T03:04:05.679Z"
+    assert iso_timestamp(datetime(2026, 1, 2, 3, 4, 59, 999999, tzinfo=UTC)) == "2026-01-02T03:05:00.000Z"
+
+
+def test_string_order_of_the_timestamps_is_time_order():
+    moments = [T0 + timedelta(milliseconds=step) for step in (0, 1, 999, 1000, 59_001, 3_600_000, 86_400_000)]
+    assert sorted(moments, key=iso) == moments
+    assert sorted(iso(moment) for moment in reversed(moments)) == [iso(moment) for moment in moments]
+
+
+def test_with_a_slot_free_free_at_is_the_moment_of_the_write(semaphore):
+    assert semaphore.free_at() is None  # no item yet
+
+    assert semaphore.acquire("h0", 2, LEASE, T0)
+
+    assert semaphore.free_at() == iso(T0)
+
+
+def test_with_every_slot_taken_free_at_is_the_earliest_lease_expiry(semaphore):
+    assert semaphore.acquire("h0", 3, LEASE, T0 + timedelta(seconds=2))
+    assert semaphore.acquire("h1", 3, LEASE, T0)
+    assert semaphore.acquire("h2", 3, LEASE, T0 + timedelta(seconds=1))
+
+    assert semaphore.free_at() == iso(T0 + LEASE)  # h1's lease ends first
+
+
+def test_a_renewal_moves_free_at_to_the_next_expiry(semaphore):
+    assert semaphore.acquire("h0", 2, LEASE, T0)
+    assert semaphore.acquire("h1", 2, LEASE, T0 + timedelta(seconds=10))
+
+    assert semaphore.acquire("h0", 2, LEASE, T0 + timedelta(seconds=20))
+
+    assert semaphore.free_at() == iso(T0 + timedelta(seconds=10) + LEASE)
+
+
+def test_a_release_makes_free_at_the_moment_of_the_release(semaphore):
+    for holder in ("h0", "h1"):
+        assert semaphore.acquire(holder, 2, LEASE, T0)
+    before = datetime.now(UTC)
+
+    semaphore.release("h0")
+
+    assert iso(before) <= semaphore.free_at() <= iso(datetime.now(UTC))
+
+
+def test_while_every_lease_is_live_free_at_has_not_come(semaphore):
+    """What the state machine relies on: freeAt in the future means no slot can be taken."""
+    for index in range(2):
+        assert semaphore.acquire(f"h{index}", 2, LEASE, T0 + timedelta(seconds=index))
+    free_at = semaphore.free_at()
+
+    for moment in (T0, T0 + LEASE - timedelta(milliseconds=1)):
+        assert iso(moment) < free_at
+        assert semaphore.acquire("waiter", 2, LEASE, moment) is False
+    assert iso(T0 + LEASE) >= free_at
+    assert semaphore.acquire("waiter", 2, LEASE, T0 + LEASE)
+
+
+def test_a_refusal_on_a_correct_item_writes_nothing(semaphore, dynamodb):
+    for index in range(2):
+        assert semaphore.acquire(f"h{index}", 2, LEASE, T0)
+    calls = record_calls(dynamodb)
+
+    assert semaphore.acquire("waiter", 2, LEASE, T0 + timedelta(seconds=1)) is False
+
+    assert puts(calls) == 0
+
+
+def test_a_refusal_corrects_a_stale_free_at(semaphore, dynamodb, setup_client, table_name):
+    # Three holders under a limit of 5: freeAt says "free now". Then the limit becomes 3.
+    for index in range(3):
+        assert semaphore.acquire(f"h{index}", 5, LEASE, T0)
+    assert semaphore.free_at() == iso(T0)
+    calls = record_calls(dynamodb)
+
+    assert semaphore.acquire("waiter", 3, LEASE, T0 + timedelta(seconds=1)) is False
+
+    assert puts(calls) == 1  # written once, so that waiting workflows stop asking
+    assert semaphore.free_at() == iso(T0 + LEASE)
+    assert semaphore.holders(T0) == {f"h{index}": T0 + LEASE for index in range(3)}
+    item = setup_client("dynamodb").get_item(TableName=table_name, Key=semaphore.key)["Item"]
+    assert item["limit"] == {"N": "3"}
+
+
+def test_a_refusal_drops_expired_holders_and_corrects_free_at(semaphore):
+    assert semaphore.acquire("old", 4, timedelta(minutes=3), T0)
+    for index in range(3):
+        assert semaphore.acquire(f"h{index}", 4, LEASE, T0 + timedelta(minutes=1))
+    assert semaphore.free_at() == iso(T0 + timedelta(minutes=3))  # full: "old" expires first
+    later = T0 + timedelta(minutes=4)  # "old" is over; the limit is now 3, which the others fill
+
+    assert semaphore.acquire("waiter", 3, LEASE, later) is False
+
+    assert semaphore.holders(T0) == {f"h{index}": T0 + timedelta(minutes=1) + LEASE for index in range(3)}
+    assert semaphore.free_at() == iso(T0 + timedelta(minutes=1) + LEASE)
+
+
+def test_an_item_written_before_free_at_existed_is_completed_by_the_next_write(
+    semaphore, setup_client, table_name
+):
+    setup_client("dynamodb").put_item(
+        TableName=table_name,
+        Item={
+            **semaphore.key,
+            "holders": {"M": {"h0": {"N": str((T0 + LEASE).timestamp())}}},
+            "version": {"N": "7"},
+        },
+    )
+    assert semaphore.free_at() is None
+
+    semaphore.release("h0")  # the limit is unknown: a slot may be free from now on
+
+    assert semaphore.free_at() is not None
+    assert semaphore.free_at() <= iso(datetime.now(UTC))
+    assert semaphore.acquire("h1", 1, LEASE, T0)
+    assert semaphore.free_at() == iso(T0 + LEASE)
 
 
 # --------------------------------------------------------------------------- where it lives

@@ -6,6 +6,19 @@ version; every change is a conditional write on the version (optimistic
 concurrency, no read-then-write race). A holder that vanishes (an aborted
 execution, a crash) stops counting when its lease expires, so a slot is always
 released, by a release step or by time.
+
+Every write also stores ``freeAt``: the moment from which a slot may be free
+without anyone releasing one. It is the moment of the write when fewer than the
+limit hold a slot after it, else the earliest lease expiry of the holders (the
+limit is the one of the last ``acquire``, kept on the item as ``limit``). Until
+then every slot is held by a live lease, and only a release (which writes
+``freeAt`` again) can free one. So a waiting workflow need not call anything to
+know it must keep waiting: it reads the item (the state machine's DynamoDB
+GetItem) and asks ``acquire`` only when ``freeAt`` has passed, which also covers
+a lease that expired (``acquire`` drops expired holders). ``freeAt`` is written
+as ISO 8601 in UTC with milliseconds and a ``Z`` (``2026-01-02T03:04:05.678Z``,
+rounded up): the shape of Step Functions' ``$$.State.EnteredTime``, so that the
+two compare as strings in time order.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -20,19 +33,44 @@ from orgvend.settings import Settings
 MAX_WRITE_ATTEMPTS = 8
 
 
+def iso_timestamp(moment: datetime) -> str:
+    """``moment`` as Step Functions writes timestamps: UTC, milliseconds (rounded up), ``Z``."""
+    moment = moment.astimezone(UTC)
+    moment += timedelta(microseconds=-moment.microsecond % 1000)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def free_at(holders: dict[str, datetime], limit: int | None, moment: datetime) -> datetime:
+    """From when a slot may be free: ``moment`` if one is free now (or the limit is unknown), else the
+    earliest lease expiry."""
+    if limit is None or len(holders) < limit:
+        return moment
+    return min(holders.values())
+
+
 class Semaphore:
     def __init__(self, dynamodb: Any, table_name: str, name: str) -> None:
         self._dynamodb = dynamodb
         self._table = table_name
         self._key = {"pk": {"S": f"SEMAPHORE#{name}"}, "sk": {"S": "SEMAPHORE"}}
 
+    @property
+    def key(self) -> dict[str, dict[str, str]]:
+        """The item's key, in DynamoDB's JSON (what the state machine's GetItem reads)."""
+        return {name: dict(value) for name, value in self._key.items()}
+
     def holders(self, now: datetime | None = None) -> dict[str, datetime]:
         """Live holders and their lease expiry."""
-        holders, _ = self._read()
+        holders, *_ = self._read()
         moment = now or datetime.now(UTC)
         return {holder: until for holder, until in holders.items() if until > moment}
 
-    def _read(self) -> tuple[dict[str, datetime], int]:
+    def free_at(self) -> str | None:
+        """The item's ``freeAt`` as stored (None before the first write)."""
+        return self._read()[3]
+
+    def _read(self) -> tuple[dict[str, datetime], int, int | None, str | None]:
+        """Holders, version, the stored limit and the stored ``freeAt``."""
         item = self._dynamodb.get_item(TableName=self._table, Key=self._key, ConsistentRead=True).get(
             "Item", {}
         )
@@ -40,19 +78,23 @@ class Semaphore:
             holder: datetime.fromtimestamp(float(value["N"]), UTC)
             for holder, value in item.get("holders", {}).get("M", {}).items()
         }
-        return holders, int(item.get("version", {}).get("N", "0"))
+        limit = int(item["limit"]["N"]) if "limit" in item else None
+        version = int(item.get("version", {}).get("N", "0"))
+        return holders, version, limit, item.get("freeAt", {}).get("S")
 
-    def _write(self, holders: dict[str, datetime], version: int) -> bool:
+    def _write(self, holders: dict[str, datetime], version: int, limit: int | None, moment: datetime) -> bool:
+        item = {
+            **self._key,
+            "holders": {"M": {holder: {"N": str(until.timestamp())} for holder, until in holders.items()}},
+            "version": {"N": str(version + 1)},
+            "freeAt": {"S": iso_timestamp(free_at(holders, limit, moment))},
+        }
+        if limit is not None:
+            item["limit"] = {"N": str(limit)}
         try:
             self._dynamodb.put_item(
                 TableName=self._table,
-                Item={
-                    **self._key,
-                    "holders": {
-                        "M": {holder: {"N": str(until.timestamp())} for holder, until in holders.items()}
-                    },
-                    "version": {"N": str(version + 1)},
-                },
+                Item=item,
                 ConditionExpression="attribute_not_exists(version) OR version = :version",
                 ExpressionAttributeValues={":version": {"N": str(version)}},
             )
@@ -66,22 +108,26 @@ class Semaphore:
         """Take (or renew) a slot for ``holder``; False when all ``limit`` slots are held by others."""
         for _ in range(MAX_WRITE_ATTEMPTS):
             moment = now or datetime.now(UTC)
-            holders, version = self._read()
+            holders, version, stored_limit, stored_free_at = self._read()
             live = {name: until for name, until in holders.items() if until > moment}
             if holder not in live and len(live) >= limit:
+                # Refused. A stale item (expired holders, another limit, an older item without
+                # freeAt) would send waiters here at every poll: write it right, once, best effort.
+                if stored_limit != limit or stored_free_at != iso_timestamp(free_at(live, limit, moment)):
+                    self._write(live, version, limit, moment)
                 return False
-            if self._write({**live, holder: moment + lease}, version):
+            if self._write({**live, holder: moment + lease}, version, limit, moment):
                 return True
         return False  # heavy contention: the caller waits and tries again
 
     def release(self, holder: str) -> None:
         for _ in range(MAX_WRITE_ATTEMPTS):
-            holders, version = self._read()
+            holders, version, limit, _ = self._read()
             if holder not in holders:
                 return
             moment = datetime.now(UTC)  # expired leases go too
             remaining = {name: until for name, until in holders.items() if name != holder and until > moment}
-            if self._write(remaining, version):
+            if self._write(remaining, version, limit, moment):
                 return
         raise RuntimeError(f"could not release {holder}'s slot after {MAX_WRITE_ATTEMPTS} attempts")
 
