@@ -115,7 +115,44 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "kms:Decrypt",
         "sqs:SendMessage",
     },
-    # The HTTP API: starts, follows and redrives onboardings; reads the registry; its own idempotency table.
+    # Offboarding (statemachines/offboard_account.asl.json), one step per function.
+    "BeginOffboardingFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+    "CheckDetachPreconditionsFunction": {
+        "organizations:DescribeOrganization",
+        "organizations:DescribeAccount",
+        "organizations:ListDelegatedServicesForAccount",
+    },
+    "StopDiscountSharingFunction": {"billing:UpdateBillingPreferences", "billing:GetBillingPreferences"},
+    "RemoveAccountFunction": {"organizations:RemoveAccountFromOrganization"},
+    "CloseAccountFunction": {
+        "organizations:DescribeOrganization",
+        "organizations:CloseAccount",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    },
+    "CheckAccountClosureFunction": {"organizations:DescribeAccount"},
+    "FinishOffboardingFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+    # DescribeOrganization: the management account the access role still trusts (hand-over checklist).
+    "NotifyOffboardedFunction": {
+        "organizations:DescribeOrganization",
+        "sns:Publish",
+        "events:PutEvents",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+    },
+    "ReportOffboardingFailureFunction": {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "sns:Publish",
+        "events:PutEvents",
+        "sqs:SendMessage",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+    },
+    # The HTTP API: starts, follows and redrives onboardings and offboardings; reads the registry;
+    # its own idempotency table.
     "ApiFunction": {
         "states:StartExecution",
         "states:ListExecutions",
