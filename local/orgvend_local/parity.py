@@ -39,8 +39,10 @@ code is never bent to fit moto; moto is taught the AWS behaviour instead.
 """
 
 import copy
+import functools
 import json
 import logging
+import sys
 import threading
 import time
 import uuid
@@ -63,6 +65,7 @@ from moto.organizations.exceptions import (
     ConstraintViolationException,
 )
 from moto.organizations.models import PAGINATION_MODEL, FakeAccount, OrganizationsBackend
+from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
@@ -385,6 +388,24 @@ def name_unnamed_executions() -> None:
         return original(backend, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
 
     StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
+
+
+def reuse_service_integration_clients() -> None:
+    """Not a difference in behaviour, a cost: moto's interpreter builds a new boto3 client for every
+    Task state it runs (``boto_client_for``, about 7 ms of CPU each, on the one core the whole
+    embedded AWS shares). The clients are the same every time (fixed keys, this server's endpoint),
+    and boto3 clients are thread-safe: one per region and service serves every call.
+    """
+    cached = functools.cache(boto_client.boto_client_for)
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        return cached(region, service)  # moto ignores state_credentials as well
+
+    # Modules imported later bind the patched function; those imported already are patched in place.
+    for module in [boto_client, *list(sys.modules.values())]:
+        name = getattr(module, "__name__", "")
+        if name.startswith("moto.stepfunctions.parser") and hasattr(module, "boto_client_for"):
+            module.boto_client_for = boto_client_for  # type: ignore[attr-defined]
 
 
 def iso_start_time_in_context_object() -> None:
