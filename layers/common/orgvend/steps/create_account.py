@@ -17,8 +17,6 @@ BUSY_ERRORS = frozenset(
     {"TooManyRequestsException", "ConcurrentModificationException", "FinalizingOrganizationException"}
 )
 BUSY_CONSTRAINTS = frozenset({"ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED"})
-# How long an onboarding may wait for a creation slot, in leases (a lease is the creation timeout + 5 min).
-MAX_SLOT_WAIT_LEASES = 4
 
 
 class CreateAccountInput(Model):
