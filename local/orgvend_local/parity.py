@@ -65,6 +65,8 @@ from moto.organizations.exceptions import (
     ConstraintViolationException,
 )
 from moto.organizations.models import PAGINATION_MODEL, FakeAccount, OrganizationsBackend
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
@@ -406,6 +408,26 @@ def reuse_service_integration_clients() -> None:
         name = getattr(module, "__name__", "")
         if name.startswith("moto.stepfunctions.parser") and hasattr(module, "boto_client_for"):
             module.boto_client_for = boto_client_for  # type: ignore[attr-defined]
+
+
+def reuse_parsed_definitions() -> None:
+    """Also a cost, not a behaviour: moto's interpreter parses the state machine's definition again
+    (ANTLR, in pure Python: a quarter of a second of CPU for orgvend's workflow) for every execution
+    it starts or redrives. The parsed program is a tree of stateless components (an execution's state
+    lives in its own ``Environment``): one parse per definition serves every execution. The heap
+    keys those components give an environment are made stable and thread-safe (their identity)
+    instead of random and lazily set, since executions now share the components.
+    """
+
+    @functools.lru_cache(maxsize=64)
+    def program_of(definition: str) -> Any:
+        return AmazonStateLanguageParser.parse(definition)[0]
+
+    def _get_evaluation_entrypoint(self: ExecutionWorker) -> Any:
+        return program_of(self._evaluation_details.state_machine_details.definition)
+
+    ExecutionWorker._get_evaluation_entrypoint = _get_evaluation_entrypoint  # type: ignore[method-assign]
+    EvalComponent.heap_key = property(lambda self: f"{type(self).__name__}-{id(self)}")  # type: ignore[assignment,method-assign]
 
 
 def iso_start_time_in_context_object() -> None:

@@ -149,6 +149,7 @@ def _install_once(runtime: EmbeddedAws) -> None:
     parity.organizations_features()
     parity.iso_start_time_in_context_object()
     parity.reuse_service_integration_clients()
+    parity.reuse_parsed_definitions()
     parity.announce_execution_status_changes()
     redrive.install()
     runtime.bridge.install()
