@@ -238,8 +238,8 @@ def main() -> int:
     )
     say(
         f"    a freed slot stays free (hand-over) median {median(gaps):.2f} s, mean {sum(gaps) / len(gaps):.2f} s, "
-        f"max {max(gaps):.2f} s: a waiter reads the semaphore every {poll} s (WaitForCreationSlot) and calls "
-        f"CreateAccount once its freeAt has passed"
+        f"max {max(gaps):.2f} s: a waiter reads the semaphore every {poll} to {poll + SLOTS} s, at random "
+        f"(SpreadSlotCheck), and calls CreateAccount once its freeAt has passed"
     )
     say(f"    slot utilisation {utilisation:.0%} (slot-seconds held / {SLOTS} slots x span)")
     say(

@@ -150,6 +150,7 @@ def _install_once(runtime: EmbeddedAws) -> None:
     parity.iso_start_time_in_context_object()
     parity.reuse_service_integration_clients()
     parity.reuse_parsed_definitions()
+    parity.list_moto_modules_once()
     parity.announce_execution_status_changes()
     redrive.install()
     runtime.bridge.install()

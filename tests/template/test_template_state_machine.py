@@ -126,8 +126,21 @@ def test_waiting_for_a_creation_slot_reads_the_semaphore_and_calls_create_accoun
     states = json.loads((ROOT / "statemachines/onboard_account.asl.json").read_text())["States"]
     # No free slot: wait, read the semaphore's item (strongly consistent), and decide without a function.
     assert states["HasCreationSlot"]["Choices"] == [
-        {"Variable": "$.creation.state", "StringEquals": "WAITING_FOR_SLOT", "Next": "WaitForCreationSlot"}
+        {"Variable": "$.creation.state", "StringEquals": "WAITING_FOR_SLOT", "Next": "SpreadSlotCheck"}
     ]
+    # Each wait is drawn at random in [PollIntervalSeconds, PollIntervalSeconds + MaxCreationsInProgress):
+    # waiters never check in lock-step.
+    configuration = states["Configure"]["Parameters"]["config"]
+    assert configuration["slotCheckCeilingSeconds.$"] == (
+        "States.MathAdd(States.StringToJson('${PollIntervalSeconds}'), "
+        "States.StringToJson('${MaxCreationsInProgress}'))"
+    )
+    spread = states["SpreadSlotCheck"]
+    assert spread["Parameters"] == {
+        "seconds.$": "States.MathRandom($.config.pollIntervalSeconds, $.config.slotCheckCeilingSeconds)"
+    }
+    assert (spread["ResultPath"], spread["Next"]) == ("$.slotWait", "WaitForCreationSlot")
+    assert states["WaitForCreationSlot"]["SecondsPath"] == "$.slotWait.seconds"
     assert states["WaitForCreationSlot"]["Next"] == "LookForCreationSlot"
     look = states["LookForCreationSlot"]
     assert look["Resource"] == "arn:aws:states:::dynamodb:getItem"
@@ -146,7 +159,7 @@ def test_waiting_for_a_creation_slot_reads_the_semaphore_and_calls_create_accoun
             "Next": "CreateAccount",
         },
     ]
-    assert states["IsCreationSlotFree"]["Default"] == "WaitForCreationSlot"
+    assert states["IsCreationSlotFree"]["Default"] == "SpreadSlotCheck"
 
 
 def test_every_function_code_directory_has_its_handler(sam_template, lambda_functions):

@@ -8,6 +8,7 @@ state machine passes, camelCase and all.
 """
 
 import json
+import random
 import re
 import uuid
 from collections.abc import Callable
@@ -50,9 +51,18 @@ TERMINAL_ERRORS = {
 # --------------------------------------------------------------------------- a tiny ASL interpreter
 
 
+INTRINSIC = re.compile(r"States\.(?P<name>MathAdd|MathRandom)\((?P<first>.+), (?P<second>[^,]+)\)")
+
+
 def read_path(path: str, state: Any, context: dict[str, Any]) -> Any:
     if match := STRING_TO_JSON.fullmatch(path):
         return json.loads(match.group(1))
+    if match := INTRINSIC.fullmatch(path):
+        first, second = (read_path(match[part], state, context) for part in ("first", "second"))
+        if match["name"] == "MathAdd":
+            return first + second
+        assert first < second, path
+        return random.randrange(first, second)  # Step Functions: start included, end excluded
     root, rest = (context, path[2:]) if path.startswith("$$") else (state, path[1:])
     for part in filter(None, rest.split(".")):
         root = root[part]
@@ -345,12 +355,14 @@ def test_an_onboarding_waits_for_a_creation_slot_then_creates_its_account(
 
     visited = result["visited"]
     start = visited.index("CreateAccount")
-    assert visited[start : start + 12] == [
+    assert visited[start : start + 14] == [
         "CreateAccount",
         "HasCreationSlot",
+        "SpreadSlotCheck",
         "WaitForCreationSlot",
         "LookForCreationSlot",
         "IsCreationSlotFree",  # every lease is live: wait again, no Lambda invocation
+        "SpreadSlotCheck",
         "WaitForCreationSlot",
         "LookForCreationSlot",
         "IsCreationSlotFree",  # released: a slot is free
