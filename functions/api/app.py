@@ -26,7 +26,7 @@ from orgvend import __version__, aws
 from orgvend.api.accounts import Accounts
 from orgvend.api.errors import MAX_FIELD, ApiError, public_text
 from orgvend.api.models import (
-    ONBOARDING_STATUSES,
+    RUN_STATUSES,
     AccountPage,
     AccountView,
     AdoptRequest,
@@ -97,6 +97,7 @@ def answers(status: int, model: type, description: str, *, body: bool = False) -
 
 
 PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page")]
+RunStatus = Annotated[str | None, Query(pattern="^(" + "|".join(RUN_STATUSES) + ")$")]
 NextToken = Annotated[str | None, Query(max_length=4096, description="From the previous page")]
 IdempotencyKey = Annotated[
     str | None,
@@ -234,7 +235,7 @@ def post_root_secured(accountId: Annotated[str, Path(pattern=r"^[0-9]{12}$")]) -
     responses=answers(200, OnboardingPage, "A page of onboardings"),
 )
 def get_onboardings(
-    status: Annotated[str | None, Query(pattern="^(" + "|".join(ONBOARDING_STATUSES) + ")$")] = None,
+    status: RunStatus = None,
     limit: PageSize = 50,
     nextToken: NextToken = None,
 ) -> OnboardingPage:
@@ -287,7 +288,7 @@ def post_offboard(
     responses=answers(200, OffboardingPage, "A page of offboardings"),
 )
 def get_offboardings(
-    status: Annotated[str | None, Query(pattern="^(" + "|".join(ONBOARDING_STATUSES) + ")$")] = None,
+    status: RunStatus = None,
     limit: PageSize = 50,
     nextToken: NextToken = None,
 ) -> OffboardingPage:

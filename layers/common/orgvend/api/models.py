@@ -17,7 +17,8 @@ from orgvend.models import (
     TagValue,
 )
 
-ONBOARDING_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+# Step Functions execution statuses: what GET /onboardings and GET /offboardings filter on.
+RUN_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 
 
 class OnboardRequest(OnboardingRequest):
