@@ -145,7 +145,7 @@ def test_the_atomic_guard_decides_a_race_the_read_did_not_see(registry, register
     def stale_first_read(params: dict[str, Any], **_: Any) -> None:
         reads["count"] += 1
         if reads["count"] == 1:
-            registry.begin_offboarding(begin_offboarding_input_for(account_id, "off-winner"))
+            registry.begin_offboarding(offboarding_for(account_id, "off-winner"))
 
     dynamodb.meta.events.register("before-call.dynamodb.GetItem", stale_first_read)
     with pytest.raises(OffboardingInProgress, match="off-winner"):
@@ -153,7 +153,7 @@ def test_the_atomic_guard_decides_a_race_the_read_did_not_see(registry, register
     assert registry.get_account(account_id).offboarding_id == "off-winner"
 
 
-def begin_offboarding_input_for(account_id: str, name: str) -> Offboarding:
+def offboarding_for(account_id: str, name: str) -> Offboarding:
     return Offboarding(
         offboarding_id=name,
         execution_arn=f"arn:aws:states:us-east-1:123456789012:execution:orgvend-Offboard:{name}",
@@ -517,7 +517,7 @@ def test_a_failure_lets_go_and_is_notified_once_per_attempt(registry, registered
 
 
 def test_messages_carry_the_checklist_or_the_closure_note():
-    offboarding = begin_offboarding_input_for("210987654321", "off-9")
+    offboarding = offboarding_for("210987654321", "off-9")
     account = record_for(
         "210987654321", AccountStatus.DETACHED, baseline_policy_arn="arn:aws:iam::210987654321:policy/P"
     )
