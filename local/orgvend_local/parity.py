@@ -36,6 +36,10 @@ code is never bent to fit moto; moto is taught the AWS behaviour instead.
 10. RemoveAccountFromOrganization of an account that is no longer a member
    answers AccountNotFoundException in AWS; moto answers
    AWSOrganizationsNotInUseException ("your account is not a member").
+11. A task token is good for one answer while its task waits. In AWS, SendTaskSuccess
+   with the token of a task that has ended (answered, timed out) fails with
+   TaskTimedOut; moto's interpreter accepts it and drops it, so whoever sent it
+   believes it woke a workflow that was no longer waiting.
 """
 
 import copy
@@ -67,6 +71,11 @@ from moto.organizations.exceptions import (
 )
 from moto.organizations.models import PAGINATION_MODEL, FakeAccount, OrganizationsBackend
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+    StateTaskServiceCallback,
+)
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackConsumerTimeout
+from moto.stepfunctions.parser.asl.eval.states import ContextObject
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.backend import execution as sfn_execution
@@ -391,6 +400,29 @@ def name_unnamed_executions() -> None:
         return original(backend, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
 
     StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
+
+
+def task_tokens_answer_once() -> None:
+    """Once a ``.waitForTaskToken`` task has ended, its token answers TaskTimedOut, as in AWS."""
+    original_update = ContextObject.update_task_token
+    original_eval_body = StateTaskServiceCallback._eval_body
+
+    def update_task_token(context_object: ContextObject) -> str:
+        token = original_update(context_object)
+        context_object.orgvend_last_task_token = token  # type: ignore[attr-defined]
+        return token
+
+    def _eval_body(state: StateTaskServiceCallback, env: Any) -> None:
+        try:
+            original_eval_body(state, env)
+        finally:
+            token = getattr(env.states.context_object, "orgvend_last_task_token", None)
+            endpoint = env.callback_pool_manager.get(token) if token else None
+            if endpoint is not None and endpoint.consumer_error is None:
+                endpoint.report(CallbackConsumerTimeout())  # moto's provider answers TaskTimedOut
+
+    ContextObject.update_task_token = update_task_token  # type: ignore[method-assign]
+    StateTaskServiceCallback._eval_body = _eval_body  # type: ignore[method-assign]
 
 
 def reuse_service_integration_clients() -> None:

@@ -148,6 +148,7 @@ def _install_once(runtime: EmbeddedAws) -> None:
     parity.assumed_roles_must_exist()
     parity.organizations_features()
     parity.iso_start_time_in_context_object()
+    parity.task_tokens_answer_once()
     parity.reuse_service_integration_clients()
     parity.reuse_parsed_definitions()
     parity.list_moto_modules_once()

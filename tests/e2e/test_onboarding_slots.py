@@ -1,13 +1,15 @@
-"""Waiting for a creation slot on the real ASL: the workflow reads the semaphore itself (DynamoDB GetItem).
+"""Waiting for a creation slot on the real ASL: a line of task tokens, woken by releases.
 
 Every slot is taken by holders this test writes with orgvend's own Semaphore; the
-onboarding must then wait without invoking CreateAccount at each poll, and take a
-slot as soon as one is released, or as soon as a lease runs out (an aborted
-execution's slot is freed by time).
+onboarding must then wait in line (one ``.waitForTaskToken`` task, no CreateAccount
+and no read while it waits), take a slot as soon as one is released (the release
+wakes it), and still take one when nobody releases: a lease that runs out (an
+aborted execution's slot) is found when the wait times out.
 """
 
+import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,9 +25,20 @@ def entered(history: list[dict[str, Any]], state: str) -> int:
     return sum(1 for event in history if event.get("stateEnteredEventDetails", {}).get("name") == state)
 
 
+def entered_at(history: list[dict[str, Any]], state: str) -> list[Any]:
+    return [
+        event["timestamp"]
+        for event in history
+        if event.get("stateEnteredEventDetails", {}).get("name") == state
+    ]
+
+
 @pytest.fixture
 def slots(embedded: Harness) -> Iterator[Semaphore]:
-    semaphore = creation_slots(embedded.client("dynamodb"), embedded.outputs["RegistryTableName"])
+    """The creation semaphore, able to wake waiters (as the functions' own is)."""
+    semaphore = creation_slots(
+        embedded.client("dynamodb"), embedded.outputs["RegistryTableName"], embedded.client("stepfunctions")
+    )
     yield semaphore
     for holder in semaphore.holders():
         if holder.startswith("e2e-other-"):
@@ -41,46 +54,70 @@ def fill(embedded: Harness, slots: Semaphore, lease: timedelta) -> list[str]:
     return others
 
 
-def wait_for_looks(embedded: Harness, execution_arn: str, looks: int) -> list[dict[str, Any]]:
-    return embedded.eventually(
-        lambda: (
-            (history := embedded.history(execution_arn))
-            and entered(history, "LookForCreationSlot") >= looks
-            and history
-        ),
-        timeout=30,
-        what=f"{looks} LookForCreationSlot entries",
-    )
+def recheck_seconds(embedded: Harness) -> int:
+    assert embedded.runtime.template is not None
+    return int(embedded.runtime.template.parameters["SlotRecheckSeconds"])
 
 
-def test_a_waiting_onboarding_reads_the_semaphore_until_a_slot_is_released(
+def wait_in_line(embedded: Harness, slots: Semaphore, execution_arn: str) -> None:
+    onboarding_id = execution_arn.rsplit(":", 1)[-1]
+    embedded.eventually(lambda: onboarding_id in slots.waiting(), timeout=30, what=f"{onboarding_id} in line")
+
+
+def test_a_waiting_onboarding_sleeps_in_line_until_a_release_wakes_it(
     embedded: Harness, unique: str, slots: Semaphore
 ) -> None:
     others = fill(embedded, slots, timedelta(hours=1))
     invocations = embedded.invocations("CreateAccountFunction")
     execution_arn = embedded.start(request_for(unique))
+    onboarding_id = execution_arn.rsplit(":", 1)[-1]
 
-    history = wait_for_looks(embedded, execution_arn, 3)
-    # Three polls and more, one CreateAccount: the first attempt, which answered WAITING_FOR_SLOT.
-    assert entered(history, "CreateAccount") == 1
-    assert entered(history, "IsCreationSlotFree") >= 2
+    wait_in_line(embedded, slots, execution_arn)
+    time.sleep(2)  # asleep: no CreateAccount, no read of the semaphore
+    history = embedded.history(execution_arn)
+    assert entered(history, "CreateAccount") == 1  # the first attempt, which answered WAITING_FOR_SLOT
+    assert entered(history, "WaitForCreationSlot") == 1
+    assert entered(history, "LookForCreationSlot") == 0
     assert embedded.invocations("CreateAccountFunction") == invocations + 1
-    assert not any(event["type"] == "TaskFailed" for event in history)
 
+    released = datetime.now(UTC)
     slots.release(others[0])
     execution = embedded.wait(execution_arn)
 
     assert execution["status"] == "SUCCEEDED", execution
     history = embedded.history(execution_arn)
-    assert entered(history, "CreateAccount") == 2
+    # Woken by the release, long before the wait would have timed out.
+    (second_attempt,) = entered_at(history, "CreateAccount")[1:]
+    assert (second_attempt - released).total_seconds() < recheck_seconds(embedded)
+    assert entered(history, "WaitForCreationSlot") == 1
+    assert entered(history, "LookForCreationSlot") == 0
     assert embedded.invocations("CreateAccountFunction") == invocations + 2
+    assert onboarding_id not in slots.waiting()
     assert set(slots.holders()) == set(others[1:])  # this onboarding's slot was released after the creation
+
+
+def test_the_line_is_first_come_first_served(embedded: Harness, unique: str, slots: Semaphore) -> None:
+    others = fill(embedded, slots, timedelta(hours=1))
+    first = embedded.start(request_for(f"{unique}a"))
+    wait_in_line(embedded, slots, first)
+    second = embedded.start(request_for(f"{unique}b"))
+    wait_in_line(embedded, slots, second)
+
+    slots.release(others[0])  # one slot: the first in line takes it
+
+    assert embedded.wait(first)["status"] == "SUCCEEDED"
+    # The first one's own release, after its creation, woke the second.
+    assert embedded.wait(second)["status"] == "SUCCEEDED"
+    first_taken = entered_at(embedded.history(first), "CreateAccount")[-1]
+    second_taken = entered_at(embedded.history(second), "CreateAccount")[-1]
+    assert first_taken < second_taken
+    assert entered(embedded.history(second), "LookForCreationSlot") == 0
 
 
 def test_a_waiting_onboarding_takes_the_slot_of_an_expired_lease(
     embedded: Harness, unique: str, slots: Semaphore
 ) -> None:
-    # Holders that never release (aborted executions): their leases end in a few seconds.
+    # Holders that never release (aborted executions whose report was lost): leases end in a few seconds.
     others = fill(embedded, slots, timedelta(seconds=4))
     execution_arn = embedded.start(request_for(unique))
 
@@ -88,8 +125,25 @@ def test_a_waiting_onboarding_takes_the_slot_of_an_expired_lease(
 
     assert execution["status"] == "SUCCEEDED", execution
     history = embedded.history(execution_arn)
-    assert entered(history, "LookForCreationSlot") >= 2  # waited while the leases were live
+    # Nobody woke it: the wait timed out, the onboarding read the semaphore and found the leases over.
+    assert entered(history, "LookForCreationSlot") >= 1
     assert entered(history, "CreateAccount") == 2  # the first attempt, and the one after the leases ended
     # The expired holders were dropped from the item by CreateAccount, not merely ignored.
     item = embedded.registry_item(slots.key["pk"]["S"], slots.key["sk"]["S"]) or {}
     assert not set(others) & set(item.get("holders", {}))
+
+
+def test_a_token_that_no_longer_waits_is_skipped(embedded: Harness, unique: str, slots: Semaphore) -> None:
+    """A line entry whose workflow stopped waiting (aborted) wakes nobody: the next in line is woken."""
+    others = fill(embedded, slots, timedelta(hours=1))
+    gone = embedded.start(request_for(f"{unique}a"))
+    wait_in_line(embedded, slots, gone)
+    waiting = embedded.start(request_for(f"{unique}b"))
+    wait_in_line(embedded, slots, waiting)
+    embedded.client("stepfunctions").stop_execution(executionArn=gone)
+    # Its report releases nothing it held and may wake the line itself; either way one slot frees one waiter.
+    slots.release(others[0])
+
+    assert embedded.wait(waiting)["status"] == "SUCCEEDED"
+    assert entered(embedded.history(waiting), "LookForCreationSlot") == 0
+    assert slots.waiting() == []

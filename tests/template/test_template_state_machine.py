@@ -29,9 +29,11 @@ ACCOUNT_NOT_READY_BUDGET_SECONDS = (10 * 60, 20 * 60)
 # The only Step Functions service integrations a workflow may use (every other Task invokes one of
 # the template's functions), each with the reason.
 SERVICE_INTEGRATIONS = {
-    "arn:aws:states:::dynamodb:getItem": "onboarding's LookForCreationSlot: waiters read the creation "
-    "semaphore's item instead of invoking CreateAccount at every poll",
+    "arn:aws:states:::dynamodb:getItem": "onboarding's LookForCreationSlot: a waiter whose wake-up did not "
+    "come reads the creation semaphore's item instead of invoking CreateAccount",
 }
+# The only callback integration: the function named in Parameters.FunctionName gets the task token.
+WAIT_FOR_TASK_TOKEN = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 
 
 def tasks(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -44,6 +46,13 @@ def lambda_tasks(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The Tasks that invoke a function (orgvend's errors come only from those)."""
     found = tasks(asl)
     return {name: state for name, state in found.items() if state["Resource"] not in SERVICE_INTEGRATIONS}
+
+
+def invoked_function(state: dict[str, Any]) -> str:
+    """The ${...} placeholder of the function a Lambda task invokes."""
+    if state["Resource"] == WAIT_FOR_TASK_TOKEN:
+        return str(state["Parameters"]["FunctionName"])
+    return str(state["Resource"])
 
 
 def terminal_errors() -> set[str]:
@@ -102,8 +111,8 @@ def test_substituted_definition_is_valid_json(asl_text, cfn, state_machine_id, i
 def test_every_task_invokes_a_function_of_this_template(asl, sam_template, sam_state_machine):
     substitutions = sam_state_machine["Properties"]["DefinitionSubstitutions"]
     for name, state in lambda_tasks(asl).items():
-        match = PLACEHOLDER.fullmatch(state["Resource"])
-        assert match, f"{name}: Resource {state['Resource']!r} is not a ${{...}} placeholder"
+        match = PLACEHOLDER.fullmatch(invoked_function(state))
+        assert match, f"{name}: function {invoked_function(state)!r} is not a ${{...}} placeholder"
         target = get_att_target(substitutions[match[1]])
         assert target is not None and target[1] == "Arn", f"{name}: {match[1]} is not a GetAtt ….Arn"
         resource = sam_template["Resources"].get(target[0], {})
@@ -122,26 +131,39 @@ def test_service_integrations_read_only_tables_of_this_template(asl, sam_templat
         assert sam_template["Resources"][table]["Type"] == "AWS::DynamoDB::Table", name
 
 
-def test_waiting_for_a_creation_slot_reads_the_semaphore_and_calls_create_account_only_when_one_may_be_free():
+def test_waiting_for_a_creation_slot_is_a_line_woken_by_releases_with_the_semaphore_read_as_fallback():
     states = json.loads((ROOT / "statemachines/onboard_account.asl.json").read_text())["States"]
-    # No free slot: wait, read the semaphore's item (strongly consistent), and decide without a function.
+    # No free slot: wait in line with the task token, calling neither Organizations nor CreateAccount.
     assert states["HasCreationSlot"]["Choices"] == [
         {"Variable": "$.creation.state", "StringEquals": "WAITING_FOR_SLOT", "Next": "SpreadSlotCheck"}
     ]
-    # Each wait is drawn at random in [PollIntervalSeconds, PollIntervalSeconds + MaxCreationsInProgress):
-    # waiters never check in lock-step.
+    # Each wait for a wake-up lasts [SlotRecheckSeconds, SlotRecheckSeconds + MaxCreationsInProgress) at
+    # random: waiters whose wake-up was lost never check in lock-step.
     configuration = states["Configure"]["Parameters"]["config"]
+    assert configuration["slotRecheckSeconds.$"] == "States.StringToJson('${SlotRecheckSeconds}')"
     assert configuration["slotCheckCeilingSeconds.$"] == (
-        "States.MathAdd(States.StringToJson('${PollIntervalSeconds}'), "
+        "States.MathAdd(States.StringToJson('${SlotRecheckSeconds}'), "
         "States.StringToJson('${MaxCreationsInProgress}'))"
     )
     spread = states["SpreadSlotCheck"]
     assert spread["Parameters"] == {
-        "seconds.$": "States.MathRandom($.config.pollIntervalSeconds, $.config.slotCheckCeilingSeconds)"
+        "seconds.$": "States.MathRandom($.config.slotRecheckSeconds, $.config.slotCheckCeilingSeconds)"
     }
     assert (spread["ResultPath"], spread["Next"]) == ("$.slotWait", "WaitForCreationSlot")
-    assert states["WaitForCreationSlot"]["SecondsPath"] == "$.slotWait.seconds"
-    assert states["WaitForCreationSlot"]["Next"] == "LookForCreationSlot"
+
+    wait = states["WaitForCreationSlot"]
+    assert wait["Resource"] == WAIT_FOR_TASK_TOKEN
+    assert wait["Parameters"] == {
+        "FunctionName": "${QueueForCreationSlotFunctionArn}",
+        "Payload": {"onboarding.$": "$.onboarding", "taskToken.$": "$$.Task.Token"},
+    }
+    assert wait["TimeoutSecondsPath"] == "$.slotWait.seconds"
+    assert wait["Next"] == "CreateAccount"  # woken: a slot was released
+    assert wait["Catch"] == [
+        {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.slotWait", "Next": "LookForCreationSlot"}
+    ]
+
+    # No wake-up came: read the semaphore's item (strongly consistent) and decide without a function.
     look = states["LookForCreationSlot"]
     assert look["Resource"] == "arn:aws:states:::dynamodb:getItem"
     assert look["Parameters"]["TableName"] == "${RegistryTableName}"
@@ -149,7 +171,7 @@ def test_waiting_for_a_creation_slot_reads_the_semaphore_and_calls_create_accoun
     assert look["ResultSelector"]["checkedAt.$"] == "$$.State.EnteredTime"
     assert look["Next"] == "IsCreationSlotFree"
     # CreateAccount only when the item has no freeAt (never written, or by an older version) or freeAt
-    # has come; otherwise back to waiting. Nothing else leads back to CreateAccount.
+    # has come (a lease ran out); otherwise back in line.
     free_at = f"{look['ResultPath']}.read.Item.freeAt.S"
     assert states["IsCreationSlotFree"]["Choices"] == [
         {"Variable": free_at, "IsPresent": False, "Next": "CreateAccount"},
@@ -160,6 +182,15 @@ def test_waiting_for_a_creation_slot_reads_the_semaphore_and_calls_create_accoun
         },
     ]
     assert states["IsCreationSlotFree"]["Default"] == "SpreadSlotCheck"
+    # Nothing else leads back to CreateAccount.
+    leading_back = sorted(
+        name
+        for name, state in states.items()
+        if state.get("Next") == "CreateAccount"
+        or any(choice.get("Next") == "CreateAccount" for choice in state.get("Choices", []))
+        or state.get("Default") == "CreateAccount"
+    )
+    assert leading_back == ["CreateOrAdopt", "IsCreationSlotFree", "WaitForCreationSlot"]
 
 
 def test_every_function_code_directory_has_its_handler(sam_template, lambda_functions):
@@ -181,9 +212,20 @@ def test_every_function_code_directory_has_its_handler(sam_template, lambda_func
 
 def test_no_state_catches_failures(asl):
     # A failed execution stops at the failed step, so that RedriveExecution resumes there;
-    # the EventBridge rule (ReportOnboardingFailureFunction) reports it.
-    catching = [name for name, state in all_states(asl["States"]) if state.get("Catch")]
-    assert catching == []
+    # the EventBridge rule (ReportOnboardingFailureFunction) reports it. The one catcher allowed
+    # is a callback task's own timeout (no wake-up came): that is how it stops waiting, not a failure.
+    caught = {
+        (name, error)
+        for name, state in all_states(asl["States"])
+        for catcher in state.get("Catch", [])
+        for error in catcher["ErrorEquals"]
+    }
+    timeouts_of_callbacks = {
+        (name, "States.Timeout")
+        for name, state in tasks(asl).items()
+        if state["Resource"] == WAIT_FOR_TASK_TOKEN
+    }
+    assert caught <= timeouts_of_callbacks
 
 
 def test_every_error_name_in_the_asl_exists(asl):

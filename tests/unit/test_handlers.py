@@ -11,14 +11,16 @@ import json
 import random
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
 from orgvend import aws
+from orgvend.semaphore import creation_slots
 from orgvend.errors import (
     AccountCreationTimedOut,
     EmailAlreadyRegistered,
@@ -119,14 +121,67 @@ def entered_time() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+class TaskTokens:
+    """Step Functions' side of ``.waitForTaskToken`` for the tiny interpreter.
+
+    SendTaskSuccess calls of orgvend's clients are answered through botocore's public
+    ``before-call`` hook: a token whose task waits is answered (its output kept); any other
+    token gets TaskTimedOut, as from AWS.
+    """
+
+    def __init__(self) -> None:
+        self.waiting: set[str] = set()
+        self.answers: dict[str, Any] = {}
+        self.refused: list[str] = []
+
+    def issue(self) -> str:
+        token = f"token-{uuid.uuid4().hex}"
+        self.waiting.add(token)
+        return token
+
+    def end(self, token: str) -> Any | None:
+        """The task stops waiting: its answer, or None when nobody answered (a timeout)."""
+        self.waiting.discard(token)
+        return self.answers.pop(token, None)
+
+    def __call__(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        request = json.loads(params["body"])  # before-call sees the serialised request
+        token = request["taskToken"]
+        if token in self.waiting and token not in self.answers:
+            self.answers[token] = json.loads(request["output"])
+            return AWSResponse("https://states.local", 200, {}, None), {}
+        self.refused.append(token)
+        error = {"Code": "TaskTimedOut", "Message": "Task Timed Out: 'Provided task does not exist anymore'"}
+        return AWSResponse("https://states.local", 400, {}, None), {"Error": error}
+
+
+@pytest.fixture
+def task_tokens(moto_aws) -> Iterator[TaskTokens]:
+    tokens = TaskTokens()
+    events = aws.session().events
+    unique_id = f"task-tokens-{uuid.uuid4()}"
+    events.register("before-call.sfn.SendTaskSuccess", tokens, unique_id=unique_id)
+    aws.reset()
+    yield tokens
+    events.unregister("before-call.sfn.SendTaskSuccess", unique_id=unique_id)
+    aws.reset()
+
+
+def caught(spec: dict[str, Any], error: str) -> dict[str, Any]:
+    return next(catcher for catcher in spec.get("Catch", []) if error in catcher["ErrorEquals"])
+
+
 @pytest.fixture
 def run_execution(
-    template, definition, invoke, execution_arn, setup_client
+    template, definition, invoke, execution_arn, setup_client, task_tokens
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """Run the workflow's states in process; returns the final state and the states visited.
 
     Lambda tasks call the function's handler; the one SDK integration, DynamoDB GetItem,
     is called with the state's Parameters on moto's DynamoDB (a client outside orgvend's session).
+    A ``.waitForTaskToken`` task calls its function with a fresh token, then ends with the
+    answer sent with that token, or else times out (its ``States.Timeout`` catcher).
+    ``on_state(name, state)`` runs when a state is entered, or, for a waiting task, while it waits.
     """
     functions = {
         template.arn(logical_id): logical_id
@@ -134,6 +189,8 @@ def run_execution(
     }
 
     def task(resource: str, step_input: Any) -> Any:
+        if resource == "arn:aws:states:::lambda:invoke.waitForTaskToken":
+            return invoke(functions[step_input["FunctionName"]], step_input["Payload"])
         if resource in ("arn:aws:states:::dynamodb:getItem", "arn:aws:states:::dynamodb:updateItem"):
             action = resource.rsplit(":", 1)[1]
             response = getattr(
@@ -162,11 +219,28 @@ def run_execution(
         while True:
             visited.append(current)
             assert len(visited) < 40, visited
-            if on_state:
-                on_state(current, state)  # what the test does while the execution is in this state
             context["State"] = {"Name": current, "EnteredTime": entered_time()}
             spec = definition["States"][current]
             kind = spec["Type"]
+            waits_for_token = spec.get("Resource", "").endswith(".waitForTaskToken")
+            if on_state and not waits_for_token:
+                on_state(current, state)  # what the test does while the execution is in this state
+            if waits_for_token:
+                token = task_tokens.issue()
+                step_input = parameters(spec["Parameters"], state, {**context, "Task": {"Token": token}})
+                task(spec["Resource"], step_input)
+                if on_state:
+                    on_state(current, state)
+                answer = task_tokens.end(token)
+                if answer is None:
+                    catcher = caught(spec, "States.Timeout")
+                    timeout = {"Error": "States.Timeout", "Cause": ""}
+                    state = with_result(state, catcher["ResultPath"], timeout)
+                    current = catcher["Next"]
+                else:
+                    state = with_result(state, spec["ResultPath"], answer)
+                    current = spec["Next"]
+                continue
             if kind == "Succeed":
                 return {"state": state, "visited": visited}
             if kind == "Choice":
@@ -331,21 +405,24 @@ def fill_creation_slots(slots: Any, template: Any, lease: timedelta) -> list[str
     return others
 
 
-def test_an_onboarding_waits_for_a_creation_slot_then_creates_its_account(
-    run_execution, stack, template, session_calls
+def test_an_onboarding_waits_in_line_for_a_creation_slot_then_creates_its_account(
+    run_execution, stack, template, session_calls, dynamodb, table_name, task_tokens
 ):
-    """Every slot taken: CreateAccount asks nothing of Organizations and the workflow waits, reading the
-    semaphore's item itself (no CreateAccount invocation) until a slot is released, then takes it."""
+    """Every slot taken: CreateAccount asks nothing of Organizations and the workflow waits in line
+    with its task token. Nobody releases during the first wait: it times out, reads the semaphore's
+    item itself (no Lambda), and joins the line again; during the second wait a release wakes it."""
     slots = stack["slots"]
     others = fill_creation_slots(slots, template, timedelta(hours=1))
+    waking = creation_slots(dynamodb, table_name, aws.client("stepfunctions"))  # as the functions build it
     seen: list[tuple[str, Any]] = []
 
     def meanwhile(name: str, state: Any) -> None:
         if name == "WaitForCreationSlot":
             seen.append((name, state["creation"]))
             assert session_calls.of("CreateAccount") == []
+            assert slots.waiting() == ["onb-handlers-wait"]
             if len(seen) == 2:
-                slots.release(others[0])  # another onboarding finishes while this one waits
+                waking.release(others[0])  # another onboarding finishes while this one waits
 
     result = run_execution(
         {"client": "acme", "project": "web", "email": "acme-web@example.com"},
@@ -355,29 +432,30 @@ def test_an_onboarding_waits_for_a_creation_slot_then_creates_its_account(
 
     visited = result["visited"]
     start = visited.index("CreateAccount")
-    assert visited[start : start + 14] == [
+    assert visited[start : start + 13] == [
         "CreateAccount",
         "HasCreationSlot",
         "SpreadSlotCheck",
-        "WaitForCreationSlot",
+        "WaitForCreationSlot",  # no wake-up: timed out
         "LookForCreationSlot",
-        "IsCreationSlotFree",  # every lease is live: wait again, no Lambda invocation
+        "IsCreationSlotFree",  # every lease is live: back in line, no CreateAccount invocation
         "SpreadSlotCheck",
-        "WaitForCreationSlot",
-        "LookForCreationSlot",
-        "IsCreationSlotFree",  # released: a slot is free
+        "WaitForCreationSlot",  # woken by the release
         "CreateAccount",
         "HasCreationSlot",
         "WaitForAccountCreation",
         "CheckAccountCreation",
+        "IsAccountCreated",
     ]
     assert (
         seen == [("WaitForCreationSlot", {"state": "WAITING_FOR_SLOT", "polls": 0, "recovered": False})] * 2
     )
+    assert result["state"]["slotWait"] == {"woken": True}
     assert visited[-1] == "Onboarded"
     assert len(session_calls.of("CreateAccount")) == 1
-    # The creation succeeded: its slot is free again; the others still hold theirs.
+    # The creation succeeded: its slot is free again; the others still hold theirs; nobody is in line.
     assert sorted(slots.holders()) == sorted(others[1:])
+    assert slots.waiting() == []
 
 
 def test_the_workflow_reads_the_semaphore_item_the_functions_write(definition, slots, table_name):
@@ -388,11 +466,12 @@ def test_the_workflow_reads_the_semaphore_item_the_functions_write(definition, s
 
 
 def test_a_waiting_onboarding_takes_a_slot_whose_lease_expired_without_any_release(
-    run_execution, stack, template, session_calls
+    run_execution, stack, template, session_calls, task_tokens
 ):
-    """Holders that vanished (aborted executions) free their slots by time: once the earliest lease is
-    over, the workflow's own check sends it to CreateAccount, which drops the expired holders."""
-    slots = stack["slots"]
+    """Holders that vanished (aborted executions, their reports lost) free their slots by time, and
+    nobody wakes the line: the wait times out, the workflow's own check sees the earliest lease over
+    and sends it to CreateAccount, which drops the expired holders."""
+    slots = stack["slots"]  # releases here wake nobody: no Step Functions client
     lease = timedelta(hours=1)
     others = fill_creation_slots(slots, template, lease)
     limit = len(others)
@@ -420,10 +499,14 @@ def test_a_waiting_onboarding_takes_a_slot_whose_lease_expired_without_any_relea
     visited = result["visited"]
     assert visited[-1] == "Onboarded"
     assert visited.count("WaitForCreationSlot") == 2
+    assert visited.count("LookForCreationSlot") == 2
     assert visited.count("CreateAccount") == 2  # the first attempt, and the one after the leases ran out
     assert len(session_calls.of("CreateAccount")) == 1
     # The expired holders were dropped from the item, not merely ignored.
     assert set(slots.holders(datetime.now(UTC) - 3 * lease)) == set()
+    # Dropping them woke the line: only this onboarding's own entry, whose task had timed out.
+    assert len(task_tokens.refused) == 1
+    assert slots.waiting() == []
 
 
 # --------------------------------------------------------------------------- one handler at a time

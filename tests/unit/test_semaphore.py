@@ -10,13 +10,16 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 
 from orgvend.semaphore import (
     ACCOUNT_CREATION,
+    GONE_TOKEN_ERRORS,
     MAX_WRITE_ATTEMPTS,
     Semaphore,
     default_creation_slots,
     iso_timestamp,
+    task_waker,
 )
 
 from .support import failing, record_calls
@@ -479,3 +482,174 @@ def test_twenty_threads_share_three_slots(moto_aws, table_name):
     assert writes.accepted, "no write reached DynamoDB"
     assert max(len(holders) for holders in writes.accepted) <= limit
     assert len(writes.accepted) == limit  # one accepted write per winner, none lost
+
+
+# --------------------------------------------------------------------------- the line of waiters
+
+
+class Workflows:
+    """The Step Functions side of the line: which task tokens still wait, and which were woken."""
+
+    def __init__(self) -> None:
+        self.waiting: set[str] = set()
+        self.woken: list[str] = []
+
+    def wait(self, token: str) -> str:
+        self.waiting.add(token)
+        return token
+
+    def __call__(self, token: str) -> bool:
+        if token not in self.waiting:
+            return False  # timed out, ended: SendTaskSuccess would answer TaskTimedOut
+        self.waiting.discard(token)
+        self.woken.append(token)
+        return True
+
+
+@pytest.fixture
+def workflows() -> Workflows:
+    return Workflows()
+
+
+@pytest.fixture
+def lined(dynamodb, table_name, workflows) -> Semaphore:
+    """A semaphore whose releases wake the line (as the functions' is, through SendTaskSuccess)."""
+    return Semaphore(dynamodb, table_name, "test", workflows)
+
+
+def full(semaphore: Semaphore, limit: int = 2) -> list[str]:
+    holders = [f"h{index}" for index in range(limit)]
+    for holder in holders:
+        assert semaphore.acquire(holder, limit, LEASE)
+    return holders
+
+
+def test_waiters_line_up_by_when_they_asked(lined, workflows):
+    full(lined)
+    assert lined.join_line("late", "2026-01-02T00:00:02.000Z", workflows.wait("t-late")) is False
+    assert lined.join_line("early", "2026-01-02T00:00:01.000Z", workflows.wait("t-early")) is False
+
+    assert lined.waiting() == ["early", "late"]
+    assert workflows.woken == []
+
+
+def test_a_release_wakes_the_head_of_the_line_only(lined, workflows):
+    holders = full(lined)
+    for index in range(3):
+        lined.join_line(f"w{index}", f"2026-01-02T00:00:0{index}.000Z", workflows.wait(f"t{index}"))
+
+    lined.release(holders[0])
+
+    assert workflows.woken == ["t0"]
+    assert lined.waiting() == ["w1", "w2"]
+
+
+def test_joining_again_replaces_the_token_and_keeps_the_place(lined, workflows):
+    holders = full(lined)
+    lined.join_line("w0", "2026-01-02T00:00:00.000Z", "t0-timed-out")
+    lined.join_line("w1", "2026-01-02T00:00:01.000Z", workflows.wait("t1"))
+    lined.join_line("w0", "2026-01-02T00:00:00.000Z", workflows.wait("t0-again"))  # after a timeout
+
+    assert lined.waiting() == ["w0", "w1"]
+    lined.release(holders[0])
+    assert workflows.woken == ["t0-again"]
+
+
+def test_an_entry_whose_workflow_no_longer_waits_is_dropped_and_the_next_woken(lined, workflows):
+    holders = full(lined)
+    lined.join_line("gone", "2026-01-02T00:00:00.000Z", "t-gone")  # its task timed out or was aborted
+    lined.join_line("next", "2026-01-02T00:00:01.000Z", workflows.wait("t-next"))
+
+    lined.release(holders[0])
+
+    assert workflows.woken == ["t-next"]
+    assert lined.waiting() == []
+
+
+def test_a_release_wakes_as_many_as_slots_are_free(lined, workflows):
+    long_ago = T0 - 2 * LEASE
+    assert lined.acquire("releases", 3, 3 * LEASE, long_ago)  # still live now
+    for holder in ("vanished0", "vanished1"):  # never released: their leases are over now
+        assert lined.acquire(holder, 3, LEASE, long_ago)
+    for index in range(4):  # they joined while every lease was live
+        token = workflows.wait(f"t{index}")
+        assert not lined.join_line(f"w{index}", f"2026-01-02T00:00:0{index}.000Z", token, long_ago)
+
+    lined.release("releases")
+
+    assert workflows.woken == ["t0", "t1", "t2"]  # three slots free: three waiters on their way
+    assert lined.waiting() == ["w3"]
+
+
+def test_a_slot_freed_before_the_waiter_joined_wakes_it_at_once(lined, workflows):
+    """The release came between the refused acquire and the join: nobody was in line to wake."""
+    holders = full(lined)
+    lined.release(holders[0])
+
+    assert lined.join_line("w0", "2026-01-02T00:00:00.000Z", workflows.wait("t0")) is True
+
+    assert workflows.woken == ["t0"]  # the waiter woke itself: its task ends as soon as it starts waiting
+    assert lined.waiting() == []
+
+
+def test_an_acquire_that_drops_expired_leases_wakes_the_line(lined, workflows):
+    for index in range(3):
+        assert lined.acquire(f"vanished{index}", 3, LEASE, T0 - 2 * LEASE)
+    lined.join_line("w0", "2026-01-02T00:00:00.000Z", workflows.wait("t0"))
+    lined.join_line("w1", "2026-01-02T00:00:01.000Z", workflows.wait("t1"))
+
+    assert lined.acquire("newcomer", 3, LEASE, T0)
+
+    assert workflows.woken == ["t0", "t1"]  # two slots are still free after the newcomer's
+
+
+def test_a_waiter_that_joins_again_while_being_woken_keeps_its_new_entry(
+    lined, workflows, dynamodb, setup_client, table_name
+):
+    """The entry is taken off the line on the condition that its token is still the one read."""
+    holders = full(lined)
+    lined.join_line("w0", "2026-01-02T00:00:00.000Z", "t0-old")
+    rejoin = setup_client("dynamodb")
+
+    def joins_again_first(**_: object) -> None:
+        rejoin.put_item(
+            TableName=table_name,
+            Item={
+                "pk": {"S": "SEMAPHORE#test"},
+                "sk": {"S": "WAITER#2026-01-02T00:00:00.000Z#w0"},
+                "taskToken": {"S": workflows.wait("t0-new")},
+                "holder": {"S": "w0"},
+            },
+        )
+        dynamodb.meta.events.unregister("before-call.dynamodb.DeleteItem", joins_again_first)
+
+    dynamodb.meta.events.register("before-call.dynamodb.DeleteItem", joins_again_first)
+    lined.release(holders[0])
+
+    # The old token was not used; the new entry was read on the next pass and woken.
+    assert workflows.woken == ["t0-new"]
+    assert lined.waiting() == []
+
+
+def test_without_a_waker_nobody_is_woken_and_the_line_stays(semaphore, workflows):
+    holders = full(semaphore)
+    semaphore.join_line("w0", "2026-01-02T00:00:00.000Z", workflows.wait("t0"))
+
+    semaphore.release(holders[0])
+
+    assert semaphore.waiting() == ["w0"]
+
+
+def test_the_task_waker_sends_task_success_and_tells_a_gone_token():
+    stepfunctions = boto3.client("stepfunctions", region_name="us-east-1")
+    wake = task_waker(stepfunctions)
+    with Stubber(stepfunctions) as stub:
+        stub.add_response("send_task_success", {}, {"taskToken": "t0", "output": '{"woken": true}'})
+        for code in sorted(GONE_TOKEN_ERRORS):
+            stub.add_client_error("send_task_success", service_error_code=code, http_status_code=400)
+        stub.add_client_error("send_task_success", service_error_code="ThrottlingException", http_status_code=400)
+
+        assert wake("t0") is True
+        assert [wake(f"gone-{code}") for code in sorted(GONE_TOKEN_ERRORS)] == [False] * len(GONE_TOKEN_ERRORS)
+        with pytest.raises(ClientError, match="ThrottlingException"):
+            wake("t1")  # anything else is an error for the caller's retries

@@ -19,8 +19,20 @@ a lease that expired (``acquire`` drops expired holders). ``freeAt`` is written
 as ISO 8601 in UTC with milliseconds and a ``Z`` (``2026-01-02T03:04:05.678Z``,
 rounded up): the shape of Step Functions' ``$$.State.EnteredTime``, so that the
 two compare as strings in time order.
+
+Waiting is a line, not a poll. A workflow that finds every slot taken joins the
+line with its Step Functions task token (``WAITER#<since>#<holder>`` items beside
+the semaphore's, oldest first) and sleeps in a ``.waitForTaskToken`` task. Every
+``release`` (and an ``acquire`` that dropped expired leases) wakes as many
+waiters from the head of the line as slots are free, with SendTaskSuccess; a
+woken workflow goes back to ``acquire``. A wake-up can be lost (a token that
+timed out, a crash between the release and the wake-up, an expired lease nobody
+released), so the waiting task also times out and the workflow then reads
+``freeAt`` itself: the line makes hand-overs fast, the leases keep them sure.
 """
 
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +43,26 @@ from orgvend.settings import Settings
 
 # Optimistic writes that lose to a concurrent writer are simply tried again.
 MAX_WRITE_ATTEMPTS = 8
+# Step Functions' answers to a token whose task no longer waits (timed out, ended, unknown).
+GONE_TOKEN_ERRORS = frozenset({"InvalidToken", "TaskDoesNotExist", "TaskTimedOut"})
+
+# Wakes one waiting workflow by its task token; False when it no longer waits.
+Wake = Callable[[str], bool]
+
+
+def task_waker(stepfunctions: Any) -> Wake:
+    """A ``Wake`` that completes the waiting task with SendTaskSuccess."""
+
+    def wake(token: str) -> bool:
+        try:
+            stepfunctions.send_task_success(taskToken=token, output=json.dumps({"woken": True}))
+        except ClientError as error:
+            if aws.error_code(error) in GONE_TOKEN_ERRORS:
+                return False
+            raise
+        return True
+
+    return wake
 
 
 def iso_timestamp(moment: datetime) -> str:
@@ -49,10 +81,11 @@ def free_at(holders: dict[str, datetime], limit: int | None, moment: datetime) -
 
 
 class Semaphore:
-    def __init__(self, dynamodb: Any, table_name: str, name: str) -> None:
+    def __init__(self, dynamodb: Any, table_name: str, name: str, wake: Wake | None = None) -> None:
         self._dynamodb = dynamodb
         self._table = table_name
         self._key = {"pk": {"S": f"SEMAPHORE#{name}"}, "sk": {"S": "SEMAPHORE"}}
+        self._wake = wake  # None: nobody waits in line (a semaphore used without workflows)
 
     @property
     def key(self) -> dict[str, dict[str, str]]:
@@ -116,29 +149,116 @@ class Semaphore:
                 if stored_limit != limit or stored_free_at != iso_timestamp(free_at(live, limit, moment)):
                     self._write(live, version, limit, moment)
                 return False
-            if self._write({**live, holder: moment + lease}, version, limit, moment):
+            taken = {**live, holder: moment + lease}
+            if self._write(taken, version, limit, moment):
+                if len(live) < len(holders):  # expired leases dropped: others may take their slots
+                    self.wake_waiters(limit - len(taken))
                 return True
         return False  # heavy contention: the caller waits and tries again
 
     def release(self, holder: str) -> None:
+        """Free ``holder``'s slot and wake the head of the line (also when an earlier attempt of the
+        caller released it but failed before waking anyone)."""
         for _ in range(MAX_WRITE_ATTEMPTS):
             holders, version, limit, _ = self._read()
-            if holder not in holders:
-                return
             moment = datetime.now(UTC)  # expired leases go too
             remaining = {name: until for name, until in holders.items() if name != holder and until > moment}
-            if self._write(remaining, version, limit, moment):
-                return
+            if holder in holders and not self._write(remaining, version, limit, moment):
+                continue
+            if limit is not None:
+                self.wake_waiters(limit - len(remaining))
+            return
         raise RuntimeError(f"could not release {holder}'s slot after {MAX_WRITE_ATTEMPTS} attempts")
+
+    # ----------------------------------------------------------------------- the line
+
+    def _waiter_key(self, holder: str, since: str) -> dict[str, dict[str, str]]:
+        return {"pk": self._key["pk"], "sk": {"S": f"WAITER#{since}#{holder}"}}
+
+    def join_line(self, holder: str, since: str, token: str, now: datetime | None = None) -> bool:
+        """Wait in line for a slot with a task token; ``since`` (ISO 8601) orders the line.
+
+        Joining again (a new token after a timeout) replaces the entry and keeps the place.
+        True when a slot was already free again, and the head of the line was woken.
+        """
+        self._dynamodb.put_item(
+            TableName=self._table,
+            Item={**self._waiter_key(holder, since), "taskToken": {"S": token}, "holder": {"S": holder}},
+        )
+        # A slot freed between the caller's refused acquire and this write woke nobody: look once more.
+        holders, _, limit, _ = self._read()
+        moment = now or datetime.now(UTC)
+        live = [name for name, until in holders.items() if until > moment]
+        if limit is None or len(live) >= limit:
+            return False
+        self.wake_waiters(limit - len(live))
+        return True
+
+    def leave_line(self, holder: str, since: str) -> None:
+        self._dynamodb.delete_item(TableName=self._table, Key=self._waiter_key(holder, since))
+
+    def waiting(self) -> list[str]:
+        """Holders waiting in line, oldest first."""
+        return [str(item["holder"]["S"]) for item in self._line()]
+
+    def _line(self, limit: int | None = None) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :waiter)",
+            "ExpressionAttributeValues": {":pk": self._key["pk"], ":waiter": {"S": "WAITER#"}},
+            "ConsistentRead": True,
+        }
+        if limit is not None:
+            query["Limit"] = limit
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self._dynamodb.query(**query)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page or (limit is not None and len(items) >= limit):
+                return items
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def wake_waiters(self, count: int) -> int:
+        """Wake up to ``count`` waiters from the head of the line; returns how many woke.
+
+        Each entry is taken off the line first (conditional on its token, so a waiter that joined
+        again meanwhile keeps its new place); entries whose workflow stopped waiting are dropped.
+        """
+        if self._wake is None or count <= 0:
+            return 0
+        woken = 0
+        while woken < count:
+            entries = self._line(limit=count - woken)
+            if not entries:
+                break
+            for entry in entries:
+                try:
+                    self._dynamodb.delete_item(
+                        TableName=self._table,
+                        Key={"pk": entry["pk"], "sk": entry["sk"]},
+                        ConditionExpression="taskToken = :token",
+                        ExpressionAttributeValues={":token": entry["taskToken"]},
+                    )
+                except ClientError as error:
+                    if aws.error_code(error) != "ConditionalCheckFailedException":
+                        raise
+                    continue  # another release took this waiter, or it joined again
+                if self._wake(str(entry["taskToken"]["S"])):
+                    woken += 1
+        return woken
 
 
 ACCOUNT_CREATION = "account-creation"
 
 
-def creation_slots(dynamodb: Any, table_name: str) -> Semaphore:
-    """The semaphore that keeps account creations in progress under AWS's limit (in the registry table)."""
-    return Semaphore(dynamodb, table_name, ACCOUNT_CREATION)
+def creation_slots(dynamodb: Any, table_name: str, stepfunctions: Any | None = None) -> Semaphore:
+    """The semaphore that keeps account creations in progress under AWS's limit (in the registry table);
+    with a Step Functions client, releases wake the onboardings waiting in line."""
+    wake = task_waker(stepfunctions) if stepfunctions is not None else None
+    return Semaphore(dynamodb, table_name, ACCOUNT_CREATION, wake)
 
 
 def default_creation_slots() -> Semaphore:
-    return creation_slots(aws.client("dynamodb"), Settings.from_environment().registry_table_name)
+    return creation_slots(
+        aws.client("dynamodb"), Settings.from_environment().registry_table_name, aws.client("stepfunctions")
+    )
