@@ -162,7 +162,7 @@ class HistoryFigures:
     task_scheduled: int = 0  # service integrations (DynamoDB GetItem): TaskScheduled events
     lambda_failed: int = 0
     task_entered: int = 0
-    wait_seconds: float = 0.0
+    wait_seconds: float = 0.0  # Wait states, and tasks waiting for a task token (asleep, not working)
     task_seconds: float = 0.0
     lambda_seconds: float = 0.0  # LambdaFunctionStarted -> Succeeded/Failed, as Step Functions saw it
     total_seconds: float = 0.0
@@ -186,10 +186,12 @@ def history_figures(events: list[dict[str, Any]]) -> HistoryFigures:
     figures = HistoryFigures()
     entered_at: dict[str, datetime] = {}
     lambda_started: datetime | None = None
+    waiting_for_token: set[str] = set()  # states whose task waits for a task token
+    current = ""
     for event in events:
         kind, stamp = event["type"], event["timestamp"]
         if kind.endswith("StateEntered"):
-            name = state_name(event)
+            name = current = state_name(event)
             figures.entered[name] += 1
             entered_at[name] = stamp
             if kind == "TaskStateEntered":
@@ -198,13 +200,16 @@ def history_figures(events: list[dict[str, Any]]) -> HistoryFigures:
             figures.exited += 1
             name = state_name(event)
             seconds = (stamp - entered_at.get(name, stamp)).total_seconds()
-            if kind == "WaitStateExited":
+            if kind == "WaitStateExited" or name in waiting_for_token:
                 figures.wait_seconds += seconds
             elif kind == "TaskStateExited":
                 figures.task_seconds += seconds
         elif kind in {"LambdaFunctionScheduled", "TaskScheduled"}:  # a function, or a service integration
             figures.lambda_scheduled += kind == "LambdaFunctionScheduled"
             figures.task_scheduled += kind == "TaskScheduled"
+            details = event.get("taskScheduledEventDetails") or {}
+            if str(details.get("resource", "")).endswith(".waitForTaskToken"):
+                waiting_for_token.add(current)
         elif kind == "LambdaFunctionStarted":
             lambda_started = stamp
         elif kind in {"LambdaFunctionSucceeded", "LambdaFunctionFailed", "LambdaFunctionTimedOut"}:
