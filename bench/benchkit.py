@@ -182,6 +182,17 @@ class HistoryFigures:
         return self.entries + self.retries
 
 
+def _count_state_time(
+    figures: HistoryFigures, exited: dict[str, Any], entered_at: dict[str, datetime], waiting: set[str]
+) -> None:
+    name = state_name(exited)
+    seconds = (exited["timestamp"] - entered_at.get(name, exited["timestamp"])).total_seconds()
+    if exited["type"] == "WaitStateExited" or name in waiting:
+        figures.wait_seconds += seconds
+    elif exited["type"] == "TaskStateExited":
+        figures.task_seconds += seconds
+
+
 def history_figures(events: list[dict[str, Any]]) -> HistoryFigures:
     figures = HistoryFigures()
     entered_at: dict[str, datetime] = {}
@@ -198,12 +209,7 @@ def history_figures(events: list[dict[str, Any]]) -> HistoryFigures:
                 figures.task_entered += 1
         elif kind.endswith("StateExited"):
             figures.exited += 1
-            name = state_name(event)
-            seconds = (stamp - entered_at.get(name, stamp)).total_seconds()
-            if kind == "WaitStateExited" or name in waiting_for_token:
-                figures.wait_seconds += seconds
-            elif kind == "TaskStateExited":
-                figures.task_seconds += seconds
+            _count_state_time(figures, event, entered_at, waiting_for_token)
         elif kind in {"LambdaFunctionScheduled", "TaskScheduled"}:  # a function, or a service integration
             figures.lambda_scheduled += kind == "LambdaFunctionScheduled"
             figures.task_scheduled += kind == "TaskScheduled"

@@ -20,13 +20,13 @@ from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
 from orgvend import aws
-from orgvend.semaphore import creation_slots
 from orgvend.errors import (
     AccountCreationTimedOut,
     EmailAlreadyRegistered,
     InvalidOnboardingRequest,
     OrgvendError,
 )
+from orgvend.semaphore import creation_slots
 
 from .support import as_json, function_environment, lambda_context, load_handler
 
@@ -172,7 +172,7 @@ def caught(spec: dict[str, Any], error: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def run_execution(
+def run_execution(  # noqa: PLR0917 (fixtures)
     template, definition, invoke, execution_arn, setup_client, task_tokens
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """Run the workflow's states in process; returns the final state and the states visited.
@@ -405,7 +405,7 @@ def fill_creation_slots(slots: Any, template: Any, lease: timedelta) -> list[str
     return others
 
 
-def test_an_onboarding_waits_in_line_for_a_creation_slot_then_creates_its_account(
+def test_an_onboarding_waits_in_line_for_a_creation_slot_then_creates_its_account(  # noqa: PLR0917 (fixtures)
     run_execution, stack, template, session_calls, dynamodb, table_name, task_tokens
 ):
     """Every slot taken: CreateAccount asks nothing of Organizations and the workflow waits in line

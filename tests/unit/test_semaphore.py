@@ -647,9 +647,13 @@ def test_the_task_waker_sends_task_success_and_tells_a_gone_token():
         stub.add_response("send_task_success", {}, {"taskToken": "t0", "output": '{"woken": true}'})
         for code in sorted(GONE_TOKEN_ERRORS):
             stub.add_client_error("send_task_success", service_error_code=code, http_status_code=400)
-        stub.add_client_error("send_task_success", service_error_code="ThrottlingException", http_status_code=400)
+        stub.add_client_error(
+            "send_task_success", service_error_code="ThrottlingException", http_status_code=400
+        )
 
         assert wake("t0") is True
-        assert [wake(f"gone-{code}") for code in sorted(GONE_TOKEN_ERRORS)] == [False] * len(GONE_TOKEN_ERRORS)
+        assert [wake(f"gone-{code}") for code in sorted(GONE_TOKEN_ERRORS)] == [False] * len(
+            GONE_TOKEN_ERRORS
+        )
         with pytest.raises(ClientError, match="ThrottlingException"):
             wake("t1")  # anything else is an error for the caller's retries
