@@ -70,11 +70,11 @@ from moto.organizations.exceptions import (
     ConstraintViolationException,
 )
 from moto.organizations.models import PAGINATION_MODEL, FakeAccount, OrganizationsBackend
+from moto.stepfunctions.exceptions import AWSError
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
     StateTaskServiceCallback,
 )
-from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackConsumerTimeout
 from moto.stepfunctions.parser.asl.eval.states import ContextObject
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client
@@ -402,10 +402,23 @@ def name_unnamed_executions() -> None:
     StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
 
 
+class TaskTimedOut(AWSError):
+    """What AWS answers to a token whose task has ended (moto's own classes for it cannot be raised:
+    they lack the message its server's error path needs, and it answers 500)."""
+
+    TYPE = "TaskTimedOut"
+    STATUS = 400
+
+    def __init__(self) -> None:
+        super().__init__("Task Timed Out: 'Provided task does not exist anymore'")
+
+
 def task_tokens_answer_once() -> None:
     """Once a ``.waitForTaskToken`` task has ended, its token answers TaskTimedOut, as in AWS."""
+    ended: set[str] = set()
     original_update = ContextObject.update_task_token
     original_eval_body = StateTaskServiceCallback._eval_body
+    original_send_task_success = StepFunctionsParserBackend.send_task_success
 
     def update_task_token(context_object: ContextObject) -> str:
         token = original_update(context_object)
@@ -417,12 +430,17 @@ def task_tokens_answer_once() -> None:
             original_eval_body(state, env)
         finally:
             token = getattr(env.states.context_object, "orgvend_last_task_token", None)
-            endpoint = env.callback_pool_manager.get(token) if token else None
-            if endpoint is not None and endpoint.consumer_error is None:
-                endpoint.report(CallbackConsumerTimeout())  # moto's provider answers TaskTimedOut
+            if token:
+                ended.add(token)
+
+    def send_task_success(backend: StepFunctionsParserBackend, task_token: str, outcome: str) -> Any:
+        if task_token in ended:
+            raise TaskTimedOut()
+        return original_send_task_success(backend, task_token, outcome)
 
     ContextObject.update_task_token = update_task_token  # type: ignore[method-assign]
     StateTaskServiceCallback._eval_body = _eval_body  # type: ignore[method-assign]
+    StepFunctionsParserBackend.send_task_success = send_task_success  # type: ignore[method-assign]
 
 
 def reuse_service_integration_clients() -> None:

@@ -7,12 +7,14 @@ wakes it), and still take one when nobody releases: a lease that runs out (an
 aborted execution's slot) is found when the wait times out.
 """
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from orgvend.semaphore import Semaphore, creation_slots
 
@@ -30,6 +32,21 @@ def entered_at(history: list[dict[str, Any]], state: str) -> list[Any]:
         event["timestamp"]
         for event in history
         if event.get("stateEnteredEventDetails", {}).get("name") == state
+    ]
+
+
+def failures(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Failed function calls and tasks (a wait that timed out is not one: that is how it stops)."""
+    return [event for event in history if event["type"] in {"LambdaFunctionFailed", "TaskFailed"}]
+
+
+def tokens_given(history: list[dict[str, Any]]) -> list[str]:
+    """The task tokens WaitForCreationSlot handed to its function."""
+    return [
+        json.loads(event["taskScheduledEventDetails"]["parameters"])["Payload"]["taskToken"]
+        for event in history
+        if event["type"] == "TaskScheduled"
+        and event["taskScheduledEventDetails"]["resource"].endswith("waitForTaskToken")
     ]
 
 
@@ -94,6 +111,13 @@ def test_a_waiting_onboarding_sleeps_in_line_until_a_release_wakes_it(
     assert embedded.invocations("CreateAccountFunction") == invocations + 2
     assert onboarding_id not in slots.waiting()
     assert set(slots.holders()) == set(others[1:])  # this onboarding's slot was released after the creation
+    assert not failures(history)
+
+    # Its token was good for one answer: now it is the token of a task that ended, as in AWS.
+    (token,) = tokens_given(history)
+    with pytest.raises(ClientError) as refused:
+        embedded.client("stepfunctions").send_task_success(taskToken=token, output="{}")
+    assert refused.value.response["Error"]["Code"] == "TaskTimedOut"
 
 
 def test_the_line_is_first_come_first_served(embedded: Harness, unique: str, slots: Semaphore) -> None:
@@ -131,6 +155,9 @@ def test_a_waiting_onboarding_takes_the_slot_of_an_expired_lease(
     # The expired holders were dropped from the item by CreateAccount, not merely ignored.
     item = embedded.registry_item(slots.key["pk"]["S"], slots.key["sk"]["S"]) or {}
     assert not set(others) & set(item.get("holders", {}))
+    # Dropping them woke the line: the onboarding's own entry, whose task had timed out, was skipped.
+    assert not failures(history)
+    assert slots.waiting() == []
 
 
 def test_a_token_that_no_longer_waits_is_skipped(embedded: Harness, unique: str, slots: Semaphore) -> None:
