@@ -657,3 +657,51 @@ def test_the_task_waker_sends_task_success_and_tells_a_gone_token():
         )
         with pytest.raises(ClientError, match="ThrottlingException"):
             wake("t1")  # anything else is an error for the caller's retries
+
+
+def test_a_released_slot_is_handed_to_the_waiter_before_it_wakes(lined, workflows):
+    """The woken waiter holds the slot already: a newcomer cannot take it first."""
+    holders = full(lined)
+    lined.join_line("w0", "2026-01-02T00:00:00.000Z", workflows.wait("t0"))
+
+    lined.release(holders[0])
+
+    assert set(lined.holders()) == {holders[1], "w0"}
+    assert lined.acquire("newcomer", 2, LEASE) is False
+    assert lined.acquire("w0", 2, LEASE) is True  # the woken waiter's own acquire renews its slot
+    assert lined.holders()["w0"] > datetime.now(UTC) + LEASE - timedelta(seconds=5)
+
+
+def test_with_every_slot_held_a_hand_over_leaves_the_line_as_it_was(lined, workflows):
+    full(lined)
+    lined.join_line("w0", "2026-01-02T00:00:00.000Z", workflows.wait("t0"))
+    lined.join_line("w1", "2026-01-02T00:00:01.000Z", workflows.wait("t1"))
+
+    assert lined.hand_over(2) == 0
+
+    assert lined.waiting() == ["w0", "w1"]
+    assert workflows.woken == []
+
+
+def test_a_stale_entry_of_a_waiter_that_holds_a_slot_is_dropped_and_not_woken(lined, workflows):
+    """Its wait timed out and it took a slot itself: it needs no second one, and keeps its own."""
+    assert lined.acquire("h0", 2, LEASE)
+    assert lined.acquire("took-one", 2, LEASE)
+    lined.join_line("took-one", "2026-01-02T00:00:00.000Z", "t-dead")  # left from before its timeout
+    lined.join_line("w1", "2026-01-02T00:00:01.000Z", workflows.wait("t1"))
+
+    lined.release("h0")
+
+    assert workflows.woken == ["t1"]
+    assert set(lined.holders()) == {"took-one", "w1"}
+    assert lined.waiting() == []
+
+
+def test_a_waiter_that_no_longer_waits_gives_its_handed_slot_back(lined, workflows):
+    holders = full(lined)
+    lined.join_line("gone", "2026-01-02T00:00:00.000Z", "t-gone")
+
+    lined.release(holders[0])
+
+    assert set(lined.holders()) == {holders[1]}
+    assert lined.waiting() == []

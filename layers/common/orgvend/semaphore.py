@@ -23,12 +23,14 @@ two compare as strings in time order.
 Waiting is a line, not a poll. A workflow that finds every slot taken joins the
 line with its Step Functions task token (``WAITER#<since>#<holder>`` items beside
 the semaphore's, oldest first) and sleeps in a ``.waitForTaskToken`` task. Every
-``release`` (and an ``acquire`` that dropped expired leases) wakes as many
-waiters from the head of the line as slots are free, with SendTaskSuccess; a
-woken workflow goes back to ``acquire``. A wake-up can be lost (a token that
+``release`` (and an ``acquire`` that dropped expired leases) hands the free slots
+to the waiters at the head of the line and wakes them with SendTaskSuccess; a
+woken workflow goes back to ``acquire``, which finds the slot already its own. A wake-up can be lost (a token that
 timed out, a crash between the release and the wake-up, an expired lease nobody
 released), so the waiting task also times out and the workflow then reads
 ``freeAt`` itself: the line makes hand-overs fast, the leases keep them sure.
+A woken waiter does not race for its slot: ``hand_over`` takes it in the waiter's
+name before waking it.
 """
 
 import json
@@ -43,6 +45,9 @@ from orgvend.settings import Settings
 
 # Optimistic writes that lose to a concurrent writer are simply tried again.
 MAX_WRITE_ATTEMPTS = 8
+# A slot handed to a waiter is held in its name until its own acquire renews it (within moments);
+# should the woken workflow never get there (aborted, its report lost), the slot frees itself.
+HAND_OVER_LEASE = timedelta(minutes=15)
 # Step Functions' answers to a token whose task no longer waits (timed out, ended, unknown).
 GONE_TOKEN_ERRORS = frozenset({"InvalidToken", "TaskDoesNotExist", "TaskTimedOut"})
 
@@ -139,6 +144,15 @@ class Semaphore:
 
     def acquire(self, holder: str, limit: int, lease: timedelta, now: datetime | None = None) -> bool:
         """Take (or renew) a slot for ``holder``; False when all ``limit`` slots are held by others."""
+        taken, dropped_expired = self._take(holder, limit, lease, now)
+        if taken and dropped_expired:
+            self.hand_over(limit)  # the slots of expired leases go to the line first
+        return taken
+
+    def _take(
+        self, holder: str, limit: int, lease: timedelta, now: datetime | None = None
+    ) -> tuple[bool, bool]:
+        """(taken, whether expired holders were dropped from the item)."""
         for _ in range(MAX_WRITE_ATTEMPTS):
             moment = now or datetime.now(UTC)
             holders, version, stored_limit, stored_free_at = self._read()
@@ -148,25 +162,22 @@ class Semaphore:
                 # freeAt) would send waiters here at every poll: write it right, once, best effort.
                 if stored_limit != limit or stored_free_at != iso_timestamp(free_at(live, limit, moment)):
                     self._write(live, version, limit, moment)
-                return False
-            taken = {**live, holder: moment + lease}
-            if self._write(taken, version, limit, moment):
-                if len(live) < len(holders):  # expired leases dropped: others may take their slots
-                    self.wake_waiters(limit - len(taken))
-                return True
-        return False  # heavy contention: the caller waits and tries again
+                return False, False
+            if self._write({**live, holder: moment + lease}, version, limit, moment):
+                return True, len(live) < len(holders)
+        return False, False  # heavy contention: the caller waits and tries again
 
-    def release(self, holder: str) -> None:
-        """Free ``holder``'s slot and wake the head of the line (also when an earlier attempt of the
-        caller released it but failed before waking anyone)."""
+    def release(self, holder: str, *, hand_over: bool = True) -> None:
+        """Free ``holder``'s slot and hand the free slots to the head of the line (also when an earlier
+        attempt of the caller released it but failed before handing over)."""
         for _ in range(MAX_WRITE_ATTEMPTS):
             holders, version, limit, _ = self._read()
             moment = datetime.now(UTC)  # expired leases go too
             remaining = {name: until for name, until in holders.items() if name != holder and until > moment}
             if holder in holders and not self._write(remaining, version, limit, moment):
                 continue
-            if limit is not None:
-                self.wake_waiters(limit - len(remaining))
+            if hand_over and limit is not None:
+                self.hand_over(limit)
             return
         raise RuntimeError(f"could not release {holder}'s slot after {MAX_WRITE_ATTEMPTS} attempts")
 
@@ -191,7 +202,7 @@ class Semaphore:
         live = [name for name, until in holders.items() if until > moment]
         if limit is None or len(live) >= limit:
             return False
-        self.wake_waiters(limit - len(live))
+        self.hand_over(limit)
         return True
 
     def leave_line(self, holder: str, since: str) -> None:
@@ -218,33 +229,69 @@ class Semaphore:
                 return items
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def wake_waiters(self, count: int) -> int:
-        """Wake up to ``count`` waiters from the head of the line; returns how many woke.
+    def _claim(self, entry: dict[str, Any]) -> dict[str, Any] | None:
+        """Take ``entry`` off the line, with the token it has now; None when another release took it.
 
-        Each entry is taken off the line first (conditional on its token, so a waiter that joined
-        again meanwhile keeps its new place); entries whose workflow stopped waiting are dropped.
+        The delete is conditional on the token read: a waiter that joined again meanwhile has a new
+        token, which is read and claimed instead. Whoever claims an entry is the only one to wake it.
         """
-        if self._wake is None or count <= 0:
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            try:
+                self._dynamodb.delete_item(
+                    TableName=self._table,
+                    Key={"pk": entry["pk"], "sk": entry["sk"]},
+                    ConditionExpression="taskToken = :token",
+                    ExpressionAttributeValues={":token": entry["taskToken"]},
+                )
+            except ClientError as error:
+                if aws.error_code(error) != "ConditionalCheckFailedException":
+                    raise
+                fresh = self._dynamodb.get_item(
+                    TableName=self._table, Key={"pk": entry["pk"], "sk": entry["sk"]}, ConsistentRead=True
+                ).get("Item")
+                if fresh is None:
+                    return None
+                entry = fresh
+                continue
+            return entry
+        return None
+
+    def _put_back(self, entry: dict[str, Any]) -> None:
+        """Return a claimed entry to its place, unless the waiter joined again meanwhile."""
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table, Item=entry, ConditionExpression="attribute_not_exists(sk)"
+            )
+        except ClientError as error:
+            if aws.error_code(error) != "ConditionalCheckFailedException":
+                raise
+
+    def hand_over(self, limit: int) -> int:
+        """Hand free slots to the waiters at the head of the line; returns how many were woken.
+
+        A slot is handed over, not merely announced: the waiter's entry is claimed (taken off the
+        line), the slot is taken in its name (for ``HAND_OVER_LEASE``; its own ``acquire`` renews
+        it), and only then is it woken. So no newcomer takes the slot meanwhile, no more waiters are
+        woken than slots are free, and two releases never wake the same waiter. A waiter that no
+        longer waits gives the slot back, to the next in line.
+        """
+        if self._wake is None:
             return 0
         woken = 0
-        while woken < count:
-            entries = self._line(limit=count - woken)
-            if not entries:
-                break
-            for entry in entries:
-                try:
-                    self._dynamodb.delete_item(
-                        TableName=self._table,
-                        Key={"pk": entry["pk"], "sk": entry["sk"]},
-                        ConditionExpression="taskToken = :token",
-                        ExpressionAttributeValues={":token": entry["taskToken"]},
-                    )
-                except ClientError as error:
-                    if aws.error_code(error) != "ConditionalCheckFailedException":
-                        raise
-                    continue  # another release took this waiter, or it joined again
-                if self._wake(str(entry["taskToken"]["S"])):
-                    woken += 1
+        while entries := self._line(limit=1):
+            entry = self._claim(entries[0])
+            if entry is None:
+                continue  # another release claimed it
+            waiter = str(entry["holder"]["S"])
+            if waiter in self.holders():
+                continue  # it took a slot itself after its wait timed out: the entry was stale
+            if not self._take(waiter, limit, HAND_OVER_LEASE)[0]:
+                self._put_back(entry)
+                break  # every slot is held: the line waits for the next release
+            if self._wake(str(entry["taskToken"]["S"])):
+                woken += 1
+            else:
+                self.release(waiter, hand_over=False)  # it no longer waits: the slot goes to the next
         return woken
 
 
