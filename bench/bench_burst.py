@@ -164,21 +164,27 @@ def main() -> int:
     slot_waits = sum(f.entered["WaitForCreationSlot"] for f in figures.values())
     most_waits = max(f.entered["WaitForCreationSlot"] for f in figures.values())
     slot_looks = sum(f.entered["LookForCreationSlot"] for f in figures.values())
-    # CreateAccount entries beyond the one each onboarding needs: a look said "may be free", another took it.
-    refused = sum(max(0, f.entered["CreateAccount"] - 1) for f in figures.values())
+    # CreateAccount entries beyond the one each onboarding needs: after a wait (woken with its slot
+    # handed over, or a look that found a lease ended).
+    again = sum(max(0, f.entered["CreateAccount"] - 1) for f in figures.values())
     creation_polls = sum(f.entered["WaitForAccountCreation"] for f in figures.values())
     failed_lambdas = sum(f.lambda_failed for f in figures.values())
     retries = sum(f.retries for f in figures.values())
     transitions = sum(f.billable_transitions for f in figures.values())
-    # Each wait: WaitForCreationSlot, LookForCreationSlot, IsCreationSlotFree; each refused retry:
-    # CreateAccount and HasCreationSlot again.
+    # Each wait: SpreadSlotCheck, WaitForCreationSlot (and, when no wake-up came, LookForCreationSlot,
+    # IsCreationSlotFree); after it, CreateAccount and HasCreationSlot again.
     slot_wait_transitions = (
         sum(
             f.entered[name]
             for f in figures.values()
-            for name in ("WaitForCreationSlot", "LookForCreationSlot", "IsCreationSlotFree")
+            for name in (
+                "SpreadSlotCheck",
+                "WaitForCreationSlot",
+                "LookForCreationSlot",
+                "IsCreationSlotFree",
+            )
         )
-        + 2 * refused
+        + 2 * again
     )
     burst_invocations = runtime.lambdas.invocations[invocations_before:]
     calls = len(burst_invocations)
@@ -208,9 +214,9 @@ def main() -> int:
     )
     say(f"  retries spent                  {retries} (LambdaFunctionFailed events: {failed_lambdas})")
     say(
-        f"  slot waits                     {slot_waits} WaitForCreationSlot entries, at most {most_waits} for one onboarding; "
-        f"{slot_looks} semaphore reads (LookForCreationSlot, no Lambda); {refused} CreateAccount retries that found "
-        f"the slot taken again"
+        f"  slot waits                     {slot_waits} WaitForCreationSlot entries (in line, asleep), at most "
+        f"{most_waits} for one onboarding; {slot_looks} of them timed out with no wake-up and read the semaphore "
+        f"(LookForCreationSlot, no Lambda); {again} CreateAccount entries after a wait"
     )
     say(f"  creation polls                 {creation_polls} WaitForAccountCreation entries")
     say(
@@ -238,8 +244,8 @@ def main() -> int:
     )
     say(
         f"    a freed slot stays free (hand-over) median {median(gaps):.2f} s, mean {sum(gaps) / len(gaps):.2f} s, "
-        f"max {max(gaps):.2f} s: a waiter reads the semaphore every {poll} to {poll + SLOTS} s, at random "
-        f"(SpreadSlotCheck), and calls CreateAccount once its freeAt has passed"
+        f"max {max(gaps):.2f} s: the function that frees a slot hands it to the head of the line and wakes it "
+        f"(SendTaskSuccess); the woken onboarding's CreateAccount finds the slot its own"
     )
     say(f"    slot utilisation {utilisation:.0%} (slot-seconds held / {SLOTS} slots x span)")
     say(
