@@ -10,6 +10,7 @@ from orgvend.observability import logger, step_handler
 from orgvend.organization_events import OrganizationsEvent
 from orgvend.reactions.follow_organization import OrganizationFollower
 from orgvend.registry import default_registry
+from orgvend.semaphore import default_creation_slots
 from orgvend.settings import Settings
 
 
@@ -21,6 +22,7 @@ def handler(event: OrganizationsEvent, context: LambdaContext) -> dict[str, Any]
         sns=aws.client("sns"),
         registry=default_registry(),
         onboardings=default_onboardings(),
+        creation_slots=default_creation_slots(),
         settings=Settings.from_environment(),
     )
     reaction = follower.react(event.detail)

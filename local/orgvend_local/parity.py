@@ -40,6 +40,12 @@ code is never bent to fit moto; moto is taught the AWS behaviour instead.
    with the token of a task that has ended (answered, timed out) fails with
    TaskTimedOut; moto's interpreter accepts it and drops it, so whoever sent it
    believes it woke a workflow that was no longer waiting.
+12. Organizations announces the end of an account creation on EventBridge
+   (``CreateAccountResult``, "AWS Service Event via CloudTrail", us-east-1)
+   when a CloudTrail trail is logging; moto announces nothing. The patch puts
+   that event, in CloudTrail's shape, on the management account's default bus
+   the moment a creation ends, if a trail logs there (none does by default,
+   so tests that model accounts made before orgvend see no such event).
 """
 
 import copy
@@ -56,6 +62,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moto import backends as moto_backends
+from moto.cloudtrail.models import cloudtrail_backends
 from moto.core.responses import ActionResult
 from moto.events import models as events_models
 from moto.events.models import events_backends
@@ -103,6 +110,8 @@ class _PendingCreation:
     script: list[str] = field(default_factory=list)
     polls: int = 0
     completed: float | None = None
+    management_account: str = ""
+    announced: bool = False
 
 
 class OrganizationsBehaviour:
@@ -163,7 +172,62 @@ class OrganizationsBehaviour:
             pending.completed = now
             if state == "FAILED" and pending.failure_reason is None:
                 pending.failure_reason = "INTERNAL_FAILURE"
+            if not pending.announced:
+                pending.announced = True
+                threading.Thread(target=self._announce, args=(pending,), daemon=True).start()
         return state
+
+    def _end_on_time(self, pending: _PendingCreation) -> None:
+        """A creation with a latency ends by itself (and is announced), whether or not anyone polls."""
+        with self._lock:
+            self._state(pending, time.monotonic(), peek=True)
+
+    def _announce(self, pending: _PendingCreation) -> None:
+        """Organizations' CreateAccountResult, as EventBridge delivers it from CloudTrail (patch 12)."""
+        if not _trail_logs_us_east_1(pending.management_account):
+            return
+        succeeded = pending.account is not None
+        status: dict[str, Any] = {
+            "id": pending.status_id,
+            "state": "SUCCEEDED" if succeeded else "FAILED",
+            "accountName": "****",  # CloudTrail masks it
+            "requestedTimestamp": _cloudtrail_timestamp(
+                datetime.now(UTC).timestamp() - (time.monotonic() - pending.requested)
+            ),
+            "completedTimestamp": _cloudtrail_timestamp(datetime.now(UTC).timestamp()),
+        }
+        if succeeded and pending.account is not None:
+            status["accountId"] = pending.account.id
+        else:
+            status["failureReason"] = pending.failure_reason
+        detail = {
+            "eventVersion": "1.08",
+            "userIdentity": {"accountId": pending.management_account, "invokedBy": "AWS Internal"},
+            "eventTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "eventSource": "organizations.amazonaws.com",
+            "eventName": "CreateAccountResult",
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": "AWS Internal",
+            "userAgent": "AWS Internal",
+            "requestParameters": None,
+            "responseElements": None,
+            "eventID": str(uuid.uuid4()),
+            "readOnly": False,
+            "eventType": "AwsServiceEvent",
+            "managementEvent": True,
+            "recipientAccountId": pending.management_account,
+            "serviceEventDetails": {"createAccountStatus": status},
+            "eventCategory": "Management",
+        }
+        events_backends[pending.management_account]["us-east-1"].put_events(
+            [
+                {
+                    "Source": "aws.organizations",
+                    "DetailType": "AWS Service Event via CloudTrail",
+                    "Detail": json.dumps(detail),
+                }
+            ]
+        )
 
     def create_account(
         self, backend: OrganizationsBackend, original: Callable[..., dict[str, Any]], **kwargs: Any
@@ -203,8 +267,13 @@ class OrganizationsBehaviour:
                 account=account,
                 script=script,
             )
+        pending.management_account = backend.account_id
         with self._lock:
             self._pending[pending.status_id] = pending
+        if not pending.script:
+            timer = threading.Timer(self.creation_seconds, self._end_on_time, args=(pending,))
+            timer.daemon = True
+            timer.start()
         self.peak_in_progress = max(self.peak_in_progress, self.in_progress())
         return {"CreateAccountStatus": self._describe(pending, peek=True)}
 
@@ -288,6 +357,22 @@ class OrganizationsBehaviour:
         OrganizationsBackend.describe_create_account_status = describe_create_account_status  # type: ignore[method-assign]
         # moto's own pagination, around the filtered list.
         OrganizationsBackend.list_accounts = paginate(pagination_model=PAGINATION_MODEL)(list_accounts)  # type: ignore[method-assign]
+
+
+def _cloudtrail_timestamp(epoch: float) -> str:
+    """CloudTrail's service-event format, e.g. "May 15, 2023 8:26:54 AM"."""
+    moment = datetime.fromtimestamp(epoch, UTC)
+    return f"{moment:%b} {moment.day}, {moment:%Y} {int(moment.strftime('%I'))}:{moment:%M:%S %p}"
+
+
+def _trail_logs_us_east_1(account_id: str) -> bool:
+    """A CloudTrail trail is logging in us-east-1 (where Organizations' events are) for the account."""
+    return any(
+        trail.status.is_logging
+        for region, backend in cloudtrail_backends[account_id].items()
+        for trail in backend.trails.values()
+        if region == "us-east-1" or trail.is_multi_region
+    )
 
 
 def _all_organizations_backends() -> list[OrganizationsBackend]:

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from orgvend.semaphore import Semaphore, creation_slots
 
 from .conftest import Harness, request_for
+from .events import create_account_result
 
 pytestmark = pytest.mark.e2e
 
@@ -174,3 +175,87 @@ def test_a_token_that_no_longer_waits_is_skipped(embedded: Harness, unique: str,
     assert embedded.wait(waiting)["status"] == "SUCCEEDED"
     assert entered(embedded.history(waiting), "LookForCreationSlot") == 0
     assert slots.waiting() == []
+
+
+def logged_reactions(embedded: Harness, logical_id: str) -> list[dict[str, Any]]:
+    """What an event target logged as its reaction ("... handled" lines, in CloudWatch Logs)."""
+    pages = embedded.client("logs").get_paginator("filter_log_events")
+    group = f"/aws/lambda/{embedded.function_name(logical_id)}"
+    lines = [event["message"] for page in pages.paginate(logGroupName=group) for event in page["events"]]
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    return [record for record in records if str(record.get("message", "")).endswith("event handled")]
+
+
+def create_request_of(embedded: Harness, execution_arn: str) -> str:
+    onboarding_id = execution_arn.rsplit(":", 1)[-1]
+    return str(
+        embedded.eventually(
+            lambda: (embedded.onboarding_item(onboarding_id) or {}).get("createRequestId"),
+            what=f"{onboarding_id}'s CreateAccount request",
+        )
+    )
+
+
+def test_an_own_creations_result_event_frees_its_slot_for_the_line_at_once(
+    embedded: Harness, unique: str, slots: Semaphore
+) -> None:
+    """Organizations' CreateAccountResult frees the slot without waiting for the holder's next poll."""
+    behaviour = embedded.runtime.organizations_behaviour
+    fill(embedded, slots, timedelta(hours=1))
+    last = slots.holders()
+    slots.release(sorted(last)[0])  # one slot free: the holder below takes it
+    holder_request = request_for(f"{unique}a")
+    # In progress until finished (the last state of a script is the one ``finish`` jumps to).
+    behaviour.script_creation(holder_request["email"], ["IN_PROGRESS"] * 10_000 + ["SUCCEEDED"])
+    holder = embedded.start(holder_request)
+    request_id = create_request_of(embedded, holder)
+    waiter = embedded.start(request_for(f"{unique}b"))
+    wait_in_line(embedded, slots, waiter)
+
+    # Organizations says on EventBridge that the creation ended; the holder's polls still read
+    # IN_PROGRESS (the API is eventually consistent), so only the event can have freed the slot.
+    embedded.put_event(create_account_result(request_id, "000000000000"))
+    embedded.eventually(
+        lambda: entered(embedded.history(waiter), "CreateAccount") == 2,
+        what="the waiter woken with the freed slot",
+    )
+    assert embedded.client("stepfunctions").describe_execution(executionArn=holder)["status"] == "RUNNING"
+    behaviour.finish(request_id)
+
+    assert embedded.wait(waiter)["status"] == "SUCCEEDED"
+    assert embedded.wait(holder)["status"] == "SUCCEEDED"
+    assert not failures(embedded.history(waiter))
+    assert entered(embedded.history(waiter), "LookForCreationSlot") == 0  # woken, not timed out
+    ours = {holder.rsplit(":", 1)[-1], waiter.rsplit(":", 1)[-1]}
+    assert not ours & set(slots.holders())
+
+
+def test_with_a_trail_logging_every_creation_announces_its_end(
+    embedded: Harness, unique: str, slots: Semaphore
+) -> None:
+    """Parity: Organizations puts CreateAccountResult on EventBridge (through CloudTrail) when a
+    creation ends; FollowOrganization then frees the slot of orgvend's own creation."""
+    s3, cloudtrail = embedded.client("s3"), embedded.client("cloudtrail")
+    bucket, trail = f"trail-{unique}", f"trail-{unique}"
+    s3.create_bucket(Bucket=bucket)
+    cloudtrail.create_trail(Name=trail, S3BucketName=bucket, IsMultiRegionTrail=True)
+    cloudtrail.start_logging(Name=trail)
+    before = embedded.invocations("FollowOrganizationFunction")
+    try:
+        execution = embedded.wait(embedded.start(request_for(unique)))
+        embedded.eventually(
+            lambda: embedded.invocations("FollowOrganizationFunction") > before,
+            what="FollowOrganization invoked for the CreateAccountResult",
+        )
+    finally:
+        cloudtrail.delete_trail(Name=trail)
+
+    assert execution["status"] == "SUCCEEDED", execution
+    account_id = json.loads(execution["output"])["account"]["accountId"]
+    reactions = logged_reactions(embedded, "FollowOrganizationFunction")
+    assert any(
+        reaction["eventName"] == "CreateAccountResult"
+        and reaction["action"] == "own-creation"
+        and reaction.get("accountId") == account_id
+        for reaction in reactions
+    ), reactions

@@ -104,6 +104,8 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "kms:Decrypt",
     },
     # Organizations events: read the truth, adopt (start the workflow), check the access role.
+    # Query/DeleteItem/SendTaskSuccess: an own creation's CreateAccountResult releases its creation
+    # slot and hands it to the line.
     "FollowOrganizationFunction": {
         "organizations:ListParents",
         "organizations:DescribeAccount",
@@ -111,9 +113,12 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "sts:AssumeRole",
         "states:StartExecution",
         "states:DescribeExecution",
+        "states:SendTaskSuccess",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
+        "dynamodb:Query",
+        "dynamodb:DeleteItem",
         "sns:Publish",
         "sqs:SendMessage",
         "kms:GenerateDataKey",

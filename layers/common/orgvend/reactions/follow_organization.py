@@ -1,8 +1,10 @@
 """FollowOrganization: keep the registry true from Organizations' own events.
 
 - CreateAccountResult (SUCCEEDED) for an account orgvend did not create: adopt it.
-  For one orgvend created (its request ID is in the registry), nothing: the
-  onboarding is doing the work.
+  For a creation orgvend requested (its request ID is in the registry), succeeded
+  or failed: it is no longer in progress, so its creation slot is released at
+  once (and handed to the next onboarding in line) instead of at the
+  onboarding's next poll; the onboarding does the rest.
 - AcceptHandshake (an invited account joined): adopt it if its access role
   exists; else register it as NEEDS_ROLE and tell the operators what to create.
 - MoveAccount, TagResource, UntagResource, RemoveAccountFromOrganization,
@@ -20,6 +22,7 @@ from orgvend.organization_events import CloudTrailDetail, subject_account
 from orgvend.reactions.adopt_account import access_role_exists, adopt_account, adoption_request
 from orgvend.reactions.sync_account import member_tags, sync_account
 from orgvend.registry import Registry, now
+from orgvend.semaphore import Semaphore
 from orgvend.settings import Settings
 from orgvend.switch_role import display_name, switch_role_url
 
@@ -54,6 +57,7 @@ class OrganizationFollower:
         sns: Any,
         registry: Registry,
         onboardings: Onboardings,
+        creation_slots: Semaphore,
         settings: Settings,
     ) -> None:
         self.organizations = organizations
@@ -61,15 +65,16 @@ class OrganizationFollower:
         self.sns = sns
         self.registry = registry
         self.onboardings = onboardings
+        self.creation_slots = creation_slots
         self.settings = settings
 
     def react(self, detail: CloudTrailDetail) -> Reaction:
         name = detail.eventName
+        if name == "CreateAccountResult":
+            return self.created(detail)
         account_id = subject_account(detail)
         if account_id is None:
             return Reaction(event_name=name, action="ignored", detail="the event names no member account")
-        if name == "CreateAccountResult":
-            return self.created(detail, account_id)
         if name == "AcceptHandshake":
             return self.joined(account_id)
         if name in SYNCED_EVENTS:
@@ -78,22 +83,27 @@ class OrganizationFollower:
             event_name=name, account_id=account_id, action="ignored", detail="not an event orgvend follows"
         )
 
-    def created(self, detail: CloudTrailDetail, account_id: str) -> Reaction:
+    def created(self, detail: CloudTrailDetail) -> Reaction:
         status = (detail.serviceEventDetails or {}).get("createAccountStatus", {})
-        if status.get("state") != "SUCCEEDED":
+        account_id = subject_account(detail)
+        onboarding_id = self.registry.onboarding_of_create_request(str(status.get("id")))
+        if onboarding_id:
+            # Ours: the creation has ended, however it ended. Free its slot now; the onboarding's
+            # own poll reads the outcome (and its release then finds nothing to free).
+            self.creation_slots.release(onboarding_id)
+            metrics.add_metric(name="CreationSlotsReleasedByEvent", unit="Count", value=1)
+            return Reaction(
+                event_name=detail.eventName,
+                account_id=account_id,
+                action="own-creation",
+                detail=f"{onboarding_id} {status.get('state')}: creation slot released",
+            )
+        if status.get("state") != "SUCCEEDED" or account_id is None:
             return Reaction(
                 event_name=detail.eventName,
                 account_id=account_id,
                 action="ignored",
                 detail=str(status.get("state")),
-            )
-        onboarding_id = self.registry.onboarding_of_create_request(str(status.get("id")))
-        if onboarding_id:
-            return Reaction(
-                event_name=detail.eventName,
-                account_id=account_id,
-                action="own-creation",
-                detail=onboarding_id,
             )
         return self.adopt(detail.eventName, account_id)
 
