@@ -705,3 +705,21 @@ def test_a_waiter_that_no_longer_waits_gives_its_handed_slot_back(lined, workflo
 
     assert set(lined.holders()) == {holders[1]}
     assert lined.waiting() == []
+
+
+def test_a_handed_slot_the_waiter_renewed_itself_is_not_given_back(dynamodb, table_name):
+    """Its wait timed out just before the wake-up, and it took the slot by itself: the slot is its own."""
+    semaphore: Semaphore
+
+    def wake_too_late(token: str) -> bool:
+        assert semaphore.acquire("w0", 2, LEASE)  # its own CreateAccount, after its timeout
+        return False  # the token it had is dead
+
+    semaphore = Semaphore(dynamodb, table_name, "test", wake_too_late)
+    holders = full(semaphore)
+    semaphore.join_line("w0", "2026-01-02T00:00:00.000Z", "t0-timed-out")
+
+    semaphore.release(holders[0])
+
+    assert set(semaphore.holders()) == {holders[1], "w0"}
+    assert semaphore.holders()["w0"] > datetime.now(UTC) + LEASE - timedelta(seconds=5)

@@ -144,30 +144,39 @@ class Semaphore:
 
     def acquire(self, holder: str, limit: int, lease: timedelta, now: datetime | None = None) -> bool:
         """Take (or renew) a slot for ``holder``; False when all ``limit`` slots are held by others."""
-        taken, dropped_expired = self._take(holder, limit, lease, now)
-        if taken and dropped_expired:
+        outcome, dropped_expired, _ = self._take(holder, limit, lease, now)
+        if outcome == "taken" and dropped_expired:
             self.hand_over(limit)  # the slots of expired leases go to the line first
-        return taken
+        return outcome == "taken"
 
     def _take(
-        self, holder: str, limit: int, lease: timedelta, now: datetime | None = None
-    ) -> tuple[bool, bool]:
-        """(taken, whether expired holders were dropped from the item)."""
+        self,
+        holder: str,
+        limit: int,
+        lease: timedelta,
+        now: datetime | None = None,
+        *,
+        newcomer_only: bool = False,
+    ) -> tuple[str, bool, datetime | None]:
+        """("taken", "full" or "holds already": with ``newcomer_only``, a live holder is not renewed),
+        whether expired holders were dropped from the item, and the lease's end when taken."""
         for _ in range(MAX_WRITE_ATTEMPTS):
             moment = now or datetime.now(UTC)
             holders, version, stored_limit, stored_free_at = self._read()
             live = {name: until for name, until in holders.items() if until > moment}
+            if newcomer_only and holder in live:
+                return "holds already", False, None
             if holder not in live and len(live) >= limit:
                 # Refused. A stale item (expired holders, another limit, an older item without
                 # freeAt) would send waiters here at every poll: write it right, once, best effort.
                 if stored_limit != limit or stored_free_at != iso_timestamp(free_at(live, limit, moment)):
                     self._write(live, version, limit, moment)
-                return False, False
+                return "full", False, None
             if self._write({**live, holder: moment + lease}, version, limit, moment):
-                return True, len(live) < len(holders)
-        return False, False  # heavy contention: the caller waits and tries again
+                return "taken", len(live) < len(holders), moment + lease
+        return "full", False, None  # heavy contention: the caller waits and tries again
 
-    def release(self, holder: str, *, hand_over: bool = True) -> None:
+    def release(self, holder: str) -> None:
         """Free ``holder``'s slot and hand the free slots to the head of the line (also when an earlier
         attempt of the caller released it but failed before handing over)."""
         for _ in range(MAX_WRITE_ATTEMPTS):
@@ -176,7 +185,7 @@ class Semaphore:
             remaining = {name: until for name, until in holders.items() if name != holder and until > moment}
             if holder in holders and not self._write(remaining, version, limit, moment):
                 continue
-            if hand_over and limit is not None:
+            if limit is not None:
                 self.hand_over(limit)
             return
         raise RuntimeError(f"could not release {holder}'s slot after {MAX_WRITE_ATTEMPTS} attempts")
@@ -266,6 +275,18 @@ class Semaphore:
             if aws.error_code(error) != "ConditionalCheckFailedException":
                 raise
 
+    def _give_back(self, waiter: str, until: datetime) -> None:
+        """Free a slot handed to a waiter that no longer waited, unless the waiter has renewed it
+        meanwhile (its own acquire, after its wait timed out): then the slot is its own."""
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            holders, version, limit, _ = self._read()
+            if holders.get(waiter) != until:
+                return
+            moment = datetime.now(UTC)
+            remaining = {name: end for name, end in holders.items() if name != waiter and end > moment}
+            if self._write(remaining, version, limit, moment):
+                return
+
     def hand_over(self, limit: int) -> int:
         """Hand free slots to the waiters at the head of the line; returns how many were woken.
 
@@ -278,20 +299,21 @@ class Semaphore:
         if self._wake is None:
             return 0
         woken = 0
-        while entries := self._line(limit=1):
+        while len(self.holders()) < limit and (entries := self._line(limit=1)):
             entry = self._claim(entries[0])
             if entry is None:
                 continue  # another release claimed it
             waiter = str(entry["holder"]["S"])
-            if waiter in self.holders():
+            outcome, _, until = self._take(waiter, limit, HAND_OVER_LEASE, newcomer_only=True)
+            if outcome == "holds already":
                 continue  # it took a slot itself after its wait timed out: the entry was stale
-            if not self._take(waiter, limit, HAND_OVER_LEASE)[0]:
+            if outcome == "full":
                 self._put_back(entry)
                 break  # every slot is held: the line waits for the next release
             if self._wake(str(entry["taskToken"]["S"])):
                 woken += 1
-            else:
-                self.release(waiter, hand_over=False)  # it no longer waits: the slot goes to the next
+            elif until is not None:
+                self._give_back(waiter, until)  # it no longer waits: the slot goes to the next
         return woken
 
 
