@@ -58,7 +58,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from moto import backends as moto_backends
@@ -191,43 +191,19 @@ class OrganizationsBehaviour:
             "id": pending.status_id,
             "state": "SUCCEEDED" if succeeded else "FAILED",
             "accountName": "****",  # CloudTrail masks it
-            "requestedTimestamp": _cloudtrail_timestamp(
-                datetime.now(UTC).timestamp() - (time.monotonic() - pending.requested)
+            "requestedTimestamp": cloudtrail_timestamp(
+                datetime.now(UTC) - timedelta(seconds=time.monotonic() - pending.requested)
             ),
-            "completedTimestamp": _cloudtrail_timestamp(datetime.now(UTC).timestamp()),
+            "completedTimestamp": cloudtrail_timestamp(),
         }
         if succeeded and pending.account is not None:
             status["accountId"] = pending.account.id
         else:
             status["failureReason"] = pending.failure_reason
-        detail = {
-            "eventVersion": "1.08",
-            "userIdentity": {"accountId": pending.management_account, "invokedBy": "AWS Internal"},
-            "eventTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "eventSource": "organizations.amazonaws.com",
-            "eventName": "CreateAccountResult",
-            "awsRegion": "us-east-1",
-            "sourceIPAddress": "AWS Internal",
-            "userAgent": "AWS Internal",
-            "requestParameters": None,
-            "responseElements": None,
-            "eventID": str(uuid.uuid4()),
-            "readOnly": False,
-            "eventType": "AwsServiceEvent",
-            "managementEvent": True,
-            "recipientAccountId": pending.management_account,
-            "serviceEventDetails": {"createAccountStatus": status},
-            "eventCategory": "Management",
-        }
-        events_backends[pending.management_account]["us-east-1"].put_events(
-            [
-                {
-                    "Source": "aws.organizations",
-                    "DetailType": "AWS Service Event via CloudTrail",
-                    "Detail": json.dumps(detail),
-                }
-            ]
+        entry = organizations_service_event(
+            "CreateAccountResult", {"createAccountStatus": status}, pending.management_account
         )
+        events_backends[pending.management_account]["us-east-1"].put_events([entry])
 
     def create_account(
         self, backend: OrganizationsBackend, original: Callable[..., dict[str, Any]], **kwargs: Any
@@ -359,10 +335,40 @@ class OrganizationsBehaviour:
         OrganizationsBackend.list_accounts = paginate(pagination_model=PAGINATION_MODEL)(list_accounts)  # type: ignore[method-assign]
 
 
-def _cloudtrail_timestamp(epoch: float) -> str:
-    """CloudTrail's service-event format, e.g. "May 15, 2023 8:26:54 AM"."""
-    moment = datetime.fromtimestamp(epoch, UTC)
+def cloudtrail_timestamp(moment: datetime | None = None) -> str:
+    """CloudTrail's service-event format, e.g. "May 15, 2023 8:26:54 AM" (no leading zero on the hour)."""
+    moment = moment or datetime.now(UTC)
     return f"{moment:%b} {moment.day}, {moment:%Y} {int(moment.strftime('%I'))}:{moment:%M:%S %p}"
+
+
+def organizations_service_event(
+    event_name: str, service_event_details: dict[str, Any], account_id: str
+) -> dict[str, Any]:
+    """A PutEvents entry shaped like Organizations' "AWS Service Event via CloudTrail" events."""
+    detail = {
+        "eventVersion": "1.08",
+        "userIdentity": {"accountId": account_id, "invokedBy": "AWS Internal"},
+        "eventTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventSource": "organizations.amazonaws.com",
+        "eventName": event_name,
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "AWS Internal",
+        "userAgent": "AWS Internal",
+        "requestParameters": None,
+        "responseElements": None,
+        "eventID": str(uuid.uuid4()),
+        "readOnly": False,
+        "eventType": "AwsServiceEvent",
+        "managementEvent": True,
+        "recipientAccountId": account_id,
+        "serviceEventDetails": service_event_details,
+        "eventCategory": "Management",
+    }
+    return {
+        "Source": "aws.organizations",
+        "DetailType": "AWS Service Event via CloudTrail",
+        "Detail": json.dumps(detail),
+    }
 
 
 def _trail_logs_us_east_1(account_id: str) -> bool:

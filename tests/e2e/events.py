@@ -5,13 +5,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from orgvend_local.parity import cloudtrail_timestamp, organizations_service_event
+
 MANAGEMENT_ACCOUNT_ID = "123456789012"
-
-
-def cloudtrail_timestamp(moment: datetime | None = None) -> str:
-    """The service-event format, e.g. "May 15, 2023 8:26:54 AM" (no leading zero on the hour)."""
-    moment = moment or datetime.now(UTC)
-    return f"{moment:%b} {moment.day}, {moment:%Y} {int(moment.strftime('%I'))}:{moment:%M:%S %p}"
 
 
 def api_call(
@@ -54,31 +50,7 @@ def api_call(
 
 
 def service_event(event_name: str, service_event_details: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "Source": "aws.organizations",
-        "DetailType": "AWS Service Event via CloudTrail",
-        "Detail": json.dumps(
-            {
-                "eventVersion": "1.08",
-                "userIdentity": {"accountId": MANAGEMENT_ACCOUNT_ID, "invokedBy": "AWS Internal"},
-                "eventTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "eventSource": "organizations.amazonaws.com",
-                "eventName": event_name,
-                "awsRegion": "us-east-1",
-                "sourceIPAddress": "AWS Internal",
-                "userAgent": "AWS Internal",
-                "requestParameters": None,
-                "responseElements": None,
-                "eventID": str(uuid.uuid4()),
-                "readOnly": False,
-                "eventType": "AwsServiceEvent",
-                "managementEvent": True,
-                "recipientAccountId": MANAGEMENT_ACCOUNT_ID,
-                "serviceEventDetails": service_event_details,
-                "eventCategory": "Management",
-            }
-        ),
-    }
+    return organizations_service_event(event_name, service_event_details, MANAGEMENT_ACCOUNT_ID)
 
 
 def create_account_result(request_id: str, account_id: str, state: str = "SUCCEEDED") -> dict[str, Any]:
