@@ -82,6 +82,15 @@ def wait_in_line(embedded: Harness, slots: Semaphore, execution_arn: str) -> Non
     embedded.eventually(lambda: onboarding_id in slots.waiting(), timeout=30, what=f"{onboarding_id} in line")
 
 
+def two_in_line(embedded: Harness, slots: Semaphore, unique: str) -> tuple[str, str]:
+    """Two onboardings started one after the other, both waiting in line (in that order)."""
+    arns = []
+    for suffix in "ab":
+        arns.append(embedded.start(request_for(f"{unique}{suffix}")))
+        wait_in_line(embedded, slots, arns[-1])
+    return arns[0], arns[1]
+
+
 def test_a_waiting_onboarding_sleeps_in_line_until_a_release_wakes_it(
     embedded: Harness, unique: str, slots: Semaphore
 ) -> None:
@@ -123,10 +132,7 @@ def test_a_waiting_onboarding_sleeps_in_line_until_a_release_wakes_it(
 
 def test_the_line_is_first_come_first_served(embedded: Harness, unique: str, slots: Semaphore) -> None:
     others = fill(embedded, slots, timedelta(hours=1))
-    first = embedded.start(request_for(f"{unique}a"))
-    wait_in_line(embedded, slots, first)
-    second = embedded.start(request_for(f"{unique}b"))
-    wait_in_line(embedded, slots, second)
+    first, second = two_in_line(embedded, slots, unique)
 
     slots.release(others[0])  # one slot: the first in line takes it
 
@@ -164,10 +170,7 @@ def test_a_waiting_onboarding_takes_the_slot_of_an_expired_lease(
 def test_a_token_that_no_longer_waits_is_skipped(embedded: Harness, unique: str, slots: Semaphore) -> None:
     """A line entry whose workflow stopped waiting (aborted) wakes nobody: the next in line is woken."""
     others = fill(embedded, slots, timedelta(hours=1))
-    gone = embedded.start(request_for(f"{unique}a"))
-    wait_in_line(embedded, slots, gone)
-    waiting = embedded.start(request_for(f"{unique}b"))
-    wait_in_line(embedded, slots, waiting)
+    gone, waiting = two_in_line(embedded, slots, unique)
     embedded.client("stepfunctions").stop_execution(executionArn=gone)
     # Its report releases nothing it held and may wake the line itself; either way one slot frees one waiter.
     slots.release(others[0])

@@ -29,7 +29,7 @@ from orgvend.semaphore import Semaphore, creation_slots
 from orgvend.settings import Settings
 from orgvend_local.template import Template
 
-from .support import Calls, Inbox, function_environment
+from .support import Calls, Inbox, function_environment, hooked_session
 
 ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -172,13 +172,8 @@ def settings_for(set_function_environment: Callable[[str], dict[str, str]]) -> C
 def session_calls() -> Iterator[Calls]:
     """Every operation of every orgvend client built during the test (clients made per call too)."""
     calls = Calls()
-    events = aws.session().events
-    unique_id = f"unit-tests-{uuid.uuid4()}"
-    events.register("before-parameter-build", calls, unique_id=unique_id)
-    aws.reset()
-    yield calls
-    events.unregister("before-parameter-build", unique_id=unique_id)
-    aws.reset()
+    with hooked_session("before-parameter-build", calls):
+        yield calls
 
 
 # --------------------------------------------------------------------------- registry

@@ -8,13 +8,15 @@ botocore's retries), exactly as botocore.stub.Stubber does.
 import importlib.util
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
+from orgvend import aws
 from orgvend_local.template import Template
 
 
@@ -147,3 +149,18 @@ def lambda_context(template: Template, logical_id: str) -> FakeLambdaContext:
 def as_json(value: Any) -> Any:
     """What Step Functions carries between states: JSON text, parsed again."""
     return json.loads(json.dumps(value))
+
+
+@contextmanager
+def hooked_session(event_name: str, handler: Callable[..., Any]) -> Iterator[None]:
+    """``handler`` on orgvend's botocore session (its public event hooks) while in the block; the
+    cached clients are rebuilt before and after so that they pick the hook up and drop it."""
+    events = aws.session().events
+    unique_id = f"unit-tests-{uuid.uuid4()}"
+    events.register(event_name, handler, unique_id=unique_id)
+    aws.reset()
+    try:
+        yield
+    finally:
+        events.unregister(event_name, unique_id=unique_id)
+        aws.reset()

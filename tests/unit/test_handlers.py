@@ -28,7 +28,7 @@ from orgvend.errors import (
 )
 from orgvend.semaphore import creation_slots
 
-from .support import as_json, function_environment, lambda_context, load_handler
+from .support import as_json, function_environment, hooked_session, lambda_context, load_handler
 
 STATE_MACHINE = "OnboardAccountStateMachine"
 STRING_TO_JSON = re.compile(r"States\.StringToJson\('(.*)'\)")
@@ -158,13 +158,8 @@ class TaskTokens:
 @pytest.fixture
 def task_tokens(moto_aws) -> Iterator[TaskTokens]:
     tokens = TaskTokens()
-    events = aws.session().events
-    unique_id = f"task-tokens-{uuid.uuid4()}"
-    events.register("before-call.sfn.SendTaskSuccess", tokens, unique_id=unique_id)
-    aws.reset()
-    yield tokens
-    events.unregister("before-call.sfn.SendTaskSuccess", unique_id=unique_id)
-    aws.reset()
+    with hooked_session("before-call.sfn.SendTaskSuccess", tokens):
+        yield tokens
 
 
 def caught(spec: dict[str, Any], error: str) -> dict[str, Any]:
