@@ -214,9 +214,6 @@ class Semaphore:
         self.hand_over(limit)
         return True
 
-    def leave_line(self, holder: str, since: str) -> None:
-        self._dynamodb.delete_item(TableName=self._table, Key=self._waiter_key(holder, since))
-
     def waiting(self) -> list[str]:
         """Holders waiting in line, oldest first."""
         return [str(item["holder"]["S"]) for item in self._line()]
