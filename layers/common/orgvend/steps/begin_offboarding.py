@@ -25,15 +25,15 @@ class BeginOffboardingInput(Model):
     execution: ExecutionContext
 
 
-def offboarding_refusal(
-    account_id: str, record: AccountRecord | None, offboarding_id: str
-) -> OrgvendError | None:
-    """Why this offboarding may not take the account (None when it may)."""
-    if record is None:
-        return InvalidOffboardingRequest(
-            f"accountId: account {account_id} is not in the registry; orgvend offboards only accounts it "
-            f"manages (adopt it first: POST /accounts/adopt)"
-        )
+def not_in_registry(account_id: str) -> InvalidOffboardingRequest:
+    return InvalidOffboardingRequest(
+        f"accountId: account {account_id} is not in the registry; orgvend offboards only accounts it "
+        f"manages (adopt it first: POST /accounts/adopt)"
+    )
+
+
+def offboarding_refusal(account_id: str, record: AccountRecord, offboarding_id: str) -> OrgvendError | None:
+    """Why this offboarding may not take the registered account (None when it may)."""
     if record.offboarding_id == offboarding_id:
         return None  # this offboarding already holds it (a retried step)
     if record.offboarding_id:
@@ -52,10 +52,11 @@ def offboarding_refusal(
 def begin_offboarding(step_input: BeginOffboardingInput, registry: Registry) -> Offboarding:
     request, execution = step_input.request, step_input.execution
     record = registry.get_account(request.account_id)
+    if record is None:
+        raise not_in_registry(request.account_id)
     refusal = offboarding_refusal(request.account_id, record, execution.name)
     if refusal:
         raise refusal
-    assert record is not None  # offboarding_refusal answers for a missing entry
     offboarding = Offboarding(
         offboarding_id=execution.name,
         execution_arn=execution.id,
@@ -74,6 +75,8 @@ def begin_offboarding(step_input: BeginOffboardingInput, registry: Registry) -> 
     if not registry.begin_offboarding(offboarding):
         # Lost a race with another offboarding (or a change of status): say which from a fresh read.
         fresh = registry.get_account(request.account_id)
+        if fresh is None:
+            raise not_in_registry(request.account_id)
         raise offboarding_refusal(request.account_id, fresh, execution.name) or OffboardingInProgress(
             f"account {request.account_id} changed while the offboarding began; start it again"
         )
