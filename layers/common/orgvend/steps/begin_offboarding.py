@@ -49,14 +49,20 @@ def offboarding_refusal(account_id: str, record: AccountRecord, offboarding_id: 
     return None
 
 
-def begin_offboarding(step_input: BeginOffboardingInput, registry: Registry) -> Offboarding:
-    request, execution = step_input.request, step_input.execution
-    record = registry.get_account(request.account_id)
+def takeable_record(registry: Registry, account_id: str, offboarding_id: str) -> AccountRecord:
+    """The account's registry entry, read now; raises why this offboarding may not take it."""
+    record = registry.get_account(account_id)
     if record is None:
-        raise not_in_registry(request.account_id)
-    refusal = offboarding_refusal(request.account_id, record, execution.name)
+        raise not_in_registry(account_id)
+    refusal = offboarding_refusal(account_id, record, offboarding_id)
     if refusal:
         raise refusal
+    return record
+
+
+def begin_offboarding(step_input: BeginOffboardingInput, registry: Registry) -> Offboarding:
+    request, execution = step_input.request, step_input.execution
+    record = takeable_record(registry, request.account_id, execution.name)
     offboarding = Offboarding(
         offboarding_id=execution.name,
         execution_arn=execution.id,
@@ -74,10 +80,8 @@ def begin_offboarding(step_input: BeginOffboardingInput, registry: Registry) -> 
     )
     if not registry.begin_offboarding(offboarding):
         # Lost a race with another offboarding (or a change of status): say which from a fresh read.
-        fresh = registry.get_account(request.account_id)
-        if fresh is None:
-            raise not_in_registry(request.account_id)
-        raise offboarding_refusal(request.account_id, fresh, execution.name) or OffboardingInProgress(
+        takeable_record(registry, request.account_id, execution.name)
+        raise OffboardingInProgress(
             f"account {request.account_id} changed while the offboarding began; start it again"
         )
     metrics.add_metric(name="OffboardingsStarted", unit="Count", value=1)
