@@ -264,9 +264,10 @@ def add_offboarding_commands(command: AddCommand) -> None:
         help="detach: it leaves the organization and becomes its client's; close: AWS closes it",
     )
     offboard.add_argument(
-        "--yes",
-        action="store_true",
-        help="do it without asking (without it: asks on a terminal, else only says what it would do)",
+        "--confirm",
+        metavar="ACCOUNT_NAME",
+        help="the account's name, to do it without asking (the server checks it; without it: asks on a "
+        "terminal for the name, else only says what it would do)",
     )
     offboard.add_argument(
         "--idempotency-key",
@@ -488,29 +489,43 @@ def list_executions(ctx: Context, workflow: Workflow) -> int:
 
 def cmd_offboard(ctx: Context) -> int:
     args = ctx.args
-    if not args.yes and not confirmed(ctx):
+    name = args.confirm if args.confirm is not None else confirmed_name(ctx)
+    if name is None:
         return NOT_CONFIRMED
     return start(
-        ctx, OFFBOARDING, f"/accounts/{quote(args.account_id, safe='')}/offboard", {"mode": args.mode}
+        ctx,
+        OFFBOARDING,
+        f"/accounts/{quote(args.account_id, safe='')}/offboard",
+        {"mode": args.mode, "confirmAccountName": name},
     )
 
 
-def confirmed(ctx: Context) -> bool:
-    """Say what the offboarding would do; on a terminal ask, else refuse (scripts pass --yes)."""
+def confirmed_name(ctx: Context) -> str | None:
+    """Say what the offboarding would do; on a terminal ask for the account's name (the server checks it
+    again), else refuse (scripts pass --confirm NAME)."""
     args = ctx.args
     account = ctx.client.get(f"/accounts/{quote(args.account_id, safe='')}")
+    name = str(account.get("accountName", ""))
     ctx.note(render.offboarding_plan(account, args.mode))
     if ctx.stdin.isatty():
-        print(f"{args.mode.capitalize()} account {args.account_id}? [y/N] ", end="", file=ctx.err, flush=True)
-        if ctx.stdin.readline().strip().lower() in ("y", "yes"):
-            return True
-        ctx.note("Not confirmed: nothing was started.")
-        return False
-    words = ["offboard", args.account_id, "--mode", args.mode, "--yes"] + (["--wait"] if args.wait else [])
-    ctx.note(
-        f"error: not confirmed, nothing was started; to {args.mode} it, add --yes:  {ctx.command(*words)}"
+        print(
+            f"To {args.mode} account {args.account_id}, type its name ({name}): ",
+            end="",
+            file=ctx.err,
+            flush=True,
+        )
+        typed = ctx.stdin.readline().strip()
+        if typed == name:
+            return typed
+        ctx.note("Not confirmed (the name does not match): nothing was started.")
+        return None
+    words = ["offboard", args.account_id, "--mode", args.mode, "--confirm", name] + (
+        ["--wait"] if args.wait else []
     )
-    return False
+    ctx.note(
+        f"error: not confirmed, nothing was started; to {args.mode} it, name the account:  {ctx.command(*words)}"
+    )
+    return None
 
 
 def cmd_accounts(ctx: Context) -> int:

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from orgvend.spreadsheet import formula_guarded
+
 FINAL_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 EMPTY = "-"
@@ -50,9 +52,10 @@ def csv_text(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def csv_cell(value: Any) -> str:
+    """One cell, guarded against spreadsheet formulas the same way as the API's CSV export."""
     if isinstance(value, dict):
-        return ";".join(f"{key}={item}" for key, item in value.items())
-    return str(value)
+        return formula_guarded(";".join(f"{key}={item}" for key, item in value.items()))
+    return formula_guarded(str(value))
 
 
 def truncate(value: str | None, width: int) -> str | None:

@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgvend import __version__, aws
 from orgvend.api.accounts import Accounts
-from orgvend.api.errors import MAX_FIELD, ApiError, public_text
+from orgvend.api.errors import MAX_FIELD, ApiError, out_of_scope, public_text
 from orgvend.api.models import (
     RUN_STATUSES,
     AccountPage,
@@ -47,10 +47,12 @@ from orgvend.api.models import (
 )
 from orgvend.api.offboardings import default_offboardings
 from orgvend.api.onboardings import EXECUTION_NAME_PATTERN, default_onboardings, execution_name
+from orgvend.errors import OutOfScope
 from orgvend.exports import ExportFormat, ExportOptions
 from orgvend.models import AccountStatus, OffboardingRequest, OnboardingRequest, problems_of
 from orgvend.observability import logger, metrics, tracer
 from orgvend.registry import default_registry
+from orgvend.scope import default_scope
 from orgvend.settings import Settings
 
 
@@ -121,7 +123,7 @@ _idempotency_config = IdempotencyConfig(
 
 
 def accounts() -> Accounts:
-    return Accounts(default_registry(), aws.client("organizations"))
+    return Accounts(default_registry(), aws.client("organizations"), default_scope())
 
 
 @idempotent_function(
@@ -129,16 +131,12 @@ def accounts() -> Accounts:
 )
 def start_once(submission: dict[str, Any]) -> dict[str, Any]:
     request = OnboardingRequest.model_validate(submission["request"])
-    return (
-        default_onboardings()
-        .submit(request, execution_name(submission["key"]), settings.access_role_names)
-        .to_json()
-    )
+    return default_onboardings().submit(request, execution_name(submission["key"])).to_json()
 
 
 def submit(request: OnboardingRequest, idempotency_key: str | None) -> OnboardingAccepted:
     if not idempotency_key:
-        accepted = default_onboardings().submit(request, execution_name(None), settings.access_role_names)
+        accepted = default_onboardings().submit(request, execution_name(None))
     else:
         try:
             accepted = OnboardingAccepted.model_validate(
@@ -177,7 +175,7 @@ def submit(request: OnboardingRequest, idempotency_key: str | None) -> Onboardin
 def post_account(
     request: Annotated[OnboardRequest, Body()], idempotency_key: IdempotencyKey = None
 ) -> OnboardingAccepted:
-    return submit(request, idempotency_key)
+    return submit(OnboardingRequest(**request.model_dump(), requested_by=caller_identity()), idempotency_key)
 
 
 @app.post(
@@ -190,7 +188,7 @@ def post_adopt(
     request: Annotated[AdoptRequest, Body()], idempotency_key: IdempotencyKey = None
 ) -> OnboardingAccepted:
     email = accounts().adoptable_email(request.account_id)
-    onboarding = OnboardingRequest(**request.model_dump(), email=email)
+    onboarding = OnboardingRequest(**request.model_dump(), email=email, requested_by=caller_identity())
     return submit(onboarding, idempotency_key)
 
 
@@ -272,7 +270,12 @@ def post_offboard(
     request: Annotated[OffboardRequest, Body()],
     idempotency_key: IdempotencyKey = None,
 ) -> OffboardingAccepted:
-    offboarding = OffboardingRequest(account_id=accountId, mode=request.mode, requested_by=caller_identity())
+    offboarding = OffboardingRequest(
+        account_id=accountId,
+        mode=request.mode,
+        confirm_account_name=request.confirm_account_name,
+        requested_by=caller_identity(),
+    )
     accepted = default_offboardings().start(offboarding, idempotency_key)
     metrics.add_metric(name="OffboardingsRequested", unit="Count", value=1)
     logger.info(
@@ -405,6 +408,14 @@ def error_response(status: int, info: ErrorInfo) -> Response:
 @app.exception_handler(ApiError)
 def handle_api_error(error: ApiError) -> Response:
     return error_response(error.status, ErrorInfo(code=error.code, message=error.message, field=error.field))
+
+
+@app.exception_handler(OutOfScope)
+def handle_out_of_scope(error: OutOfScope) -> Response:
+    public = out_of_scope(error)
+    return error_response(
+        public.status, ErrorInfo(code=public.code, message=public.message, field=public.field)
+    )
 
 
 @app.exception_handler(UnicodeDecodeError)

@@ -11,4 +11,4 @@ from orgvend.steps.apply_baseline import ApplyBaselineInput, apply_baseline
 
 @step_handler(ApplyBaselineInput)
 def handler(event: ApplyBaselineInput, context: LambdaContext) -> Baseline:
-    return apply_baseline(event, aws.client("sts"), Settings.from_environment().baseline_policy_name)
+    return apply_baseline(event, aws.client("sts"), aws.client("organizations"), Settings.from_environment())

@@ -5,9 +5,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orgvend.models import Offboarding
 from orgvend.observability import step_handler
 from orgvend.registry import default_registry
+from orgvend.scope import default_scope
 from orgvend.steps.begin_offboarding import BeginOffboardingInput, begin_offboarding
 
 
 @step_handler(BeginOffboardingInput)
 def handler(event: BeginOffboardingInput, context: LambdaContext) -> Offboarding:
-    return begin_offboarding(event, default_registry())
+    return begin_offboarding(event, default_registry(), default_scope())

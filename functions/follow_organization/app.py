@@ -10,6 +10,7 @@ from orgvend.observability import logger, step_handler
 from orgvend.organization_events import OrganizationsEvent
 from orgvend.reactions.follow_organization import OrganizationFollower
 from orgvend.registry import default_registry
+from orgvend.scope import default_scope
 from orgvend.semaphore import default_creation_slots
 from orgvend.settings import Settings
 
@@ -24,6 +25,7 @@ def handler(event: OrganizationsEvent, context: LambdaContext) -> dict[str, Any]
         onboardings=default_onboardings(),
         creation_slots=default_creation_slots(),
         settings=Settings.from_environment(),
+        scope=default_scope(),
     )
     reaction = follower.react(event.detail)
     logger.info("Organizations event handled", extra=reaction.to_json())

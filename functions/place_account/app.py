@@ -5,10 +5,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orgvend import aws
 from orgvend.models import Placement
 from orgvend.observability import step_handler
-from orgvend.settings import Settings
+from orgvend.scope import default_scope
 from orgvend.steps.place_account import PlaceAccountInput, place_account
 
 
 @step_handler(PlaceAccountInput)
 def handler(event: PlaceAccountInput, context: LambdaContext) -> Placement:
-    return place_account(event, aws.client("organizations"), Settings.from_environment().clients_parent_ou_id)
+    return place_account(event, aws.client("organizations"), default_scope())

@@ -9,6 +9,7 @@ from orgvend.api.onboardings import default_onboardings
 from orgvend.observability import logger, metrics, tracer
 from orgvend.reactions.reconcile_registry import reconcile_registry, report_drift
 from orgvend.registry import default_registry
+from orgvend.scope import default_scope
 from orgvend.settings import Settings
 
 
@@ -18,11 +19,12 @@ from orgvend.settings import Settings
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = Settings.from_environment()
     drift = reconcile_registry(
-        aws.client("organizations"),
-        aws.client("sts"),
-        default_registry(),
-        default_onboardings(),
-        settings.default_role_name,
+        default_scope(),
+        organizations=aws.client("organizations"),
+        sts=aws.client("sts"),
+        registry=default_registry(),
+        onboardings=default_onboardings(),
+        access_role_name=settings.default_role_name,
     )
     report_drift(drift, aws.client("sns"), settings.operator_topic_arn)
     return {**drift.to_json(), "summary": drift.summary}

@@ -5,10 +5,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orgvend.models import Onboarding
 from orgvend.observability import step_handler
 from orgvend.registry import default_registry
+from orgvend.scope import default_scope
 from orgvend.settings import Settings
 from orgvend.steps.record_request import RecordRequestInput, record_request
 
 
 @step_handler(RecordRequestInput)
 def handler(event: RecordRequestInput, context: LambdaContext) -> Onboarding:
-    return record_request(event, default_registry(), Settings.from_environment().access_role_names)
+    settings = Settings.from_environment()
+    return record_request(
+        event,
+        default_registry(),
+        default_scope(),
+        settings.access_role_names,
+        settings.allowed_email_domains,
+    )

@@ -5,9 +5,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgvend import aws
+from orgvend.execution_status import ExecutionStatusChangeEvent
 from orgvend.observability import step_handler
 from orgvend.reactions.report_offboarding_failure import report_offboarding_failure
-from orgvend.reactions.report_onboarding_failure import ExecutionStatusChangeEvent
 from orgvend.registry import default_registry
 from orgvend.settings import Settings
 
@@ -17,6 +17,7 @@ def handler(event: ExecutionStatusChangeEvent, context: LambdaContext) -> dict[s
     failure = report_offboarding_failure(
         event.detail,
         registry=default_registry(),
+        stepfunctions=aws.client("stepfunctions"),
         sns=aws.client("sns"),
         events=aws.client("events"),
         settings=Settings.from_environment(),

@@ -5,8 +5,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgvend import aws
+from orgvend.execution_status import ExecutionStatusChangeEvent
 from orgvend.observability import step_handler
-from orgvend.reactions.report_onboarding_failure import ExecutionStatusChangeEvent, report_onboarding_failure
+from orgvend.reactions.report_onboarding_failure import report_onboarding_failure
 from orgvend.registry import default_registry
 from orgvend.semaphore import default_creation_slots
 from orgvend.settings import Settings
@@ -18,6 +19,7 @@ def handler(event: ExecutionStatusChangeEvent, context: LambdaContext) -> dict[s
         event.detail,
         registry=default_registry(),
         slots=default_creation_slots(),
+        stepfunctions=aws.client("stepfunctions"),
         sns=aws.client("sns"),
         events=aws.client("events"),
         settings=Settings.from_environment(),

@@ -13,6 +13,7 @@ from orgvend.settings import Settings
 
 @step_handler(AccountRequestedEvent, correlation_id_path="id")
 def handler(event: AccountRequestedEvent, context: LambdaContext) -> dict[str, Any]:
+    own_account_id = context.invoked_function_arn.split(":")[4]
     return start_requested_onboarding(
-        event, default_onboardings(), aws.client("sns"), Settings.from_environment()
+        event, default_onboardings(), aws.client("sns"), Settings.from_environment(), own_account_id
     ).to_json()

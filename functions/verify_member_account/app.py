@@ -6,9 +6,10 @@ from orgvend import aws
 from orgvend.models import Creation
 from orgvend.observability import step_handler
 from orgvend.registry import default_registry
+from orgvend.scope import default_scope
 from orgvend.steps.verify_member_account import VerifyMemberAccountInput, verify_member_account
 
 
 @step_handler(VerifyMemberAccountInput)
 def handler(event: VerifyMemberAccountInput, context: LambdaContext) -> Creation:
-    return verify_member_account(event, aws.client("organizations"), default_registry())
+    return verify_member_account(event, aws.client("organizations"), default_registry(), default_scope())

@@ -27,9 +27,15 @@ def main() -> None:
     deployment = runtime.start()
     endpoint = runtime.endpoint_url
     outputs = deployment.outputs
+    layout = runtime.layout
+    assert layout is not None
     print(
         f"""
 orgvend is running on the embedded AWS at {endpoint} (moto; region us-east-1, account 123456789012).
+
+The organization: orgvend manages the Clients OU {layout.clients_ou_id} (ClientsParentOuId) and what is in it;
+beside it, the Security OU {layout.security_ou_id} holds a log-archive account {layout.log_archive_account_id}
+that orgvend never touches.
 
 Stack outputs (from template.yaml):
 """
@@ -42,7 +48,7 @@ The HTTP API is served at {outputs.get("ApiUrl", "(no API)")} (the same handler 
     -d '{{"client": "acme", "project": "web", "email": "aws+acme-web@example.com"}}'
   curl {outputs.get("ApiUrl")}/onboardings/<onboardingId>
   curl -X POST {outputs.get("ApiUrl")}/accounts/<accountId>/offboard -H 'content-type: application/json' \
-    -d '{{"mode": "close"}}'   # or "detach" (an account created here is too young: AWS's 4 days)
+    -d '{{"mode": "close", "confirmAccountName": "acme-web"}}'   # or "detach" (an account created here is too young: AWS's 4 days)
   curl {outputs.get("ApiUrl")}/openapi.json
 
 In another terminal (the AWS CLI is in the project's venv):

@@ -9,6 +9,12 @@ variables, and its output goes where moto puts a container's output (the
 response payload, and CloudWatch Logs). Everything else about Lambda (create,
 invoke, its API, Step Functions' calls to it) is moto's.
 
+Each function runs with its execution role's credentials in its environment, as
+Lambda gives them (the role's session is opened through moto's STS, once per
+function), so that what a function does is done by its role: ``sts
+get-caller-identity`` answers the role, and trust policies that name orgvend's
+roles admit exactly them.
+
 Invocations run one at a time: environment variables are process-wide, and a
 Lambda execution environment serves one invocation at a time anyway.
 """
@@ -31,6 +37,8 @@ from types import ModuleType
 from typing import Any, TextIO
 
 from moto.awslambda.models import LambdaFunction
+from moto.sts.models import sts_backends
+from moto.utilities.arns import parse_arn
 
 
 @dataclass
@@ -43,7 +51,32 @@ class LocalFunction:
     handler: str
     memory_size: int = 128
     timeout: int = 3
+    role_arn: str | None = None
     _module: ModuleType | None = field(default=None, repr=False)
+    _credentials: dict[str, str] | None = field(default=None, repr=False)
+
+    def role_credentials(self) -> dict[str, str]:
+        """The execution role's credentials, as Lambda puts them in the function's environment."""
+        if self.role_arn is None:
+            return {}
+        if self._credentials is None:
+            account = parse_arn(self.role_arn).account
+            # Lambda's service principal assumes the role (its trust admits lambda.amazonaws.com); the session
+            # is named after the function, as in AWS.
+            session = sts_backends[account]["aws"].assume_role(
+                region_name="us-east-1",
+                role_session_name=self.name[:64],
+                role_arn=self.role_arn,
+                policy="",
+                duration=43200,
+                external_id="",
+            )
+            self._credentials = {
+                "AWS_ACCESS_KEY_ID": session.access_key_id,
+                "AWS_SECRET_ACCESS_KEY": session.secret_access_key,
+                "AWS_SESSION_TOKEN": session.session_token,
+            }
+        return self._credentials
 
     def handler_callable(self) -> Any:
         module_path, function_name = self.handler.rsplit(".", 1)
@@ -160,6 +193,7 @@ class InProcessLambda:
     def _environment(self, function: LocalFunction, variables: dict[str, str]) -> Iterator[None]:
         saved = dict(os.environ)
         os.environ.update(self.runtime_environment)
+        os.environ.update(function.role_credentials())
         os.environ.update(variables)
         os.environ.update(
             {

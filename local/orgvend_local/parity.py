@@ -27,9 +27,11 @@ code is never bent to fit moto; moto is taught the AWS behaviour instead.
    moto's interpreter (same execution, history continued after
    ``ExecutionRedriven``), and the redrive fields of DescribeExecution; the
    status change events carry the execution's ``redriveCount``.
-8. STS AssumeRole of a role that does not exist answers AccessDenied in AWS;
-   moto hands out credentials for any role ARN. (An account that joined by
-   invitation has no access role unless someone made one: orgvend checks.)
+8. STS AssumeRole is decided by the role's trust policy in AWS (and a role that
+   does not exist is AccessDenied); moto hands out credentials for any role ARN.
+   The patch evaluates the trust policy for the caller (principal, aws:PrincipalArn
+   and the other conditions orgvend's trust uses), so the narrowed trust of an
+   access role admits orgvend's functions and the operators, and refuses the rest.
 9. IAM ListOrganizationsFeatures (is centralised root access on?) is not
    implemented by moto; the embedded organization answers "no features", as a
    new organization does.
@@ -89,9 +91,12 @@ from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.sts.exceptions import STSClientError
-from moto.sts.models import STSBackend
+from moto.sts.models import sts_backends
+from moto.sts.responses import TokenResponse
 from moto.utilities.arns import parse_arn
 from moto.utilities.paginator import paginate
+
+from orgvend_local.policy_evaluation import principal_context, trust_allows
 
 LOG = logging.getLogger("orgvend_local")
 ADMINISTRATOR_ACCESS = "AdministratorAccess"
@@ -423,25 +428,73 @@ def organizations_features() -> None:
 # --------------------------------------------------------------------------- STS
 
 
-def assumed_roles_must_exist() -> None:
-    """AssumeRole of a role that does not exist is AccessDenied in AWS; moto hands out credentials anyway."""
-    original = STSBackend.assume_role
+# moto's identity for requests signed with keys it does not know (the AWS CLI with the test keys).
+DEFAULT_IDENTITY = "user/moto"
 
-    def assume_role(backend: STSBackend, *args: Any, **kwargs: Any) -> Any:
-        role_arn = kwargs.get("role_arn") or args[2]
+
+def caller_principal_arn(response: TokenResponse) -> str:
+    """The IAM ARN of who signed the request, as ``aws:PrincipalArn`` has it: a role (not its session) for
+    assumed-role credentials, a user, or moto's default identity for keys it does not know."""
+    access_key = response.get_access_key()
+    account = response.current_account
+    for backend in list(sts_backends.values()):
+        assumed = backend["aws"].get_assumed_role_from_access_key(access_key)
+        if assumed is not None:
+            return str(assumed.role_arn)
+    user = iam_backends[account]["global"].get_user_from_access_key_id(access_key)
+    if user is not None:
+        return str(user.arn)
+    return f"arn:aws:iam::{account}:{DEFAULT_IDENTITY}"
+
+
+def _organization_id(account_id: str) -> str | None:
+    for backend in _all_organizations_backends():
+        if backend.org is not None and any(account.id == account_id for account in backend.accounts):
+            return str(backend.org.id)
+    return None
+
+
+def trust_policies_decide_assume_role() -> None:
+    """AssumeRole is decided by the role's trust policy in AWS; moto hands out credentials for any role ARN,
+    even one that does not exist.
+
+    A role that does not exist: AccessDenied (an invited account has no access role unless someone made
+    one). A role that does: its trust policy is evaluated for the caller (``policy_evaluation``: the
+    principal, and conditions on ``aws:PrincipalArn``, ``aws:PrincipalAccount``, ``aws:PrincipalOrgID``,
+    ``sts:RoleSessionName``), and AccessDenied unless it admits the caller, as IAM answers it
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html).
+    The caller's own identity policy is not evaluated: moto enforces no identity policies.
+    """
+    original = TokenResponse.assume_role
+
+    def assume_role(response: TokenResponse) -> Any:
+        role_arn = response._get_param("RoleArn")
+        session_name = response._get_param("RoleSessionName") or ""
         parts = parse_arn(role_arn)
+        caller = caller_principal_arn(response)
+        denied = STSClientError(
+            "AccessDenied",
+            f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+        )
+        if parts.service != "iam" or parts.resource_type != "role":
+            raise denied
         role_name = parts.resource_id.rsplit("/", 1)[-1]
-        if parts.service == "iam" and parts.resource_type == "role":
-            roles = iam_backends[parts.account]["global"].roles.values()
-            if not any(role.name == role_name for role in roles):
-                raise STSClientError(
-                    "AccessDenied",
-                    f"User: arn:aws:sts::{backend.account_id}:assumed-role is not authorized to perform: "
-                    f"sts:AssumeRole on resource: {role_arn}",
-                )
-        return original(backend, *args, **kwargs)
+        role = next(
+            (role for role in iam_backends[parts.account]["global"].roles.values() if role.name == role_name),
+            None,
+        )
+        if role is None:
+            raise denied
+        caller_account = parse_arn(caller).account
+        context = {
+            **principal_context(caller, org_id=_organization_id(caller_account)),
+            "sts:RoleSessionName": session_name,
+        }
+        if not trust_allows(role.assume_role_policy_document, caller, context):
+            raise denied
+        return original(response)
 
-    STSBackend.assume_role = assume_role  # type: ignore[method-assign]
+    TokenResponse.assume_role = assume_role  # type: ignore[method-assign]
 
 
 # --------------------------------------------------------------------------- Step Functions → EventBridge

@@ -6,6 +6,7 @@ installed in the venv) are reported, not silently skipped.
 
 import io
 import json
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +74,16 @@ class Provisioner:
         for resource_type, create in steps:
             for logical_id, resource in self.template.enabled_resources(resource_type).items():
                 create(logical_id, self.template.resolve(resource.get("Properties", {})))
+        # Custom resources last, as CloudFormation creates them once what they refer to exists.
+        for logical_id, resource in self.template.resources.items():
+            if (
+                resource["Type"].startswith("Custom::")
+                or resource["Type"] == "AWS::CloudFormation::CustomResource"
+            ):
+                handled.add(resource["Type"])
+                self._custom_resource(
+                    logical_id, resource["Type"], self.template.resolve(resource["Properties"])
+                )
         for logical_id, resource in self.template.resources.items():
             if resource["Type"] not in handled:
                 self.deployment.skipped[logical_id] = NOT_EMULATED.get(
@@ -135,10 +146,12 @@ class Provisioner:
             logs.put_retention_policy(logGroupName=name, retentionInDays=int(properties["RetentionInDays"]))
         self._created(logical_id, name)
 
-    def _role(self, name: str, trust: dict[str, Any], policies: list[Any]) -> str:
+    def _role(self, name: str, trust: dict[str, Any], policies: list[Any], path: str = "/") -> str:
         """The function's or state machine's role, with its inline statements (moto does not enforce them)."""
         iam = self._client("iam")
-        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        arn = iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(trust))["Role"][
+            "Arn"
+        ]
         statements = [
             statement
             for policy in policies
@@ -155,7 +168,9 @@ class Provisioner:
 
     def _function(self, logical_id: str, properties: dict[str, Any]) -> None:
         name = self.template.physical_name(logical_id)
-        role_arn = self._role(f"{name}-role", _LAMBDA_TRUST, properties.get("Policies", []))
+        role_arn = self._role(
+            f"{name}-role", _LAMBDA_TRUST, properties.get("Policies", []), properties.get("RolePath", "/")
+        )
         environment = {
             key: str(value) for key, value in properties.get("Environment", {}).get("Variables", {}).items()
         }
@@ -177,6 +192,7 @@ class Provisioner:
                 handler=properties["Handler"],
                 memory_size=int(properties.get("MemorySize", 128)),
                 timeout=int(properties.get("Timeout", 3)),
+                role_arn=role_arn,
             )
         )
         self._created(logical_id, arn)
@@ -251,6 +267,41 @@ class Provisioner:
         arguments["Threshold"] = float(properties["Threshold"])
         self._client("cloudwatch").put_metric_alarm(AlarmName=name, **arguments)
         self._created(logical_id, name)
+
+    def _custom_resource(self, logical_id: str, resource_type: str, properties: dict[str, Any]) -> None:
+        """A Lambda-backed custom resource, created as CloudFormation does it: the function gets a Create
+        request whose ResponseURL is a presigned S3 PUT (here to the embedded S3), and the resource exists
+        once the function has answered SUCCESS there."""
+        s3 = self._client("s3")
+        bucket = f"{self.template.stack_name}-local-cloudformation-responses"
+        s3.create_bucket(Bucket=bucket)
+        request_id = str(uuid.uuid4())
+        key = f"{logical_id}/{request_id}"
+        response_url = s3.generate_presigned_url(
+            "put_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=3600
+        )
+        stack_id = (
+            f"arn:aws:cloudformation:{self.template.region}:{self.template.account_id}:"
+            f"stack/{self.template.stack_name}/{uuid.uuid4()}"
+        )
+        request = {
+            "RequestType": "Create",
+            "ResponseURL": response_url,
+            "StackId": stack_id,
+            "RequestId": request_id,
+            "LogicalResourceId": logical_id,
+            "ResourceType": resource_type,
+            "ResourceProperties": properties,
+        }
+        invoked = self._client("lambda").invoke(
+            FunctionName=properties["ServiceToken"], Payload=json.dumps(request)
+        )
+        if "FunctionError" in invoked:
+            raise RuntimeError(f"{logical_id}: its function failed: {invoked['Payload'].read().decode()}")
+        answer = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        if answer["Status"] != "SUCCESS":
+            raise RuntimeError(f"{logical_id} could not be created: {answer.get('Reason')}")
+        self._created(logical_id, answer["PhysicalResourceId"])
 
     def _dashboard(self, logical_id: str, properties: dict[str, Any]) -> None:
         name = str(properties.get("DashboardName") or self.template.physical_name(logical_id))

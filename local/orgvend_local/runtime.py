@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,17 @@ REGION = "us-east-1"
 MANAGEMENT_ACCOUNT_ID = "123456789012"  # moto's default account: the organization's management account
 CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
 OPERATOR_INBOX = "orgvend-local-operator-inbox"
+LOG_ARCHIVE_EMAIL = "aws+log-archive@example.com"
+
+
+@dataclass(frozen=True)
+class OrganizationLayout:
+    """The embedded organization, laid out like a real one: orgvend's scope beside what it must not touch."""
+
+    root_id: str
+    clients_ou_id: str  # orgvend's scope (ClientsParentOuId)
+    security_ou_id: str  # outside the scope
+    log_archive_account_id: str  # in Security: never adopted, tagged, moved, baselined or closed by orgvend
 
 
 @dataclass
@@ -49,6 +61,7 @@ class EmbeddedAws:
         self.template: Template | None = None
         self._server: ThreadedMotoServer | None = None
         self.api: LocalApi | None = None
+        self.layout: OrganizationLayout | None = None
 
     def _function_runtime_environment(self) -> dict[str, str]:
         """What Lambda's runtime would set, pointed at this endpoint (boto3 honours AWS_ENDPOINT_URL)."""
@@ -80,7 +93,11 @@ class EmbeddedAws:
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         self.client("organizations").create_organization(FeatureSet="ALL")
-        overrides = parameter_overrides(PROJECT_ROOT / "samconfig.toml", self.samconfig_environment)
+        self.layout = self._lay_out_organization()
+        overrides = {
+            **parameter_overrides(PROJECT_ROOT / "samconfig.toml", self.samconfig_environment),
+            "ClientsParentOuId": self.layout.clients_ou_id,
+        }
         self.template = Template.load(
             stack_name="orgvend",
             region=REGION,
@@ -93,6 +110,29 @@ class EmbeddedAws:
         if self.api_port is not None:
             self._serve_apis()
         return self.deployment
+
+    def _lay_out_organization(self) -> OrganizationLayout:
+        """A Clients OU (orgvend's scope) and, beside it, a Security OU holding a log-archive account."""
+        organizations = self.client("organizations")
+        root_id = organizations.list_roots()["Roots"][0]["Id"]
+        clients = organizations.create_organizational_unit(ParentId=root_id, Name="Clients")
+        security = organizations.create_organizational_unit(ParentId=root_id, Name="Security")
+        security_ou_id = security["OrganizationalUnit"]["Id"]
+        status = organizations.create_account(Email=LOG_ARCHIVE_EMAIL, AccountName="log-archive")
+        request_id = status["CreateAccountStatus"]["Id"]
+        while status["CreateAccountStatus"]["State"] == "IN_PROGRESS":
+            time.sleep(0.1)
+            status = organizations.describe_create_account_status(CreateAccountRequestId=request_id)
+        account_id = status["CreateAccountStatus"]["AccountId"]
+        organizations.move_account(
+            AccountId=account_id, SourceParentId=root_id, DestinationParentId=security_ou_id
+        )
+        return OrganizationLayout(
+            root_id=root_id,
+            clients_ou_id=clients["OrganizationalUnit"]["Id"],
+            security_ou_id=security_ou_id,
+            log_archive_account_id=account_id,
+        )
 
     def _serve_apis(self) -> None:
         """The template's REST API on api_port; its URL output then points here."""
@@ -145,7 +185,7 @@ def _install_once(runtime: EmbeddedAws) -> None:
     lambda_shim.install(runtime.lambdas)
     runtime.organizations_behaviour.install()
     parity.name_unnamed_executions()
-    parity.assumed_roles_must_exist()
+    parity.trust_policies_decide_assume_role()
     parity.organizations_features()
     parity.iso_start_time_in_context_object()
     parity.task_tokens_answer_once()

@@ -45,6 +45,23 @@ class AccountNotAdoptable(OrgvendError):
     """The account to adopt is not an active member, or it is the management account."""
 
 
+class OutOfScope(OrgvendError):
+    """An account or OU outside orgvend's managed scope (orgvend.scope): orgvend does nothing to it.
+
+    ``what`` names the account or OU, ``why`` says where it is, ``field`` is the request's field.
+    """
+
+    def __init__(self, what: str, why: str, field: str | None = None) -> None:
+        super().__init__(f"{what} is outside orgvend's managed scope: {why}")
+        self.what = what
+        self.why = why
+        self.field = field
+
+
+class UnsafeAccessRoleTrust(OrgvendError):
+    """The access role trusts principals outside the organization and its trust cannot be replaced."""
+
+
 class BaselineFailed(OrgvendError):
     """The baseline could not be applied for a reason other than eventual consistency."""
 

@@ -28,6 +28,7 @@ from pydantic import Field, field_validator
 
 from orgvend import rules
 from orgvend.models import AccountRecord, AccountStatus, Model
+from orgvend.spreadsheet import formula_guarded
 from orgvend.switch_role import CONSOLE_COLOURS, DISPLAY_NAME_MAX_LENGTH, switch_role_url
 
 __all__ = [
@@ -73,8 +74,6 @@ _ROLE_SESSION_NAME_PATTERN = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
 # The extension's base account: the account ID, or its alias when it has one.
 _BASE_ACCOUNT_PATTERN = re.compile(r"^(?:[0-9]{12}|[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9])$")
 _COLOUR_PATTERN = re.compile(r"^[0-9A-Fa-f]{6}$")
-# Characters that make a spreadsheet read a cell as a formula (CSV injection).
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # Invisible characters that can reorder or hide text in a display name.
 _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ZERO_WIDTH_JOINER = "\u200d"
@@ -759,9 +758,7 @@ def _registry_entry(row: _Row) -> dict[str, Any]:
 
 def _cell(value: Any, guard: bool) -> str:
     text = "" if value is None else str(value)
-    if guard and text.startswith(_FORMULA_TRIGGERS):
-        return "'" + text
-    return text
+    return formula_guarded(text) if guard else text
 
 
 def _csv(rows: Sequence[_Row], options: ExportOptions) -> _Written:

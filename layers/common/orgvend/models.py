@@ -64,6 +64,9 @@ class AccountStatus(StrEnum):
     CLOSING = "CLOSING"
     CLOSED = "CLOSED"
     DETACHED = "DETACHED"  # left the organization; the record is kept
+    # Moved out of orgvend's managed scope (the OU subtree under ClientsParentOuId): kept, and nothing
+    # more is done to it; moved back in, it is adopted again.
+    OUT_OF_SCOPE = "OUT_OF_SCOPE"
 
 
 class OnboardingStatus(StrEnum):
@@ -72,8 +75,8 @@ class OnboardingStatus(StrEnum):
     FAILED = "FAILED"
 
 
-class OnboardingRequest(Model):
-    """The workflow's input: what a person or a script asks for."""
+class AccountRequest(Model):
+    """A new account as anyone may ask for it, at every door (HTTP, EventBridge, the workflow)."""
 
     client: Slug
     project: Slug
@@ -81,20 +84,15 @@ class OnboardingRequest(Model):
     account_name: AccountName | None = None
     role_name: RoleName | None = None
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
-    account_id: AccountId | None = Field(
-        default=None, description="Adopt this existing member account instead of creating one."
+    iam_user_access_to_billing: Literal["ALLOW", "DENY"] = Field(
+        default="DENY",
+        description="ALLOW lets the account's IAM identities see its bills: only for billing direct, "
+        "where the client pays AWS itself (an agency-billed account's bills are the organization's).",
     )
-    iam_user_access_to_billing: Literal["ALLOW", "DENY"] = "DENY"
     billing: BillingMode = Field(
         default="consolidated",
         description="consolidated: the organization pays and shares discounts; "
         "direct: the client pays AWS itself, so RI / Savings Plans sharing is turned off for the account.",
-    )
-    ou: OuId | None = Field(
-        default=None, description="Place the account in this OU instead of the client's own OU."
-    )
-    keep_ou: bool = Field(
-        default=False, description="Leave the account in its current OU (adoption of an existing account)."
     )
 
     @field_validator("tags")
@@ -102,16 +100,65 @@ class OnboardingRequest(Model):
     def _leave_room_for_orgvend_tags(cls, tags: dict[str, str]) -> dict[str, str]:
         limit = rules.MAX_TAGS_PER_ACCOUNT - len(rules.RESERVED_TAG_KEYS)
         if len(tags) > limit:
-            raise ValueError(f"at most {limit} tags (orgvend adds client and project)")
+            raise ValueError(
+                f"at most {limit} tags (orgvend adds {', '.join(sorted(rules.RESERVED_TAG_KEYS))})"
+            )
         return tags
 
     @model_validator(mode="after")
-    def _default_account_name_fits(self) -> "OnboardingRequest":
+    def _default_account_name_fits(self) -> "AccountRequest":
         if self.account_name is None:
             problem = rules.account_name_problem(f"{self.client}-{self.project}")
             if problem:
                 raise ValueError(f"accountName: the default <client>-<project> {problem}")
         return self
+
+    @model_validator(mode="after")
+    def _billing_access_only_when_direct(self) -> "AccountRequest":
+        if self.iam_user_access_to_billing == "ALLOW" and self.billing != "direct":
+            raise ValueError(
+                "iamUserAccessToBilling: ALLOW is only for billing direct (the client pays AWS itself); "
+                "an agency-billed account's bills, payment methods and credits are the organization's"
+            )
+        return self
+
+
+class OnboardRequest(AccountRequest):
+    """What an operator may ask for through the API (``POST /accounts``), and the workflow's own checks."""
+
+    account_id: AccountId | None = Field(
+        default=None, description="Adopt this existing member account (inside orgvend's scope) instead."
+    )
+    ou: OuId | None = Field(
+        default=None,
+        description="Place the account in this OU (inside orgvend's scope) instead of the client's own OU.",
+    )
+    keep_ou: bool | None = Field(
+        default=None,
+        description="Adoption only: leave the account in its current OU (the default when adopting); "
+        "false moves it into its client's OU (or ``ou``).",
+    )
+
+    @model_validator(mode="after")
+    def _placement_is_consistent(self) -> "OnboardRequest":
+        if self.keep_ou and not self.account_id:
+            raise ValueError(
+                "keepOu: a new account is created at the organization's root, outside orgvend's scope; "
+                "it is always placed (in its client's OU, or in ou)"
+            )
+        if self.keep_ou and self.ou:
+            raise ValueError("keepOu: cannot keep the account's OU and move it into ou at once")
+        return self
+
+
+class OnboardingRequest(OnboardRequest):
+    """The onboarding workflow's input: a request and who made it (set by the door it came through)."""
+
+    requested_by: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="Who asked: the API's caller, or the event's account and source.",
+    )
 
 
 class ExecutionContext(Model):
@@ -140,6 +187,7 @@ class Onboarding(Model):
     account_id: AccountId | None = None
     ou: OuId | None = None
     keep_ou: bool = False
+    requested_by: str | None = None
 
 
 class CreationState(StrEnum):
@@ -173,6 +221,15 @@ class Baseline(Model):
     role_arn: str
     policy_arn: str
     changed: bool
+    trust_replaced: bool = Field(
+        default=False,
+        description="The access role's trust was narrowed to orgvend's and the operators' principals.",
+    )
+    trust_findings: list[str] = Field(
+        default_factory=list,
+        description="What the role's trust admitted before orgvend narrowed it, when that reached outside "
+        "the organization (an adopted account's role).",
+    )
 
 
 class BillingSetup(Model):
@@ -218,6 +275,9 @@ class AccountRecord(Model):
     offboarded_at: datetime | None = Field(
         default=None, description="When the account was detached from the organization or its closure began."
     )
+    requested_by: str | None = Field(
+        default=None, description="Who asked for the onboarding that registered the account."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -227,12 +287,20 @@ class OffboardingRequest(Model):
 
     account_id: AccountId
     mode: OffboardingMode
+    confirm_account_name: str = Field(
+        max_length=rules.ACCOUNT_NAME_MAX_LENGTH,
+        description="The account's name as the registry has it: detaching or closing an account is "
+        "irreversible, so the caller proves which account it means (checked by the server).",
+    )
     requested_by: str | None = Field(
         default=None, max_length=2048, description="Who asked (the API's caller)."
     )
 
 
 OFFBOARDABLE_STATUSES = frozenset({AccountStatus.ACTIVE, AccountStatus.NEEDS_ROLE, AccountStatus.FAILED})
+# Registry states in which orgvend may (again) take an account in hand: waiting for its access role,
+# or back in the scope after it was moved out.
+ADOPTABLE_STATUSES = frozenset({AccountStatus.NEEDS_ROLE, AccountStatus.OUT_OF_SCOPE})
 
 
 class Offboarding(Model):

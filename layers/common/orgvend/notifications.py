@@ -35,7 +35,20 @@ def root_user_section(account: AccountRecord) -> str:
     return ROOT_USER_CHECKLIST.format(email=account.email, account_id=account.account_id)
 
 
-def onboarded_message(account: AccountRecord) -> tuple[str, str]:
+def trust_section(findings: list[str]) -> list[str]:
+    """What the access role's trust admitted from outside the organization before orgvend narrowed it."""
+    if not findings:
+        return []
+    return [
+        "",
+        "The access role's trust admitted principals outside the organization; orgvend replaced it",
+        "(now: orgvend's functions and the operators' roles of the management account only). It admitted:",
+        *(f"  - {finding}" for finding in findings),
+        "Find out who set that up, and whether anything used it (CloudTrail: sts AssumeRole into the role).",
+    ]
+
+
+def onboarded_message(account: AccountRecord, trust_findings: list[str] | None = None) -> tuple[str, str]:
     subject = f"orgvend: account {account.account_name} ({account.account_id}) is ready"
     body = "\n".join(
         [
@@ -52,6 +65,7 @@ def onboarded_message(account: AccountRecord) -> tuple[str, str]:
             f"  {account.switch_role_url}",
             "",
             root_user_section(account),
+            *trust_section(trust_findings or []),
             "",
             f"Onboarding: {account.onboarding_id}",
         ]

@@ -36,8 +36,9 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from orgvend import aws
-from orgvend.errors import EmailAlreadyRegistered
+from orgvend.errors import AccountNotAdoptable, EmailAlreadyRegistered, OffboardingInProgress, OrgvendError
 from orgvend.models import (
+    ADOPTABLE_STATUSES,
     OFFBOARDABLE_STATUSES,
     AccountRecord,
     AccountStatus,
@@ -47,11 +48,20 @@ from orgvend.models import (
 )
 from orgvend.settings import Settings
 
+# Every account entry carries a version: whole-entry writes are conditional on it (``write_account``).
+VERSION = "version"
+MAX_WRITE_ATTEMPTS = 8
+# What an onboarding's write of an entry keeps from the entry as it is.
+KEPT_BY_ONBOARDINGS = ("root_secured_at", "root_secured_by", "offboarding_id", "offboarded_at")
 BY_CLIENT_INDEX = "ByClient"
 BY_STATUS_INDEX = "ByStatus"
 ACCOUNTS_INDEX = "Accounts"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+
+
+class WriteContention(OrgvendError):
+    """An entry changed under every attempt to write it (a retry of the step will read it again)."""
 
 
 def now() -> datetime:
@@ -77,6 +87,25 @@ def create_request_key(request_id: str) -> dict[str, Any]:
 def email_key(email: str) -> dict[str, Any]:
     # Organizations treats addresses case-insensitively: so does the guard.
     return {"pk": {"S": f"EMAIL#{email.lower()}"}, "sk": {"S": "EMAIL"}}
+
+
+def cancelled_on(error: ClientError) -> list[int]:
+    """The items of a cancelled transaction whose condition failed (empty for any other error)."""
+    if error.response["Error"]["Code"] != "TransactionCanceledException":
+        return []
+    reasons = error.response.get("CancellationReasons") or []
+    return [index for index, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
+
+
+def email_claim_condition(onboarding: Onboarding) -> dict[str, Any]:
+    """Who may claim an email: nobody holds it, or this onboarding does; an adoption may also take it
+    over from an earlier onboarding of the very same account (adopted again, back in the scope)."""
+    condition = "attribute_not_exists(pk) OR onboardingId = :me"
+    values = {":me": {"S": onboarding.onboarding_id}}
+    if onboarding.account_id:
+        condition += " OR accountId = :account"
+        values[":account"] = {"S": onboarding.account_id}
+    return {"ConditionExpression": condition, "ExpressionAttributeValues": values}
 
 
 def lost_on_condition(error: ClientError) -> bool:
@@ -156,8 +185,7 @@ class Registry:
                         "Put": {
                             "TableName": self._table,
                             "Item": email_guard,
-                            "ConditionExpression": "attribute_not_exists(pk) OR onboardingId = :me",
-                            "ExpressionAttributeValues": {":me": {"S": onboarding.onboarding_id}},
+                            **email_claim_condition(onboarding),
                         }
                     },
                     {
@@ -237,7 +265,7 @@ class Registry:
 
     # -- accounts ----------------------------------------------------------
 
-    def _account_item(self, record: AccountRecord) -> dict[str, Any]:
+    def _account_item(self, record: AccountRecord, version: int) -> dict[str, Any]:
         item = record.to_json()
         item.update(
             {
@@ -249,74 +277,139 @@ class Registry:
                 "gsi2sk": f"{record.client}#{record.project}#{record.account_id}",
                 "gsi3pk": "ACCOUNT",
                 "gsi3sk": f"{record.client}#{record.project}#{record.account_id}",
+                VERSION: version,
             }
         )
         return _attribute_values(item)
 
-    def save_account(
-        self, record: AccountRecord, *, onboarding_status: OnboardingStatus | None = None
-    ) -> None:
-        """Write an account's entry for its onboarding, with the onboarding and email guard.
+    def _read_account(self, account_id: str) -> tuple[AccountRecord | None, int | None]:
+        """The entry and its version (None: absent, or an entry written before versions)."""
+        response = self._dynamodb.get_item(
+            TableName=self._table, Key=account_key(account_id), ConsistentRead=True
+        )
+        if "Item" not in response:
+            return None, None
+        item = response["Item"]
+        return _record(item), int(item[VERSION]["N"]) if VERSION in item else None
 
-        The condition keeps one onboarding from overwriting an account that
-        another onboarding (or an earlier registration) owns.
+    def write_account(
+        self,
+        account_id: str,
+        change: Callable[[AccountRecord | None], AccountRecord | None],
+        *,
+        onboarding: tuple[str, OnboardingStatus | None] | None = None,
+    ) -> AccountRecord | None:
+        """Read the entry, ``change`` it, write it back only if nobody wrote it in between; again if someone did.
+
+        Every write of a whole entry goes through here (writes of single attributes go through
+        ``_update_account_attributes``), so that no write undoes another: the entry carries a version,
+        every write is conditional on the version it read, and a write that lost the race re-reads and
+        re-applies its change to what the other writer left. ``change`` sees the current entry (None when
+        there is none) and returns the new one, or None to write nothing; it may raise to refuse.
+        ``onboarding`` (ID, status) writes the onboarding's item and its email guard in the same
+        transaction. Returns the entry as written (or as found, when nothing changed).
         """
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            current, version = self._read_account(account_id)
+            new = change(current)
+            if new is None or new == current:
+                return current
+            if current is None:
+                condition, values = "attribute_not_exists(pk)", {}
+            elif version is None:
+                condition, values = f"attribute_exists(pk) AND attribute_not_exists({VERSION})", {}
+            else:
+                condition, values = f"{VERSION} = :version", {":version": {"N": str(version)}}
+            put: dict[str, Any] = {
+                "TableName": self._table,
+                "Item": self._account_item(new, (version or 0) + 1),
+                "ConditionExpression": condition,
+            }
+            if values:
+                put["ExpressionAttributeValues"] = values
+            items: list[dict[str, Any]] = [{"Put": put}]
+            if onboarding:
+                items.extend(self._onboarding_items(new, *onboarding))
+            try:
+                self._dynamodb.transact_write_items(TransactItems=items)
+            except ClientError as error:
+                if cancelled_on(error) == [0]:
+                    continue  # another writer came first: read again, change again
+                raise
+            return new
+        raise WriteContention(f"account {account_id} changed {MAX_WRITE_ATTEMPTS} times while being written")
+
+    def _onboarding_items(
+        self, record: AccountRecord, onboarding_id: str, status: OnboardingStatus | None
+    ) -> list[dict[str, Any]]:
+        """The onboarding's item (its account, outcome) and its email guard, beside the account's entry."""
         stamp = now().isoformat()
         onboarding_fields: dict[str, Any] = {"accountId": record.account_id, "updatedAt": stamp}
-        if onboarding_status:
-            onboarding_fields["status"] = onboarding_status.value
+        if status:
+            onboarding_fields["status"] = status.value
         if record.failure:
             onboarding_fields["failure"] = record.failure
         expression, names, values = _set_expression(onboarding_fields)
-        items: list[dict[str, Any]] = [
+        return [
             {
-                "Put": {
+                "Update": {
                     "TableName": self._table,
-                    "Item": self._account_item(record),
-                    # An entry waiting for its access role (NEEDS_ROLE) is taken over by its adoption.
-                    "ConditionExpression": "attribute_not_exists(pk) OR onboardingId = :me OR #status = :waiting",
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": {
-                        ":me": {"S": record.onboarding_id or ""},
-                        ":waiting": {"S": AccountStatus.NEEDS_ROLE.value},
-                    },
+                    "Key": onboarding_key(onboarding_id),
+                    "UpdateExpression": expression,
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
                 }
-            }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": email_key(record.email),
+                    "UpdateExpression": "SET accountId = :a",
+                    "ConditionExpression": "onboardingId = :me",
+                    "ExpressionAttributeValues": _attribute_values(
+                        {":a": record.account_id, ":me": onboarding_id}
+                    ),
+                }
+            },
         ]
-        if record.onboarding_id:
-            items.append(
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": onboarding_key(record.onboarding_id),
-                        "UpdateExpression": expression,
-                        "ExpressionAttributeNames": names,
-                        "ExpressionAttributeValues": values,
-                    }
-                }
-            )
-            items.append(
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": email_key(record.email),
-                        "UpdateExpression": "SET accountId = :a",
-                        "ConditionExpression": "onboardingId = :me",
-                        "ExpressionAttributeValues": _attribute_values(
-                            {":a": record.account_id, ":me": record.onboarding_id}
-                        ),
-                    }
-                }
-            )
-        self._dynamodb.transact_write_items(TransactItems=items)
 
-    def update_account(self, record: AccountRecord) -> None:
-        """Rewrite an existing account's entry (its client or project may change: the index keys follow)."""
-        self._dynamodb.put_item(
-            TableName=self._table,
-            Item=self._account_item(record),
-            ConditionExpression="attribute_exists(pk)",
-        )
+    def save_account(
+        self, record: AccountRecord, *, onboarding_status: OnboardingStatus | None = None
+    ) -> AccountRecord:
+        """Write an account's entry for its onboarding (``record.onboarding_id``), with the onboarding's item
+        and its email guard.
+
+        An entry another onboarding owns is taken over only from a state orgvend may adopt again
+        (NEEDS_ROLE, OUT_OF_SCOPE); otherwise AccountNotAdoptable. What the onboarding does not decide is
+        kept from the current entry: an owner's root confirmation, an offboarding's hold, the first creation.
+        """
+
+        def change(current: AccountRecord | None) -> AccountRecord:
+            if current is None:
+                return record
+            if current.onboarding_id != record.onboarding_id and current.status not in ADOPTABLE_STATUSES:
+                raise AccountNotAdoptable(
+                    f"account {record.account_id} is registered as {current.status.value} by another "
+                    "onboarding; orgvend adopts only unregistered accounts or accounts waiting to be adopted again"
+                )
+            return record.model_copy(
+                update={field: getattr(current, field) for field in KEPT_BY_ONBOARDINGS}
+                | {"created_at": current.created_at}
+            )
+
+        onboarding = (record.onboarding_id, onboarding_status) if record.onboarding_id else None
+        written = self.write_account(record.account_id, change, onboarding=onboarding)
+        assert written is not None  # change never answers None
+        return written
+
+    def update_account(
+        self, account_id: str, change: Callable[[AccountRecord], AccountRecord | None]
+    ) -> AccountRecord | None:
+        """Change an existing entry (its client, project or status may change: the index keys follow).
+
+        ``change`` gets the entry as it is now, read again on every attempt; None when there is no entry.
+        """
+        return self.write_account(account_id, lambda current: change(current) if current else None)
 
     def confirm_root_secured(self, account_id: str, who: str) -> AccountRecord | None:
         """Record that the account's root password was reset and MFA enabled; None for an unknown account."""
@@ -325,9 +418,10 @@ class Registry:
             response = self._dynamodb.update_item(
                 TableName=self._table,
                 Key=account_key(account_id),
-                UpdateExpression="SET rootSecuredAt = :at, rootSecuredBy = :by, updatedAt = :at",
+                # Only its own attributes, and the version (so a whole-entry writer reads again).
+                UpdateExpression=f"SET rootSecuredAt = :at, rootSecuredBy = :by, updatedAt = :at ADD {VERSION} :one",
                 ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues=_attribute_values({":at": stamp, ":by": who}),
+                ExpressionAttributeValues=_attribute_values({":at": stamp, ":by": who, ":one": 1}),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
@@ -457,7 +551,7 @@ class Registry:
                         "Update": {
                             "TableName": self._table,
                             "Key": account_key(offboarding.account_id),
-                            "UpdateExpression": "SET offboardingId = :me, updatedAt = :at",
+                            "UpdateExpression": f"SET offboardingId = :me, updatedAt = :at ADD {VERSION} :one",
                             "ConditionExpression": "attribute_exists(pk) AND (offboardingId = :me OR "
                             f"(attribute_not_exists(offboardingId) AND #status IN ({allowed})))",
                             "ExpressionAttributeNames": {"#status": "status"},
@@ -465,6 +559,7 @@ class Registry:
                                 {
                                     ":me": offboarding.offboarding_id,
                                     ":at": stamp,
+                                    ":one": 1,
                                     **{f":s{index}": status for index, status in enumerate(statuses)},
                                 }
                             ),
@@ -496,52 +591,62 @@ class Registry:
             lambda: self._dynamodb.update_item(
                 TableName=self._table,
                 Key=account_key(account_id),
-                UpdateExpression="SET offboardingId = :me",
+                UpdateExpression=f"SET offboardingId = :me ADD {VERSION} :one",
                 ConditionExpression="attribute_exists(pk) AND "
                 "(attribute_not_exists(offboardingId) OR offboardingId = :me)",
-                ExpressionAttributeValues={":me": {"S": offboarding_id}},
+                ExpressionAttributeValues={":me": {"S": offboarding_id}, ":one": {"N": "1"}},
             )
         )
 
-    def offboarded(self, record: AccountRecord, offboarding_id: str, *, finished: bool) -> None:
-        """Write the account's new state (CLOSING, CLOSED, DETACHED) for this offboarding.
+    def offboarded(
+        self,
+        account_id: str,
+        offboarding_id: str,
+        *,
+        status: AccountStatus,
+        at: datetime,
+        finished: bool,
+    ) -> AccountRecord:
+        """The account's new state for this offboarding (CLOSING, CLOSED, DETACHED).
 
-        ``finished`` also lets go of the account and marks the offboarding SUCCEEDED.
-        Only the offboarding that holds the account (or nobody, after a redrive) may write it.
+        ``finished`` also lets go of the account and marks the offboarding SUCCEEDED (in one
+        transaction). Only the offboarding that holds the account (or nobody, after a redrive) may write
+        it: otherwise OffboardingInProgress.
         """
-        stamp = now().isoformat()
-        items: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": self._account_item(
-                        record.model_copy(update={"offboarding_id": None if finished else offboarding_id})
-                    ),
-                    "ConditionExpression": "attribute_exists(pk) AND "
-                    "(attribute_not_exists(offboardingId) OR offboardingId = :me)",
-                    "ExpressionAttributeValues": {":me": {"S": offboarding_id}},
-                }
-            }
-        ]
-        if finished:
-            items.append(
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": offboarding_key(offboarding_id),
-                        "UpdateExpression": "SET #status = :done, outcome = :outcome, updatedAt = :at",
-                        "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": _attribute_values(
-                            {
-                                ":done": OnboardingStatus.SUCCEEDED.value,
-                                ":outcome": record.status.value,
-                                ":at": stamp,
-                            }
-                        ),
-                    }
+
+        def change(current: AccountRecord | None) -> AccountRecord:
+            if current is None:
+                raise LookupError(f"account {account_id} vanished from the registry during its offboarding")
+            if current.offboarding_id not in (None, offboarding_id):
+                raise OffboardingInProgress(
+                    f"account {account_id} is held by offboarding {current.offboarding_id}, not {offboarding_id}"
+                )
+            return current.model_copy(
+                update={
+                    "status": status,
+                    "offboarded_at": current.offboarded_at or at,
+                    "offboarding_id": None if finished else offboarding_id,
+                    "updated_at": at,
                 }
             )
-        self._dynamodb.transact_write_items(TransactItems=items)
+
+        written = self.write_account(account_id, change)
+        assert written is not None
+        if finished:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=offboarding_key(offboarding_id),
+                UpdateExpression="SET #status = :done, outcome = :outcome, updatedAt = :at",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=_attribute_values(
+                    {
+                        ":done": OnboardingStatus.SUCCEEDED.value,
+                        ":outcome": status.value,
+                        ":at": now().isoformat(),
+                    }
+                ),
+            )
+        return written
 
     def fail_offboarding(
         self,
@@ -577,9 +682,9 @@ class Registry:
             lambda: self._dynamodb.update_item(
                 TableName=self._table,
                 Key=account_key(account_id),
-                UpdateExpression="REMOVE offboardingId",
+                UpdateExpression=f"REMOVE offboardingId ADD {VERSION} :one",
                 ConditionExpression="offboardingId = :me",
-                ExpressionAttributeValues={":me": {"S": offboarding_id}},
+                ExpressionAttributeValues={":me": {"S": offboarding_id}, ":one": {"N": "1"}},
             )
         )
 
@@ -687,7 +792,7 @@ class Registry:
         return found
 
 
-_KEY_ATTRIBUTES = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk")
+_KEY_ATTRIBUTES = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "version")
 
 
 def _record(item: Mapping[str, Any]) -> AccountRecord:

@@ -18,8 +18,10 @@ OU_ID_PATTERN = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}
 TAG_KEY_MAX_LENGTH = 128
 TAG_VALUE_MAX_LENGTH = 256
 MAX_TAGS_PER_ACCOUNT = 50
-# orgvend adds the client and project tags itself.
-RESERVED_TAG_KEYS = frozenset({"client", "project"})
+# orgvend adds the client and project tags itself, and its managed-by tag (orgvend.scope), which
+# its IAM grants are held to: a request may set none of them.
+MANAGED_TAG_KEY = "managed-by"
+RESERVED_TAG_KEYS = frozenset({"client", "project", MANAGED_TAG_KEY})
 
 _EMAIL_LOCAL_FORBIDDEN = set(" \t\r\n\"'()<>[]:;,\\|%&")
 _EMAIL_DOMAIN_PATTERN = re.compile(r"^[a-zA-Z0-9.-]+$")
@@ -87,6 +89,8 @@ def tag_key_problem(key: str) -> str | None:
         return f"tag key must be 1 to {TAG_KEY_MAX_LENGTH} characters long"
     if key.lower().startswith("aws:"):
         return "tag keys starting with aws: are reserved by AWS"
+    if key == MANAGED_TAG_KEY:
+        return f"tag key {key!r} is orgvend's own (it marks the accounts orgvend manages)"
     if key in RESERVED_TAG_KEYS:
         return f"tag key {key!r} is set by orgvend from the request's {key} field"
     if not all(_is_tag_character(character) for character in key):
@@ -100,3 +104,17 @@ def tag_value_problem(value: str) -> str | None:
     if not all(_is_tag_character(character) for character in value):
         return "tag value may contain only letters, digits, spaces and _.:/=+-@"
     return None
+
+
+def email_domain_problem(email: str, allowed_domains: tuple[str, ...]) -> str | None:
+    """Why ``email`` is outside the stack's AllowedEmailDomains, or None.
+
+    An entry matches its domain exactly, or, written ``*.example.com``, any subdomain of it.
+    Account emails receive the root user's password reset: only the agency's own domains are allowed.
+    """
+    domain = email.rsplit("@", 1)[-1].lower()
+    for allowed in (entry.lower() for entry in allowed_domains):
+        if domain == allowed or (allowed.startswith("*.") and domain.endswith(allowed[1:])):
+            return None
+    listed = ", ".join(allowed_domains) or "(none)"
+    return f"the domain {domain} is not one of the stack's AllowedEmailDomains: {listed}"

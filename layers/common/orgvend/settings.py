@@ -5,6 +5,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 
+def _listed(name: str) -> tuple[str, ...]:
+    """A comma-separated variable (a CommaDelimitedList parameter, joined) as its non-empty items."""
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     registry_table_name: str
@@ -16,6 +21,10 @@ class Settings:
     event_source: str
     max_creations_in_progress: int
     creation_timeout_seconds: int
+    allowed_email_domains: tuple[str, ...]
+    # Who the access role in each account trusts (ARN patterns of the management account's principals).
+    orgvend_principal_arns: tuple[str, ...]
+    operator_principal_arns: tuple[str, ...]
 
     @classmethod
     def from_environment(cls) -> "Settings":
@@ -33,6 +42,9 @@ class Settings:
             event_source=os.environ.get("EVENT_SOURCE", "orgvend"),
             max_creations_in_progress=int(os.environ.get("MAX_CREATIONS_IN_PROGRESS", "5")),
             creation_timeout_seconds=int(os.environ.get("CREATION_TIMEOUT_SECONDS", "1800")),
+            allowed_email_domains=_listed("ALLOWED_EMAIL_DOMAINS"),
+            orgvend_principal_arns=_listed("ORGVEND_PRINCIPAL_ARNS"),
+            operator_principal_arns=_listed("OPERATOR_PRINCIPAL_ARNS"),
         )
 
     @property

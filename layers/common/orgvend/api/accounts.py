@@ -7,12 +7,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from orgvend.api.errors import ApiError, BadRequest, NotFound
+from orgvend.api.errors import ApiError, BadRequest, NotFound, out_of_scope
 from orgvend.api.models import AccountPage, AccountView, Links
 from orgvend.aws import error_code
+from orgvend.errors import OutOfScope
 from orgvend.exports import Export, ExportFormat, ExportOptions, export_accounts
-from orgvend.models import AccountRecord, AccountStatus
+from orgvend.models import ADOPTABLE_STATUSES, AccountRecord
 from orgvend.registry import Registry
+from orgvend.scope import Scope
 
 
 def encode_token(key: dict[str, Any] | None) -> str | None:
@@ -43,9 +45,10 @@ def account_view(record: AccountRecord) -> AccountView:
 
 
 class Accounts:
-    def __init__(self, registry: Registry, organizations: Any) -> None:
+    def __init__(self, registry: Registry, organizations: Any, scope: Scope | None = None) -> None:
         self._registry = registry
         self._organizations = organizations
+        self._scope = scope
 
     def page(
         self, client: str | None, project: str | None, status: str | None, limit: int, next_token: str | None
@@ -98,12 +101,18 @@ class Accounts:
         return export_accounts(records, fmt, options)
 
     def adoptable_email(self, account_id: str) -> str:
-        """The email of a member account that may be adopted; refuses the management account and strangers."""
-        management = self._organizations.describe_organization()["Organization"]["MasterAccountId"]
-        if account_id == management:
+        """The email of a member account that may be adopted; refuses the management account, strangers
+        and accounts outside orgvend's scope."""
+        if self._scope is None:
+            raise ValueError("adoption needs orgvend's scope")
+        if account_id == self._scope.management_account_id:
             raise ApiError(422, "NotAdoptable", "the management account is never adopted", "accountId")
+        try:
+            self._scope.require_account(account_id)
+        except OutOfScope as error:
+            raise out_of_scope(error) from None
         record = self._registry.get_account(account_id)
-        if record and record.status is not AccountStatus.NEEDS_ROLE:
+        if record and record.status not in ADOPTABLE_STATUSES:
             raise ApiError(
                 409,
                 "AlreadyRegistered",

@@ -4,6 +4,7 @@ import json
 import re
 import unicodedata
 
+from orgvend.errors import OutOfScope
 from orgvend.models import WorkflowError
 from orgvend.observability import mask_email_text
 
@@ -32,6 +33,11 @@ class Conflict(ApiError):
 class BadRequest(ApiError):
     def __init__(self, code: str, message: str, field: str | None = None) -> None:
         super().__init__(400, code, message, field)
+
+
+def out_of_scope(error: OutOfScope) -> ApiError:
+    """422 OutOfScope: the account or OU named, and why it is outside orgvend's scope."""
+    return ApiError(422, "OutOfScope", str(error), error.field)
 
 
 # What an answer of the API may say about an error: never a stack trace, an ARN (of

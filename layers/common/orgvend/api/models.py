@@ -5,12 +5,14 @@ from typing import Literal
 
 from pydantic import Field
 
+from orgvend import models
 from orgvend.models import (
     AccountId,
+    AccountName,
     AccountRecord,
     Model,
     OffboardingMode,
-    OnboardingRequest,
+    OuId,
     RoleName,
     Slug,
     TagKey,
@@ -21,10 +23,10 @@ from orgvend.models import (
 RUN_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 
 
-class OnboardRequest(OnboardingRequest):
-    """``POST /accounts``: the workflow's input."""
+class OnboardRequest(models.OnboardRequest):
+    """``POST /accounts``: the workflow's input (who asked is added from the caller's identity)."""
 
-    model_config = OnboardingRequest.model_config | {
+    model_config = models.OnboardRequest.model_config | {
         "json_schema_extra": {
             "examples": [
                 {
@@ -52,6 +54,14 @@ class AdoptRequest(Model):
     project: Slug
     role_name: RoleName | None = None
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
+    ou: OuId | None = Field(
+        default=None, description="Move the account into this OU (inside orgvend's scope)."
+    )
+    keep_ou: bool | None = Field(
+        default=None,
+        description="Adoption leaves the account in its OU unless ``ou`` is given; false moves it into "
+        "its client's OU.",
+    )
 
 
 class Links(Model):
@@ -149,11 +159,17 @@ class RetryAccepted(Redriven):
 class OffboardRequest(Model):
     """``POST /accounts/{accountId}/offboard``."""
 
-    model_config = Model.model_config | {"json_schema_extra": {"examples": [{"mode": "detach"}]}}
+    model_config = Model.model_config | {
+        "json_schema_extra": {"examples": [{"mode": "detach", "confirmAccountName": "acme-web"}]}
+    }
 
     mode: OffboardingMode = Field(
         description="detach: the account leaves the organization and becomes the client's own "
         "(hand-over checklist sent); close: the account is closed (AWS deletes it after 90 days)."
+    )
+    confirm_account_name: AccountName = Field(
+        description="The account's name as orgvend registered it: the server checks it, because detaching "
+        "or closing an account cannot be undone."
     )
 
 

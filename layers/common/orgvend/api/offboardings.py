@@ -4,7 +4,7 @@ import os
 from typing import Any
 
 from orgvend import aws
-from orgvend.api.errors import Conflict, NotFound
+from orgvend.api.errors import ApiError, Conflict, NotFound, out_of_scope
 from orgvend.api.executions import RETRYABLE_STATUSES, Executions
 from orgvend.api.models import (
     Links,
@@ -15,10 +15,11 @@ from orgvend.api.models import (
     OffboardingView,
 )
 from orgvend.api.onboardings import execution_name
-from orgvend.errors import OffboardingInProgress
+from orgvend.errors import OffboardingInProgress, OutOfScope
 from orgvend.models import OffboardingRequest
 from orgvend.registry import Registry, default_registry
-from orgvend.steps.begin_offboarding import offboarding_refusal
+from orgvend.scope import Scope, default_scope
+from orgvend.steps.begin_offboarding import confirmation_refusal, offboarding_refusal
 
 
 def offboarding_links(offboarding_id: str, account_id: str | None = None, *, retry: bool = False) -> Links:
@@ -32,15 +33,21 @@ def offboarding_links(offboarding_id: str, account_id: str | None = None, *, ret
 class Offboardings:
     """The offboarding workflow as the API sees it."""
 
-    def __init__(self, stepfunctions: Any, registry: Registry, state_machine_arn: str) -> None:
+    def __init__(self, stepfunctions: Any, registry: Registry, state_machine_arn: str, scope: Scope) -> None:
         self._executions = Executions(stepfunctions, state_machine_arn, "offboarding")
         self._registry = registry
+        self._scope = scope
 
-    def _refuse_unless_offboardable(self, account_id: str, offboarding_id: str) -> None:
-        """The workflow's own first check (BeginOffboarding), answered before anything starts."""
+    def _refuse_unless_offboardable(self, request: OffboardingRequest, offboarding_id: str) -> None:
+        """The workflow's own first checks (BeginOffboarding), answered before anything starts."""
+        account_id = request.account_id
         record = self._registry.get_account(account_id)
         if record is None:
             raise NotFound(f"account {account_id}", "accountId")
+        try:
+            self._scope.refuse_member_outside(account_id)
+        except OutOfScope as error:
+            raise out_of_scope(error) from None
         refusal = offboarding_refusal(account_id, record, offboarding_id)
         if refusal:
             code = (
@@ -49,10 +56,18 @@ class Offboardings:
                 else "AccountNotOffboardable"
             )
             raise Conflict(code, str(refusal), "accountId")
+        unconfirmed = confirmation_refusal(record, request.confirm_account_name)
+        if unconfirmed:
+            raise ApiError(
+                422,
+                "ConfirmationMismatch",
+                str(unconfirmed).removeprefix("confirmAccountName: "),
+                "confirmAccountName",
+            )
 
     def start(self, request: OffboardingRequest, idempotency_key: str | None) -> OffboardingAccepted:
         offboarding_id = execution_name(idempotency_key)
-        self._refuse_unless_offboardable(request.account_id, offboarding_id)
+        self._refuse_unless_offboardable(request, offboarding_id)
         self._executions.start(offboarding_id, request.to_json())
         return OffboardingAccepted(
             offboarding_id=offboarding_id,
@@ -124,5 +139,8 @@ class Offboardings:
 def default_offboardings() -> Offboardings:
     """The offboarding workflow named by the function's environment (OFFBOARD_STATE_MACHINE_ARN)."""
     return Offboardings(
-        aws.client("stepfunctions"), default_registry(), os.environ["OFFBOARD_STATE_MACHINE_ARN"]
+        aws.client("stepfunctions"),
+        default_registry(),
+        os.environ["OFFBOARD_STATE_MACHINE_ARN"],
+        default_scope(),
     )

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from orgvend import aws
-from orgvend.api.errors import BadRequest, Conflict
+from orgvend.api.errors import ApiError, BadRequest, Conflict, out_of_scope
 from orgvend.api.executions import RETRYABLE_STATUSES, Executions
 from orgvend.api.models import (
     Links,
@@ -16,10 +16,12 @@ from orgvend.api.models import (
     OnboardingView,
     RetryAccepted,
 )
-from orgvend.errors import InvalidOnboardingRequest
+from orgvend.errors import InvalidOnboardingRequest, OutOfScope
 from orgvend.models import OnboardingRequest
 from orgvend.registry import Registry, default_registry
-from orgvend.steps.record_request import check_role_allowed
+from orgvend.scope import Scope, default_scope
+from orgvend.settings import Settings
+from orgvend.steps.record_request import check_email_domain, check_role_allowed, check_scope
 
 EXECUTION_NAME_PATTERN = r"^[0-9A-Za-z_-]{1,80}$"
 
@@ -42,20 +44,34 @@ def onboarding_links(onboarding_id: str, account_id: str | None = None, *, retry
 class Onboardings:
     """The onboarding workflow as the API sees it."""
 
-    def __init__(self, stepfunctions: Any, registry: Registry, state_machine_arn: str) -> None:
+    def __init__(
+        self,
+        stepfunctions: Any,
+        registry: Registry,
+        state_machine_arn: str,
+        scope: Scope | None = None,
+        settings: Settings | None = None,
+    ) -> None:
         self._executions = Executions(stepfunctions, state_machine_arn, "onboarding")
         self._registry = registry
+        self._scope = scope
+        self._settings = settings or Settings.from_environment()
 
     def execution_arn(self, onboarding_id: str) -> str:
         return self._executions.arn(onboarding_id)
 
-    def refuse_registered_email(self, email: str, onboarding_id: str | None) -> None:
-        """Answer 409 early unless the owner is this very onboarding (a retried request).
+    def refuse_registered_email(self, email: str, onboarding_id: str | None, account_id: str | None) -> None:
+        """Answer 409 early unless the owner is this very onboarding (a retried request), or the account
+        to adopt itself (adopted again).
 
         The workflow's atomic email guard stays the real protection; this is a courtesy.
         """
         owner = self._registry.email_owner(email)
-        if owner and owner.get("onboardingId") != onboarding_id:
+        if (
+            owner
+            and owner.get("onboardingId") != onboarding_id
+            and not (account_id and owner.get("accountId") == account_id)
+        ):
             where = (
                 f"account {owner['accountId']}"
                 if owner.get("accountId")
@@ -63,15 +79,30 @@ class Onboardings:
             )
             raise Conflict("EmailAlreadyRegistered", f"this email is already registered to {where}", "email")
 
-    def submit(
-        self, request: OnboardingRequest, onboarding_id: str, allowed_role_names: tuple[str, ...]
-    ) -> OnboardingAccepted:
-        """What every way in (HTTP, EventBridge) checks before starting: role allowed, email not taken."""
+    def check(self, request: OnboardingRequest) -> None:
+        """RecordRequest's checks, answered before anything starts: role, email domain, scope."""
         try:
-            check_role_allowed(request, allowed_role_names)
+            check_role_allowed(request, self._settings.access_role_names)
         except InvalidOnboardingRequest as error:
             raise BadRequest("InvalidRoleName", str(error).removeprefix("roleName: "), "roleName") from None
-        self.refuse_registered_email(request.email, onboarding_id)
+        try:
+            check_email_domain(request, self._settings.allowed_email_domains)
+        except InvalidOnboardingRequest as error:
+            raise ApiError(
+                422, "EmailDomainNotAllowed", str(error).removeprefix("email: "), "email"
+            ) from None
+        if request.account_id or request.ou:
+            if self._scope is None:
+                raise ValueError("an onboarding that names an account or an OU needs orgvend's scope")
+            try:
+                check_scope(request, self._scope)
+            except OutOfScope as error:
+                raise out_of_scope(error) from None
+
+    def submit(self, request: OnboardingRequest, onboarding_id: str) -> OnboardingAccepted:
+        """What every way in (HTTP, EventBridge) checks before starting: the workflow's checks, email not taken."""
+        self.check(request)
+        self.refuse_registered_email(request.email, onboarding_id, request.account_id)
         return self.start(request, onboarding_id)
 
     def start(self, request: OnboardingRequest, onboarding_id: str) -> OnboardingAccepted:
@@ -118,7 +149,11 @@ class Onboardings:
 
 
 def default_onboardings() -> Onboardings:
-    """The onboarding workflow named by the function's environment (ONBOARD_STATE_MACHINE_ARN)."""
+    """The onboarding workflow named by the function's environment (ONBOARD_STATE_MACHINE_ARN), with the
+    scope (CLIENTS_PARENT_OU_ID) when the function has one."""
     return Onboardings(
-        aws.client("stepfunctions"), default_registry(), os.environ["ONBOARD_STATE_MACHINE_ARN"]
+        aws.client("stepfunctions"),
+        default_registry(),
+        os.environ["ONBOARD_STATE_MACHINE_ARN"],
+        default_scope() if os.environ.get("CLIENTS_PARENT_OU_ID") else None,
     )

@@ -1,33 +1,42 @@
-"""FollowOrganization: keep the registry true from Organizations' own events.
+"""FollowOrganization: keep the registry true from Organizations' own events, inside orgvend's scope.
 
-- CreateAccountResult (SUCCEEDED) for an account orgvend did not create: adopt it.
-  For a creation orgvend requested (its request ID is in the registry), succeeded
-  or failed: it is no longer in progress, so its creation slot is released at
-  once (and handed to the next onboarding in line) instead of at the
+- CreateAccountResult for a creation orgvend requested (its request ID is in the
+  registry), succeeded or failed: it is no longer in progress, so its creation slot
+  is released at once (and handed to the next onboarding in line) instead of at the
   onboarding's next poll; the onboarding does the rest.
-- AcceptHandshake (an invited account joined): adopt it if its access role
-  exists; else register it as NEEDS_ROLE and tell the operators what to create.
-- MoveAccount, TagResource, UntagResource, RemoveAccountFromOrganization,
-  LeaveOrganization, CloseAccount, CloseAccountResult: sync the registry entry.
+- Every other event about an account first decides the scope (``ListParents`` up
+  the tree, orgvend.scope):
+  - outside the scope: nothing changes (one log line), except that an account
+    orgvend manages, moved out, becomes OUT_OF_SCOPE (kept, nothing more done to it);
+  - inside, not managed (created or invited outside orgvend, moved in, or back in
+    after it was moved out): adopted, if its access role exists; else registered
+    NEEDS_ROLE with what to create;
+  - inside and managed: its entry is synced (OU, tags, client/project, status).
+New accounts are created at the root, outside the scope: an account made outside
+orgvend is adopted when an operator moves it into the scope (MoveAccount), not before.
 """
 
 import json
 from typing import Any, Literal
 
 from orgvend.api.onboardings import Onboardings
-from orgvend.models import AccountRecord, AccountStatus, Model
+from orgvend.models import ADOPTABLE_STATUSES, AccountRecord, AccountStatus, Model
 from orgvend.notifications import publish
 from orgvend.observability import logger, metrics
 from orgvend.organization_events import CloudTrailDetail, subject_account
+from orgvend.organizations import account_tags
 from orgvend.reactions.adopt_account import access_role_exists, adopt_account, adoption_request
-from orgvend.reactions.sync_account import member_tags, sync_account
+from orgvend.reactions.sync_account import FINAL_STATUSES, IN_FLIGHT, gone, out_of_scope, sync_account
 from orgvend.registry import Registry, now
+from orgvend.scope import Scope
 from orgvend.semaphore import Semaphore
 from orgvend.settings import Settings
 from orgvend.switch_role import display_name, switch_role_url
 
-SYNCED_EVENTS = frozenset(
+FOLLOWED_EVENTS = frozenset(
     {
+        "CreateAccountResult",
+        "AcceptHandshake",
         "MoveAccount",
         "TagResource",
         "UntagResource",
@@ -37,13 +46,22 @@ SYNCED_EVENTS = frozenset(
         "CloseAccountResult",
     }
 )
+REQUESTED_BY = "orgvend:organizations-event"
 
 
 class Reaction(Model):
     event_name: str
     account_id: str | None = None
     action: Literal[
-        "ignored", "own-creation", "adoption", "needs-role", "synced", "unchanged", "unknown-account"
+        "ignored",
+        "own-creation",
+        "adoption",
+        "needs-role",
+        "synced",
+        "unchanged",
+        "outside-scope",
+        "out-of-scope",
+        "left",
     ]
     detail: str = ""
 
@@ -59,6 +77,7 @@ class OrganizationFollower:
         onboardings: Onboardings,
         creation_slots: Semaphore,
         settings: Settings,
+        scope: Scope,
     ) -> None:
         self.organizations = organizations
         self.sts = sts
@@ -67,51 +86,96 @@ class OrganizationFollower:
         self.onboardings = onboardings
         self.creation_slots = creation_slots
         self.settings = settings
+        self.scope = scope
 
     def react(self, detail: CloudTrailDetail) -> Reaction:
         name = detail.eventName
+        if name not in FOLLOWED_EVENTS:
+            return Reaction(event_name=name, action="ignored", detail="not an event orgvend follows")
         if name == "CreateAccountResult":
-            return self.created(detail)
+            own = self.own_creation(detail)
+            if own:
+                return own
         account_id = subject_account(detail)
         if account_id is None:
             return Reaction(event_name=name, action="ignored", detail="the event names no member account")
-        if name == "AcceptHandshake":
-            return self.joined(account_id)
-        if name in SYNCED_EVENTS:
-            return self.sync(name, account_id)
+        return self.follow(name, account_id)
+
+    def own_creation(self, detail: CloudTrailDetail) -> Reaction | None:
+        status = (detail.serviceEventDetails or {}).get("createAccountStatus", {})
+        onboarding_id = self.registry.onboarding_of_create_request(str(status.get("id")))
+        if not onboarding_id:
+            return None
+        # Ours: the creation has ended, however it ended. Free its slot now; the onboarding's
+        # own poll reads the outcome (and its release then finds nothing to free).
+        self.creation_slots.release(onboarding_id)
+        metrics.add_metric(name="CreationSlotsReleasedByEvent", unit="Count", value=1)
         return Reaction(
-            event_name=name, account_id=account_id, action="ignored", detail="not an event orgvend follows"
+            event_name=detail.eventName,
+            account_id=subject_account(detail),
+            action="own-creation",
+            detail=f"{onboarding_id} {status.get('state')}: creation slot released",
         )
 
-    def created(self, detail: CloudTrailDetail) -> Reaction:
-        status = (detail.serviceEventDetails or {}).get("createAccountStatus", {})
-        account_id = subject_account(detail)
-        onboarding_id = self.registry.onboarding_of_create_request(str(status.get("id")))
-        if onboarding_id:
-            # Ours: the creation has ended, however it ended. Free its slot now; the onboarding's
-            # own poll reads the outcome (and its release then finds nothing to free).
-            self.creation_slots.release(onboarding_id)
-            metrics.add_metric(name="CreationSlotsReleasedByEvent", unit="Count", value=1)
+    def follow(self, event_name: str, account_id: str) -> Reaction:
+        record = self.registry.get_account(account_id)
+        if record is not None and record.status in IN_FLIGHT:
+            # The onboarding workflow owns it (a new account sits at the root until PlaceAccount).
             return Reaction(
-                event_name=detail.eventName,
-                account_id=account_id,
-                action="own-creation",
-                detail=f"{onboarding_id} {status.get('state')}: creation slot released",
+                event_name=event_name, account_id=account_id, action="unchanged", detail="in flight"
             )
-        if status.get("state") != "SUCCEEDED" or account_id is None:
+        if account_id == self.scope.management_account_id:
+            return self.outside(event_name, account_id, record, "the management account")
+        inside, parent = self.scope.path_to_scope(account_id)
+        if parent is None:
+            if record is None:
+                return Reaction(
+                    event_name=event_name, account_id=account_id, action="ignored", detail="not a member"
+                )
+            written = self.registry.update_account(account_id, gone)
             return Reaction(
-                event_name=detail.eventName,
+                event_name=event_name,
                 account_id=account_id,
-                action="ignored",
-                detail=str(status.get("state")),
+                action="left" if written and written.status != record.status else "unchanged",
             )
-        return self.adopt(detail.eventName, account_id)
+        if not inside:
+            return self.outside(event_name, account_id, record, f"in {parent}")
+        if record is None or record.status in ADOPTABLE_STATUSES:
+            return self.entered(event_name, account_id, record)
+        return self.sync(event_name, record, parent)
 
-    def adopt(self, event_name: str, account_id: str) -> Reaction:
+    def outside(self, event_name: str, account_id: str, record: AccountRecord | None, where: str) -> Reaction:
+        if record is not None and record.status not in FINAL_STATUSES:
+            written = self.registry.update_account(account_id, out_of_scope)
+            if (
+                written
+                and written.status is AccountStatus.OUT_OF_SCOPE
+                and record.status is not written.status
+            ):
+                logger.warning(
+                    "Account moved out of orgvend's scope: marked OUT_OF_SCOPE, nothing more is done to it",
+                    extra={"accountId": account_id, "where": where},
+                )
+                return Reaction(
+                    event_name=event_name, account_id=account_id, action="out-of-scope", detail=where
+                )
+        logger.info(
+            "Event about an account outside orgvend's scope: nothing changed",
+            extra={"accountId": account_id, "eventName": event_name, "where": where},
+        )
+        return Reaction(event_name=event_name, account_id=account_id, action="outside-scope", detail=where)
+
+    def entered(self, event_name: str, account_id: str, record: AccountRecord | None) -> Reaction:
+        """An account in the scope that orgvend does not manage (yet, or again): adopt it, or ask for its role."""
+        role_name = record.role_name if record else self.settings.access_role_names[0]
+        if not access_role_exists(self.sts, account_id, role_name):
+            if record is not None and record.status is AccountStatus.NEEDS_ROLE:
+                return Reaction(
+                    event_name=event_name, account_id=account_id, action="needs-role", detail=role_name
+                )
+            return self.needs_role(event_name, account_id, role_name, record)
         member = self.organizations.describe_account(AccountId=account_id)["Account"]
-        adoption = adopt_account(member, self.organizations, self.registry, self.onboardings)
-        if adoption.outcome == "registered":
-            return self.sync(event_name, account_id)
+        adoption = adopt_account(member, self.organizations, self.registry, self.onboardings, REQUESTED_BY)
         metrics.add_metric(
             name="AccountsAdopted", unit="Count", value=1 if adoption.outcome == "started" else 0
         )
@@ -122,37 +186,33 @@ class OrganizationFollower:
             detail=f"{adoption.outcome} {adoption.onboarding_id or ''}".strip(),
         )
 
-    def joined(self, account_id: str) -> Reaction:
-        record = self.registry.get_account(account_id)
-        if record and record.status is not AccountStatus.NEEDS_ROLE:
-            return self.sync("AcceptHandshake", account_id)
-        role_name = self.settings.access_role_names[0]
-        if not access_role_exists(self.sts, account_id, role_name):
-            return self.needs_role(account_id, role_name)
-        return self.adopt("AcceptHandshake", account_id)
-
-    def needs_role(self, account_id: str, role_name: str) -> Reaction:
-        """An invited account has no access role unless someone made it: register it, say what to create."""
+    def needs_role(
+        self, event_name: str, account_id: str, role_name: str, known: AccountRecord | None
+    ) -> Reaction:
+        """An account in the scope without an access role orgvend can assume: register it, say what to create."""
         caller = self.sts.get_caller_identity()
         management_account_id, partition = caller["Account"], caller["Arn"].split(":")[1]
         member = self.organizations.describe_account(AccountId=account_id)["Account"]
-        request = adoption_request(member, member_tags(self.organizations, account_id))
+        request = adoption_request(member, account_tags(self.organizations, account_id), REQUESTED_BY)
+        client = known.client if known else request.client
+        project = known.project if known else request.project
         stamp = now()
         record = AccountRecord(
             account_id=account_id,
-            account_name=request.account_name or str(member.get("Name", account_id)),
+            account_name=known.account_name
+            if known
+            else request.account_name or str(member.get("Name", account_id)),
             email=member["Email"],
-            client=request.client,
-            project=request.project,
+            client=client,
+            project=project,
             role_name=role_name,
             status=AccountStatus.NEEDS_ROLE,
-            switch_role_url=switch_role_url(
-                account_id, role_name, display_name(request.client, request.project)
-            ),
+            switch_role_url=switch_role_url(account_id, role_name, display_name(client, project)),
             ou_id=self.organizations.list_parents(ChildId=account_id)["Parents"][0]["Id"],
-            tags=request.tags,
+            tags=known.tags if known else request.tags,
             failure=f"no {role_name} role that the management account can assume",
-            created_at=stamp,
+            requested_by=REQUESTED_BY,
+            created_at=known.created_at if known else stamp,
             updated_at=stamp,
         )
         self.registry.save_account(record)
@@ -168,8 +228,9 @@ class OrganizationFollower:
         }
         body = "\n".join(
             [
-                f"Account {account_id} ({record.account_name}) joined the organization by invitation.",
-                f"It has no {role_name} role, so orgvend cannot baseline it yet. It is registered as NEEDS_ROLE.",
+                f"Account {account_id} ({record.account_name}) is in orgvend's scope but has no {role_name}",
+                "role the management account can assume, so orgvend cannot baseline it yet. It is registered",
+                "as NEEDS_ROLE.",
                 "",
                 f"In account {account_id}, signed in as an administrator, create the role:",
                 f"  aws iam create-role --role-name {role_name} --assume-role-policy-document '{json.dumps(trust)}'",
@@ -177,7 +238,8 @@ class OrganizationFollower:
                 f"--policy-arn arn:{partition}:iam::aws:policy/AdministratorAccess",
                 "",
                 "orgvend then adopts it at the next reconciliation (or run the reconciliation now), replacing",
-                "AdministratorAccess with administrator-minus-billing.",
+                "AdministratorAccess with administrator-minus-billing and narrowing the role's trust to",
+                "orgvend's functions and the operators' roles.",
             ]
         )
         publish(
@@ -188,23 +250,18 @@ class OrganizationFollower:
             body,
         )
         metrics.add_metric(name="AccountsNeedingRole", unit="Count", value=1)
-        return Reaction(
-            event_name="AcceptHandshake", account_id=account_id, action="needs-role", detail=role_name
-        )
+        return Reaction(event_name=event_name, account_id=account_id, action="needs-role", detail=role_name)
 
-    def sync(self, event_name: str, account_id: str) -> Reaction:
-        record = self.registry.get_account(account_id)
-        if record is None:
-            # Not orgvend's (yet): the reconciliation adopts active members it does not know.
-            return Reaction(event_name=event_name, account_id=account_id, action="unknown-account")
-        changed = sync_account(record, self.organizations, self.registry)
+    def sync(self, event_name: str, record: AccountRecord, parent_id: str) -> Reaction:
+        changed = sync_account(record, self.organizations, self.registry, parent_id)
         if changed:
             logger.info(
-                "Registry updated from Organizations", extra={"accountId": account_id, "changed": changed}
+                "Registry updated from Organizations",
+                extra={"accountId": record.account_id, "changed": changed},
             )
         return Reaction(
             event_name=event_name,
-            account_id=account_id,
+            account_id=record.account_id,
             action="synced" if changed else "unchanged",
             detail=", ".join(changed),
         )

@@ -1,24 +1,28 @@
-"""ReconcileRegistry: compare the organization with the registry and repair the drift.
+"""ReconcileRegistry: compare orgvend's scope with the registry and repair the drift.
 
-Events can be missed; this is the safety net (daily by default). It is cheap at
-thousands of accounts: one paginated ListAccounts and one paginated Query of the
-registry, and a per-account call only for the accounts that differ.
+Events can be missed; this is the safety net (daily by default). It lists the
+scope by walking its OU subtree (``ListOrganizationalUnitsForParent``,
+``ListAccountsForParent``, pages of 20), never by calling anything per account
+outside it. What lies outside is only counted (``ListAccounts`` pages). A
+per-account call is made only for drift: an account in the scope orgvend does not
+manage yet (adopted), an entry whose account is no longer in the walk (left the
+organization, or moved out of the scope: ``ListParents`` tells which). Every repair
+re-reads the entry when it writes (``Registry.update_account``).
 """
 
 from collections import Counter
 from typing import Any
 
 from orgvend.api.onboardings import Onboardings
-from orgvend.models import AccountRecord, AccountStatus, Model
+from orgvend.models import ADOPTABLE_STATUSES, AccountRecord, AccountStatus, Model
 from orgvend.notifications import publish
 from orgvend.observability import logger, metrics
 from orgvend.reactions.adopt_account import access_role_exists, adopt_account
-from orgvend.reactions.sync_account import CLOSURE_STATUSES, FINAL_STATUSES, status_after_leaving
+from orgvend.reactions.sync_account import CLOSURE_STATUSES, FINAL_STATUSES, IN_FLIGHT, gone, out_of_scope
 from orgvend.registry import Registry, now
+from orgvend.scope import PAGE_SIZE, Scope
 
-LIST_ACCOUNTS_PAGE_SIZE = 20
-# Entries the workflow still owns: the reconciliation leaves them to it.
-IN_FLIGHT = frozenset({AccountStatus.CREATING})
+REQUESTED_BY = "orgvend:reconciliation"
 
 
 class Repair(Model):
@@ -27,8 +31,9 @@ class Repair(Model):
 
 
 class Drift(Model):
-    members: int
+    members: int  # accounts in the scope
     registered: int
+    outside: int  # member accounts outside the scope: counted, never looked at one by one
     repairs: list[Repair]
 
     @property
@@ -36,64 +41,156 @@ class Drift(Model):
         return dict(Counter(repair.action for repair in self.repairs))
 
 
-def organization_members(organizations: Any, management_account_id: str) -> dict[str, dict[str, Any]]:
+def organization_size(organizations: Any) -> int:
+    """How many accounts the organization has (ListAccounts pages: one call per 20 accounts)."""
     paginator = organizations.get_paginator("list_accounts")
-    return {
-        account["Id"]: account
-        # 20 is ListAccounts' largest page: 5,000 accounts are 250 calls.
-        for page in paginator.paginate(PaginationConfig={"PageSize": LIST_ACCOUNTS_PAGE_SIZE})
-        for account in page["Accounts"]
-        if account["Id"] != management_account_id
-    }
+    return sum(len(page["Accounts"]) for page in paginator.paginate(PaginationConfig={"PageSize": PAGE_SIZE}))
 
 
 def reconcile_registry(
-    organizations: Any, sts: Any, registry: Registry, onboardings: Onboardings, access_role_name: str
+    scope: Scope,
+    *,
+    organizations: Any,
+    sts: Any,
+    registry: Registry,
+    onboardings: Onboardings,
+    access_role_name: str,
 ) -> Drift:
-    members = organization_members(organizations, sts.get_caller_identity()["Account"])
+    members = {str(account["Id"]): (account, ou_id) for account, ou_id in scope.accounts()}
     records = {record.account_id: record for record in registry.all_accounts()}
     repairs: list[Repair] = []
-
-    for account_id, member in members.items():
+    for account_id, (member, ou_id) in members.items():
         record = records.get(account_id)
-        if record is None or record.status is AccountStatus.NEEDS_ROLE:
-            waiting = record is not None
-            if waiting and not access_role_exists(sts, account_id, access_role_name):
-                continue  # still no role: the operators were told what to create
-            if member.get("Status") == "ACTIVE":
-                adoption = adopt_account(member, organizations, registry, onboardings)
-                if adoption.outcome == "started":
-                    repairs.append(Repair(account_id=account_id, action="adopted"))
-            continue
-        expected = CLOSURE_STATUSES.get(str(member.get("Status")))
-        if expected and record.status is not expected and record.status not in IN_FLIGHT:
-            repairs.append(_set_status(registry, record, expected))
-
+        if record is None or record.status in ADOPTABLE_STATUSES:
+            repairs.extend(
+                _take_in(member, record, organizations, sts, registry, onboardings, access_role_name)
+            )
+        else:
+            repairs.extend(_member_drift(record, member, ou_id, registry))
     for account_id, record in records.items():
-        if account_id in members or record.status in FINAL_STATUSES or record.status in IN_FLIGHT:
-            continue
-        repairs.append(_set_status(registry, record, status_after_leaving(record)))
-
-    drift = Drift(members=len(members), registered=len(records), repairs=repairs)
+        if account_id not in members:
+            repairs.extend(_entry_outside_the_walk(record, scope, registry))
+    outside = max(0, organization_size(organizations) - len(members) - 1)  # the management account
+    drift = Drift(members=len(members), registered=len(records), outside=outside, repairs=repairs)
     metrics.add_metric(name="DriftFixed", unit="Count", value=len(repairs))
     logger.info(
         "Reconciliation done",
-        extra={"members": drift.members, "registered": drift.registered, **drift.summary},
+        extra={
+            "members": drift.members,
+            "registered": drift.registered,
+            "outsideScope": drift.outside,
+            **drift.summary,
+        },
     )
     return drift
 
 
-def _set_status(registry: Registry, record: AccountRecord, status: AccountStatus) -> Repair:
-    registry.update_account(record.model_copy(update={"status": status, "updated_at": now()}))
-    return Repair(account_id=record.account_id, action=f"marked {status.value}")
+def _take_in(
+    member: dict[str, Any],
+    record: AccountRecord | None,
+    *,
+    organizations: Any,
+    sts: Any,
+    registry: Registry,
+    onboardings: Onboardings,
+    access_role_name: str,
+) -> list[Repair]:
+    """An account in the scope orgvend does not manage (yet, or again): adopt it once its role exists."""
+    account_id = str(member["Id"])
+    if record is not None and not access_role_exists(sts, account_id, record.role_name):
+        if record.status is AccountStatus.OUT_OF_SCOPE:
+            return _repair(registry, record, _needs_role(record.role_name), "marked NEEDS_ROLE")
+        return []  # still no role: the operators were told what to create
+    if member.get("Status") != "ACTIVE":
+        return []
+    adoption = adopt_account(member, organizations, registry, onboardings, REQUESTED_BY)
+    return [Repair(account_id=account_id, action="adopted")] if adoption.outcome == "started" else []
+
+
+def _member_drift(
+    record: AccountRecord, member: dict[str, Any], ou_id: str, registry: Registry
+) -> list[Repair]:
+    """An account orgvend manages, as the walk found it: its closure, its OU."""
+    if record.status in IN_FLIGHT:
+        return []
+    expected = CLOSURE_STATUSES.get(str(member.get("Status")))
+    if expected and record.status is not expected:
+        return _repair(registry, record, _status(expected), f"marked {expected.value}")
+    if record.ou_id != ou_id and record.status not in FINAL_STATUSES:
+        return _repair(registry, record, _ou(ou_id), f"moved to {ou_id}")
+    return []
+
+
+def _entry_outside_the_walk(record: AccountRecord, scope: Scope, registry: Registry) -> list[Repair]:
+    """Registered, but not in the scope: it left the organization, or was moved out of the scope."""
+    if (
+        record.status in FINAL_STATUSES
+        or record.status in IN_FLIGHT
+        or record.status is AccountStatus.OUT_OF_SCOPE
+    ):
+        return []  # final, the workflow's, or known to be outside: nothing more is done to it
+    inside, parent = scope.path_to_scope(record.account_id)
+    if parent is None:
+        return _repair(registry, record, gone, "left the organization")
+    if not inside:
+        return _repair(registry, record, out_of_scope, "marked OUT_OF_SCOPE")
+    return []
+
+
+def _status(status: AccountStatus) -> Any:
+    def change(current: AccountRecord) -> AccountRecord | None:
+        if current.status is status or current.status in IN_FLIGHT:
+            return None
+        return current.model_copy(update={"status": status, "updated_at": now()})
+
+    return change
+
+
+def _ou(ou_id: str) -> Any:
+    def change(current: AccountRecord) -> AccountRecord | None:
+        if current.ou_id == ou_id:
+            return None
+        return current.model_copy(update={"ou_id": ou_id, "updated_at": now()})
+
+    return change
+
+
+def _needs_role(role_name: str) -> Any:
+    def change(current: AccountRecord) -> AccountRecord | None:
+        if current.status is not AccountStatus.OUT_OF_SCOPE:
+            return None
+        return current.model_copy(
+            update={
+                "status": AccountStatus.NEEDS_ROLE,
+                "failure": f"no {role_name} role that the management account can assume",
+                "updated_at": now(),
+            }
+        )
+
+    return change
+
+
+def _repair(registry: Registry, record: AccountRecord, change: Any, action: str) -> list[Repair]:
+    """One repair, applied to the entry as it is when written (it may have changed since the listing):
+    none when the fresh entry needs it no more."""
+    applied: list[bool] = []
+
+    def tracked(current: AccountRecord) -> AccountRecord | None:
+        new = change(current)
+        applied[:] = [new is not None]
+        return new
+
+    registry.update_account(record.account_id, tracked)
+    return [Repair(account_id=record.account_id, action=action)] if any(applied) else []
 
 
 def report_drift(drift: Drift, sns: Any, topic_arn: str) -> None:
     if not drift.repairs:
         return
     lines = [
-        f"orgvend's reconciliation found {len(drift.repairs)} difference(s) between the organization "
-        f"({drift.members} member accounts) and the registry ({drift.registered} entries), and repaired them:",
+        f"orgvend's reconciliation found {len(drift.repairs)} difference(s) between its scope "
+        f"({drift.members} member accounts; {drift.outside} more outside it, left alone) and the registry "
+        f"({drift.registered} entries), and repaired them:",
         "",
         *(f"  {repair.account_id}: {repair.action}" for repair in drift.repairs[:200]),
     ]

@@ -11,6 +11,7 @@ until Organizations says it is closed.
 import json
 from typing import Any
 
+from orgvend.execution_status import ExecutionStatusChange, reports_current_attempt
 from orgvend.models import OffboardingFailure, WorkflowError
 from orgvend.notifications import (
     OFFBOARDING_FAILED_DETAIL_TYPE,
@@ -19,7 +20,6 @@ from orgvend.notifications import (
     put_event,
 )
 from orgvend.observability import logger, metrics
-from orgvend.reactions.report_onboarding_failure import ExecutionStatusChange
 from orgvend.registry import Registry
 from orgvend.settings import Settings
 
@@ -33,8 +33,18 @@ def _requested(change: ExecutionStatusChange) -> dict[str, Any]:
 
 
 def report_offboarding_failure(
-    change: ExecutionStatusChange, *, registry: Registry, sns: Any, events: Any, settings: Settings
+    change: ExecutionStatusChange,
+    *,
+    registry: Registry,
+    stepfunctions: Any,
+    sns: Any,
+    events: Any,
+    settings: Settings,
 ) -> OffboardingFailure | None:
+    if not reports_current_attempt(stepfunctions, change):
+        # Redriven since (or a late duplicate): the retried offboarding holds the account again.
+        logger.info("Failure report of an earlier attempt ignored", extra={"attempt": change.redriveCount})
+        return None
     error = WorkflowError(
         Error=change.error or f"Execution{change.status.title().replace('_', '')}",
         Cause=change.cause or f"the execution ended {change.status}",

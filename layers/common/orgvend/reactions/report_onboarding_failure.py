@@ -9,34 +9,13 @@ operators, once per execution attempt however often the event arrives.
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, ConfigDict
-
-from orgvend.models import AccountStatus, OnboardingFailure, WorkflowError
+from orgvend.execution_status import ExecutionStatusChange, reports_current_attempt
+from orgvend.models import AccountRecord, AccountStatus, OnboardingFailure, WorkflowError
 from orgvend.notifications import FAILED_DETAIL_TYPE, failed_message, publish, put_event
 from orgvend.observability import logger, metrics
 from orgvend.registry import Registry, now
 from orgvend.semaphore import Semaphore
 from orgvend.settings import Settings
-
-
-class ExecutionStatusChange(BaseModel):
-    """``detail`` of a Step Functions Execution Status Change event."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    executionArn: str
-    stateMachineArn: str
-    name: str
-    status: str
-    input: str | None = None
-    error: str | None = None
-    cause: str | None = None
-    redriveCount: int = 0
-
-
-class ExecutionStatusChangeEvent(EventBridgeModel):
-    detail: ExecutionStatusChange
 
 
 def _request_fields(change: ExecutionStatusChange, onboarding: dict[str, Any]) -> dict[str, str | None]:
@@ -62,15 +41,39 @@ def no_account_can_exist(onboarding: dict[str, Any], error: WorkflowError) -> bo
     return "createRequestId" not in onboarding or error.error == "AccountCreationFailed"
 
 
+# What a failed onboarding may turn FAILED: an entry it was still making. An ACTIVE account stays ACTIVE
+# (a failure after registration, in the notification, does not undo it), and an entry that moved on
+# meanwhile (closed, detached, out of scope, taken by another onboarding) is never brought back.
+FAILABLE_STATUSES = frozenset({AccountStatus.CREATING})
+
+
+def failed_entry(account: AccountRecord, onboarding_id: str, error: WorkflowError) -> AccountRecord | None:
+    """The entry as this failure leaves it, read fresh (None: unchanged)."""
+    if account.onboarding_id != onboarding_id or account.status not in FAILABLE_STATUSES:
+        return None
+    return account.model_copy(
+        update={
+            "status": AccountStatus.FAILED,
+            "failure": f"{error.error}: {error.message}",
+            "updated_at": now(),
+        }
+    )
+
+
 def report_onboarding_failure(
     change: ExecutionStatusChange,
     *,
     registry: Registry,
     slots: Semaphore,
+    stepfunctions: Any,
     sns: Any,
     events: Any,
     settings: Settings,
 ) -> OnboardingFailure | None:
+    if not reports_current_attempt(stepfunctions, change):
+        # Redriven since (or a late duplicate): the newer attempt owns its slot and its entry.
+        logger.info("Failure report of an earlier attempt ignored", extra={"attempt": change.redriveCount})
+        return None
     error = WorkflowError(
         Error=change.error or f"Execution{change.status.title().replace('_', '')}",
         Cause=change.cause or f"the execution ended {change.status}",
@@ -88,18 +91,7 @@ def report_onboarding_failure(
         # Nothing was created: let a corrected request use the address again.
         registry.release_email(str(onboarding["email"]), change.name)
     if account_id:
-        account = registry.get_account(account_id)
-        # Keep an ACTIVE account ACTIVE: a failure after registration (the notification) does not undo it.
-        if account and account.onboarding_id == change.name and account.status is not AccountStatus.ACTIVE:
-            registry.save_account(
-                account.model_copy(
-                    update={
-                        "status": AccountStatus.FAILED,
-                        "failure": f"{error.error}: {error.message}",
-                        "updated_at": now(),
-                    }
-                )
-            )
+        registry.update_account(account_id, lambda account: failed_entry(account, change.name, error))
     failure = OnboardingFailure(
         onboarding_id=change.name,
         execution_arn=change.executionArn,

@@ -1,9 +1,14 @@
 """StartRequestedOnboarding: an "Account Requested" event starts an onboarding, with the API's checks.
 
-The event's detail is the workflow input. The onboarding is named after the
-event's ID, so a duplicated delivery finds the same execution. A malformed or
+The event's detail is the request for a new account. The onboarding is named after
+the event's ID, so a duplicated delivery finds the same execution. A malformed or
 duplicate request starts nothing and is reported (a metric and a message to the
 operators), never dropped silently.
+
+The event door is narrower than the API: the rule admits only events put by the
+stack's own account (and this function checks ``account`` again), and an event may
+only ask for a new account: no ``accountId`` to adopt, no ``ou`` to place into.
+``requestedBy`` records the event's account and source.
 """
 
 from typing import Any, Literal
@@ -13,12 +18,14 @@ from pydantic import ValidationError
 
 from orgvend.api.errors import ApiError
 from orgvend.api.onboardings import Onboardings, execution_name
-from orgvend.models import Model, OnboardingRequest, describe_problems, validation_problems
+from orgvend.models import AccountRequest, Model, OnboardingRequest, describe_problems, validation_problems
 from orgvend.notifications import publish
 from orgvend.observability import logger, metrics
 from orgvend.settings import Settings
 
 ACCOUNT_REQUESTED = "Account Requested"
+# What only an operator may ask for, through the API.
+API_ONLY_FIELDS = ("accountId", "ou", "keepOu", "requestedBy")
 
 
 class AccountRequestedEvent(EventBridgeModel):
@@ -33,12 +40,28 @@ class RequestOutcome(Model):
 
 
 def start_requested_onboarding(
-    event: AccountRequestedEvent, onboardings: Onboardings, sns: Any, settings: Settings
+    event: AccountRequestedEvent, onboardings: Onboardings, sns: Any, settings: Settings, own_account_id: str
 ) -> RequestOutcome:
     onboarding_id = execution_name(f"event:{event.id}")
+    if event.account != own_account_id:
+        return reject(
+            event, f"account: events are accepted only from account {own_account_id}", sns, settings
+        )
+    refused = [field for field in API_ONLY_FIELDS if field in event.detail]
+    if refused:
+        return reject(
+            event,
+            f"{refused[0]}: an event may only ask for a new account; adopting an account or choosing its OU "
+            "goes through the API (POST /accounts/adopt, POST /accounts)",
+            sns,
+            settings,
+        )
     try:
-        request = OnboardingRequest.model_validate(event.detail)
-        accepted = onboardings.submit(request, onboarding_id, settings.access_role_names)
+        request = OnboardingRequest(
+            **AccountRequest.model_validate(event.detail).model_dump(),
+            requested_by=f"event:{event.account}:{event.source}",
+        )
+        accepted = onboardings.submit(request, onboarding_id)
     except ValidationError as error:
         return reject(event, describe_problems(validation_problems(error)), sns, settings)
     except ApiError as error:

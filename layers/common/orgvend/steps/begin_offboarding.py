@@ -4,7 +4,9 @@ The account's registry entry carries the ID of the offboarding that holds it
 (``offboardingId``), written in the same transaction as the offboarding's own
 item and conditional on nobody else holding it: two offboardings started at the
 same moment cannot both pass. The API runs the same checks first, to answer
-4xx before starting anything; this step is the guarantee.
+4xx before starting anything; this step is the guarantee, whatever started the
+execution: the account must be in orgvend's scope, and the request must name it
+(``confirmAccountName``), because detaching or closing cannot be undone.
 """
 
 from orgvend.errors import InvalidOffboardingRequest, OffboardingInProgress, OrgvendError
@@ -18,6 +20,7 @@ from orgvend.models import (
 )
 from orgvend.observability import logger, metrics
 from orgvend.registry import Registry
+from orgvend.scope import Scope
 
 
 class BeginOffboardingInput(Model):
@@ -49,6 +52,18 @@ def offboarding_refusal(account_id: str, record: AccountRecord, offboarding_id: 
     return None
 
 
+def confirmation_refusal(
+    record: AccountRecord, confirm_account_name: str
+) -> InvalidOffboardingRequest | None:
+    """Why the confirmation does not name the account (None when it does)."""
+    if confirm_account_name == record.account_name:
+        return None
+    return InvalidOffboardingRequest(
+        f"confirmAccountName: must be the account's name as orgvend registered it ({record.account_name!r}); "
+        "detaching or closing an account cannot be undone"
+    )
+
+
 def takeable_record(registry: Registry, account_id: str, offboarding_id: str) -> AccountRecord:
     """The account's registry entry, read now; raises why this offboarding may not take it."""
     record = registry.get_account(account_id)
@@ -60,9 +75,13 @@ def takeable_record(registry: Registry, account_id: str, offboarding_id: str) ->
     return record
 
 
-def begin_offboarding(step_input: BeginOffboardingInput, registry: Registry) -> Offboarding:
+def begin_offboarding(step_input: BeginOffboardingInput, registry: Registry, scope: Scope) -> Offboarding:
     request, execution = step_input.request, step_input.execution
     record = takeable_record(registry, request.account_id, execution.name)
+    refusal = confirmation_refusal(record, request.confirm_account_name)
+    if refusal:
+        raise refusal
+    scope.refuse_member_outside(request.account_id)
     offboarding = Offboarding(
         offboarding_id=execution.name,
         execution_arn=execution.id,

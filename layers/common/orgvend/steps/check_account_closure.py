@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from orgvend.aws import error_code
 from orgvend.errors import AccountClosureTimedOut
 from orgvend.models import Closure, ClosureState, Model, Offboarding
-from orgvend.steps.create_account import raise_for_organizations_error
+from orgvend.organizations import raise_for_organizations_error
 
 
 class CheckAccountClosureInput(Model):

@@ -8,9 +8,9 @@ from botocore.exceptions import ClientError
 from orgvend.errors import AccountCreationFailed, AccountCreationTimedOut
 from orgvend.models import AccountRecord, AccountStatus, Creation, CreationState, Model, Onboarding
 from orgvend.observability import logger, metrics
+from orgvend.organizations import raise_for_organizations_error
 from orgvend.registry import Registry
 from orgvend.semaphore import Semaphore
-from orgvend.steps.create_account import raise_for_organizations_error
 from orgvend.switch_role import display_name, switch_role_url
 
 FAILURE_EXPLANATIONS = {

@@ -16,7 +16,7 @@ from orgvend.aws import error_code
 from orgvend.errors import DetachPreconditionsUnmet
 from orgvend.models import Model, Offboarding
 from orgvend.observability import logger
-from orgvend.steps.create_account import raise_for_organizations_error
+from orgvend.organizations import raise_for_organizations_error
 
 # AWS: an account created in the organization may leave it only 4 days after its creation (WAIT_PERIOD_ACTIVE).
 CREATED_ACCOUNT_MINIMUM_AGE = timedelta(days=4)

@@ -16,8 +16,8 @@ from orgvend.aws import error_code, error_reason
 from orgvend.errors import AccountClosureRefused, OrganizationsBusy
 from orgvend.models import AccountStatus, Closure, ClosureState, Model, Offboarding
 from orgvend.observability import logger, metrics
+from orgvend.organizations import raise_for_organizations_error
 from orgvend.registry import Registry
-from orgvend.steps.create_account import raise_for_organizations_error
 
 QUOTA_EXCEEDED = (
     "AWS's account closure quota is used up: an organization may close the greater of 250 or 20% of its "
@@ -63,15 +63,7 @@ def close_account(
     record = registry.get_account(account_id)
     if record and record.status is not AccountStatus.CLOSING:
         registry.offboarded(
-            record.model_copy(
-                update={
-                    "status": AccountStatus.CLOSING,
-                    "offboarded_at": record.offboarded_at or now,
-                    "updated_at": now,
-                }
-            ),
-            offboarding.offboarding_id,
-            finished=False,
+            account_id, offboarding.offboarding_id, status=AccountStatus.CLOSING, at=now, finished=False
         )
     logger.info("Account closure requested", extra={"accountId": account_id})
     return Closure(state=ClosureState.PENDING_CLOSURE, requested_at=now)

@@ -4,32 +4,18 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from orgvend.aws import error_code, error_reason
-from orgvend.errors import OrganizationsBusy, OrganizationsRejected
+from orgvend.errors import OrganizationsRejected
 from orgvend.models import Creation, CreationState, Model, Onboarding
 from orgvend.observability import logger, metrics
+from orgvend.organizations import raise_for_organizations_error
 from orgvend.registry import Registry
+from orgvend.scope import managed_tag
 from orgvend.semaphore import Semaphore
 from orgvend.settings import Settings
-
-# Errors that mean "not now": the state machine retries them with backoff.
-BUSY_ERRORS = frozenset(
-    {"TooManyRequestsException", "ConcurrentModificationException", "FinalizingOrganizationException"}
-)
-BUSY_CONSTRAINTS = frozenset({"ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED"})
 
 
 class CreateAccountInput(Model):
     onboarding: Onboarding
-
-
-def raise_for_organizations_error(error: ClientError, action: str) -> None:
-    """Translate an Organizations error into ours: busy ones are retried, the rest are terminal."""
-    code, reason = error_code(error), error_reason(error)
-    if code in BUSY_ERRORS or (code == "ConstraintViolationException" and reason in BUSY_CONSTRAINTS):
-        metrics.add_metric(name="OrganizationsBusy", unit="Count", value=1)  # one retry of the workflow
-        raise OrganizationsBusy(f"{action}: {code} {reason}".strip()) from None
-    raise OrganizationsRejected(f"{action}: {code} {reason}: {error}".strip()) from None
 
 
 def create_account(
@@ -57,7 +43,10 @@ def create_account(
             AccountName=onboarding.account_name,
             RoleName=onboarding.role_name,
             IamUserAccessToBilling=onboarding.iam_user_access_to_billing,
-            Tags=[{"Key": key, "Value": value} for key, value in sorted(onboarding.tags.items())],
+            # managed-by: the tag IAM holds orgvend's account-changing grants to (orgvend.scope); the
+            # CreateAccount grant itself requires it (aws:RequestTag).
+            Tags=[{"Key": key, "Value": value} for key, value in sorted(onboarding.tags.items())]
+            + [managed_tag()],
         )["CreateAccountStatus"]
     except ClientError as error:
         try:

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from pydantic import Field
+
 from orgvend.models import AccountRecord, Model
 from orgvend.notifications import ONBOARDED_DETAIL_TYPE, onboarded_message, publish, put_event
 from orgvend.settings import Settings
@@ -9,6 +11,7 @@ from orgvend.settings import Settings
 
 class NotifyOperatorsInput(Model):
     account: AccountRecord
+    trust_findings: list[str] = Field(default_factory=list)
 
 
 class Notification(Model):
@@ -20,7 +23,7 @@ def notify_operators(
     step_input: NotifyOperatorsInput, sns: Any, events: Any, settings: Settings
 ) -> Notification:
     account = step_input.account
-    subject, body = onboarded_message(account)
+    subject, body = onboarded_message(account, step_input.trust_findings)
     message_id = publish(sns, settings.operator_topic_arn, "onboarded", subject, body)
     put_event(
         events, settings.event_bus_name, settings.event_source, ONBOARDED_DETAIL_TYPE, account.to_json()

@@ -1,4 +1,11 @@
-"""PlaceAccount: move the account into its client's OU, creating the OU when missing."""
+"""PlaceAccount: move the account into its client's OU (or the requested one) inside orgvend's scope.
+
+A new account is created at the organization's root, outside the scope, and always
+placed; an adopted one keeps its OU unless the request asked to move it. Every
+destination is checked to lie in the scope: IAM holds MoveAccount to orgvend's own
+(tagged) accounts, but cannot tell a move's destination from its source, so the
+destination is held here.
+"""
 
 from typing import Any
 
@@ -6,16 +13,13 @@ from botocore.exceptions import ClientError
 
 from orgvend.aws import error_code
 from orgvend.models import Model, Onboarding, Placement
-from orgvend.steps.create_account import raise_for_organizations_error
+from orgvend.organizations import raise_for_organizations_error
+from orgvend.scope import Scope, managed_tag
 
 
 class PlaceAccountInput(Model):
     onboarding: Onboarding
     account_id: str
-
-
-def root_id(organizations: Any) -> str:
-    return str(organizations.list_roots()["Roots"][0]["Id"])
 
 
 def find_child_ou(organizations: Any, parent_id: str, name: str) -> str | None:
@@ -33,9 +37,9 @@ def ensure_client_ou(organizations: Any, parent_id: str, name: str) -> str:
         return existing
     try:
         return str(
-            organizations.create_organizational_unit(ParentId=parent_id, Name=name)["OrganizationalUnit"][
-                "Id"
-            ]
+            organizations.create_organizational_unit(ParentId=parent_id, Name=name, Tags=[managed_tag()])[
+                "OrganizationalUnit"
+            ]["Id"]
         )
     except ClientError as error:
         if error_code(error) != "DuplicateOrganizationalUnitException":
@@ -44,25 +48,28 @@ def ensure_client_ou(organizations: Any, parent_id: str, name: str) -> str:
     return str(find_child_ou(organizations, parent_id, name))
 
 
-def place_account(step_input: PlaceAccountInput, organizations: Any, clients_parent_ou_id: str) -> Placement:
-    onboarding = step_input.onboarding
+def place_account(step_input: PlaceAccountInput, organizations: Any, scope: Scope) -> Placement:
+    onboarding, account_id = step_input.onboarding, step_input.account_id
     try:
-        if onboarding.keep_ou:  # adoption of an account that already has its place
-            ou_id = organizations.list_parents(ChildId=step_input.account_id)["Parents"][0]["Id"]
-            return Placement(ou_id=ou_id, ou_name="(kept)", moved=False)
+        if onboarding.mode == "adopt":
+            current_parent = scope.require_account(account_id)
+            if onboarding.keep_ou:  # adoption: the account keeps its place
+                return Placement(ou_id=current_parent, ou_name="(kept)", moved=False)
+        else:
+            current_parent = organizations.list_parents(ChildId=account_id)["Parents"][0]["Id"]
         if onboarding.ou:  # the request named its OU
             ou_id = onboarding.ou
+            scope.require_ou(ou_id)
             ou_name = organizations.describe_organizational_unit(OrganizationalUnitId=ou_id)[
                 "OrganizationalUnit"
             ]["Name"]
         else:
             ou_name = onboarding.client
-            ou_id = ensure_client_ou(organizations, clients_parent_ou_id or root_id(organizations), ou_name)
-        current_parent = organizations.list_parents(ChildId=step_input.account_id)["Parents"][0]["Id"]
+            ou_id = ensure_client_ou(organizations, scope.ou_id, ou_name)
         moved = current_parent != ou_id
         if moved:
             organizations.move_account(
-                AccountId=step_input.account_id, SourceParentId=current_parent, DestinationParentId=ou_id
+                AccountId=account_id, SourceParentId=current_parent, DestinationParentId=ou_id
             )
     except ClientError as error:
         raise_for_organizations_error(error, "PlaceAccount")

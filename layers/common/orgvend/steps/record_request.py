@@ -1,9 +1,16 @@
-"""RecordRequest: validate the request, resolve its defaults, claim its email."""
+"""RecordRequest: validate the request, resolve its defaults, claim its email.
+
+It is the workflow's own door: whatever started the execution (the API, an event,
+``aws stepfunctions start-execution``), nothing is written before the request has
+passed every check the API makes: fields, allowed role, allowed email domain, and
+orgvend's managed scope for an account to adopt or an OU to place into.
+"""
 
 from typing import Any
 
 from pydantic import ValidationError
 
+from orgvend import rules
 from orgvend.errors import InvalidOnboardingRequest
 from orgvend.models import (
     ExecutionContext,
@@ -14,6 +21,7 @@ from orgvend.models import (
     validation_problems,
 )
 from orgvend.registry import Registry
+from orgvend.scope import Scope
 
 
 class RecordRequestInput(Model):
@@ -39,7 +47,9 @@ def resolve_request(
         billing=request.billing,
         account_id=request.account_id,
         ou=request.ou,
-        keep_ou=request.keep_ou,
+        # Adoption keeps the account's OU unless the request says otherwise; a new account is always placed.
+        keep_ou=bool(request.account_id) and request.keep_ou is not False and request.ou is None,
+        requested_by=request.requested_by,
     )
 
 
@@ -58,11 +68,31 @@ def check_role_allowed(request: OnboardingRequest, allowed_role_names: tuple[str
         )
 
 
+def check_email_domain(request: OnboardingRequest, allowed_domains: tuple[str, ...]) -> None:
+    problem = rules.email_domain_problem(request.email, allowed_domains)
+    if problem:
+        raise InvalidOnboardingRequest(f"email: {problem}")
+
+
+def check_scope(request: OnboardingRequest, scope: Scope) -> None:
+    """An account to adopt and an OU to place into must lie in orgvend's scope (raises OutOfScope)."""
+    if request.account_id:
+        scope.require_account(request.account_id)
+    if request.ou:
+        scope.require_ou(request.ou)
+
+
 def record_request(
-    step_input: RecordRequestInput, registry: Registry, allowed_role_names: tuple[str, ...]
+    step_input: RecordRequestInput,
+    registry: Registry,
+    scope: Scope,
+    allowed_role_names: tuple[str, ...],
+    allowed_email_domains: tuple[str, ...],
 ) -> Onboarding:
     request = parse_request(step_input.request)
     check_role_allowed(request, allowed_role_names)
+    check_email_domain(request, allowed_email_domains)
+    check_scope(request, scope)
     onboarding = resolve_request(request, step_input.execution, allowed_role_names[0])
     registry.open_onboarding(onboarding)
     return onboarding

@@ -15,7 +15,7 @@ from orgvend.aws import error_code, error_reason
 from orgvend.errors import AccountRemovalRefused
 from orgvend.models import Model, Offboarding, Removal
 from orgvend.observability import logger, metrics
-from orgvend.steps.create_account import raise_for_organizations_error
+from orgvend.organizations import raise_for_organizations_error
 
 # What the account's new owner (or the agency) must do, by Organizations' refusal reason.
 STANDALONE_STEPS = (

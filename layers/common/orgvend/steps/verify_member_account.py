@@ -1,4 +1,5 @@
-"""VerifyMemberAccount: an account to adopt must be an active member, never the management account."""
+"""VerifyMemberAccount: an account to adopt must be an active member inside orgvend's scope, never the
+management account."""
 
 from typing import Any
 
@@ -6,24 +7,21 @@ from botocore.exceptions import ClientError
 
 from orgvend.aws import error_code
 from orgvend.errors import AccountNotAdoptable
-from orgvend.models import AccountStatus, Creation, CreationState, Model, Onboarding
+from orgvend.models import ADOPTABLE_STATUSES, AccountStatus, Creation, CreationState, Model, Onboarding
+from orgvend.organizations import raise_for_organizations_error
 from orgvend.registry import Registry
+from orgvend.scope import Scope
 from orgvend.steps.check_account_creation import pending_record
-from orgvend.steps.create_account import raise_for_organizations_error
 
 
 class VerifyMemberAccountInput(Model):
     onboarding: Onboarding
 
 
-# Registry states in which orgvend may (again) take an account in hand.
-ADOPTABLE_STATES = frozenset({AccountStatus.NEEDS_ROLE})
-
-
 def refuse_unmanaged_entry(registry: Registry, account_id: str, onboarding_id: str) -> None:
     """An account the registry knows is adopted only from an orgvend-managed state (or by its own onboarding)."""
     record = registry.get_account(account_id)
-    if record and record.onboarding_id != onboarding_id and record.status not in ADOPTABLE_STATES:
+    if record and record.onboarding_id != onboarding_id and record.status not in ADOPTABLE_STATUSES:
         raise AccountNotAdoptable(
             f"account {account_id} is already registered as {record.status.value}; orgvend adopts only "
             f"unregistered accounts or accounts waiting for their access role"
@@ -31,16 +29,16 @@ def refuse_unmanaged_entry(registry: Registry, account_id: str, onboarding_id: s
 
 
 def verify_member_account(
-    step_input: VerifyMemberAccountInput, organizations: Any, registry: Registry
+    step_input: VerifyMemberAccountInput, organizations: Any, registry: Registry, scope: Scope
 ) -> Creation:
     onboarding = step_input.onboarding
     account_id = str(onboarding.account_id)
     try:
-        management_account_id = organizations.describe_organization()["Organization"]["MasterAccountId"]
-        if account_id == management_account_id:
+        if account_id == scope.management_account_id:
             raise AccountNotAdoptable(
                 f"account {account_id} is the management account; orgvend never adopts it"
             )
+        scope.require_account(account_id)
         account = organizations.describe_account(AccountId=account_id)["Account"]
     except ClientError as error:
         if error_code(error) == "AccountNotFoundException":

@@ -1,0 +1,43 @@
+"""Step Functions' "Execution Status Change" events, and whether one still speaks for its execution.
+
+A failure is reported from these events, which come late, twice or out of order. A
+late report of an attempt that has since been redriven must not touch the newer
+attempt: release its account or its creation slot, or change its status. So a
+report acts only while the execution is still stopped at the attempt it reports
+(its ``redriveCount``), which DescribeExecution tells.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import BaseModel, ConfigDict
+
+STOPPED_STATUSES = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
+
+
+class ExecutionStatusChange(BaseModel):
+    """``detail`` of a Step Functions Execution Status Change event."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    executionArn: str
+    stateMachineArn: str
+    name: str
+    status: str
+    input: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    redriveCount: int = 0
+
+
+class ExecutionStatusChangeEvent(EventBridgeModel):
+    detail: ExecutionStatusChange
+
+
+def reports_current_attempt(stepfunctions: Any, change: ExecutionStatusChange) -> bool:
+    """True while the execution is still stopped at the attempt ``change`` reports (not redriven since)."""
+    execution = stepfunctions.describe_execution(executionArn=change.executionArn)
+    return (
+        execution["status"] in STOPPED_STATUSES
+        and int(execution.get("redriveCount", 0)) == change.redriveCount
+    )
