@@ -130,7 +130,9 @@ def accounts() -> Accounts:
     data_keyword_argument="submission", persistence_store=_idempotency, config=_idempotency_config
 )
 def start_once(submission: dict[str, Any]) -> dict[str, Any]:
-    request = OnboardingRequest.model_validate(submission["request"])
+    request = OnboardingRequest.model_validate(
+        {**submission["request"], "requestedBy": submission["requestedBy"]}
+    )
     return default_onboardings().submit(request, execution_name(submission["key"])).to_json()
 
 
@@ -139,8 +141,12 @@ def submit(request: OnboardingRequest, idempotency_key: str | None) -> Onboardin
         accepted = default_onboardings().submit(request, execution_name(None))
     else:
         try:
+            # The request is what a retry must repeat; who sent it is not (temporary credentials rotate).
+            body = request.model_copy(update={"requested_by": None}).to_json()
             accepted = OnboardingAccepted.model_validate(
-                start_once(submission={"key": idempotency_key, "request": request.to_json()})
+                start_once(
+                    submission={"key": idempotency_key, "request": body, "requestedBy": request.requested_by}
+                )
             )
         except IdempotencyAlreadyInProgressError:
             # The same request is being started right now: it is the same onboarding.

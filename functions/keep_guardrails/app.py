@@ -27,7 +27,7 @@ def keep(partition: str) -> dict[str, Any]:
     )
     if guardrail.changed:
         metrics.add_metric(name="GuardrailRepaired", unit="Count", value=1)
-    logger.info("Guardrail kept", extra=guardrail.to_json())
+    logger.info("Guardrail kept", extra={"guardrail": guardrail.to_json()})
     return guardrail.to_json()
 
 

@@ -1,5 +1,6 @@
 """EventBridge target: an onboarding execution failed, timed out or was aborted."""
 
+import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -23,5 +24,6 @@ def handler(event: ExecutionStatusChangeEvent, context: LambdaContext) -> dict[s
         sns=aws.client("sns"),
         events=aws.client("events"),
         settings=Settings.from_environment(),
+        state_machine_arn=os.environ["ONBOARD_STATE_MACHINE_ARN"],
     )
     return failure.to_json() if failure else {"duplicate": True}

@@ -173,6 +173,9 @@ class Template:
         if name == "AWS::NoValue":
             return NO_VALUE
         if name in self.parameters:
+            spec = self.body.get("Parameters", {}).get(name, {})
+            if spec.get("Type") == "CommaDelimitedList":  # Ref gives CloudFormation's list of strings
+                return self.parameters[name].split(",")
             return self.parameters[name]
         pseudo = self.pseudo_parameters()
         if name in pseudo:

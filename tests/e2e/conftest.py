@@ -25,7 +25,7 @@ from moto.organizations.models import organizations_backends
 
 from orgvend import aws
 from orgvend_local.faults import FaultInjector
-from orgvend_local.runtime import EmbeddedAws
+from orgvend_local.runtime import EmbeddedAws, OrganizationLayout
 
 
 def free_port() -> int:
@@ -42,6 +42,44 @@ class Harness:
     @property
     def outputs(self) -> dict[str, str]:
         return self.runtime.deployment.outputs
+
+    @property
+    def layout(self) -> OrganizationLayout:
+        """The embedded organization: the Clients OU (orgvend's scope), the Security OU and its log archive."""
+        assert self.runtime.layout is not None
+        return self.runtime.layout
+
+    def create_member(
+        self, email: str, name: str = "member", *, parent: str | None = None, **arguments: Any
+    ) -> tuple[str, str]:
+        """An account made with the Organizations API, outside orgvend, then moved into ``parent`` (default:
+        the Clients OU, orgvend's scope; the root stays where CreateAccount puts it): (request ID, account ID)."""
+        organizations = self.client("organizations")
+        request_id = organizations.create_account(Email=email, AccountName=name, **arguments)[
+            "CreateAccountStatus"
+        ]["Id"]
+
+        def account_id() -> str | None:
+            status = organizations.describe_create_account_status(CreateAccountRequestId=request_id)[
+                "CreateAccountStatus"
+            ]
+            return status.get("AccountId") if status["State"] == "SUCCEEDED" else None
+
+        account = str(self.eventually(account_id, what="account created"))
+        destination = parent or self.layout.clients_ou_id
+        if destination != self.layout.root_id:
+            self.move_account(account, destination)
+        return request_id, account
+
+    def move_account(self, account_id: str, destination: str) -> None:
+        organizations = self.client("organizations")
+        source = organizations.list_parents(ChildId=account_id)["Parents"][0]["Id"]
+        organizations.move_account(
+            AccountId=account_id, SourceParentId=source, DestinationParentId=destination
+        )
+
+    def parent_of(self, account_id: str) -> str:
+        return str(self.client("organizations").list_parents(ChildId=account_id)["Parents"][0]["Id"])
 
     def client(self, service: str) -> Any:
         return self.runtime.client(service)

@@ -224,28 +224,46 @@ def test_registered_email_answers_409_naming_the_account(embedded: Harness, uniq
     assert onboarding["accountId"] in body["error"]["message"]
 
 
-def test_adopt_registers_and_baselines_a_member_account(embedded: Harness, unique: str) -> None:
+def test_adopt_registers_and_baselines_a_member_account_in_its_ou(embedded: Harness, unique: str) -> None:
     email = f"aws+{unique}@example.com"
-    embedded.client("organizations").create_account(Email=email, AccountName=f"legacy-{unique}")
-    [account] = embedded.eventually(lambda: accounts_with_email(embedded, email), what="member account")
+    legacy_ou = embedded.client("organizations").create_organizational_unit(
+        ParentId=embedded.layout.clients_ou_id, Name=f"legacy-{unique}"
+    )["OrganizationalUnit"]["Id"]
+    _, account_id = embedded.create_member(email, f"legacy-{unique}", parent=legacy_ou)
 
     status, body = call(
         embedded,
         "POST",
         "/accounts/adopt",
-        {"accountId": account["Id"], "client": f"c{unique}", "project": "legacy"},
+        {"accountId": account_id, "client": f"c{unique}", "project": "legacy"},
     )
     assert status == 202, body
     onboarding = finished(embedded, body["onboardingId"])
-    assert onboarding["status"] == "SUCCEEDED" and onboarding["accountId"] == account["Id"]
-    assert "CreateAccount" not in [step["name"] for step in onboarding["timeline"]]
+    assert onboarding["status"] == "SUCCEEDED" and onboarding["accountId"] == account_id
+    steps = [step["name"] for step in onboarding["timeline"]]
+    assert "CreateAccount" not in steps and "ClaimAccount" in steps
     assert len(accounts_with_email(embedded, email)) == 1
+    assert embedded.parent_of(account_id) == legacy_ou  # adoption keeps the account's OU
+    tags = embedded.client("organizations").list_tags_for_resource(ResourceId=account_id)["Tags"]
+    assert {"Key": "managed-by", "Value": "orgvend"} in tags
+    assert embedded.account_item(account_id)["requestedBy"]  # who asked (the API's caller)
 
 
-def test_adopt_refuses_the_management_account_and_strangers(embedded: Harness, unique: str) -> None:
+def test_adopt_refuses_the_management_account_strangers_and_accounts_outside_the_scope(
+    embedded: Harness, unique: str
+) -> None:
     management = embedded.client("organizations").describe_organization()["Organization"]["MasterAccountId"]
+    _, at_root = embedded.create_member(
+        f"aws+{unique}@example.com", f"root-{unique}", parent=embedded.layout.root_id
+    )
+    log_archive = embedded.layout.log_archive_account_id
     before = executions_count(embedded)
-    for account_id, words in ((management, "management account"), ("999999999999", "not a member")):
+    for account_id, code, words in (
+        (management, "NotAdoptable", "management account"),
+        ("999999999999", "OutOfScope", "not a member of this organization"),
+        (log_archive, "OutOfScope", embedded.layout.security_ou_id),
+        (at_root, "OutOfScope", embedded.layout.root_id),
+    ):
         status, body = call(
             embedded,
             "POST",
@@ -253,9 +271,42 @@ def test_adopt_refuses_the_management_account_and_strangers(embedded: Harness, u
             {"accountId": account_id, "client": f"c{unique}", "project": "x"},
         )
         assert status == 422, body
-        assert body["error"]["code"] == "NotAdoptable" and body["error"]["field"] == "accountId"
+        assert body["error"]["code"] == code and body["error"]["field"] == "accountId"
         assert words in body["error"]["message"]
     assert executions_count(embedded) == before
+    assert embedded.account_item(log_archive) is None
+
+
+def test_post_accounts_refuses_what_lies_outside_the_scope_and_foreign_email_domains(
+    embedded: Harness, unique: str
+) -> None:
+    before = executions_count(embedded)
+    log_archive = embedded.layout.log_archive_account_id
+    for body, code, field in (
+        ({**request_for(unique), "accountId": log_archive}, "OutOfScope", "accountId"),
+        ({**request_for(unique), "ou": embedded.layout.security_ou_id}, "OutOfScope", "ou"),
+        ({**request_for(unique), "ou": embedded.layout.root_id}, "OutOfScope", "ou"),
+        ({**request_for(unique), "email": f"aws+{unique}@elsewhere.test"}, "EmailDomainNotAllowed", "email"),
+        ({**request_for(unique), "keepOu": True}, "ValidationError", "keepOu"),
+        (
+            {**request_for(unique), "iamUserAccessToBilling": "ALLOW"},
+            "ValidationError",
+            "iamUserAccessToBilling",
+        ),
+    ):
+        status, answer = call(embedded, "POST", "/accounts", body)
+        assert status == 422, (body, answer)
+        assert (answer["error"]["code"], answer["error"]["field"]) == (code, field), answer
+    assert executions_count(embedded) == before
+
+
+def test_an_ou_inside_the_scope_is_where_the_account_goes(embedded: Harness, unique: str) -> None:
+    projects = embedded.client("organizations").create_organizational_unit(
+        ParentId=embedded.layout.clients_ou_id, Name=f"projects-{unique}"
+    )["OrganizationalUnit"]["Id"]
+    onboarding = finished(embedded, onboard(embedded, {**request_for(unique), "ou": projects}))
+    assert onboarding["status"] == "SUCCEEDED", onboarding
+    assert embedded.parent_of(onboarding["accountId"]) == projects
 
 
 def test_listing_accounts_filters_and_paginates_with_queries_only(

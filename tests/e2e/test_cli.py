@@ -372,20 +372,7 @@ def test_onboard_without_wait_prints_the_id_and_how_to_follow_it(
 
 def test_adopt_registers_an_existing_member_account(embedded: Harness, api: str, unique: str) -> None:
     email = f"aws+{unique}@example.com"
-    organizations = embedded.client("organizations")
-    organizations.create_account(Email=email, AccountName=f"legacy-{unique}")
-    account_id = embedded.eventually(
-        lambda: next(
-            (
-                account["Id"]
-                for page in organizations.get_paginator("list_accounts").paginate()
-                for account in page["Accounts"]
-                if account["Email"] == email
-            ),
-            None,
-        ),
-        what="member account",
-    )
+    _, account_id = embedded.create_member(email, f"legacy-{unique}")  # made outside orgvend, in its scope
 
     run = cli(
         "--api-url", api, "adopt", account_id, "--client", f"c{unique}", "--project", "legacy", "--wait"

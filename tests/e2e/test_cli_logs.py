@@ -75,10 +75,11 @@ def test_logs_of_an_unknown_onboarding_exit_1(embedded: Harness) -> None:
 def test_logs_prints_an_offboardings_lines_too(embedded: Harness, unique: str) -> None:
     execution = embedded.wait(embedded.start(request_for(unique)))
     account_id = embedded.onboarding_item(execution["name"])["accountId"]
+    name = embedded.account_item(account_id)["accountName"]
     offboarding = embedded.wait(
         embedded.client("stepfunctions").start_execution(
             stateMachineArn=embedded.outputs["OffboardAccountStateMachineArn"],
-            input=json.dumps({"accountId": account_id, "mode": "close"}),
+            input=json.dumps({"accountId": account_id, "mode": "close", "confirmAccountName": name}),
         )["executionArn"]
     )
     assert offboarding["status"] == "SUCCEEDED"

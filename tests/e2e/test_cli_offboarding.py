@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from orgvend_cli.main import main
+from orgvend_cli.main import NOT_CONFIRMED, main
 
 from .conftest import FakeBilling, Harness, hooked
 from .test_cli import ONBOARDING_ID, Run, cli
-from .test_offboarding import OLD_ENOUGH, onboarded_account
+from .test_offboarding import OLD_ENOUGH, offboard_executions, onboarded_account
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +38,7 @@ def cli_reading(stdin: io.StringIO, *args: str) -> Run:
 
 @dataclass
 class Offboarded:
-    """One `orgvend offboard ... --yes --wait` run and what it was about."""
+    """One `orgvend offboard ... --confirm NAME --wait` run and what it was about."""
 
     run: Run
     account_id: str
@@ -50,14 +50,8 @@ class Offboarded:
         return offboarding_id
 
 
-def offboard_and_wait(api: str, account_id: str, mode: str) -> Run:
-    return cli("--api-url", api, "offboard", account_id, "--mode", mode, "--yes", "--wait", *POLL)
-
-
-def offboard_executions(embedded: Harness) -> int:
-    arn = embedded.outputs["OffboardAccountStateMachineArn"]
-    paginator = embedded.client("stepfunctions").get_paginator("list_executions")
-    return sum(len(page["executions"]) for page in paginator.paginate(stateMachineArn=arn))
+def offboard_and_wait(api: str, account_id: str, mode: str, name: str) -> Run:
+    return cli("--api-url", api, "offboard", account_id, "--mode", mode, "--confirm", name, "--wait", *POLL)
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +71,7 @@ def billing() -> Iterator[FakeBilling]:
 def closed(embedded: Harness, api: str) -> Offboarded:
     unique = uuid.uuid4().hex[:8]
     account_id = onboarded_account(embedded, unique)
-    return Offboarded(offboard_and_wait(api, account_id, "close"), account_id, f"c{unique}")
+    return Offboarded(offboard_and_wait(api, account_id, "close", f"c{unique}-web"), account_id, f"c{unique}")
 
 
 @pytest.fixture(scope="module")
@@ -85,13 +79,15 @@ def failed_detach(embedded: Harness, api: str, billing: FakeBilling) -> Offboard
     """A detach of an account created just now: AWS lets it leave only after 4 days."""
     unique = uuid.uuid4().hex[:8]
     account_id = onboarded_account(embedded, unique)
-    return Offboarded(offboard_and_wait(api, account_id, "detach"), account_id, f"c{unique}")
+    return Offboarded(
+        offboard_and_wait(api, account_id, "detach", f"c{unique}-web"), account_id, f"c{unique}"
+    )
 
 
 # -- offboard --------------------------------------------------------------------------------
 
 
-def test_offboard_close_yes_wait_follows_it_and_closes_the_account(
+def test_offboard_close_confirm_wait_follows_it_and_closes_the_account(
     embedded: Harness, api: str, closed: Offboarded
 ) -> None:
     run, account_id = closed.run, closed.account_id
@@ -159,48 +155,131 @@ def test_offboarding_shows_one_as_table_json_and_csv(api: str, closed: Offboarde
     )
 
 
-def test_offboard_without_yes_says_what_it_would_do_and_starts_nothing(
+def test_offboard_without_confirm_says_what_it_would_do_and_starts_nothing(
     embedded: Harness, api: str, unique: str
 ) -> None:
     account_id = onboarded_account(embedded, unique)
+    name = f"c{unique}-web"
     before = offboard_executions(embedded)
 
     plans = {}
     for mode in ("detach", "close"):
-        # Not a terminal: a "y" on standard input confirms nothing, only --yes does.
-        run = cli_reading(io.StringIO("y\n"), "--api-url", api, "offboard", account_id, "--mode", mode)
+        # Not a terminal: a "y" or even the name on standard input confirms nothing, only --confirm does.
+        for piped in ("y\n", f"{name}\n"):
+            run = cli_reading(io.StringIO(piped), "--api-url", api, "offboard", account_id, "--mode", mode)
 
-        assert run.code == 1, run
-        assert run.out == ""
-        assert (
-            f"This would {mode} account {account_id} (c{unique}-web) of client c{unique}, project web (now ACTIVE):"
-            in run.err
-        )
-        assert f"error: not confirmed, nothing was started; to {mode} it, add --yes:" in run.err
-        assert f"orgvend --api-url {api} offboard {account_id} --mode {mode} --yes" in run.err
-        plans[mode] = run.err
+            assert run.code == NOT_CONFIRMED == 1, run
+            assert run.out == ""
+            assert (
+                f"This would {mode} account {account_id} ({name}) of client c{unique}, project web (now ACTIVE):"
+                in run.err
+            )
+            assert f"error: not confirmed, nothing was started; to {mode} it, name the account:" in run.err
+            assert f"orgvend --api-url {api} offboard {account_id} --mode {mode} --confirm {name}" in run.err
+            plans[mode] = run.err
     assert "remove it from the organization" in plans["detach"] and "hand-over checklist" in plans["detach"]
     assert "deletes it after 90 days" in plans["close"] and "remove it from" not in plans["close"]
+    # The command it prints keeps --wait, so that running it does what was asked.
+    waited = cli_reading(
+        io.StringIO(""), "--api-url", api, "offboard", account_id, "--mode", "close", "--wait"
+    )
+    assert waited.code == 1, waited
+    assert f"offboard {account_id} --mode close --confirm {name} --wait" in waited.err
 
-    declined = cli_reading(TerminalInput("n\n"), "--api-url", api, "offboard", account_id, "--mode", "close")
-    assert declined.code == 1, declined
-    assert f"Close account {account_id}? [y/N] " in declined.err
-    assert "Not confirmed: nothing was started." in declined.err
+    # On a terminal, it asks for the account's name: anything else (a "y", a near miss) is a no.
+    for typed in ("n\n", "y\n", "yes\n", f"C{unique}-WEB\n", f"{name}shop\n", "\n", ""):
+        declined = cli_reading(
+            TerminalInput(typed), "--api-url", api, "offboard", account_id, "--mode", "close"
+        )
+        assert declined.code == NOT_CONFIRMED, (typed, declined)
+        assert declined.out == ""
+        assert f"To close account {account_id}, type its name ({name}): " in declined.err
+        assert "Not confirmed (the name does not match): nothing was started." in declined.err
 
     assert offboard_executions(embedded) == before
     item = embedded.account_item(account_id)
     assert item is not None and item["status"] == "ACTIVE" and "offboardingId" not in item
 
     confirmed = cli_reading(
-        TerminalInput("yes\n"), "--api-url", api, "offboard", account_id, "--mode", "close", "--wait", *POLL
+        TerminalInput(f"{name}\n"),
+        "--api-url",
+        api,
+        "offboard",
+        account_id,
+        "--mode",
+        "close",
+        "--wait",
+        *POLL,
     )
     assert confirmed.code == 0, confirmed
+    assert f"To close account {account_id}, type its name ({name}): " in confirmed.err
     assert f"account {account_id} is closed" in confirmed.out
     assert offboard_executions(embedded) == before + 1
+    item = embedded.account_item(account_id)
+    assert item is not None and item["status"] == "CLOSED" and "offboardingId" not in item
+
+
+def test_offboard_confirm_with_a_wrong_name_prints_the_servers_refusal_and_starts_nothing(
+    embedded: Harness, api: str, unique: str
+) -> None:
+    account_id = onboarded_account(embedded, unique)
+    item_before = embedded.account_item(account_id)
+    assert item_before is not None
+    before = offboard_executions(embedded)
+
+    for number, wrong in enumerate((f"C{unique}-WEB", f"c{unique}-webshop", "acme-web")):
+        for mode in ("detach", "close"):
+            run = cli(
+                "--api-url",
+                api,
+                "offboard",
+                account_id,
+                "--mode",
+                mode,
+                "--confirm",
+                wrong,
+                "--idempotency-key",
+                f"wrong-{unique}-{mode}-{number}",
+                "--wait",
+                *POLL,
+            )
+
+            assert run.code == 1 and run.out == "", run  # an API 4xx: refused
+            assert "error: ConfirmationMismatch (HTTP 422): " in run.err
+            assert "must be the account's name as orgvend registered it" in run.err
+            assert "field: confirmAccountName" in run.err
+            assert "This would" not in run.err  # --confirm: no plan, no prompt; the server decided
+
+    # An empty name is refused by the server's validation, also naming the field.
+    empty = cli("--api-url", api, "offboard", account_id, "--mode", "close", "--confirm", "")
+    assert empty.code == 1 and empty.out == "", empty
+    assert "error: ValidationError (HTTP 422): " in empty.err and "field: confirmAccountName" in empty.err
+
+    assert offboard_executions(embedded) == before
+    assert embedded.account_item(account_id) == item_before
+    organizations = embedded.client("organizations")
+    assert organizations.describe_account(AccountId=account_id)["Account"]["Status"] == "ACTIVE"
+
+
+def test_offboard_of_an_account_outside_the_scope_is_refused(
+    embedded: Harness, api: str, unique: str
+) -> None:
+    account_id = onboarded_account(embedded, unique)
+    embedded.move_account(account_id, embedded.layout.security_ou_id)
+    before = offboard_executions(embedded)
+
+    run = cli("--api-url", api, "offboard", account_id, "--mode", "close", "--confirm", f"c{unique}-web")
+
+    assert run.code == 1 and run.out == "", run
+    assert "error: OutOfScope (HTTP 422): " in run.err
+    assert f"account {account_id} is outside orgvend's managed scope" in run.err
+    assert "field: accountId" in run.err
+    assert offboard_executions(embedded) == before
+    assert embedded.parent_of(account_id) == embedded.layout.security_ou_id
 
 
 def test_offboard_of_an_unknown_account_is_not_found(api: str) -> None:
-    for confirmation in ((), ("--yes",)):
+    for confirmation in ((), ("--confirm", "acme-web")):
         run = cli("--api-url", api, "offboard", "999999999999", "--mode", "close", *confirmation)
         assert run.code == 1 and run.out == "", run
         assert "error: NotFound (HTTP 404): account 999999999999 was not found" in run.err
@@ -210,7 +289,16 @@ def test_offboard_of_an_unknown_account_is_not_found(api: str) -> None:
 def test_offboard_of_a_closed_account_is_refused(api: str, closed: Offboarded) -> None:
     assert closed.run.code == 0, closed.run
 
-    run = cli("--api-url", api, "offboard", closed.account_id, "--mode", "close", "--yes")
+    run = cli(
+        "--api-url",
+        api,
+        "offboard",
+        closed.account_id,
+        "--mode",
+        "close",
+        "--confirm",
+        f"{closed.client}-web",
+    )
 
     assert run.code == 1 and run.out == "", run
     assert "error: AccountNotOffboardable (HTTP 409): " in run.err
@@ -218,9 +306,13 @@ def test_offboard_of_a_closed_account_is_refused(api: str, closed: Offboarded) -
 
 
 def test_offboard_a_bad_mode_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli("offboard", "123456789012", "--mode", "delete", "--yes").code == 2
+    assert cli("offboard", "123456789012", "--mode", "delete", "--confirm", "acme-web").code == 2
     assert "invalid choice: 'delete'" in capsys.readouterr().err
-    assert cli("offboard", "123456789012", "--yes").code == 2  # --mode is required
+    assert cli("offboard", "123456789012", "--confirm", "acme-web").code == 2  # --mode is required
+    assert "the following arguments are required: --mode" in capsys.readouterr().err
+    # --yes is gone: a confirmation names the account.
+    assert cli("offboard", "123456789012", "--mode", "close", "--yes").code == 2
+    assert "unrecognized arguments: --yes" in capsys.readouterr().err
 
 
 # -- a failed detach -------------------------------------------------------------------------
@@ -273,7 +365,18 @@ def test_retry_offboarding_resumes_a_failed_detach_once_the_cause_is_fixed(
     embedded: Harness, api: str, unique: str, billing: FakeBilling
 ) -> None:
     account_id = onboarded_account(embedded, unique)
-    started = cli("--api-url", api, "--format", "json", "offboard", account_id, "--mode", "detach", "--yes")
+    started = cli(
+        "--api-url",
+        api,
+        "--format",
+        "json",
+        "offboard",
+        account_id,
+        "--mode",
+        "detach",
+        "--confirm",
+        f"c{unique}-web",
+    )
     assert started.code == 0, started
     accepted = json.loads(started.out)
     assert (accepted["accountId"], accepted["mode"], accepted["status"]) == (account_id, "detach", "RUNNING")

@@ -7,8 +7,11 @@ from typing import Any
 import pytest
 from moto.events.models import EventPattern
 
+from orgvend.api.onboardings import execution_name
+
 from .conftest import Harness, request_for
 from .events import (
+    MANAGEMENT_ACCOUNT_ID,
     accept_handshake,
     api_call,
     close_account_result,
@@ -19,20 +22,16 @@ pytestmark = pytest.mark.e2e
 POLICY = "OrgvendAdministratorMinusBilling"
 
 
-def create_directly(embedded: Harness, email: str, **arguments: Any) -> tuple[str, str]:
-    """An account made with the Organizations API, outside orgvend: (create request ID, account ID)."""
-    organizations = embedded.client("organizations")
-    request_id = organizations.create_account(
-        Email=email, AccountName=arguments.pop("AccountName", "outside"), **arguments
-    )["CreateAccountStatus"]["Id"]
-
-    def account_id() -> str | None:
-        status = organizations.describe_create_account_status(CreateAccountRequestId=request_id)[
-            "CreateAccountStatus"
-        ]
-        return status.get("AccountId") if status["State"] == "SUCCEEDED" else None
-
-    return request_id, embedded.eventually(account_id, what="account created")
+def move_in(embedded: Harness, account_id: str, destination: str | None = None) -> dict[str, Any]:
+    """Move the account (into the Clients OU by default) and put the MoveAccount event CloudTrail would."""
+    source = embedded.parent_of(account_id)
+    target = destination or embedded.layout.clients_ou_id
+    embedded.move_account(account_id, target)
+    event = api_call(
+        "MoveAccount", {"accountId": account_id, "sourceParentId": source, "destinationParentId": target}
+    )
+    embedded.put_event(event)
+    return event
 
 
 def onboarded(embedded: Harness, unique: str, **overrides: Any) -> str:
@@ -61,23 +60,46 @@ def handled(embedded: Harness, logical_id: str, before: int, count: int = 1) -> 
     )
 
 
-def test_account_created_outside_orgvend_is_adopted_once(embedded: Harness, unique: str) -> None:
+def organizations_tags(embedded: Harness, account_id: str) -> dict[str, str]:
+    tags = embedded.client("organizations").list_tags_for_resource(ResourceId=account_id)["Tags"]
+    return {tag["Key"]: tag["Value"] for tag in tags}
+
+
+def test_account_created_outside_orgvend_is_adopted_once_moved_into_the_scope(
+    embedded: Harness, unique: str
+) -> None:
     email = f"aws+{unique}@example.com"
-    request_id, account_id = create_directly(
-        embedded,
+    root = embedded.layout.root_id
+    request_id, account_id = embedded.create_member(
         email,
+        "outside",
+        parent=root,  # where CreateAccount puts it: outside orgvend's scope
         Tags=[{"Key": "client", "Value": f"c{unique}"}, {"Key": "project", "Value": "legacy"}],
     )
     event = create_account_result(request_id, account_id)
+    before = embedded.invocations("FollowOrganizationFunction")
     embedded.put_event(event)
     embedded.put_event(event)  # EventBridge delivers at least once
+    handled(embedded, "FollowOrganizationFunction", before, 2)
+    assert embedded.account_item(account_id) is None  # at the root: outside, nothing changes
+    assert embedded.executions_named(f"adopt-{account_id}") == []
+    assert embedded.parent_of(account_id) == root
+
+    # An operator moves it into an OU of the scope: adopted there, once, however often the event comes.
+    legacy = embedded.client("organizations").create_organizational_unit(
+        ParentId=embedded.layout.clients_ou_id, Name=f"legacy-{unique}"
+    )["OrganizationalUnit"]["Id"]
+    moved = move_in(embedded, account_id, legacy)
+    embedded.put_event(moved)
+    embedded.put_event(event)  # a late CreateAccountResult changes nothing either
 
     item = registry_status(embedded, account_id, "ACTIVE")
     assert (item["client"], item["project"], item["email"]) == (f"c{unique}", "legacy", email)
     assert attached_policies(embedded, account_id) == [POLICY]
     assert len(embedded.executions_named(f"adopt-{account_id}")) == 1
-    root = embedded.client("organizations").list_roots()["Roots"][0]["Id"]
-    assert item["ouId"] == root  # adopted where it stands
+    assert item["ouId"] == legacy == embedded.parent_of(account_id)  # adopted where it stands
+    tags = organizations_tags(embedded, account_id)
+    assert (tags["managed-by"], tags["client"], tags["project"]) == ("orgvend", f"c{unique}", "legacy")
     embedded.operator_message_about(account_id)
 
 
@@ -96,21 +118,38 @@ def test_create_account_result_for_orgvends_own_account_does_nothing_twice(
     assert embedded.account_item(account_id) == before_item
 
 
-def test_invited_account_with_the_role_is_baselined_and_registered(embedded: Harness, unique: str) -> None:
-    _, account_id = create_directly(embedded, f"aws+{unique}@example.com")
+def accept_outside(embedded: Harness, account_id: str) -> None:
+    """The invited account accepts: it joins at the root, outside the scope, and nothing changes."""
     organization_id = embedded.client("organizations").describe_organization()["Organization"]["Id"]
+    before = embedded.invocations("FollowOrganizationFunction")
     embedded.put_event(accept_handshake(account_id, organization_id))
+    handled(embedded, "FollowOrganizationFunction", before)
+    assert embedded.account_item(account_id) is None
+    assert embedded.parent_of(account_id) == embedded.layout.root_id
 
-    registry_status(embedded, account_id, "ACTIVE")
+
+def test_invited_account_with_the_role_is_baselined_and_registered_once_moved_in(
+    embedded: Harness, unique: str
+) -> None:
+    _, account_id = embedded.create_member(f"aws+{unique}@example.com", parent=embedded.layout.root_id)
+    accept_outside(embedded, account_id)
+    assert attached_policies(embedded, account_id) == ["AdministratorAccess"]  # untouched
+
+    move_in(embedded, account_id)
+
+    item = registry_status(embedded, account_id, "ACTIVE")
+    assert item["ouId"] == embedded.layout.clients_ou_id == embedded.parent_of(account_id)
     assert attached_policies(embedded, account_id) == [POLICY]
 
 
 def test_invited_account_without_the_role_needs_it_and_is_adopted_once_it_exists(
     embedded: Harness, unique: str
 ) -> None:
-    _, account_id = create_directly(embedded, f"aws+{unique}@example.com", RoleName="SomebodyElsesRole")
-    organization_id = embedded.client("organizations").describe_organization()["Organization"]["Id"]
-    embedded.put_event(accept_handshake(account_id, organization_id))
+    _, account_id = embedded.create_member(
+        f"aws+{unique}@example.com", parent=embedded.layout.root_id, RoleName="SomebodyElsesRole"
+    )
+    accept_outside(embedded, account_id)
+    move_in(embedded, account_id)
 
     item = registry_status(embedded, account_id, "NEEDS_ROLE")
     assert "OrganizationAccountAccessRole" in item["failure"]
@@ -129,16 +168,17 @@ def test_invited_account_without_the_role_needs_it_and_is_adopted_once_it_exists
 
     registry_status(embedded, account_id, "ACTIVE")
     assert attached_policies(embedded, account_id) == [POLICY]
+    assert embedded.parent_of(account_id) == embedded.layout.clients_ou_id
 
 
 def test_moves_follow_the_organization_even_out_of_order(embedded: Harness, unique: str) -> None:
     account_id = onboarded(embedded, unique)
     organizations = embedded.client("organizations")
-    root = organizations.list_roots()["Roots"][0]["Id"]
-    first = organizations.create_organizational_unit(ParentId=root, Name=f"first-{unique}")[
+    clients = embedded.layout.clients_ou_id  # moves within orgvend's scope
+    first = organizations.create_organizational_unit(ParentId=clients, Name=f"first-{unique}")[
         "OrganizationalUnit"
     ]["Id"]
-    second = organizations.create_organizational_unit(ParentId=root, Name=f"second-{unique}")[
+    second = organizations.create_organizational_unit(ParentId=first, Name=f"second-{unique}")[
         "OrganizationalUnit"
     ]["Id"]
     current = organizations.list_parents(ChildId=account_id)["Parents"][0]["Id"]
@@ -158,7 +198,8 @@ def test_moves_follow_the_organization_even_out_of_order(embedded: Harness, uniq
     handled(embedded, "FollowOrganizationFunction", before, 3)
     time.sleep(0.5)
 
-    assert embedded.account_item(account_id)["ouId"] == second
+    item = embedded.account_item(account_id)
+    assert (item["ouId"], item["status"]) == (second, "ACTIVE")
 
 
 def test_tags_follow_and_the_client_tag_moves_the_account(embedded: Harness, unique: str) -> None:
@@ -218,6 +259,23 @@ def account_requested(detail: dict[str, Any]) -> dict[str, Any]:
     return {"Source": "orgvend", "DetailType": "Account Requested", "Detail": json.dumps(detail)}
 
 
+def requested_event(
+    event_id: str, detail: dict[str, Any], account: str = MANAGEMENT_ACCOUNT_ID
+) -> dict[str, Any]:
+    """An "Account Requested" event as EventBridge hands it to its target."""
+    return {
+        "version": "0",
+        "id": event_id,
+        "detail-type": "Account Requested",
+        "source": "orgvend",
+        "account": account,
+        "time": "2026-11-28T12:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    }
+
+
 def test_account_requested_event_onboards(embedded: Harness, unique: str) -> None:
     request = request_for(unique)
     embedded.put_event(account_requested(request))
@@ -233,7 +291,15 @@ def test_account_requested_event_onboards(embedded: Harness, unique: str) -> Non
         ),
         what="onboarding succeeded",
     )
-    assert registry_status(embedded, onboarding["accountId"], "ACTIVE")["client"] == f"c{unique}"
+    item = registry_status(embedded, onboarding["accountId"], "ACTIVE")
+    assert item["client"] == f"c{unique}"
+    assert item["requestedBy"] == "event:123456789012:orgvend"  # the event's account and source
+    assert embedded.parent_of(item["accountId"]) == item["ouId"]  # placed in its client's OU, in the scope
+    ou = embedded.client("organizations").describe_organizational_unit(OrganizationalUnitId=item["ouId"])
+    assert ou["OrganizationalUnit"]["Name"] == f"c{unique}"
+    assert embedded.client("organizations").list_parents(ChildId=item["ouId"])["Parents"][0]["Id"] == (
+        embedded.layout.clients_ou_id
+    )
 
 
 def test_bad_or_duplicate_request_events_start_nothing_and_are_reported(
@@ -261,17 +327,7 @@ def test_bad_or_duplicate_request_events_start_nothing_and_are_reported(
 
 
 def test_a_request_event_delivered_twice_starts_one_onboarding(embedded: Harness, unique: str) -> None:
-    event = {
-        "version": "0",
-        "id": f"delivered-twice-{unique}",
-        "detail-type": "Account Requested",
-        "source": "orgvend",
-        "account": "123456789012",
-        "time": "2026-11-28T12:00:00Z",
-        "region": "us-east-1",
-        "resources": [],
-        "detail": request_for(unique),
-    }
+    event = requested_event(f"delivered-twice-{unique}", request_for(unique))
     first = embedded.invoke("StartRequestedOnboardingFunction", event)
     second = embedded.invoke("StartRequestedOnboardingFunction", event)
     assert first["outcome"] == second["outcome"] == "started"
@@ -279,23 +335,55 @@ def test_a_request_event_delivered_twice_starts_one_onboarding(embedded: Harness
     assert len(embedded.executions_named(first["onboardingId"])) == 1
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"accountId": "LOG_ARCHIVE"},
+        {"ou": "CLIENTS"},
+        {"keepOu": True},
+        {"requestedBy": "arn:aws:iam::123456789012:role/ops-admin"},
+    ],
+    ids=["accountId", "ou", "keepOu", "requestedBy"],
+)
+def test_a_request_event_may_only_ask_for_a_new_account(
+    embedded: Harness, unique: str, extra: dict[str, Any]
+) -> None:
+    names = {"LOG_ARCHIVE": embedded.layout.log_archive_account_id, "CLIENTS": embedded.layout.clients_ou_id}
+    field = next(iter(extra))
+    detail = {**request_for(unique), field: names.get(extra[field], extra[field])}
+    if field == "keepOu":
+        detail["accountId"] = embedded.layout.log_archive_account_id
+    event_id = f"api-only-{field}-{unique}"
+
+    outcome = embedded.invoke("StartRequestedOnboardingFunction", requested_event(event_id, detail))
+
+    assert outcome["outcome"] == "rejected"
+    assert outcome["reason"].startswith(f"{'accountId' if field == 'keepOu' else field}:")
+    assert embedded.executions_named(execution_name(f"event:{event_id}")) == []
+    assert embedded.registry_item(f"EMAIL#{detail['email']}", "EMAIL") is None
+    message = embedded.operator_message_about(event_id)["Message"]
+    assert "was not started" in message and "Nothing was created" in message
+    assert embedded.account_item(embedded.layout.log_archive_account_id) is None
+
+
 def test_reconciliation_on_demand_adopts_the_unknown_and_marks_the_departed(
     embedded: Harness, unique: str
 ) -> None:
     departed = onboarded(embedded, unique)
     embedded.client("organizations").remove_account_from_organization(AccountId=departed)  # no event
-    _, unknown = create_directly(embedded, f"aws+{unique}-x@example.com")  # no event either
+    _, unknown = embedded.create_member(f"aws+{unique}-x@example.com")  # in the Clients OU, no event either
+    _, outside = embedded.create_member(f"aws+{unique}-y@example.com", parent=embedded.layout.root_id)
 
     result = embedded.invoke("ReconcileRegistryFunction", {})
 
     actions = {repair["accountId"]: repair["action"] for repair in result["repairs"]}
-    assert actions[unknown] == "adopted" and actions[departed] == "marked DETACHED"
+    assert actions[unknown] == "adopted" and actions[departed] == "left the organization"
+    assert outside not in actions and result["outside"] >= 1
     registry_status(embedded, departed, "DETACHED")
     registry_status(embedded, unknown, "ACTIVE")
-    assert embedded.invoke("ReconcileRegistryFunction", {})["repairs"] == [] or all(
-        repair["accountId"] not in (unknown, departed)
-        for repair in embedded.invoke("ReconcileRegistryFunction", {})["repairs"]
-    )
+    assert embedded.account_item(outside) is None
+    again = embedded.invoke("ReconcileRegistryFunction", {})
+    assert all(repair["accountId"] not in (unknown, departed, outside) for repair in again["repairs"])
     embedded.operator_message_about("reconciliation found")
 
 
@@ -332,26 +420,31 @@ def test_the_events_exercised_here_match_the_template_patterns(embedded: Harness
         ],
         "StartRequestedOnboardingFunction.AccountRequested": [account_requested(request_for("pattern"))],
     }
+
+    def routed_to(entry: dict[str, Any], account: str = MANAGEMENT_ACCOUNT_ID) -> set[str]:
+        event = {
+            "id": "1",
+            "account": account,
+            "region": "us-east-1",
+            "time": "2026-11-28T12:00:00Z",
+            "source": entry["Source"],
+            "detail-type": entry["DetailType"],
+            "detail": json.loads(entry["Detail"]),
+            "resources": [],
+        }
+        # moto's TestEventPattern answers no Result; its matcher (the one that routes events here) does.
+        return {
+            name
+            for name, pattern in patterns.items()
+            if EventPattern.load(json.dumps(pattern)).matches_event(event)
+        }
+
     for target, entries in samples.items():
         for entry in entries:
-            event = {
-                "id": "1",
-                "account": "123456789012",
-                "region": "us-east-1",
-                "time": "2026-11-28T12:00:00Z",
-                "source": entry["Source"],
-                "detail-type": entry["DetailType"],
-                "detail": json.loads(entry["Detail"]),
-                "resources": [],
-            }
-            # moto's TestEventPattern answers no Result; its matcher (the one that routes events here) does.
-            matched = {
-                name
-                for name, pattern in patterns.items()
-                if EventPattern.load(json.dumps(pattern)).matches_event(event)
-            }
-            assert matched == {target}, (
+            assert routed_to(entry) == {target}, (
                 entry["DetailType"],
                 json.loads(entry["Detail"]).get("eventName"),
-                matched,
+                routed_to(entry),
             )
+    # An account request put on the bus by any other account reaches no target.
+    assert routed_to(account_requested(request_for("pattern")), account="111122223333") == set()

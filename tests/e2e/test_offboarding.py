@@ -1,12 +1,16 @@
 """Offboarding end to end: detach (hand the account to its client) and close, through the API,
 the real offboarding workflow and handlers, on the embedded AWS."""
 
+import hashlib
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
+from orgvend.models import AccountRecord, AccountStatus
+from orgvend.registry import Registry
 
 from .conftest import FakeBilling, FaultInjector, Harness, request_for
 from .test_api import call, finished, onboard
@@ -22,9 +26,23 @@ def onboarded_account(embedded: Harness, unique: str, **overrides: Any) -> str:
     return str(onboarding["accountId"])
 
 
+def execution_name(idempotency_key: str) -> str:
+    """The offboarding ID the API derives from an Idempotency-Key (orgvend.api.onboardings.execution_name;
+    not imported: importing the API's modules here would set up Powertools before the embedded functions)."""
+    return "k-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:48]
+
+
+def account_name(embedded: Harness, account_id: str) -> str:
+    """The account's name in the registry: what an offboarding must confirm (confirmAccountName)."""
+    item = embedded.account_item(account_id)
+    assert item is not None, account_id
+    return str(item["accountName"])
+
+
 def offboard(embedded: Harness, account_id: str, mode: str, key: str | None = None) -> str:
     headers = {"Idempotency-Key": key} if key else None
-    status, body = call(embedded, "POST", f"/accounts/{account_id}/offboard", {"mode": mode}, headers)
+    request = {"mode": mode, "confirmAccountName": account_name(embedded, account_id)}
+    status, body = call(embedded, "POST", f"/accounts/{account_id}/offboard", request, headers)
     assert status == 202, body
     assert body["accountId"] == account_id and body["mode"] == mode and body["status"] == "RUNNING"
     return str(body["offboardingId"])
@@ -56,8 +74,40 @@ def is_member(embedded: Harness, account_id: str) -> bool:
     return True
 
 
+# What taking and letting go of an account changes in its entry, however the offboarding ended: the
+# entry's bookkeeping (when and how often it was written) and the hold (let_go waits until it is gone).
+BOOKKEEPING = ("updatedAt", "version", "offboardingId")
+
+
 def comparable(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in item.items() if key not in ("updatedAt", "offboardingId")}
+    return {key: value for key, value in item.items() if key not in BOOKKEEPING}
+
+
+def offboard_executions(embedded: Harness) -> int:
+    arn = embedded.outputs["OffboardAccountStateMachineArn"]
+    paginator = embedded.client("stepfunctions").get_paginator("list_executions")
+    return sum(len(page["executions"]) for page in paginator.paginate(stateMachineArn=arn))
+
+
+def start_offboard_execution(embedded: Harness, request: dict[str, Any]) -> str:
+    """The offboarding workflow started directly (StartExecution), past the API and its checks."""
+    return str(
+        embedded.client("stepfunctions").start_execution(
+            stateMachineArn=embedded.outputs["OffboardAccountStateMachineArn"], input=json.dumps(request)
+        )["executionArn"]
+    )
+
+
+def reported(embedded: Harness, offboarding_id: str) -> dict[str, Any]:
+    """A failed offboarding, once the failure reporter has recorded it (with its account and mode)."""
+    return embedded.eventually(
+        lambda: (
+            (answer := call(embedded, "GET", f"/offboardings/{offboarding_id}")[1]).get("accountId")
+            and answer["status"] == "FAILED"
+            and answer
+        ),
+        what=f"the failed offboarding {offboarding_id} recorded",
+    )
 
 
 def test_detach_hands_the_account_over(embedded: Harness, unique: str, billing: FakeBilling) -> None:
@@ -232,13 +282,16 @@ def test_one_offboarding_at_a_time_per_account(embedded: Harness, unique: str) -
         what="the first offboarding holds the account",
     )
 
-    status, body = call(embedded, "POST", f"/accounts/{account_id}/offboard", {"mode": "detach"})
+    name = f"c{unique}-web"
+    request = {"mode": "detach", "confirmAccountName": name}
+    status, body = call(embedded, "POST", f"/accounts/{account_id}/offboard", request)
 
     assert status == 409, body
     assert body["error"]["code"] == "OffboardingInProgress" and first in body["error"]["message"]
     assert offboarding_finished(embedded, first)["status"] == "SUCCEEDED"
     # Afterwards the account is CLOSED: nothing more to offboard.
-    status, body = call(embedded, "POST", f"/accounts/{account_id}/offboard", {"mode": "close"})
+    request = {"mode": "close", "confirmAccountName": name}
+    status, body = call(embedded, "POST", f"/accounts/{account_id}/offboard", request)
     assert status == 409 and body["error"]["code"] == "AccountNotOffboardable", body
 
 
@@ -249,7 +302,9 @@ def test_two_offboardings_started_together_cannot_both_run(embedded: Harness, un
     arns = [
         sfn.start_execution(
             stateMachineArn=embedded.outputs["OffboardAccountStateMachineArn"],
-            input=json.dumps({"accountId": account_id, "mode": "close"}),
+            input=json.dumps(
+                {"accountId": account_id, "mode": "close", "confirmAccountName": f"c{unique}-web"}
+            ),
         )["executionArn"]
         for _ in range(2)
     ]
@@ -279,9 +334,14 @@ def test_two_offboardings_started_together_cannot_both_run(embedded: Harness, un
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"mode": "explode"}, "mode"),
+        ({"mode": "explode", "confirmAccountName": "acme-web"}, "mode"),
+        ({"confirmAccountName": "acme-web"}, "mode"),
         ({}, "mode"),
-        ({"mode": "detach", "force": True}, "force"),
+        ({"mode": "detach"}, "confirmAccountName"),
+        ({"mode": "detach", "confirmAccountName": ""}, "confirmAccountName"),
+        ({"mode": "detach", "confirmAccountName": "x" * 51}, "confirmAccountName"),
+        ({"mode": "detach", "confirmAccountName": 42}, "confirmAccountName"),
+        ({"mode": "detach", "confirmAccountName": "acme-web", "force": True}, "force"),
         ("not json", "body"),
     ],
 )
@@ -299,9 +359,10 @@ def test_bad_offboarding_requests_name_the_field_and_start_nothing(
 
 
 def test_offboarding_an_unknown_account_is_not_found(embedded: Harness) -> None:
-    status, body = call(embedded, "POST", "/accounts/999999999999/offboard", {"mode": "close"})
+    request = {"mode": "close", "confirmAccountName": "acme-web"}
+    status, body = call(embedded, "POST", "/accounts/999999999999/offboard", request)
     assert status == 404 and body["error"]["field"] == "accountId", body
-    status, body = call(embedded, "POST", "/accounts/12345/offboard", {"mode": "close"})
+    status, body = call(embedded, "POST", "/accounts/12345/offboard", request)
     assert status == 422 and body["error"]["field"] == "accountId", body
 
 
@@ -312,7 +373,7 @@ def test_same_idempotency_key_is_the_same_offboarding(embedded: Harness, unique:
         embedded,
         "POST",
         f"/accounts/{account_id}/offboard",
-        {"mode": "close"},
+        {"mode": "close", "confirmAccountName": f"c{unique}-web"},
         {"Idempotency-Key": f"off-{unique}"},
     )
     assert status == 202 and body["offboardingId"] == first, body
@@ -334,3 +395,188 @@ def test_a_removal_step_that_crashes_after_aws_answered_is_retried_harmlessly(
     assert step["retries"] == 1
     assert not is_member(embedded, account_id)
     assert (embedded.account_item(account_id) or {}).get("status") == "DETACHED"
+
+
+# -- the confirmation and the managed scope --------------------------------------------------
+
+
+def test_a_wrong_or_missing_confirmation_is_refused_and_starts_nothing(
+    embedded: Harness, unique: str
+) -> None:
+    account_id = onboarded_account(embedded, unique)
+    name = f"c{unique}-web"
+    before = embedded.account_item(account_id)
+    assert before is not None and before["accountName"] == name and before["status"] == "ACTIVE"
+    executions = offboard_executions(embedded)
+    path = f"/accounts/{account_id}/offboard"
+
+    # Near misses too: the server compares the name exactly.
+    for number, wrong in enumerate((f"C{unique}-WEB", f"{name} ", f"{name}shop", "acme-web")):
+        for mode in ("detach", "close"):
+            key = f"wrong-{unique}-{mode}-{number}"
+            request = {"mode": mode, "confirmAccountName": wrong}
+            status, body = call(embedded, "POST", path, request, {"Idempotency-Key": key})
+
+            assert status == 422, body
+            assert body["error"]["code"] == "ConfirmationMismatch", body
+            assert body["error"]["field"] == "confirmAccountName", body
+            assert "must be the account's name as orgvend registered it" in body["error"]["message"]
+            assert embedded.offboarding_item(execution_name(key)) is None
+
+    for request in ({"mode": "close"}, {"mode": "close", "confirmAccountName": ""}):
+        status, body = call(embedded, "POST", path, request)
+        assert status == 422, body
+        assert (body["error"]["code"], body["error"]["field"]) == ("ValidationError", "confirmAccountName")
+
+    # Nothing started, nothing changed: no execution, the registry entry as it was, still a member.
+    assert offboard_executions(embedded) == executions
+    assert embedded.account_item(account_id) == before
+    account = embedded.client("organizations").describe_account(AccountId=account_id)["Account"]
+    assert account["Status"] == "ACTIVE"
+    # The refusals left it offboardable: with its name, the same request goes through.
+    offboarding = offboarding_finished(embedded, offboard(embedded, account_id, "close"))
+    assert offboarding["status"] == "SUCCEEDED", offboarding
+
+
+def assert_out_of_scope(body: dict[str, Any], account_id: str, parent: str, clients_ou_id: str) -> None:
+    assert body["error"]["code"] == "OutOfScope", body
+    assert body["error"]["field"] == "accountId", body
+    message = body["error"]["message"]
+    assert f"account {account_id} is outside orgvend's managed scope" in message, message
+    assert f"it is in {parent}, which is not under orgvend's OU {clients_ou_id}" in message, message
+
+
+@pytest.mark.parametrize("destination", ["security_ou_id", "root_id"])
+def test_an_account_moved_out_of_the_clients_ou_is_out_of_scope_and_nothing_starts(
+    embedded: Harness, unique: str, destination: str
+) -> None:
+    layout = embedded.layout
+    account_id = onboarded_account(embedded, unique)
+    assert embedded.parent_of(account_id) != layout.clients_ou_id  # its client's OU, under the Clients OU
+    outside = getattr(layout, destination)
+    embedded.move_account(account_id, outside)
+    # No MoveAccount event reaches orgvend here: the registry still says ACTIVE, so only asking
+    # Organizations where the account is keeps it from being offboarded.
+    before = embedded.account_item(account_id)
+    assert before is not None and before["status"] == "ACTIVE" and "offboardingId" not in before
+    executions = offboard_executions(embedded)
+
+    for mode in ("detach", "close"):
+        key = f"outside-{unique}-{mode}"
+        request = {"mode": mode, "confirmAccountName": f"c{unique}-web"}
+        status, body = call(
+            embedded, "POST", f"/accounts/{account_id}/offboard", request, {"Idempotency-Key": key}
+        )
+
+        assert status == 422, body
+        assert_out_of_scope(body, account_id, outside, layout.clients_ou_id)
+        assert embedded.offboarding_item(execution_name(key)) is None
+
+    assert offboard_executions(embedded) == executions
+    assert embedded.account_item(account_id) == before
+    assert embedded.parent_of(account_id) == outside
+    account = embedded.client("organizations").describe_account(AccountId=account_id)["Account"]
+    assert account["Status"] == "ACTIVE"
+
+    # Past the API, the workflow's own first step refuses it the same way.
+    arn = start_offboard_execution(
+        embedded, {"accountId": account_id, "mode": "close", "confirmAccountName": f"c{unique}-web"}
+    )
+    execution = embedded.wait(arn)
+    assert (execution["status"], execution["error"]) == ("FAILED", "OutOfScope"), execution
+    assert f"account {account_id} is outside orgvend's managed scope" in execution["cause"]
+    failed = reported(embedded, execution["name"])
+    assert [step["name"] for step in failed["timeline"]] == ["Configure", "BeginOffboarding"]
+    assert embedded.account_item(account_id) == before
+    assert embedded.parent_of(account_id) == outside
+    assert (
+        embedded.client("organizations").describe_account(AccountId=account_id)["Account"]["Status"]
+        == "ACTIVE"
+    )
+
+
+def test_the_log_archive_account_is_never_offboarded(embedded: Harness, unique: str) -> None:
+    layout = embedded.layout
+    log_archive = layout.log_archive_account_id
+    executions = offboard_executions(embedded)
+    path = f"/accounts/{log_archive}/offboard"
+    request = {"mode": "close", "confirmAccountName": "log-archive"}
+
+    # orgvend never registered it (it cannot adopt it): not found, the API's first answer.
+    status, body = call(embedded, "POST", path, request)
+    assert status == 404 and body["error"]["field"] == "accountId", body
+
+    # A registry entry that claims it (stale, or written by hand) does not open it to offboarding.
+    registry = Registry(embedded.client("dynamodb"), embedded.outputs["RegistryTableName"])
+    stamp = datetime.now(UTC)
+    registry.save_account(
+        AccountRecord(
+            account_id=log_archive,
+            account_name="log-archive",
+            email=f"aws+log-archive-{unique}@example.com",
+            client=f"c{unique}",
+            project="logs",
+            role_name="OrganizationAccountAccessRole",
+            status=AccountStatus.ACTIVE,
+            switch_role_url="https://signin.aws.amazon.com/switchrole",
+            created_at=stamp,
+            updated_at=stamp,
+        )
+    )
+    try:
+        before = embedded.account_item(log_archive)
+        assert before is not None
+        for mode in ("detach", "close"):
+            status, body = call(embedded, "POST", path, {**request, "mode": mode})
+            assert status == 422, body
+            assert_out_of_scope(body, log_archive, layout.security_ou_id, layout.clients_ou_id)
+        assert offboard_executions(embedded) == executions
+
+        execution = embedded.wait(start_offboard_execution(embedded, {"accountId": log_archive, **request}))
+        assert (execution["status"], execution["error"]) == ("FAILED", "OutOfScope"), execution
+        reported(embedded, execution["name"])
+        assert embedded.account_item(log_archive) == before
+    finally:
+        embedded.client("dynamodb").delete_item(
+            TableName=embedded.outputs["RegistryTableName"],
+            Key={"pk": {"S": f"ACCOUNT#{log_archive}"}, "sk": {"S": "ACCOUNT"}},
+        )
+    assert embedded.parent_of(log_archive) == layout.security_ou_id
+    organizations = embedded.client("organizations")
+    assert organizations.describe_account(AccountId=log_archive)["Account"]["Status"] == "ACTIVE"
+
+
+def test_the_workflow_started_directly_refuses_a_wrong_confirmation(embedded: Harness, unique: str) -> None:
+    """Past the API (StartExecution): BeginOffboarding checks the confirmation itself."""
+    account_id = onboarded_account(embedded, unique)
+    before = embedded.account_item(account_id)
+    assert before is not None
+
+    arn = start_offboard_execution(
+        embedded, {"accountId": account_id, "mode": "close", "confirmAccountName": f"C{unique}-WEB"}
+    )
+    execution = embedded.wait(arn)
+
+    assert (execution["status"], execution["error"]) == ("FAILED", "InvalidOffboardingRequest"), execution
+    assert execution["cause"].count("confirmAccountName: must be the account's name") == 1, execution
+    failed = reported(embedded, execution["name"])
+    assert (failed["accountId"], failed["mode"], failed["error"]) == (
+        account_id,
+        "close",
+        "InvalidOffboardingRequest",
+    )
+    [begin] = [step for step in failed["timeline"] if step["name"] == "BeginOffboarding"]
+    assert begin["status"] == "FAILED" and begin["retries"] == 0  # terminal: never retried
+    assert [step["name"] for step in failed["timeline"]] == ["Configure", "BeginOffboarding"]
+    # The account was never taken: its entry is as it was, it is still an active member.
+    assert embedded.account_item(account_id) == before
+    organizations = embedded.client("organizations")
+    assert organizations.describe_account(AccountId=account_id)["Account"]["Status"] == "ACTIVE"
+
+    # Without a confirmation at all, the workflow fails at the same step and changes nothing either.
+    execution = embedded.wait(start_offboard_execution(embedded, {"accountId": account_id, "mode": "close"}))
+    assert execution["status"] == "FAILED", execution
+    assert "confirmAccountName" in execution["cause"], execution
+    failed = reported(embedded, execution["name"])
+    assert [step["name"] for step in failed["timeline"]] == ["Configure", "BeginOffboarding"]
+    assert embedded.account_item(account_id) == before

@@ -64,7 +64,8 @@ def test_onboarding_creates_places_baselines_registers_and_notifies(embedded: Ha
         == f"c{unique}"
     )
     tags = {t["Key"]: t["Value"] for t in organizations.list_tags_for_resource(ResourceId=account_id)["Tags"]}
-    assert tags == {"client": f"c{unique}", "project": "web", "cost-center": "42"}
+    assert tags == {"client": f"c{unique}", "project": "web", "cost-center": "42", "managed-by": "orgvend"}
+    assert embedded.parent_of(parent["Id"]) == embedded.layout.clients_ou_id  # the client's OU, in the scope
 
     # The role in the new account: the orgvend policy instead of AdministratorAccess.
     iam = embedded.member_iam(account_id)
@@ -77,7 +78,21 @@ def test_onboarding_creates_places_baselines_registers_and_notifies(embedded: Ha
     document = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])[
         "PolicyVersion"
     ]
-    assert same_document(document["Document"], administrator_minus_billing())
+    assert same_document(
+        document["Document"],
+        administrator_minus_billing(
+            policy_name="OrgvendAdministratorMinusBilling",
+            access_role_names=("OrganizationAccountAccessRole",),
+        ),
+    )
+    # Its trust: orgvend's functions and the operators of the management account, nobody else.
+    trust = iam.get_role(RoleName="OrganizationAccountAccessRole")["Role"]["AssumeRolePolicyDocument"]
+    admitted = sorted(p for s in trust["Statement"] for p in s["Condition"]["ArnLike"]["aws:PrincipalArn"])
+    assert admitted == [
+        "arn:aws:iam::123456789012:role/ops-*",
+        "arn:aws:iam::123456789012:role/orgvend/member-access/*",
+        "arn:aws:iam::123456789012:user/moto",
+    ]
 
     # The registry.
     item = embedded.account_item(account_id)
@@ -226,16 +241,15 @@ def test_access_denied_on_first_assume_role_attempts_is_retried(
 
 def test_adopting_an_existing_member_account(embedded: Harness, unique: str) -> None:
     email = f"aws+{unique}@example.com"
-    status = embedded.client("organizations").create_account(Email=email, AccountName=f"legacy-{unique}")
-    [account] = embedded.eventually(
-        lambda: member_accounts_with_email(embedded, email), what="legacy account"
-    )
+    request_id, account_id = embedded.create_member(email, f"legacy-{unique}")
+    [account] = member_accounts_with_email(embedded, email)
     execution = embedded.wait(embedded.start(request_for(unique, accountId=account["Id"])))
 
     assert execution["status"] == "SUCCEEDED", execution
     states = entered_states(embedded.history(execution["executionArn"]))
-    assert "CreateAccount" not in states and "VerifyMemberAccount" in states
-    assert status["CreateAccountStatus"]["Id"]  # created once, outside orgvend
+    assert "CreateAccount" not in states and {"VerifyMemberAccount", "ClaimAccount"} <= set(states)
+    assert request_id and account["Id"] == account_id  # created once, outside orgvend
+    assert embedded.parent_of(account_id) == embedded.layout.clients_ou_id  # kept where it was
     assert len(member_accounts_with_email(embedded, email)) == 1
     item = embedded.account_item(account["Id"])
     assert item["status"] == "ACTIVE" and item["client"] == f"c{unique}"
@@ -255,7 +269,7 @@ def test_adopting_the_management_account_is_refused(embedded: Harness, unique: s
         )
     )
     assert execution["status"] == "FAILED"
-    assert execution["error"] == "AccountNotAdoptable"
+    assert execution["error"] == "OutOfScope"  # RecordRequest refuses it before anything is written
     assert "management account" in execution["cause"]
     assert embedded.account_item(management["MasterAccountId"]) is None
 

@@ -304,22 +304,30 @@ PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 # -- Python sources -------------------------------------------------------------------------
 
 
-def error_classes(path: Path = ERRORS_PATH) -> set[str]:
-    """Error names the workflow can see: classes deriving from a root exception class, roots excluded."""
+def _error_bases(path: Path) -> dict[str, list[str]]:
     tree = ast.parse(path.read_text())
-    bases = {
+    return {
         node.name: [base.id for base in node.bases if isinstance(base, ast.Name)]
         for node in tree.body
         if isinstance(node, ast.ClassDef)
     }
-    roots = {name for name, parents in bases.items() if set(parents) & {"Exception", "BaseException"}}
 
-    def derives_from_root(name: str) -> bool:
+
+def error_classes(path: Path = ERRORS_PATH, under: str | None = None) -> set[str]:
+    """Error names the workflow can see: the concrete classes (no other class derives from them) deriving
+    from a root exception class, or from ``under`` (``Retryable``, ``Terminal``) when given."""
+    bases = _error_bases(path)
+    roots = {name for name, parents in bases.items() if set(parents) & {"Exception", "BaseException"}}
+    abstract = {parent for parents in bases.values() for parent in parents}
+
+    def derives_from(name: str, ancestors: set[str]) -> bool:
         return any(
-            parent in roots or (parent in bases and derives_from_root(parent)) for parent in bases[name]
+            parent in ancestors or (parent in bases and derives_from(parent, ancestors))
+            for parent in bases[name]
         )
 
-    return {name for name in bases if name not in roots and derives_from_root(name)}
+    ancestors = {under} if under else roots
+    return {name for name in bases if name not in abstract and derives_from(name, ancestors)}
 
 
 def _environ_name(node: ast.AST) -> str | None:

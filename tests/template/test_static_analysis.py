@@ -34,11 +34,9 @@ import pytest
 import yaml
 from template_support import ROOT, Intrinsics, as_list, tool_environment, venv_bin
 
-from orgvend.baseline_policy import (
-    ACCOUNT_SETTINGS_ACTIONS,
-    BILLING_SERVICE_PREFIXES,
-    administrator_minus_billing,
-)
+from orgvend.baseline_policy import ACCOUNT_SETTINGS_ACTIONS, BILLING_SERVICE_PREFIXES
+from orgvend.baseline_policy import administrator_minus_billing as baseline_document
+from orgvend.guardrails import guardrail_policy
 
 CHECKOV_SKIPS_PATH = ROOT / ".checkov-skips.yaml"
 IAM_LINT_ALLOW_PATH = ROOT / ".iam-lint-allow.yaml"
@@ -46,6 +44,18 @@ CHECKOV_VENV = ROOT / ".venv" / "checkov"
 CHECKOV_INSTALL = f"python3.13 -m venv {CHECKOV_VENV} && {CHECKOV_VENV}/bin/pip install checkov==3.3.30"
 
 ADMINISTRATOR_MINUS_BILLING = "administrator_minus_billing"
+GUARDRAIL = "guardrail_policy"
+# orgvend's own documents (not in the template: written into accounts and the organization), with the
+# template's defaults.
+OWN_DOCUMENTS = 2
+
+
+def administrator_minus_billing() -> dict[str, Any]:
+    return baseline_document(
+        policy_name="OrgvendAdministratorMinusBilling", access_role_names=("OrganizationAccountAccessRole",)
+    )
+
+
 # Our own finding, beside parliament's: an action or prefix AWS's current IAM reference does not have.
 NOT_IN_IAM_REFERENCE = "NOT_IN_IAM_REFERENCE"
 CHECK_ID = re.compile(r"^CKV2?_AWS_\d+$")
@@ -274,6 +284,11 @@ def template_policy_documents(cfn: dict[str, Any], intrinsics: Intrinsics) -> li
 def policy_documents(cfn, intrinsics) -> list[PolicyDocument]:
     documents = template_policy_documents(cfn, intrinsics)
     documents.append(PolicyDocument(ADMINISTRATOR_MINUS_BILLING, administrator_minus_billing(), trust=False))
+    guardrail = guardrail_policy(
+        access_role_names=("OrganizationAccountAccessRole",),
+        baseline_policy_name="OrgvendAdministratorMinusBilling",
+    )
+    documents.append(PolicyDocument(GUARDRAIL, guardrail, trust=False))
     return documents
 
 
@@ -409,11 +424,11 @@ def test_every_policy_document_is_linted(cfn, policy_documents):
     # The walk must find as many documents as the template has, whatever new resources SAM makes.
     text = json.dumps(cfn["Resources"])
     identity_and_resource = [document for document in policy_documents if not document.trust]
-    assert len(identity_and_resource) == text.count('"PolicyDocument"') + 1  # + administrator_minus_billing
+    assert len(identity_and_resource) == text.count('"PolicyDocument"') + OWN_DOCUMENTS
     assert len(policy_documents) - len(identity_and_resource) == text.count('"AssumeRolePolicyDocument"')
     assert len({document.name for document in policy_documents}) == len(policy_documents)
     names = {document.name for document in policy_documents}
-    assert ADMINISTRATOR_MINUS_BILLING in names
+    assert {ADMINISTRATOR_MINUS_BILLING, GUARDRAIL} <= names
     for logical_id, resource in cfn["Resources"].items():
         if resource["Type"] in {"AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy"}:
             assert logical_id in names

@@ -20,8 +20,11 @@ from template_support import (
 
 # The spec: every action each function's role may perform. A new permission is a
 # deliberate change to this table, reviewed with the code that needs it.
+# Reading the scope (orgvend/scope.py): an account's or OU's parents, and the management account.
+SCOPE_READS = {"organizations:DescribeOrganization", "organizations:ListParents"}
+
 EXPECTED_ACTIONS: dict[str, set[str]] = {
-    "RecordRequestFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+    "RecordRequestFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", *SCOPE_READS},
     # PutItem: the CREATEREQUEST# item that tells orgvend's own creations from others'.
     # Query/DeleteItem/SendTaskSuccess: a refused creation's release (or dropped expired leases)
     # wakes the onboardings in line for a slot.
@@ -54,21 +57,24 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "states:SendTaskSuccess",
     },
     "VerifyMemberAccountFunction": {
-        "organizations:DescribeOrganization",
+        *SCOPE_READS,
         "organizations:DescribeAccount",
+        "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
     },
+    # Tagging an adopted account managed-by=orgvend: the one grant no tag condition can hold.
+    "ClaimAccountFunction": {*SCOPE_READS, "organizations:ListTagsForResource", "organizations:TagResource"},
     "PlaceAccountFunction": {
-        "organizations:ListRoots",
+        *SCOPE_READS,
         "organizations:ListOrganizationalUnitsForParent",
-        "organizations:ListParents",
         "organizations:CreateOrganizationalUnit",
         "organizations:DescribeOrganizationalUnit",
         "organizations:MoveAccount",
     },
     # Everything else ApplyBaseline does (IAM in the member account) uses the assumed role.
-    "ApplyBaselineFunction": {"sts:AssumeRole"},
+    # DescribeAccount: the trust audit (is a principal the role trusted a member of the organization?).
+    "ApplyBaselineFunction": {"sts:AssumeRole", "organizations:DescribeAccount"},
     "SetBillingPreferencesFunction": {"billing:UpdateBillingPreferences", "billing:GetBillingPreferences"},
     # ListOrganizationsFeatures: does the organization manage root access centrally?
     "RegisterAccountFunction": {
@@ -80,6 +86,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
     "NotifyOperatorsFunction": {"sns:Publish", "events:PutEvents", "kms:GenerateDataKey", "kms:Decrypt"},
     # Query/DeleteItem/SendTaskSuccess: the failed onboarding's release wakes the line for a slot.
     "ReportOnboardingFailureFunction": {
+        "states:DescribeExecution",  # a report acts only for the execution's current attempt
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
@@ -107,7 +114,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
     # Query/DeleteItem/SendTaskSuccess: an own creation's CreateAccountResult releases its creation
     # slot and hands it to the line.
     "FollowOrganizationFunction": {
-        "organizations:ListParents",
+        *SCOPE_READS,
         "organizations:DescribeAccount",
         "organizations:ListTagsForResource",
         "sts:AssumeRole",
@@ -125,6 +132,9 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "kms:Decrypt",
     },
     "ReconcileRegistryFunction": {
+        *SCOPE_READS,
+        "organizations:ListOrganizationalUnitsForParent",
+        "organizations:ListAccountsForParent",
         "organizations:ListAccounts",
         "organizations:DescribeAccount",
         "organizations:ListTagsForResource",
@@ -141,7 +151,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "sqs:SendMessage",
     },
     # Offboarding (statemachines/offboard_account.asl.json), one step per function.
-    "BeginOffboardingFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+    "BeginOffboardingFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", *SCOPE_READS},
     "CheckDetachPreconditionsFunction": {
         "organizations:DescribeOrganization",
         "organizations:DescribeAccount",
@@ -167,6 +177,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "kms:Decrypt",
     },
     "ReportOffboardingFailureFunction": {
+        "states:DescribeExecution",  # a report acts only for the execution's current attempt
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
@@ -192,6 +203,23 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:DeleteItem",
         "organizations:DescribeOrganization",
         "organizations:DescribeAccount",
+        "organizations:ListParents",  # OutOfScope answered before anything starts
+    },
+    # The guardrail SCP on the scope's OU: at deployment (custom resource) and on schedule.
+    "KeepGuardrailsFunction": {
+        "organizations:ListRoots",
+        "organizations:ListPolicies",
+        "organizations:EnablePolicyType",
+        "organizations:CreatePolicy",
+        "organizations:DescribePolicy",
+        "organizations:UpdatePolicy",
+        "organizations:DeletePolicy",
+        "organizations:ListTargetsForPolicy",
+        "organizations:AttachPolicy",
+        "organizations:DetachPolicy",
+        "sqs:SendMessage",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
     },
 }
 
@@ -213,6 +241,7 @@ RESOURCE_WILDCARD_ALLOWED = {
     "organizations:ListAccounts": "organization-wide listing, no resource-level permissions",
     "organizations:DescribeOrganization": "organization-wide read, no resource-level permissions",
     "organizations:ListRoots": "organization-wide listing, no resource-level permissions",
+    "organizations:ListPolicies": "organization-wide listing of policies, no resource-level permissions",
     "organizations:ListOrganizationalUnitsForParent": "read-only listing of the organization's structure",
     "organizations:ListParents": "read-only listing of the organization's structure",
     "logs:CreateLogDelivery": "Step Functions vended logs: AWS requires Resource '*'",

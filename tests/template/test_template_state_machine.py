@@ -17,9 +17,11 @@ from template_support import (
 )
 
 # Errors the workflow retries (errors.py's "Retryable" group); every other orgvend error is terminal.
+# What each retryable error means; errors.py's Retryable classes must all be here (and only they).
 RETRYABLE = {
     "OrganizationsBusy": "Organizations throttling or concurrent operations",
     "AccountNotReady": "a new account is eventually consistent",
+    "WriteContention": "a registry entry changed under every attempt to write it",
 }
 CATCH_ALL = {"States.TaskFailed", "States.ALL"}
 # ApplyBaseline's budget for AccountNotReady: a fresh account takes minutes to become usable.
@@ -57,8 +59,9 @@ def invoked_function(state: dict[str, Any]) -> str:
 
 def terminal_errors() -> set[str]:
     names = error_classes()
-    assert set(RETRYABLE) <= names, f"errors.py no longer defines {sorted(set(RETRYABLE) - names)}"
-    return names - set(RETRYABLE)
+    assert error_classes(under="Retryable") == set(RETRYABLE), "errors.py's Retryable classes changed"
+    assert error_classes(under="Terminal") == names - set(RETRYABLE)
+    return error_classes(under="Terminal")
 
 
 def total_backoff_seconds(retrier: dict[str, Any]) -> float:

@@ -25,9 +25,10 @@ from moto.core.models import botocore_stubber
 from orgvend import aws
 from orgvend.models import Onboarding
 from orgvend.registry import Registry
+from orgvend.scope import Scope
 from orgvend.semaphore import Semaphore, creation_slots
 from orgvend.settings import Settings
-from orgvend_local.template import Template
+from orgvend_local.template import PROJECT_ROOT, Template, parameter_overrides
 
 from .support import Calls, Inbox, function_environment, hooked_session
 
@@ -121,7 +122,12 @@ def orgvend_clients_reach_moto() -> None:
 
 @pytest.fixture(scope="session")
 def template() -> Template:
-    return Template.load()
+    """template.yaml with samconfig.toml's local overrides (allowed email domains, operators), as on make run.
+
+    ClientsParentOuId is each test's own Clients OU (the ``organization`` fixture puts it in the
+    environment), as make run's is known only once its organization exists.
+    """
+    return Template.load(overrides=parameter_overrides(PROJECT_ROOT / "samconfig.toml", "local"))
 
 
 @pytest.fixture
@@ -153,6 +159,8 @@ def set_function_environment(
     def apply(logical_id: str) -> dict[str, str]:
         variables = function_environment(template, logical_id)
         for name, value in variables.items():
+            if name == "CLIENTS_PARENT_OU_ID" and not value and os.environ.get(name):
+                continue  # the test's organization's scope (see ``template``)
             monkeypatch.setenv(name, value)
         return variables
 
@@ -227,13 +235,22 @@ def table_items(setup_client: Callable[..., Any], table_name: str) -> Callable[[
 class Organization:
     management_account_id: str
     root_id: str
+    clients_ou_id: str  # orgvend's scope (ClientsParentOuId)
+    security_ou_id: str  # beside it, outside the scope
 
 
 @pytest.fixture
-def organization(setup_client: Callable[..., Any]) -> Organization:
+def organization(setup_client: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> Organization:
+    """An organization laid out like make run's: a Clients OU (orgvend's scope) and a Security OU beside it."""
     organizations = setup_client("organizations")
     details = organizations.create_organization(FeatureSet="ALL")["Organization"]
-    return Organization(details["MasterAccountId"], organizations.list_roots()["Roots"][0]["Id"])
+    root_id = organizations.list_roots()["Roots"][0]["Id"]
+    clients = organizations.create_organizational_unit(ParentId=root_id, Name="Clients")["OrganizationalUnit"]
+    security = organizations.create_organizational_unit(ParentId=root_id, Name="Security")[
+        "OrganizationalUnit"
+    ]
+    monkeypatch.setenv("CLIENTS_PARENT_OU_ID", clients["Id"])
+    return Organization(details["MasterAccountId"], root_id, clients["Id"], security["Id"])
 
 
 @pytest.fixture
@@ -243,14 +260,37 @@ def organizations(moto_aws: None, organization: Organization) -> Any:
 
 
 @pytest.fixture
-def create_member(setup_client: Callable[..., Any], organization: Organization) -> Callable[..., str]:
-    """A member account made by moto's CreateAccount (SUCCEEDED at once), with its access role."""
+def scope(organizations: Any, organization: Organization) -> Scope:
+    """orgvend's managed scope: the Clients OU's subtree, through orgvend's client."""
+    return Scope(organizations, organization.clients_ou_id)
 
-    def create(email: str, name: str = "member", role_name: str = "OrganizationAccountAccessRole") -> str:
-        status = setup_client("organizations").create_account(
-            Email=email, AccountName=name, RoleName=role_name
+
+@pytest.fixture
+def create_member(setup_client: Callable[..., Any], organization: Organization) -> Callable[..., str]:
+    """A member account made by moto's CreateAccount (SUCCEEDED at once), with its access role, moved into
+    ``parent`` (default: the Clients OU, orgvend's scope; the root or the Security OU put it outside)."""
+
+    def create(
+        email: str,
+        name: str = "member",
+        role_name: str = "OrganizationAccountAccessRole",
+        parent: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> str:
+        organizations = setup_client("organizations")
+        status = organizations.create_account(
+            Email=email,
+            AccountName=name,
+            RoleName=role_name,
+            Tags=[{"Key": key, "Value": value} for key, value in (tags or {}).items()],
         )["CreateAccountStatus"]
-        return str(status["AccountId"])
+        account_id = str(status["AccountId"])
+        destination = parent or organization.clients_ou_id
+        if destination != organization.root_id:
+            organizations.move_account(
+                AccountId=account_id, SourceParentId=organization.root_id, DestinationParentId=destination
+            )
+        return account_id
 
     return create
 

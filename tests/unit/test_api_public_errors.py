@@ -96,6 +96,7 @@ def test_with_powertools_dev_set_an_unexpected_error_is_still_not_answered_with_
 ) -> None:
     """POWERTOOLS_DEV turns on the resolver's debug mode, which answers 500 with the traceback."""
     monkeypatch.setenv("POWERTOOLS_DEV", "true")
+    monkeypatch.setenv("CLIENTS_PARENT_OU_ID", "ou-abcd-12345678")  # a scope; no organization is needed here
     set_function_environment("ApiFunction")
     handler = load_handler(template, "ApiFunction")
     event = {

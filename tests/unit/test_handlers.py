@@ -25,6 +25,7 @@ from orgvend.errors import (
     EmailAlreadyRegistered,
     InvalidOnboardingRequest,
     OrgvendError,
+    Terminal,
 )
 from orgvend.semaphore import creation_slots
 
@@ -39,6 +40,8 @@ TERMINAL_ERRORS = {
     "AccountCreationFailed",
     "AccountCreationTimedOut",
     "AccountNotAdoptable",
+    "OutOfScope",
+    "UnsafeAccessRoleTrust",
     "BaselineFailed",
     "BillingPreferencesFailed",
     "InvalidOffboardingRequest",
@@ -167,7 +170,7 @@ def caught(spec: dict[str, Any], error: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def run_execution(  # noqa: PLR0917 (fixtures)
+def run_execution(
     template, definition, invoke, execution_arn, setup_client, task_tokens
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """Run the workflow's states in process; returns the final state and the states visited.
@@ -400,7 +403,7 @@ def fill_creation_slots(slots: Any, template: Any, lease: timedelta) -> list[str
     return others
 
 
-def test_an_onboarding_waits_in_line_for_a_creation_slot_then_creates_its_account(  # noqa: PLR0917 (fixtures)
+def test_an_onboarding_waits_in_line_for_a_creation_slot_then_creates_its_account(
     run_execution, stack, template, session_calls, dynamodb, table_name, task_tokens
 ):
     """Every slot taken: CreateAccount asks nothing of Organizations and the workflow waits in line
@@ -518,7 +521,7 @@ def retry_names(definition: dict[str, Any], state_name: str, *, terminal: bool) 
 
 
 def test_record_request_refuses_an_invalid_request_with_an_error_the_asl_treats_as_terminal(
-    invoke, definition, table_name, execution_arn, table_items
+    invoke, definition, organization, table_name, execution_arn, table_items
 ):
     event = {
         "request": {"client": "acme", "project": "web", "email": "not-an-email"},
@@ -535,7 +538,7 @@ def test_record_request_refuses_an_invalid_request_with_an_error_the_asl_treats_
     assert table_items() == []
 
 
-def test_record_request_refuses_a_claimed_email(invoke, definition, table_name, execution_arn):
+def test_record_request_refuses_a_claimed_email(invoke, definition, organization, table_name, execution_arn):
     def event(name: str) -> dict[str, Any]:
         return {
             "request": {"client": "acme", "project": "web", "email": "ops@example.com"},
@@ -551,10 +554,8 @@ def test_record_request_refuses_a_claimed_email(invoke, definition, table_name, 
 
 
 def test_every_terminal_error_is_terminal_in_every_task_state(definition):
-    terminal = {cls.__name__ for cls in OrgvendError.__subclasses__()} - {
-        "OrganizationsBusy",
-        "AccountNotReady",
-    }
+    terminal = {cls.__name__ for cls in Terminal.__subclasses__()}
+    assert {cls.__name__ for cls in OrgvendError.__subclasses__()} == {"Retryable", "Terminal"}
     assert terminal == TERMINAL_ERRORS
     for name, spec in definition["States"].items():
         # Lambda tasks; the DynamoDB integration (LookForCreationSlot) raises none of them.
@@ -644,7 +645,20 @@ def test_report_onboarding_failure_handles_the_eventbridge_event(
         },
     }
 
-    output = invoke("ReportOnboardingFailureFunction", event)
+    # Step Functions' side: the execution is still stopped at the attempt the event reports.
+    stepfunctions = aws.client("stepfunctions")  # the cached client the handler uses
+    described = {
+        "executionArn": onboarding.execution_arn,
+        "stateMachineArn": template.arn(STATE_MACHINE),
+        "status": "FAILED",
+        "startDate": datetime(2026, 1, 2, tzinfo=UTC),
+        "redriveCount": 0,
+    }
+    with Stubber(stepfunctions) as stubber:
+        for _ in range(2):
+            stubber.add_response("describe_execution", described, {"executionArn": onboarding.execution_arn})
+        output = invoke("ReportOnboardingFailureFunction", event)
+        duplicate = invoke("ReportOnboardingFailureFunction", event)
 
     assert output == {
         "onboardingId": onboarding.onboarding_id,
@@ -656,7 +670,7 @@ def test_report_onboarding_failure_handles_the_eventbridge_event(
         "accountName": onboarding.account_name,
         "email": onboarding.email,
     }
-    assert invoke("ReportOnboardingFailureFunction", event) == {"duplicate": True}
+    assert duplicate == {"duplicate": True}
     assert len(stack["operators"].receive()) == 1
     assert len(stack["events"].receive()) == 1
     assert registry.get_onboarding(onboarding.onboarding_id)["status"] == "FAILED"

@@ -251,7 +251,7 @@ def test_a_step_handler_masks_what_it_raises_and_logs(log_lines, template) -> No
 
 
 def test_record_request_refusing_a_claimed_email_names_it_masked(
-    log_lines, template, set_function_environment, table_name, execution_arn
+    log_lines, template, organization, set_function_environment, table_name, execution_arn
 ) -> None:
     """The real RecordRequest handler: the error Step Functions records as the cause is masked."""
     set_function_environment("RecordRequestFunction")

@@ -1,17 +1,28 @@
 """registry.Registry on a moto table made from template.yaml's RegistryTable."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from orgvend.errors import EmailAlreadyRegistered
-from orgvend.models import AccountRecord, AccountStatus, Onboarding, OnboardingStatus
-from orgvend.registry import BY_CLIENT_INDEX, Registry
+from orgvend import aws
+from orgvend.errors import AccountNotAdoptable, EmailAlreadyRegistered, WriteContention
+from orgvend.models import (
+    AccountRecord,
+    AccountStatus,
+    Offboarding,
+    Onboarding,
+    OnboardingStatus,
+    WorkflowError,
+)
+from orgvend.reactions.report_onboarding_failure import failed_entry
+from orgvend.registry import BY_CLIENT_INDEX, MAX_WRITE_ATTEMPTS, Registry, now
 from orgvend.steps.check_account_creation import pending_record
 
-from .support import failing, record_calls
+from .support import failing, hooked_session, record_calls
 
 
 @pytest.fixture
@@ -157,18 +168,43 @@ def test_an_unknown_account_is_none(registry):
     assert registry.get_account("999999999999") is None
 
 
-def test_an_onboarding_cannot_overwrite_an_account_another_onboarding_owns(registry, opened_onboarding):
+def test_an_onboarding_cannot_overwrite_an_account_another_onboarding_owns(
+    registry, dynamodb, opened_onboarding
+):
     owner = opened_onboarding()
     registry.save_account(account(owner, "210987654321", AccountStatus.ACTIVE))
     intruder = opened_onboarding()
+    calls = record_calls(dynamodb)
 
-    with pytest.raises(ClientError, match="TransactionCanceledException"):
+    with pytest.raises(AccountNotAdoptable, match=r"account 210987654321 is registered as ACTIVE by another"):
         registry.save_account(account(intruder, "210987654321"))
 
+    assert calls.mutating("dynamodb") == []  # refused on the entry as read: no write was even tried
     stored = registry.get_account("210987654321")
     assert stored.onboarding_id == owner.onboarding_id
     assert stored.status is AccountStatus.ACTIVE
     assert "accountId" not in registry.get_onboarding(intruder.onboarding_id)
+    assert "accountId" not in registry.email_owner(intruder.email)
+
+
+@pytest.mark.parametrize("status", [AccountStatus.NEEDS_ROLE, AccountStatus.OUT_OF_SCOPE])
+def test_an_onboarding_may_take_over_an_entry_waiting_to_be_adopted_again(
+    registry, opened_onboarding, status
+):
+    earlier = opened_onboarding()
+    registry.save_account(account(earlier, "210987654321", status))
+    registry.confirm_root_secured("210987654321", "arn:aws:iam::210987654321:root")
+    first = registry.get_account("210987654321")
+    adoption = opened_onboarding(mode="adopt", account_id="210987654321")
+
+    registry.save_account(account(adoption, "210987654321", AccountStatus.ACTIVE))
+
+    stored = registry.get_account("210987654321")
+    assert (stored.onboarding_id, stored.status) == (adoption.onboarding_id, AccountStatus.ACTIVE)
+    # What the onboarding does not decide is kept: the owner's root confirmation, the first creation.
+    assert (stored.root_secured_at, stored.root_secured_by) == (first.root_secured_at, first.root_secured_by)
+    assert stored.created_at == first.created_at
+    assert registry.email_owner(adoption.email)["accountId"] == "210987654321"
 
 
 @pytest.fixture
@@ -285,3 +321,231 @@ def test_remember_create_request_cancelled_for_throttling_raises_a_retryable_err
     )
     with pytest.raises(ClientError, match="TransactionCanceledException"):
         registry.remember_create_request(onboarding.onboarding_id, "car-first0001")
+
+
+# --------------------------------------------------------------------------- concurrent writes of an account's entry
+#
+# Each race runs the write under test through a registry on orgvend's session, with a hook that lets a
+# competing writer (a registry on the test's own client, which no hook reaches) write the entry after the
+# write under test read it and before its TransactWriteItems reaches DynamoDB.
+
+ACCOUNT_ID = "210987654321"
+OWNER_ARN = "arn:aws:iam::210987654321:user/owner"
+
+
+@pytest.fixture
+def competitor(setup_client: Callable[..., Any], table_name: str) -> Registry:
+    """The registry through a client outside orgvend's session: the other Lambda that writes meanwhile."""
+    return Registry(setup_client("dynamodb"), table_name)
+
+
+@pytest.fixture
+def stored_item(setup_client: Callable[..., Any], table_name: str) -> Callable[[], dict[str, Any]]:
+    """The entry as DynamoDB holds it (its version included)."""
+
+    def read() -> dict[str, Any]:
+        key = {"pk": {"S": f"ACCOUNT#{ACCOUNT_ID}"}, "sk": {"S": "ACCOUNT"}}
+        return setup_client("dynamodb").get_item(TableName=table_name, Key=key, ConsistentRead=True)["Item"]
+
+    return read
+
+
+@dataclass
+class Race:
+    """The registry under test, and how many TransactWriteItems it attempted."""
+
+    registry: Registry
+    writes: int = 0
+
+
+@contextmanager
+def racing(table_name: str, interfere: Callable[[], Any], times: int | None = 1) -> Iterator[Race]:
+    """A registry whose entry writes let ``interfere`` write first, ``times`` times (None: every time)."""
+
+    def before_write(**_: Any) -> None:
+        race.writes += 1
+        if times is None or race.writes <= times:
+            interfere()
+
+    with hooked_session("before-call.dynamodb.TransactWriteItems", before_write):
+        race = Race(Registry(aws.client("dynamodb"), table_name))  # a client built with the hook on
+        yield race
+
+
+def offboarding_of(record: AccountRecord, offboarding_id: str) -> Offboarding:
+    return Offboarding(
+        offboarding_id=offboarding_id,
+        execution_arn=f"arn:aws:states:us-east-1:123456789012:execution:orgvend-Offboard:{offboarding_id}",
+        started_at=now(),
+        mode="close",
+        account_id=record.account_id,
+        account_name=record.account_name,
+        email=record.email,
+        client=record.client,
+        project=record.project,
+        role_name=record.role_name,
+        status_before=record.status,
+    )
+
+
+@pytest.fixture
+def active(registry: Registry, opened_onboarding: Callable[..., Onboarding]) -> AccountRecord:
+    """An ACTIVE account, registered by its onboarding."""
+    return registry.save_account(account(opened_onboarding(), ACCOUNT_ID, AccountStatus.ACTIVE))
+
+
+def test_a_lock_taken_between_a_reconciliation_read_and_its_write_survives(
+    registry, competitor, table_name, active
+):
+    seen: list[str | None] = []
+
+    def moved(current: AccountRecord) -> AccountRecord | None:
+        """A reconciliation's repair: the account was moved to another OU of the scope."""
+        seen.append(current.offboarding_id)
+        if current.ou_id == "ou-abcd-22222222":
+            return None
+        return current.model_copy(update={"ou_id": "ou-abcd-22222222", "updated_at": now()})
+
+    def offboarding_begins() -> None:
+        assert competitor.begin_offboarding(offboarding_of(active, "off-meanwhile"))
+
+    with racing(table_name, offboarding_begins) as race:
+        written = race.registry.update_account(ACCOUNT_ID, moved)
+
+    assert race.writes == 2  # the first write lost to the lock, the second was made on a fresh read
+    assert seen == [None, "off-meanwhile"]
+    stored = registry.get_account(ACCOUNT_ID)
+    assert (stored.offboarding_id, stored.ou_id) == ("off-meanwhile", "ou-abcd-22222222")
+    assert written == stored
+    # The lock still works: a second offboarding is refused, the holder's own retry is not.
+    assert not registry.begin_offboarding(offboarding_of(active, "off-second"))
+    assert registry.begin_offboarding(offboarding_of(active, "off-meanwhile"))
+
+
+def test_a_root_confirmation_between_a_sync_read_and_its_write_survives(
+    registry, competitor, table_name, active
+):
+    tags = {**active.tags, "team": "red"}
+
+    def synced(current: AccountRecord) -> AccountRecord | None:
+        """A sync from Organizations: the account's tags changed."""
+        if current.tags == tags:
+            return None
+        return current.model_copy(update={"tags": tags, "updated_at": now()})
+
+    with racing(table_name, lambda: competitor.confirm_root_secured(ACCOUNT_ID, OWNER_ARN)) as race:
+        race.registry.update_account(ACCOUNT_ID, synced)
+
+    assert race.writes == 2
+    stored = registry.get_account(ACCOUNT_ID)
+    assert stored.tags == tags
+    assert stored.root_secured_by == OWNER_ARN
+    assert stored.root_secured_at is not None
+
+
+def test_a_status_written_between_a_failure_report_read_and_its_write_is_not_undone(
+    registry, competitor, table_name, opened_onboarding
+):
+    onboarding = opened_onboarding()
+    registry.save_account(account(onboarding, ACCOUNT_ID, AccountStatus.CREATING))
+    error = WorkflowError(Error="AccountCreationTimedOut", Cause="still IN_PROGRESS after 1800 seconds")
+    seen: list[AccountStatus] = []
+
+    def failed(current: AccountRecord) -> AccountRecord | None:
+        seen.append(current.status)
+        return failed_entry(current, onboarding.onboarding_id, error)  # only CREATING becomes FAILED
+
+    def closed(current: AccountRecord) -> AccountRecord:
+        return current.model_copy(update={"status": AccountStatus.CLOSED, "updated_at": now()})
+
+    with racing(table_name, lambda: competitor.update_account(ACCOUNT_ID, closed)) as race:
+        written = race.registry.update_account(ACCOUNT_ID, failed)
+
+    assert seen == [AccountStatus.CREATING, AccountStatus.CLOSED]
+    assert race.writes == 1  # read again, nothing left to change: no second write
+    stored = registry.get_account(ACCOUNT_ID)
+    assert (stored.status, stored.failure) == (AccountStatus.CLOSED, None)
+    assert written == stored
+    assert registry.list_accounts(status="FAILED") == ([], None)
+
+
+def test_an_onboardings_write_keeps_a_root_confirmation_and_a_lock_written_meanwhile(
+    registry, competitor, table_name, opened_onboarding
+):
+    onboarding = opened_onboarding()
+    first = registry.save_account(account(onboarding, ACCOUNT_ID, AccountStatus.ACTIVE))
+    registered = first.model_copy(
+        update={"baseline_policy_arn": f"arn:aws:iam::{ACCOUNT_ID}:policy/Baseline", "updated_at": now()}
+    )
+
+    def owner_and_offboarding() -> None:
+        competitor.confirm_root_secured(ACCOUNT_ID, OWNER_ARN)
+        assert competitor.begin_offboarding(offboarding_of(first, "off-meanwhile"))
+
+    with racing(table_name, owner_and_offboarding) as race:
+        race.registry.save_account(registered, onboarding_status=OnboardingStatus.SUCCEEDED)
+
+    assert race.writes == 2
+    stored = registry.get_account(ACCOUNT_ID)
+    assert stored.baseline_policy_arn == registered.baseline_policy_arn
+    assert (stored.root_secured_by, stored.offboarding_id) == (OWNER_ARN, "off-meanwhile")
+    assert stored.root_secured_at is not None
+    assert stored.created_at == first.created_at
+    assert registry.get_onboarding(onboarding.onboarding_id)["status"] == "SUCCEEDED"
+
+
+def test_an_entry_written_before_versions_is_written_once_and_versioned(
+    registry, setup_client, table_name, stored_item, active
+):
+    key = {"pk": {"S": f"ACCOUNT#{ACCOUNT_ID}"}, "sk": {"S": "ACCOUNT"}}
+    setup_client("dynamodb").update_item(TableName=table_name, Key=key, UpdateExpression="REMOVE version")
+    assert "version" not in stored_item()
+
+    registry.update_account(
+        ACCOUNT_ID, lambda current: current.model_copy(update={"ou_id": "ou-abcd-33333333"})
+    )
+
+    assert registry.get_account(ACCOUNT_ID).ou_id == "ou-abcd-33333333"
+    assert stored_item()["version"] == {"N": "1"}
+
+
+def test_an_entry_written_before_versions_does_not_lose_a_write_made_meanwhile(
+    registry, competitor, setup_client, table_name, stored_item, active
+):
+    key = {"pk": {"S": f"ACCOUNT#{ACCOUNT_ID}"}, "sk": {"S": "ACCOUNT"}}
+    setup_client("dynamodb").update_item(TableName=table_name, Key=key, UpdateExpression="REMOVE version")
+
+    with racing(table_name, lambda: competitor.confirm_root_secured(ACCOUNT_ID, OWNER_ARN)) as race:
+        race.registry.update_account(
+            ACCOUNT_ID, lambda current: current.model_copy(update={"ou_id": "ou-abcd-33333333"})
+        )
+
+    assert race.writes == 2
+    stored = registry.get_account(ACCOUNT_ID)
+    assert (stored.ou_id, stored.root_secured_by) == ("ou-abcd-33333333", OWNER_ARN)
+    assert stored_item()["version"] == {"N": "2"}  # 1 from the confirmation, 2 from the write
+
+
+def test_a_write_that_always_loses_gives_up_with_write_contention(
+    registry, competitor, table_name, stored_item, active
+):
+    before = stored_item()
+    confirmations: list[int] = []
+
+    def confirm_again() -> None:
+        confirmations.append(1)
+        competitor.confirm_root_secured(ACCOUNT_ID, f"{OWNER_ARN}-{len(confirmations)}")
+
+    with (
+        racing(table_name, confirm_again, times=None) as race,
+        pytest.raises(WriteContention, match=ACCOUNT_ID),
+    ):
+        race.registry.update_account(
+            ACCOUNT_ID, lambda current: current.model_copy(update={"ou_id": "ou-abcd-44444444"})
+        )
+
+    assert race.writes == len(confirmations) == MAX_WRITE_ATTEMPTS
+    stored = registry.get_account(ACCOUNT_ID)
+    assert stored.ou_id == active.ou_id  # the losing change never landed
+    assert stored.root_secured_by == f"{OWNER_ARN}-{MAX_WRITE_ATTEMPTS}"  # every competing write did
+    assert int(stored_item()["version"]["N"]) == int(before["version"]["N"]) + MAX_WRITE_ATTEMPTS

@@ -1,4 +1,9 @@
-"""ReportOnboardingFailure: a failed, timed-out or aborted onboarding is recorded and announced once."""
+"""ReportOnboardingFailure: a failed, timed-out or aborted onboarding is recorded and announced once.
+
+Each event here is the one Step Functions sends as the execution stops, so the Step Functions
+stand-in describes the execution as stopped at that attempt (a report acts only then; the reports
+of attempts redriven since are in test_late_failure_events.py).
+"""
 
 import json
 import unicodedata
@@ -9,15 +14,17 @@ from typing import Any
 import pytest
 
 from orgvend import aws
+from orgvend.execution_status import ExecutionStatusChange
 from orgvend.models import AccountStatus, OnboardingFailure
 from orgvend.notifications import FAILED_DETAIL_TYPE, failed_message
-from orgvend.reactions.report_onboarding_failure import ExecutionStatusChange, report_onboarding_failure
+from orgvend.reactions.report_onboarding_failure import report_onboarding_failure
 from orgvend.registry import Registry
 from orgvend.semaphore import Semaphore
 from orgvend.settings import Settings
 from orgvend.steps.check_account_creation import pending_record
 
 from .support import Inbox, failing
+from .test_late_failure_events import StepFunctionsStandIn
 
 ACCOUNT_ID = "210987654321"
 LIMIT = 5
@@ -31,10 +38,11 @@ def settings(settings_for):
 
 @dataclass
 class Reporter:
-    """The reaction, wired to the registry, the operators' topic and the event bus."""
+    """The reaction, wired to the registry, Step Functions, the operators' topic and the event bus."""
 
     registry: Registry
     slots: Semaphore
+    stepfunctions: StepFunctionsStandIn
     settings: Settings
     operators: Inbox
     events: Inbox
@@ -44,6 +52,7 @@ class Reporter:
             change,
             registry=self.registry,
             slots=self.slots,
+            stepfunctions=self.stepfunctions,
             sns=sns or aws.client("sns"),
             events=aws.client("events"),
             settings=self.settings,
@@ -51,12 +60,19 @@ class Reporter:
 
 
 @pytest.fixture
-def report(registry, slots, settings, operator_inbox, event_inbox) -> Reporter:
-    return Reporter(registry, slots, settings, operator_inbox, event_inbox)
+def stepfunctions() -> StepFunctionsStandIn:
+    return StepFunctionsStandIn()
 
 
 @pytest.fixture
-def change(template):
+def report(registry, slots, stepfunctions, settings, operator_inbox, event_inbox) -> Reporter:
+    return Reporter(registry, slots, stepfunctions, settings, operator_inbox, event_inbox)
+
+
+@pytest.fixture
+def change(template, stepfunctions):
+    """The event Step Functions sends as the onboarding's execution stops (or a redelivery of it); the
+    stand-in then describes the execution with the event's status, at the event's attempt."""
     state_machine_arn = template.arn("OnboardAccountStateMachine")
 
     def make(onboarding, **fields) -> ExecutionStatusChange:
@@ -79,7 +95,9 @@ def change(template):
             "redriveCount": 0,
             **fields,
         }
-        return ExecutionStatusChange(**values)
+        event = ExecutionStatusChange(**values)
+        stepfunctions.stopped(event)
+        return event
 
     return make
 
@@ -142,6 +160,46 @@ def test_an_active_account_stays_active(report, change, registry, opened_onboard
     assert account.failure is None
 
 
+@pytest.mark.parametrize(
+    "status",
+    [
+        AccountStatus.NEEDS_ROLE,
+        AccountStatus.CLOSING,
+        AccountStatus.CLOSED,
+        AccountStatus.DETACHED,
+        AccountStatus.OUT_OF_SCOPE,
+    ],
+)
+def test_an_entry_that_moved_on_is_never_changed(report, change, registry, opened_onboarding, status):
+    """Only an entry this onboarding is still creating fails with it."""
+    onboarding = opened_onboarding()
+    registry.save_account(pending_record(onboarding, ACCOUNT_ID, status))
+
+    failure = report(change(onboarding))
+
+    assert failure.account_id == ACCOUNT_ID
+    account = registry.get_account(ACCOUNT_ID)
+    assert (account.status, account.failure) == (status, None)
+
+
+def test_an_entry_another_onboarding_took_over_is_never_changed(report, change, registry, opened_onboarding):
+    """The account waited to be adopted again (NEEDS_ROLE) and a later onboarding took it: its entry is
+    that onboarding's, CREATING or not."""
+    first, later = opened_onboarding(), opened_onboarding()
+    registry.save_account(pending_record(first, ACCOUNT_ID, AccountStatus.NEEDS_ROLE))
+    registry.save_account(pending_record(later, ACCOUNT_ID, AccountStatus.CREATING))
+
+    failure = report(change(first))
+
+    assert failure.account_id == ACCOUNT_ID
+    account = registry.get_account(ACCOUNT_ID)
+    assert (account.status, account.onboarding_id, account.failure) == (
+        AccountStatus.CREATING,
+        later.onboarding_id,
+        None,
+    )
+
+
 def test_a_duplicate_event_is_reported_once(report, change, registry, opened_onboarding):
     onboarding = opened_onboarding()
     event = change(onboarding)
@@ -153,9 +211,12 @@ def test_a_duplicate_event_is_reported_once(report, change, registry, opened_onb
     assert len(report.events.receive()) == 1
 
 
-def test_a_redriven_execution_that_fails_again_is_reported_again(report, change, opened_onboarding, registry):
+def test_a_redriven_execution_that_fails_again_is_reported_again(
+    report, change, opened_onboarding, registry, stepfunctions
+):
     onboarding = opened_onboarding()
     report(change(onboarding))
+    stepfunctions.redrive(onboarding.execution_arn)  # the operator's retry: attempt 1
 
     again = report(change(onboarding, redriveCount=1, error="AccountNotReady", cause="still not ready"))
 

@@ -33,6 +33,7 @@ def test_a_valid_request_keeps_its_values_and_defaults():
             "tags": {"cost-center": "42", "Kostenstelle": "Zürich Nord", "部署": "開発"},
             "accountId": "210987654321",
             "iamUserAccessToBilling": "ALLOW",
+            "billing": "direct",
         }
     )
     assert request.account_name == "Acme Web (prod)"
@@ -259,15 +260,15 @@ def test_unicode_letters_digits_spaces_and_the_allowed_punctuation_are_fine_in_t
     assert OnboardingRequest.model_validate({**VALID, "tags": tags}).tags == tags
 
 
-def test_48_tags_are_accepted_because_orgvend_adds_client_and_project():
-    tags = {f"tag{index}": "x" for index in range(48)}
-    assert len(OnboardingRequest.model_validate({**VALID, "tags": tags}).tags) == 48
+def test_47_tags_are_accepted_because_orgvend_adds_client_project_and_managed_by():
+    tags = {f"tag{index}": "x" for index in range(47)}
+    assert len(OnboardingRequest.model_validate({**VALID, "tags": tags}).tags) == 47
 
 
-def test_more_than_48_tags_are_refused_naming_tags():
-    problem = only_problem(tags={f"tag{index}": "x" for index in range(49)})
+def test_more_than_47_tags_are_refused_naming_tags():
+    problem = only_problem(tags={f"tag{index}": "x" for index in range(48)})
     assert problem["field"] == "tags"
-    assert "at most 48 tags" in problem["message"]
+    assert "at most 47 tags" in problem["message"]
 
 
 def test_client_and_project_differ_from_tag_keys_that_only_look_alike():

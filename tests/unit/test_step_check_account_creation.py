@@ -99,9 +99,7 @@ def test_in_progress_past_the_timeout_fails_the_onboarding(stubbed, registry, sl
         ("SOME_NEW_REASON", "unknown failure reason"),
     ],
 )
-def test_failed_spells_out_the_failure_reason(  # noqa: PLR0917 (fixtures)
-    stubbed, registry, slots, onboarding, reason, explanation
-):
+def test_failed_spells_out_the_failure_reason(stubbed, registry, slots, onboarding, reason, explanation):
     answer(stubbed, "FAILED", FailureReason=reason)
 
     with pytest.raises(AccountCreationFailed) as raised:

@@ -90,6 +90,7 @@ def test_create_account_asks_organizations_with_the_onboardings_values(
             {"Key": "client", "Value": "acme"},
             {"Key": "project", "Value": "web"},
             {"Key": "team", "Value": "blue"},
+            {"Key": "managed-by", "Value": "orgvend"},  # what orgvend's IAM grants are held to
         ],
     }
     assert creation.state is CreationState.IN_PROGRESS

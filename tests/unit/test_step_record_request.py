@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orgvend.errors import EmailAlreadyRegistered, InvalidOnboardingRequest
+from orgvend.errors import EmailAlreadyRegistered, InvalidOnboardingRequest, OutOfScope
 from orgvend.models import ExecutionContext
 from orgvend.steps.record_request import RecordRequestInput, record_request
 
@@ -34,21 +34,27 @@ REQUEST = {"client": "acme", "project": "web", "email": "ops@example.com"}
 
 
 @pytest.fixture
-def record(registry, step_input, allowed_role_names):
-    """RecordRequest of a request, in the execution onb-0001."""
+def allowed_email_domains(settings_for) -> tuple[str, ...]:
+    """The stack's AllowedEmailDomains as RecordRequestFunction receives them (make run's: example.com)."""
+    return settings_for("RecordRequestFunction").allowed_email_domains
 
-    def record_(request: dict):
-        return record_request(step_input(request), registry, allowed_role_names)
+
+@pytest.fixture
+def record(registry, scope, step_input, allowed_role_names, allowed_email_domains):
+    """RecordRequest of a request, in the execution onb-0001 (or ``name``)."""
+
+    def record_(request: dict, name: str = "onb-0001"):
+        return record_request(
+            step_input(request, name), registry, scope, allowed_role_names, allowed_email_domains
+        )
 
     return record_
 
 
 def test_defaults_are_resolved_and_the_onboarding_recorded(
-    registry, step_input, allowed_role_names, execution_arn
+    registry, record, execution_arn, allowed_role_names
 ):
-    onboarding = record_request(
-        step_input({**REQUEST, "tags": {"team": "blue"}}), registry, allowed_role_names
-    )
+    onboarding = record({**REQUEST, "tags": {"team": "blue"}})
 
     assert onboarding.onboarding_id == "onb-0001"
     assert onboarding.execution_arn == execution_arn("onb-0001")
@@ -67,39 +73,106 @@ def test_defaults_are_resolved_and_the_onboarding_recorded(
     assert registry.email_owner("ops@example.com")["onboardingId"] == "onb-0001"
 
 
-def test_explicit_values_win_over_defaults(registry, step_input, allowed_role_names):
-    onboarding = record_request(
-        step_input(
-            {
-                **REQUEST,
-                "accountName": "Acme Web Production",
-                "roleName": "OrgvendAccess",
-                "iamUserAccessToBilling": "ALLOW",
-            }
-        ),
-        registry,
-        allowed_role_names,
+def test_explicit_values_win_over_defaults(registry, record):
+    onboarding = record(
+        {
+            **REQUEST,
+            "accountName": "Acme Web Production",
+            "roleName": "OrgvendAccess",
+            "iamUserAccessToBilling": "ALLOW",
+            "billing": "direct",
+        }
     )
     assert onboarding.account_name == "Acme Web Production"
     assert onboarding.role_name == "OrgvendAccess"
     assert onboarding.iam_user_access_to_billing == "ALLOW"
 
 
-def test_a_request_naming_an_account_adopts_it(registry, step_input, allowed_role_names):
-    onboarding = record_request(
-        step_input({**REQUEST, "accountId": "210987654321"}), registry, allowed_role_names
-    )
+def test_a_request_naming_an_account_adopts_it_in_its_ou(registry, record, create_member):
+    account_id = create_member("ops@example.com")
+    onboarding = record({**REQUEST, "accountId": account_id})
     assert onboarding.mode == "adopt"
-    assert onboarding.account_id == "210987654321"
-    assert registry.email_owner("ops@example.com")["accountId"] == "210987654321"
+    assert onboarding.account_id == account_id
+    assert onboarding.keep_ou is True  # adoption keeps the account's OU unless asked otherwise
+    assert registry.email_owner("ops@example.com")["accountId"] == account_id
 
 
-def test_a_role_name_the_stack_does_not_allow_is_refused_naming_role_name(
-    registry, dynamodb, step_input, allowed_role_names, table_items
+def test_an_adoption_may_ask_to_move_the_account(record, create_member, organization, setup_client):
+    account_id = create_member("ops@example.com")
+    sub = setup_client("organizations").create_organizational_unit(
+        ParentId=organization.clients_ou_id, Name="legacy"
+    )["OrganizationalUnit"]["Id"]
+    assert record({**REQUEST, "accountId": account_id, "keepOu": False}).keep_ou is False
+    assert (
+        record({**REQUEST, "accountId": account_id, "ou": sub}).keep_ou is False
+    )  # the same onboarding again
+
+
+@pytest.mark.parametrize(
+    ("where", "why"),
+    [
+        ("security", "not under orgvend's OU"),
+        ("root", "not under orgvend's OU"),
+        ("management", "the management account"),
+        ("stranger", "not a member of this organization"),
+    ],
+)
+def test_an_account_outside_the_scope_is_refused_and_nothing_written(
+    record, create_member, organization, dynamodb, table_items, where, why
 ):
+    account_id = {
+        "security": lambda: create_member("ops@example.com", parent=organization.security_ou_id),
+        "root": lambda: create_member("ops@example.com", parent=organization.root_id),
+        "management": lambda: organization.management_account_id,
+        "stranger": lambda: "999999999999",
+    }[where]()
+    calls = record_calls(dynamodb)
+    with pytest.raises(OutOfScope) as raised:
+        record({**REQUEST, "accountId": account_id})
+    assert raised.value.field == "accountId"
+    assert account_id in str(raised.value) and why in str(raised.value)
+    assert calls.made == []
+    assert table_items() == []
+
+
+def test_an_ou_outside_the_scope_is_refused_and_an_ou_inside_accepted(
+    record, organization, setup_client, table_items
+):
+    with pytest.raises(OutOfScope) as raised:
+        record({**REQUEST, "ou": organization.security_ou_id})
+    assert raised.value.field == "ou"
+    assert organization.security_ou_id in str(raised.value)
+    assert table_items() == []
+    nested = setup_client("organizations").create_organizational_unit(
+        ParentId=organization.clients_ou_id, Name="nested"
+    )["OrganizationalUnit"]["Id"]
+    assert record({**REQUEST, "ou": nested}).ou == nested
+    again = record(
+        {**REQUEST, "email": "ops2@example.com", "ou": organization.clients_ou_id}, name="onb-0002"
+    )
+    assert again.ou == organization.clients_ou_id
+
+
+def test_an_email_outside_the_allowed_domains_is_refused_naming_email(record, dynamodb, table_items):
     calls = record_calls(dynamodb)
     with pytest.raises(InvalidOnboardingRequest) as raised:
-        record_request(step_input({**REQUEST, "roleName": "SomeOtherRole"}), registry, allowed_role_names)
+        record({**REQUEST, "email": "ops@evil.example.net"})
+    message = str(raised.value)
+    assert message.startswith("email:")
+    assert "evil.example.net" in message and "AllowedEmailDomains" in message
+    assert calls.made == []
+    assert table_items() == []
+
+
+def test_who_asked_is_kept(record, registry):
+    onboarding = record({**REQUEST, "requestedBy": "arn:aws:iam::123456789012:role/ops-alice"})
+    assert onboarding.requested_by == "arn:aws:iam::123456789012:role/ops-alice"
+
+
+def test_a_role_name_the_stack_does_not_allow_is_refused_naming_role_name(record, dynamodb, table_items):
+    calls = record_calls(dynamodb)
+    with pytest.raises(InvalidOnboardingRequest) as raised:
+        record({**REQUEST, "roleName": "SomeOtherRole"})
 
     message = str(raised.value)
     assert message.startswith("roleName:")
@@ -119,6 +192,9 @@ def test_a_role_name_the_stack_does_not_allow_is_refused_naming_role_name(
         ({"tags": {"client": "other"}}, ("tags.client", "set by orgvend")),
         ({"roleName": "AWSServiceRoleForX"}, ("roleName", "AWSServiceRoleFor")),
         ({"colour": "blue"}, ("colour", "Extra inputs")),
+        ({"tags": {"managed-by": "me"}}, ("tags.managed-by", "orgvend's own")),
+        ({"iamUserAccessToBilling": "ALLOW"}, ("iamUserAccessToBilling", "only for billing direct")),
+        ({"keepOu": True}, ("keepOu", "always placed")),
     ],
 )
 def test_an_invalid_request_is_refused_naming_the_field_and_writes_nothing(
@@ -136,26 +212,22 @@ def test_an_invalid_request_is_refused_naming_the_field_and_writes_nothing(
     assert table_items() == []
 
 
-def test_every_problem_is_in_the_message(registry, step_input, allowed_role_names):
+def test_every_problem_is_in_the_message(registry, record):
     with pytest.raises(InvalidOnboardingRequest) as raised:
-        record_request(step_input({"client": "acme", "email": "nope"}), registry, allowed_role_names)
+        record({"client": "acme", "email": "nope"})
     message = str(raised.value)
     assert "project: Field required" in message
     assert "email: " in message
 
 
-def test_a_second_onboarding_of_the_same_email_is_refused(registry, step_input, allowed_role_names):
-    record_request(step_input(REQUEST, name="onb-first"), registry, allowed_role_names)
+def test_a_second_onboarding_of_the_same_email_is_refused(registry, record):
+    record(REQUEST, name="onb-first")
     with pytest.raises(EmailAlreadyRegistered, match="onb-first"):
-        record_request(
-            step_input({**REQUEST, "email": "OPS@example.com", "project": "api"}, name="onb-second"),
-            registry,
-            allowed_role_names,
-        )
+        record({**REQUEST, "email": "OPS@example.com", "project": "api"}, name="onb-second")
     assert registry.get_onboarding("onb-second") is None
 
 
-def test_a_retry_of_the_same_execution_is_accepted(registry, step_input, allowed_role_names):
-    first = record_request(step_input(REQUEST), registry, allowed_role_names)
-    again = record_request(step_input(REQUEST), registry, allowed_role_names)
+def test_a_retry_of_the_same_execution_is_accepted(registry, record):
+    first = record(REQUEST)
+    again = record(REQUEST)
     assert again == first

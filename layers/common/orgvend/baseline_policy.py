@@ -175,7 +175,7 @@ def administrator_minus_billing(
                 "Action": list(BOUNDED_IDENTITY_ACTIONS),
                 "Resource": "*",
                 "Condition": {
-                    "StringNotEquals": {
+                    "ArnNotEquals": {
                         "iam:PermissionsBoundary": f"arn:{partition}:iam::${{aws:PrincipalAccount}}:policy/{policy_name}"
                     }
                 },

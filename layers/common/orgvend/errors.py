@@ -11,41 +11,51 @@ class OrgvendError(Exception):
     """Base class: every error the workflow may see by name."""
 
 
-# Retryable: the ASL retries these with backoff and jitter.
-class OrganizationsBusy(OrgvendError):
+class Retryable(OrgvendError):
+    """Not now: the ASL retries these with backoff and jitter (by name, or as States.TaskFailed)."""
+
+
+class Terminal(OrgvendError):
+    """Retrying cannot fix these: every Task state stops them (MaxAttempts 0), so the run fails there."""
+
+
+class OrganizationsBusy(Retryable):
     """Organizations throttled us or has too many operations in progress; try again later."""
 
 
-class AccountNotReady(OrgvendError):
+class AccountNotReady(Retryable):
     """A fresh account is not usable yet (assume-role denied, not yet subscribed)."""
 
 
-# Terminal: the ASL sends these to the failure path.
-class InvalidOnboardingRequest(OrgvendError):
+class WriteContention(Retryable):
+    """A registry entry changed under every attempt to write it: the step's retry reads it again."""
+
+
+class InvalidOnboardingRequest(Terminal):
     """The request breaks a rule Organizations or orgvend enforces; names the field."""
 
 
-class EmailAlreadyRegistered(OrgvendError):
+class EmailAlreadyRegistered(Terminal):
     """Another onboarding already owns this email address."""
 
 
-class OrganizationsRejected(OrgvendError):
+class OrganizationsRejected(Terminal):
     """Organizations refused a request for a reason that retrying cannot fix."""
 
 
-class AccountCreationFailed(OrgvendError):
+class AccountCreationFailed(Terminal):
     """CreateAccount finished with state FAILED; the message spells out FailureReason."""
 
 
-class AccountCreationTimedOut(OrgvendError):
+class AccountCreationTimedOut(Terminal):
     """CreateAccount stayed IN_PROGRESS for longer than the configured timeout."""
 
 
-class AccountNotAdoptable(OrgvendError):
+class AccountNotAdoptable(Terminal):
     """The account to adopt is not an active member, or it is the management account."""
 
 
-class OutOfScope(OrgvendError):
+class OutOfScope(Terminal):
     """An account or OU outside orgvend's managed scope (orgvend.scope): orgvend does nothing to it.
 
     ``what`` names the account or OU, ``why`` says where it is, ``field`` is the request's field.
@@ -58,38 +68,39 @@ class OutOfScope(OrgvendError):
         self.field = field
 
 
-class UnsafeAccessRoleTrust(OrgvendError):
+class UnsafeAccessRoleTrust(Terminal):
     """The access role trusts principals outside the organization and its trust cannot be replaced."""
 
 
-class BaselineFailed(OrgvendError):
+class BaselineFailed(Terminal):
     """The baseline could not be applied for a reason other than eventual consistency."""
 
 
-class BillingPreferencesFailed(OrgvendError):
+class BillingPreferencesFailed(Terminal):
     """Billing refused to turn off discount sharing, or the account's sharing is still on afterwards."""
 
 
 # Offboarding (statemachines/offboard_account.asl.json): all terminal.
-class InvalidOffboardingRequest(OrgvendError):
-    """The account is not registered, or its registry status does not allow offboarding."""
+class InvalidOffboardingRequest(Terminal):
+    """The account is not registered, its registry status does not allow offboarding, or the request does
+    not name it (confirmAccountName)."""
 
 
-class OffboardingInProgress(OrgvendError):
+class OffboardingInProgress(Terminal):
     """Another offboarding of the same account is running: one at a time per account."""
 
 
-class DetachPreconditionsUnmet(OrgvendError):
+class DetachPreconditionsUnmet(Terminal):
     """A precondition AWS enforces for RemoveAccountFromOrganization is unmet; the message lists each."""
 
 
-class AccountRemovalRefused(OrgvendError):
+class AccountRemovalRefused(Terminal):
     """Organizations refused to remove the account (payment method, phone, support plan, ...)."""
 
 
-class AccountClosureRefused(OrgvendError):
+class AccountClosureRefused(Terminal):
     """Organizations refused to close the account (closure quota, management account, ...)."""
 
 
-class AccountClosureTimedOut(OrgvendError):
+class AccountClosureTimedOut(Terminal):
     """The account stayed PENDING_CLOSURE longer than the configured timeout."""

@@ -34,8 +34,13 @@ class ExecutionStatusChangeEvent(EventBridgeModel):
     detail: ExecutionStatusChange
 
 
-def reports_current_attempt(stepfunctions: Any, change: ExecutionStatusChange) -> bool:
-    """True while the execution is still stopped at the attempt ``change`` reports (not redriven since)."""
+def reports_current_attempt(
+    stepfunctions: Any, change: ExecutionStatusChange, state_machine_arn: str | None = None
+) -> bool:
+    """True while the execution (of ``state_machine_arn``, when given) is still stopped at the attempt
+    ``change`` reports (not redriven since)."""
+    if state_machine_arn and change.stateMachineArn != state_machine_arn:
+        return False  # another workflow's execution: the rule's pattern should never let it through
     execution = stepfunctions.describe_execution(executionArn=change.executionArn)
     return (
         execution["status"] in STOPPED_STATUSES

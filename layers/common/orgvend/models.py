@@ -5,6 +5,7 @@ snake_case. ``Model`` does the translation once for all of them.
 """
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -272,6 +273,9 @@ class AccountRecord(Model):
     offboarding_id: str | None = Field(
         default=None, description="The offboarding in progress, if any: at most one per account at a time."
     )
+    offboarding_attempt: int | None = Field(
+        default=None, description="The attempt (redrive count) of that offboarding that holds the account."
+    )
     offboarded_at: datetime | None = Field(
         default=None, description="When the account was detached from the organization or its closure began."
     )
@@ -385,6 +389,9 @@ class OnboardingFailure(Model):
     email: str | None = None
 
 
+_NAMED_FIELD = re.compile(r"^(?P<field>[a-z][A-Za-z0-9]*): (?P<message>.+)$", re.DOTALL)
+
+
 def validation_problems(error: ValidationError) -> list[dict[str, str]]:
     """Each problem of a failed validation as ``{"field": "tags.cost center", "message": ...}``."""
     return problems_of(error.errors(include_url=False))
@@ -397,6 +404,9 @@ def problems_of(errors: Iterable[Mapping[str, Any]], *, skip: int = 0) -> list[d
         # A bad dict key is reported at (..., key, "[key]"): the key is the field.
         location = [str(part) for part in tuple(detail.get("loc", ()))[skip:] if part != "[key]"]
         message = str(detail.get("msg", "invalid")).removeprefix("Value error, ")
+        named = _NAMED_FIELD.match(message) if not location else None
+        if named:  # a check of the whole request that names the field it is about ("keepOu: ...")
+            location, message = [named.group("field")], named.group("message")
         problems.append({"field": ".".join(location) or "body", "message": message})
     return problems
 

@@ -36,7 +36,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from orgvend import aws
-from orgvend.errors import AccountNotAdoptable, EmailAlreadyRegistered, OffboardingInProgress, OrgvendError
+from orgvend.errors import AccountNotAdoptable, EmailAlreadyRegistered, OffboardingInProgress, WriteContention
 from orgvend.models import (
     ADOPTABLE_STATUSES,
     OFFBOARDABLE_STATUSES,
@@ -52,16 +52,18 @@ from orgvend.settings import Settings
 VERSION = "version"
 MAX_WRITE_ATTEMPTS = 8
 # What an onboarding's write of an entry keeps from the entry as it is.
-KEPT_BY_ONBOARDINGS = ("root_secured_at", "root_secured_by", "offboarding_id", "offboarded_at")
+KEPT_BY_ONBOARDINGS = (
+    "root_secured_at",
+    "root_secured_by",
+    "offboarding_id",
+    "offboarding_attempt",
+    "offboarded_at",
+)
 BY_CLIENT_INDEX = "ByClient"
 BY_STATUS_INDEX = "ByStatus"
 ACCOUNTS_INDEX = "Accounts"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-
-
-class WriteContention(OrgvendError):
-    """An entry changed under every attempt to write it (a retry of the step will read it again)."""
 
 
 def now() -> datetime:
@@ -165,6 +167,7 @@ class Registry:
                 "accountName": onboarding.account_name,
                 "roleName": onboarding.role_name,
                 "startedAt": onboarding.started_at.isoformat(),
+                **({"requestedBy": onboarding.requested_by} if onboarding.requested_by else {}),
                 "createdAt": stamp,
                 "updatedAt": stamp,
             },
@@ -208,6 +211,31 @@ class Registry:
                 + (f" to account {owner['accountId']}" if owner.get("accountId") else "")
                 + (f" by onboarding {owner['onboardingId']}" if owner.get("onboardingId") else "")
             ) from error
+
+    def reclaim_email(self, onboarding: Onboarding) -> None:
+        """Claim the onboarding's email again, before it creates an account: a failure report frees the
+        email of an onboarding that created nothing, and a redrive of it must not create an account whose
+        address another onboarding has claimed since (EmailAlreadyRegistered)."""
+        item = {
+            **email_key(onboarding.email),
+            **_attribute_values(
+                {
+                    "onboardingId": onboarding.onboarding_id,
+                    "email": onboarding.email,
+                    "createdAt": now().isoformat(),
+                }
+            ),
+        }
+        try:
+            self._dynamodb.put_item(TableName=self._table, Item=item, **email_claim_condition(onboarding))
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            owner = self.email_owner(onboarding.email) or {}
+            raise EmailAlreadyRegistered(
+                f"email {onboarding.email} was claimed by onboarding {owner.get('onboardingId')} after this "
+                "one failed; start a new onboarding with another address"
+            ) from None
 
     def email_owner(self, email: str) -> dict[str, Any] | None:
         response = self._dynamodb.get_item(TableName=self._table, Key=email_key(email), ConsistentRead=True)
@@ -298,6 +326,7 @@ class Registry:
         change: Callable[[AccountRecord | None], AccountRecord | None],
         *,
         onboarding: tuple[str, OnboardingStatus | None] | None = None,
+        also: Callable[[AccountRecord], list[dict[str, Any]]] | None = None,
     ) -> AccountRecord | None:
         """Read the entry, ``change`` it, write it back only if nobody wrote it in between; again if someone did.
 
@@ -307,7 +336,7 @@ class Registry:
         re-applies its change to what the other writer left. ``change`` sees the current entry (None when
         there is none) and returns the new one, or None to write nothing; it may raise to refuse.
         ``onboarding`` (ID, status) writes the onboarding's item and its email guard in the same
-        transaction. Returns the entry as written (or as found, when nothing changed).
+        transaction; ``also`` gives more items for it, from the new entry. Returns the entry as written (or as found, when nothing changed).
         """
         for _ in range(MAX_WRITE_ATTEMPTS):
             current, version = self._read_account(account_id)
@@ -330,6 +359,8 @@ class Registry:
             items: list[dict[str, Any]] = [{"Put": put}]
             if onboarding:
                 items.extend(self._onboarding_items(new, *onboarding))
+            if also:
+                items.extend(also(new))
             try:
                 self._dynamodb.transact_write_items(TransactItems=items)
             except ClientError as error:
@@ -582,8 +613,9 @@ class Registry:
             raise
         return True
 
-    def retake_offboarding(self, account_id: str, offboarding_id: str) -> bool:
-        """Take the account again for a failed offboarding that is about to be retried.
+    def retake_offboarding(self, account_id: str, offboarding_id: str, attempt: int) -> bool:
+        """Take the account again for a failed offboarding about to be retried as ``attempt`` (its redrive
+        count once redriven): a late failure report of an earlier attempt cannot let go of it then.
 
         False when another offboarding holds it now (or the entry is gone).
         """
@@ -591,10 +623,14 @@ class Registry:
             lambda: self._dynamodb.update_item(
                 TableName=self._table,
                 Key=account_key(account_id),
-                UpdateExpression=f"SET offboardingId = :me ADD {VERSION} :one",
+                UpdateExpression=f"SET offboardingId = :me, offboardingAttempt = :attempt ADD {VERSION} :one",
                 ConditionExpression="attribute_exists(pk) AND "
                 "(attribute_not_exists(offboardingId) OR offboardingId = :me)",
-                ExpressionAttributeValues={":me": {"S": offboarding_id}, ":one": {"N": "1"}},
+                ExpressionAttributeValues={
+                    ":me": {"S": offboarding_id},
+                    ":attempt": {"N": str(attempt)},
+                    ":one": {"N": "1"},
+                },
             )
         )
 
@@ -626,26 +662,32 @@ class Registry:
                     "status": status,
                     "offboarded_at": current.offboarded_at or at,
                     "offboarding_id": None if finished else offboarding_id,
+                    "offboarding_attempt": None if finished else current.offboarding_attempt,
                     "updated_at": at,
                 }
             )
 
-        written = self.write_account(account_id, change)
-        assert written is not None
-        if finished:
-            self._dynamodb.update_item(
-                TableName=self._table,
-                Key=offboarding_key(offboarding_id),
-                UpdateExpression="SET #status = :done, outcome = :outcome, updatedAt = :at",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=_attribute_values(
-                    {
-                        ":done": OnboardingStatus.SUCCEEDED.value,
-                        ":outcome": status.value,
-                        ":at": now().isoformat(),
+        def offboarding_done(_: AccountRecord) -> list[dict[str, Any]]:
+            return [
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": offboarding_key(offboarding_id),
+                        "UpdateExpression": "SET #status = :done, outcome = :outcome, updatedAt = :at",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": _attribute_values(
+                            {
+                                ":done": OnboardingStatus.SUCCEEDED.value,
+                                ":outcome": status.value,
+                                ":at": now().isoformat(),
+                            }
+                        ),
                     }
-                ),
-            )
+                }
+            ]
+
+        written = self.write_account(account_id, change, also=offboarding_done if finished else None)
+        assert written is not None
         return written
 
     def fail_offboarding(
@@ -665,7 +707,7 @@ class Registry:
         """
         offboarding = self.get_offboarding(offboarding_id) or {}
         if offboarding.get("accountId"):
-            self.release_offboarding(str(offboarding["accountId"]), offboarding_id)
+            self.release_offboarding(str(offboarding["accountId"]), offboarding_id, attempt)
         return self._record_failure(
             offboarding_key(offboarding_id),
             {"offboardingId": offboarding_id, **(requested or {})},
@@ -676,15 +718,20 @@ class Registry:
             keep=tuple(requested or ()),
         )
 
-    def release_offboarding(self, account_id: str, offboarding_id: str) -> bool:
-        """Let go of the account if this offboarding holds it; False when it does not."""
+    def release_offboarding(self, account_id: str, offboarding_id: str, attempt: int | None = None) -> bool:
+        """Let go of the account if this offboarding holds it (for ``attempt`` or an earlier one, when given:
+        never the hold a later attempt took); False when it does not."""
+        condition, values = "offboardingId = :me", {":me": {"S": offboarding_id}, ":one": {"N": "1"}}
+        if attempt is not None:
+            condition += " AND (attribute_not_exists(offboardingAttempt) OR offboardingAttempt <= :attempt)"
+            values[":attempt"] = {"N": str(attempt)}
         return self._conditional(
             lambda: self._dynamodb.update_item(
                 TableName=self._table,
                 Key=account_key(account_id),
-                UpdateExpression=f"REMOVE offboardingId ADD {VERSION} :one",
-                ConditionExpression="offboardingId = :me",
-                ExpressionAttributeValues={":me": {"S": offboarding_id}, ":one": {"N": "1"}},
+                UpdateExpression=f"REMOVE offboardingId, offboardingAttempt ADD {VERSION} :one",
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
             )
         )
 

@@ -11,6 +11,14 @@ from orgvend.api.timeline import build_timeline
 from orgvend.aws import error_code
 
 RETRYABLE_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+# Who asked: a retry of the same request may come with other (rotated) credentials.
+ASKER = "requestedBy"
+
+
+def _without_asker(workflow_input: Any) -> Any:
+    if isinstance(workflow_input, dict):
+        return {key: value for key, value in workflow_input.items() if key != ASKER}
+    return workflow_input
 
 
 class Executions:
@@ -26,7 +34,7 @@ class Executions:
         return f"{prefix}:execution:{state_machine}:{name}"
 
     def start(self, name: str, workflow_input: dict[str, Any]) -> None:
-        """Start the execution ``name``; a repeat with the same input is the same execution."""
+        """Start the execution ``name``; a repeat with the same input (whoever asked) is the same execution."""
         try:
             self._sfn.start_execution(
                 stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(workflow_input)
@@ -36,7 +44,7 @@ class Executions:
             # for the same name and input; a finished one answers ExecutionAlreadyExists.
             if error_code(error) != "ExecutionAlreadyExists":
                 raise
-            if json.loads(self.describe(name)["input"]) != workflow_input:
+            if _without_asker(json.loads(self.describe(name)["input"])) != _without_asker(workflow_input):
                 raise Conflict(
                     "IdempotencyKeyReused",
                     "this Idempotency-Key was used for another request",

@@ -114,7 +114,8 @@ class Offboardings:
         record = self._registry.get_offboarding(offboarding_id) or {}
         account_id = record.get("accountId")
         # The failure let go of the account; the retry takes it again, unless another offboarding has.
-        if account_id and not self._registry.retake_offboarding(str(account_id), offboarding_id):
+        attempt = int(execution.get("redriveCount", 0)) + 1  # the attempt the redrive is about to start
+        if account_id and not self._registry.retake_offboarding(str(account_id), offboarding_id, attempt):
             holder = self._registry.get_account(str(account_id))
             if holder is None:
                 raise Conflict("AccountNotOffboardable", f"account {account_id} is no longer in the registry")
@@ -126,7 +127,7 @@ class Offboardings:
             redrive_date = self._executions.redrive(offboarding_id, execution)
         except Exception:
             if account_id:
-                self._registry.release_offboarding(str(account_id), offboarding_id)
+                self._registry.release_offboarding(str(account_id), offboarding_id, attempt)
             raise
         return OffboardingRetryAccepted(
             offboarding_id=offboarding_id,

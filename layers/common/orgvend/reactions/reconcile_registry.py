@@ -63,7 +63,15 @@ def reconcile_registry(
         record = records.get(account_id)
         if record is None or record.status in ADOPTABLE_STATUSES:
             repairs.extend(
-                _take_in(member, record, organizations, sts, registry, onboardings, access_role_name)
+                _take_in(
+                    member,
+                    record,
+                    organizations=organizations,
+                    sts=sts,
+                    registry=registry,
+                    onboardings=onboardings,
+                    access_role_name=access_role_name,
+                )
             )
         else:
             repairs.extend(_member_drift(record, member, ou_id, registry))

@@ -40,8 +40,9 @@ def report_offboarding_failure(
     sns: Any,
     events: Any,
     settings: Settings,
+    state_machine_arn: str | None = None,
 ) -> OffboardingFailure | None:
-    if not reports_current_attempt(stepfunctions, change):
+    if not reports_current_attempt(stepfunctions, change, state_machine_arn):
         # Redriven since (or a late duplicate): the retried offboarding holds the account again.
         logger.info("Failure report of an earlier attempt ignored", extra={"attempt": change.redriveCount})
         return None

@@ -44,7 +44,8 @@ def no_account_can_exist(onboarding: dict[str, Any], error: WorkflowError) -> bo
 # What a failed onboarding may turn FAILED: an entry it was still making. An ACTIVE account stays ACTIVE
 # (a failure after registration, in the notification, does not undo it), and an entry that moved on
 # meanwhile (closed, detached, out of scope, taken by another onboarding) is never brought back.
-FAILABLE_STATUSES = frozenset({AccountStatus.CREATING})
+# (A FAILED entry of the same onboarding takes the newer attempt's reason.)
+FAILABLE_STATUSES = frozenset({AccountStatus.CREATING, AccountStatus.FAILED})
 
 
 def failed_entry(account: AccountRecord, onboarding_id: str, error: WorkflowError) -> AccountRecord | None:
@@ -69,8 +70,9 @@ def report_onboarding_failure(
     sns: Any,
     events: Any,
     settings: Settings,
+    state_machine_arn: str | None = None,
 ) -> OnboardingFailure | None:
-    if not reports_current_attempt(stepfunctions, change):
+    if not reports_current_attempt(stepfunctions, change, state_machine_arn):
         # Redriven since (or a late duplicate): the newer attempt owns its slot and its entry.
         logger.info("Failure report of an earlier attempt ignored", extra={"attempt": change.redriveCount})
         return None

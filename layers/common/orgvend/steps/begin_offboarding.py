@@ -77,11 +77,14 @@ def takeable_record(registry: Registry, account_id: str, offboarding_id: str) ->
 
 def begin_offboarding(step_input: BeginOffboardingInput, registry: Registry, scope: Scope) -> Offboarding:
     request, execution = step_input.request, step_input.execution
+    # The API's order: an unknown account, then the scope, then who holds it, then the confirmation.
+    if registry.get_account(request.account_id) is None:
+        raise not_in_registry(request.account_id)
+    scope.refuse_member_outside(request.account_id)
     record = takeable_record(registry, request.account_id, execution.name)
     refusal = confirmation_refusal(record, request.confirm_account_name)
     if refusal:
         raise refusal
-    scope.refuse_member_outside(request.account_id)
     offboarding = Offboarding(
         offboarding_id=execution.name,
         execution_arn=execution.id,

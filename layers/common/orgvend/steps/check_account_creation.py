@@ -55,6 +55,7 @@ def pending_record(onboarding: Onboarding, account_id: str, status: AccountStatu
         tags=onboarding.tags,
         onboarding_id=onboarding.onboarding_id,
         execution_arn=onboarding.execution_arn,
+        requested_by=onboarding.requested_by,
         created_at=stamp,
         updated_at=stamp,
     )

@@ -4,7 +4,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from orgvend.errors import OrganizationsRejected
+from orgvend.errors import EmailAlreadyRegistered, OrganizationsRejected
 from orgvend.models import Creation, CreationState, Model, Onboarding
 from orgvend.observability import logger, metrics
 from orgvend.organizations import raise_for_organizations_error
@@ -37,6 +37,12 @@ def create_account(
     ):
         metrics.add_metric(name="CreationSlotWaits", unit="Count", value=1)
         return Creation(state=CreationState.WAITING_FOR_SLOT)
+    try:
+        # The email is this onboarding's (a redrive after a failure that freed it claims it back).
+        registry.reclaim_email(onboarding)
+    except EmailAlreadyRegistered:
+        slots.release(onboarding.onboarding_id)  # nothing is in progress
+        raise
     try:
         status = organizations.create_account(
             Email=onboarding.email,
