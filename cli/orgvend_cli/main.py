@@ -20,6 +20,7 @@ from urllib.parse import quote, urlparse
 
 import boto3
 
+from orgvend.models import AccountStatus
 from orgvend_cli import render
 from orgvend_cli.client import ApiClient, ApiError, CliError, Connection, version
 from orgvend_cli.logs import onboarding_logs
@@ -315,9 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     accounts = command("accounts", cmd_accounts, "Accounts in the registry")
     accounts.add_argument("--client")
     accounts.add_argument("--project", help="needs --client")
-    accounts.add_argument(
-        "--status", choices=("CREATING", "ACTIVE", "FAILED", "NEEDS_ROLE", "CLOSING", "CLOSED", "DETACHED")
-    )
+    accounts.add_argument("--status", choices=[status.value for status in AccountStatus])
     accounts.add_argument(
         "--needs-root-mfa",
         action="store_true",

@@ -5,6 +5,7 @@ its own client/project/email so tests never see each other's accounts.
 """
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -17,6 +18,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+# The handlers run in this process (the embedded AWS's Lambda shim): orgvend's modules a test imports
+# first must see what Lambda would give them, or they keep what they saw (Powertools reads its
+# environment when its objects are built).
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "orgvend")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Orgvend")
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer

@@ -288,11 +288,17 @@ def test_one_offboarding_at_a_time_per_account(embedded: Harness, unique: str) -
 
     assert status == 409, body
     assert body["error"]["code"] == "OffboardingInProgress" and first in body["error"]["message"]
+    # The API's order: who holds the account is answered before the confirmation is checked.
+    status, body = call(
+        embedded, "POST", f"/accounts/{account_id}/offboard", {**request, "confirmAccountName": "wrong"}
+    )
+    assert status == 409 and body["error"]["code"] == "OffboardingInProgress", body
     assert offboarding_finished(embedded, first)["status"] == "SUCCEEDED"
-    # Afterwards the account is CLOSED: nothing more to offboard.
-    request = {"mode": "close", "confirmAccountName": name}
-    status, body = call(embedded, "POST", f"/accounts/{account_id}/offboard", request)
-    assert status == 409 and body["error"]["code"] == "AccountNotOffboardable", body
+    # Afterwards the account is CLOSED: nothing more to offboard, whatever the name.
+    for confirmation in (name, "wrong"):
+        request = {"mode": "close", "confirmAccountName": confirmation}
+        status, body = call(embedded, "POST", f"/accounts/{account_id}/offboard", request)
+        assert status == 409 and body["error"]["code"] == "AccountNotOffboardable", body
 
 
 def test_two_offboardings_started_together_cannot_both_run(embedded: Harness, unique: str) -> None:
@@ -502,9 +508,10 @@ def test_the_log_archive_account_is_never_offboarded(embedded: Harness, unique: 
     path = f"/accounts/{log_archive}/offboard"
     request = {"mode": "close", "confirmAccountName": "log-archive"}
 
-    # orgvend never registered it (it cannot adopt it): not found, the API's first answer.
+    # orgvend never registered it (it cannot adopt it): outside the scope, the API's first answer.
     status, body = call(embedded, "POST", path, request)
-    assert status == 404 and body["error"]["field"] == "accountId", body
+    assert status == 422 and body["error"]["code"] == "OutOfScope", body
+    assert body["error"]["field"] == "accountId" and log_archive in body["error"]["message"]
 
     # A registry entry that claims it (stale, or written by hand) does not open it to offboarding.
     registry = Registry(embedded.client("dynamodb"), embedded.outputs["RegistryTableName"])

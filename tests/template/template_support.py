@@ -184,8 +184,10 @@ class Intrinsics:
             name=self.physical_name(logical_id),
         )
 
-    def ref(self, name: str) -> str:
+    def ref(self, name: str) -> Any:
         if name in self.parameters:
+            if self.template.get("Parameters", {}).get(name, {}).get("Type") == "CommaDelimitedList":
+                return self.parameters[name].split(",")  # Ref gives CloudFormation's list of strings
             return self.parameters[name]
         if name in self.pseudo:
             return self.pseudo[name]
@@ -245,7 +247,7 @@ class Intrinsics:
                 return str(variables[name])
             if "." in name:
                 return self.get_att(*name.split(".", 1))
-            return self.ref(name)
+            return str(self.ref(name))
 
         return re.sub(r"\$\{([^}]+)\}", substitute, text)
 

@@ -105,7 +105,7 @@ def begin(
             mode=mode,
             confirm_account_name=confirm,
             requested_by="arn:aws:iam::1:user/ops",
-        ),
+        ).to_json(),
         execution=ExecutionContext(
             id=f"arn:aws:states:us-east-1:123456789012:execution:orgvend-Offboard:{name}",
             name=name,

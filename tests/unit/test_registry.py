@@ -549,3 +549,21 @@ def test_a_write_that_always_loses_gives_up_with_write_contention(
     assert stored.ou_id == active.ou_id  # the losing change never landed
     assert stored.root_secured_by == f"{OWNER_ARN}-{MAX_WRITE_ATTEMPTS}"  # every competing write did
     assert int(stored_item()["version"]["N"]) == int(before["version"]["N"]) + MAX_WRITE_ATTEMPTS
+
+
+def test_a_late_release_of_an_earlier_attempt_never_lets_go_of_the_hold_a_retry_took(
+    registry: Registry, active: AccountRecord
+) -> None:
+    """The gap a DescribeExecution check cannot close: a report of attempt 0 that saw the execution still
+    failed, releasing after the retry took the account again for attempt 1."""
+    offboarding = offboarding_of(active, "off-retried")
+    assert registry.begin_offboarding(offboarding)
+    assert registry.release_offboarding(active.account_id, "off-retried", 0)  # attempt 0's own report
+    assert registry.retake_offboarding(active.account_id, "off-retried", 1)  # the retry, for attempt 1
+
+    assert not registry.release_offboarding(active.account_id, "off-retried", 0)  # attempt 0, late
+
+    held = registry.get_account(active.account_id)
+    assert (held.offboarding_id, held.offboarding_attempt) == ("off-retried", 1)
+    assert registry.release_offboarding(active.account_id, "off-retried", 1)  # attempt 1's own report
+    assert registry.get_account(active.account_id).offboarding_id is None

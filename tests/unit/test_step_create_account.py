@@ -9,7 +9,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
-from orgvend.errors import OrganizationsBusy, OrganizationsRejected
+from orgvend.errors import EmailAlreadyRegistered, OrganizationsBusy, OrganizationsRejected
 from orgvend.models import Creation, CreationState, Onboarding
 from orgvend.registry import Registry
 from orgvend.semaphore import Semaphore
@@ -329,3 +329,30 @@ def test_a_call_with_an_unknown_outcome_keeps_the_slot(create, organizations, sl
         create(onboarding)
 
     assert list(slots.holders()) == [onboarding.onboarding_id]
+
+
+def test_a_redrive_after_the_email_was_freed_claims_it_back_first(
+    create, registry, onboarding, organizations
+):
+    """A failure before any account existed frees the email; the redrive's CreateAccount claims it again."""
+    assert registry.release_email(onboarding.email, onboarding.onboarding_id)
+    assert registry.email_owner(onboarding.email) is None
+
+    creation = create(onboarding)
+
+    assert creation.state is CreationState.IN_PROGRESS
+    assert registry.email_owner(onboarding.email)["onboardingId"] == onboarding.onboarding_id
+
+
+def test_a_redrive_whose_email_was_taken_meanwhile_creates_nothing(
+    create, registry, onboarding, opened_onboarding, organizations, slots
+):
+    assert registry.release_email(onboarding.email, onboarding.onboarding_id)
+    opened_onboarding(email=onboarding.email, onboarding_id="onb-newer")  # claims it in between
+    calls = record_calls(organizations)
+
+    with pytest.raises(EmailAlreadyRegistered, match="onb-newer"):
+        create(onboarding)
+
+    assert "CreateAccount" not in calls.operations()
+    assert onboarding.onboarding_id not in slots.holders()  # the slot it took is free again

@@ -41,13 +41,13 @@ class Offboardings:
     def _refuse_unless_offboardable(self, request: OffboardingRequest, offboarding_id: str) -> None:
         """The workflow's own first checks (BeginOffboarding), answered before anything starts."""
         account_id = request.account_id
-        record = self._registry.get_account(account_id)
-        if record is None:
-            raise NotFound(f"account {account_id}", "accountId")
         try:
             self._scope.refuse_member_outside(account_id)
         except OutOfScope as error:
             raise out_of_scope(error) from None
+        record = self._registry.get_account(account_id)
+        if record is None:
+            raise NotFound(f"account {account_id}", "accountId")
         refusal = offboarding_refusal(account_id, record, offboarding_id)
         if refusal:
             code = (

@@ -9,6 +9,10 @@ execution: the account must be in orgvend's scope, and the request must name it
 (``confirmAccountName``), because detaching or closing cannot be undone.
 """
 
+from typing import Any
+
+from pydantic import ValidationError
+
 from orgvend.errors import InvalidOffboardingRequest, OffboardingInProgress, OrgvendError
 from orgvend.models import (
     OFFBOARDABLE_STATUSES,
@@ -17,6 +21,8 @@ from orgvend.models import (
     Model,
     Offboarding,
     OffboardingRequest,
+    describe_problems,
+    validation_problems,
 )
 from orgvend.observability import logger, metrics
 from orgvend.registry import Registry
@@ -24,8 +30,15 @@ from orgvend.scope import Scope
 
 
 class BeginOffboardingInput(Model):
-    request: OffboardingRequest
+    request: dict[str, Any]  # validated here, so that a bad one fails as InvalidOffboardingRequest
     execution: ExecutionContext
+
+
+def parse_request(raw: dict[str, Any]) -> OffboardingRequest:
+    try:
+        return OffboardingRequest.model_validate(raw)
+    except ValidationError as error:
+        raise InvalidOffboardingRequest(describe_problems(validation_problems(error))) from None
 
 
 def not_in_registry(account_id: str) -> InvalidOffboardingRequest:
@@ -76,11 +89,11 @@ def takeable_record(registry: Registry, account_id: str, offboarding_id: str) ->
 
 
 def begin_offboarding(step_input: BeginOffboardingInput, registry: Registry, scope: Scope) -> Offboarding:
-    request, execution = step_input.request, step_input.execution
-    # The API's order: an unknown account, then the scope, then who holds it, then the confirmation.
+    request, execution = parse_request(step_input.request), step_input.execution
+    # The API's order: the scope, an unknown account, who holds it, then the confirmation.
+    scope.refuse_member_outside(request.account_id)
     if registry.get_account(request.account_id) is None:
         raise not_in_registry(request.account_id)
-    scope.refuse_member_outside(request.account_id)
     record = takeable_record(registry, request.account_id, execution.name)
     refusal = confirmation_refusal(record, request.confirm_account_name)
     if refusal:
