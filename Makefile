@@ -12,7 +12,7 @@ export PYENV_VERSION ?= 3.13.0
 PYTHON := $(shell for candidate in python3.13 python3.14 python3.12; do \
 	  PYENV_VERSION=$(PYENV_VERSION) $$candidate -c 'import sys; print(sys.executable)' 2>/dev/null && break; done)
 
-.PHONY: run test lint format validate unit e2e template build bench fuzz clean help
+.PHONY: run test lint format validate unit e2e template build bench fuzz clean help browser
 
 help:
 	@echo "make run    start the embedded AWS (moto on :4566) with orgvend deployed in it"
@@ -44,9 +44,23 @@ node_modules/.installed: package.json package-lock.json
 run: $(BIN)/.installed
 	$(BIN)/orgvend-local
 
+# The browser tests open the switch-role page in Debian's Chromium. Installed when absent and we may
+# (root with apt-get, as CI is); otherwise say how, and the tests fail under CI=true rather than skip.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Chromium for the browser tests (apt-get install -y chromium)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else \
+	    echo "note: $(CHROMIUM) is missing; install it (sudo apt-get install -y chromium) to run the browser tests"; \
+	  fi; \
+	fi
+
 # Unit and template tests in parallel; the end-to-end tests in one process of their
 # own, because the embedded AWS patches moto process-wide.
-test: lint validate $(CHECKOV_VENV)/.installed
+test: lint validate browser $(CHECKOV_VENV)/.installed
 	$(BIN)/pytest tests/unit tests/template -n 2
 	$(BIN)/pytest tests/e2e
 

@@ -528,13 +528,6 @@ def test_the_guardrail_is_attached_to_the_clients_ou(embedded: Harness) -> None:
     assert "orgvend-guardrail" not in scps(layout.root_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: once back in the scope without its role, an adopted account is NEEDS_ROLE, and its "
-    "adoption is named adopt-<account> again, the name of its first, finished adoption: Step Functions "
-    "answers ExecutionAlreadyExists, which orgvend takes for 'started' (reactions/adopt_account.py "
-    "adoption_id), so the account stays NEEDS_ROLE while every reconciliation reports it 'adopted'",
-)
 def test_an_adopted_account_back_without_its_role_is_managed_again_once_the_role_exists(
     embedded: Harness, unique: str
 ) -> None:

@@ -80,8 +80,13 @@ def readoption_request(record: AccountRecord, requested_by: str) -> OnboardingRe
 
 
 def adoption_id(account_id: str, record: AccountRecord | None = None) -> str:
-    """One adoption per account, and one more each time it comes back into the scope."""
-    if record is not None and record.status is AccountStatus.OUT_OF_SCOPE:
+    """One adoption per account, and one more each time it comes back into the scope.
+
+    An entry that an onboarding already registered (then out of the scope, perhaps waiting for its role
+    since) is adopted under a name of its own: the moment it was marked, so that however often the
+    adoption is asked for before it runs, it runs once, and never reuses the first adoption's name.
+    """
+    if record is not None and (record.status is AccountStatus.OUT_OF_SCOPE or record.onboarding_id):
         return f"adopt-{account_id}-{int(record.updated_at.timestamp())}"
     return f"adopt-{account_id}"
 

@@ -215,7 +215,21 @@ class OrganizationFollower:
             created_at=known.created_at if known else stamp,
             updated_at=stamp,
         )
-        self.registry.save_account(record)
+        if known is None:
+            self.registry.save_account(record)
+        else:
+            # Known (back in the scope): keep its entry, and the onboarding that registered it.
+            self.registry.update_account(
+                account_id,
+                lambda current: current.model_copy(
+                    update={
+                        "status": record.status,
+                        "failure": record.failure,
+                        "ou_id": record.ou_id,
+                        "updated_at": stamp,
+                    }
+                ),
+            )
         trust = {
             "Version": "2012-10-17",
             "Statement": [
