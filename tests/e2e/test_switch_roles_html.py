@@ -158,7 +158,9 @@ def query_of(href: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def chromium() -> Path:
     if not (CHROMIUM.is_file() and shutil.which(str(CHROMIUM))):
-        message = f"{CHROMIUM} not found: install it with `apt-get install -y chromium` to run the browser tests"
+        message = (
+            f"{CHROMIUM} not found: install it with `apt-get install -y chromium` to run the browser tests"
+        )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)  # in CI a test that cannot run has failed (make test installs it as root)
         pytest.skip(message)
