@@ -44,11 +44,11 @@ from moto import mock_aws  # noqa: E402
 from moto.organizations.models import FakeAccount, organizations_backends  # noqa: E402
 
 from orgvend import aws  # noqa: E402
-from orgvend.api.onboardings import Onboardings  # noqa: E402
 from orgvend.models import AccountRecord, AccountStatus  # noqa: E402
+from orgvend.organizations import PAGE_SIZE, Scope  # noqa: E402
 from orgvend.reactions.reconcile_registry import reconcile_registry  # noqa: E402
 from orgvend.registry import Registry  # noqa: E402
-from orgvend.scope import PAGE_SIZE, Scope  # noqa: E402
+from orgvend.workflows.onboardings import Onboardings  # noqa: E402
 from orgvend_local.template import Template  # noqa: E402
 
 # Calls that name one account: none may name an account outside the scope.

@@ -8,7 +8,7 @@ as tests/unit/test_reconcile_registry.py's ``write_records``), the records of be
 (N accounts over N/20 clients).
 
 1. One client's accounts through ``Registry.list_accounts(client=...)`` and through the API's
-   Accounts page (``orgvend.api.accounts.Accounts.page``, pages of 25), counting every DynamoDB
+   Accounts page (``orgvend.workflows.accounts.Accounts.page``, pages of 25), counting every DynamoDB
    call with botocore hooks (``before-call``: operations; ``after-call``: the Query responses'
    ``ScannedCount`` and ``Count``). Goal: only Queries, and items scanned == items returned
    == that client's accounts. For contrast, the Scan-with-filter that would find the same accounts.
@@ -44,9 +44,9 @@ from benchkit import item_size, say  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from orgvend import registry as registry_items  # noqa: E402
-from orgvend.api.accounts import Accounts  # noqa: E402
 from orgvend.exports import ExportFormat, ExportOptions, export_accounts  # noqa: E402
 from orgvend.registry import Registry  # noqa: E402
+from orgvend.workflows.accounts import Accounts  # noqa: E402
 from orgvend_local.template import Template  # noqa: E402
 
 EXPORT_GOAL_SECONDS = 2.0

@@ -23,9 +23,16 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgvend import __version__, aws
-from orgvend.api.accounts import Accounts
-from orgvend.api.errors import MAX_FIELD, ApiError, out_of_scope, public_text
-from orgvend.api.models import (
+from orgvend.errors import OutOfScope
+from orgvend.exports import ExportFormat, ExportOptions
+from orgvend.models import AccountStatus, OffboardingRequest, OnboardingRequest, problems_of
+from orgvend.observability import logger, metrics, tracer
+from orgvend.organizations import default_scope
+from orgvend.refusals import MAX_FIELD, ApiError, out_of_scope, public_text
+from orgvend.registry import default_registry
+from orgvend.settings import Settings
+from orgvend.workflows.accounts import Accounts
+from orgvend.workflows.models import (
     RUN_STATUSES,
     AccountPage,
     AccountView,
@@ -45,15 +52,8 @@ from orgvend.api.models import (
     OnboardRequest,
     RetryAccepted,
 )
-from orgvend.api.offboardings import default_offboardings
-from orgvend.api.onboardings import EXECUTION_NAME_PATTERN, default_onboardings, execution_name
-from orgvend.errors import OutOfScope
-from orgvend.exports import ExportFormat, ExportOptions
-from orgvend.models import AccountStatus, OffboardingRequest, OnboardingRequest, problems_of
-from orgvend.observability import logger, metrics, tracer
-from orgvend.registry import default_registry
-from orgvend.scope import default_scope
-from orgvend.settings import Settings
+from orgvend.workflows.offboardings import default_offboardings
+from orgvend.workflows.onboardings import EXECUTION_NAME_PATTERN, default_onboardings, execution_name
 
 
 def read_json(text: str) -> Any:

@@ -27,7 +27,7 @@ def onboarded_account(embedded: Harness, unique: str, **overrides: Any) -> str:
 
 
 def execution_name(idempotency_key: str) -> str:
-    """The offboarding ID the API derives from an Idempotency-Key (orgvend.api.onboardings.execution_name;
+    """The offboarding ID the API derives from an Idempotency-Key (orgvend.workflows.onboardings.execution_name;
     not imported: importing the API's modules here would set up Powertools before the embedded functions)."""
     return "k-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:48]
 

@@ -36,7 +36,7 @@ OTHER_ACCOUNT = "210987654321"
 
 
 def execution_name(idempotency_key: str) -> str:
-    """The onboarding ID orgvend derives from an event's ID (orgvend.api.onboardings.execution_name). Not
+    """The onboarding ID orgvend derives from an event's ID (orgvend.workflows.onboardings.execution_name). Not
     imported: importing orgvend's modules here would build Powertools' metrics before any function's
     environment names their namespace, and every function in this process would then fail to flush them."""
     return "k-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:48]

@@ -26,7 +26,7 @@ ENVIRONMENT_PER_FUNCTION = {
     "RecordRequestFunction": {"ACCESS_ROLE_NAMES"},
     "PlaceAccountFunction": {"CLIENTS_PARENT_OU_ID"},
     "ApplyBaselineFunction": {"BASELINE_POLICY_NAME"},
-    "NotifyOperatorsFunction": {"EVENT_BUS_NAME", "EVENT_SOURCE"},
+    "NotifyOnboardedFunction": {"EVENT_BUS_NAME", "EVENT_SOURCE"},
     "ReportOnboardingFailureFunction": {"EVENT_BUS_NAME", "EVENT_SOURCE"},
 }
 

@@ -20,7 +20,7 @@ from template_support import (
 
 # The spec: every action each function's role may perform. A new permission is a
 # deliberate change to this table, reviewed with the code that needs it.
-# Reading the scope (orgvend/scope.py): an account's or OU's parents, and the management account.
+# Reading the scope (orgvend/organizations.py): an account's or OU's parents, and the management account.
 SCOPE_READS = {"organizations:DescribeOrganization", "organizations:ListParents"}
 
 EXPECTED_ACTIONS: dict[str, set[str]] = {
@@ -38,7 +38,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "states:SendTaskSuccess",
     },
     # The creation semaphore's item and its line: joining it, and waking its head when a slot is free.
-    "QueueForCreationSlotFunction": {
+    "WaitForCreationSlotFunction": {
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:Query",
@@ -83,7 +83,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:UpdateItem",
         "iam:ListOrganizationsFeatures",
     },
-    "NotifyOperatorsFunction": {"sns:Publish", "events:PutEvents", "kms:GenerateDataKey", "kms:Decrypt"},
+    "NotifyOnboardedFunction": {"sns:Publish", "events:PutEvents", "kms:GenerateDataKey", "kms:Decrypt"},
     # Query/DeleteItem/SendTaskSuccess: the failed onboarding's release wakes the line for a slot.
     "ReportOnboardingFailureFunction": {
         "states:DescribeExecution",  # a report acts only for the execution's current attempt

@@ -157,7 +157,7 @@ def test_waiting_for_a_creation_slot_is_a_line_woken_by_releases_with_the_semaph
     wait = states["WaitForCreationSlot"]
     assert wait["Resource"] == WAIT_FOR_TASK_TOKEN
     assert wait["Parameters"] == {
-        "FunctionName": "${QueueForCreationSlotFunctionArn}",
+        "FunctionName": "${WaitForCreationSlotFunctionArn}",
         "Payload": {"onboarding.$": "$.onboarding", "taskToken.$": "$$.Task.Token"},
     }
     assert wait["TimeoutSecondsPath"] == "$.slotWait.seconds"

@@ -24,8 +24,8 @@ from moto.core.models import botocore_stubber
 
 from orgvend import aws
 from orgvend.models import Onboarding
+from orgvend.organizations import Scope
 from orgvend.registry import Registry
-from orgvend.scope import Scope
 from orgvend.semaphore import Semaphore, creation_slots
 from orgvend.settings import Settings
 from orgvend_local.template import PROJECT_ROOT, Template, parameter_overrides
@@ -376,7 +376,7 @@ def operator_inbox(setup_client: Callable[..., Any], template: Template) -> Inbo
 @pytest.fixture
 def event_inbox(setup_client: Callable[..., Any], template: Template) -> Inbox:
     """A rule on the event bus the functions use, for orgvend's events, with a queue target."""
-    variables = function_environment(template, "NotifyOperatorsFunction")
+    variables = function_environment(template, "NotifyOnboardedFunction")
     events, sqs = setup_client("events"), setup_client("sqs")
     url, queue_arn = _queue(sqs, "event-inbox")
     events.put_rule(

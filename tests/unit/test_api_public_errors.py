@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from orgvend.api.errors import ARN_WITHHELD, Conflict, public_cause, public_text
-from orgvend.api.onboardings import Onboardings
+from orgvend.refusals import ARN_WITHHELD, Conflict, public_cause, public_text
+from orgvend.workflows.onboardings import Onboardings
 
 from .support import lambda_context, load_handler
 

@@ -23,11 +23,11 @@ from orgvend.models import (
 )
 from orgvend.notifications import onboarded_message
 from orgvend.root_access import root_credentials_management
-from orgvend.steps.check_account_creation import pending_record
-from orgvend.steps.notify_operators import NotifyOperatorsInput, notify_operators
-from orgvend.steps.record_request import resolve_request
-from orgvend.steps.register_account import RegisterAccountInput, register_account
-from orgvend.steps.set_billing_preferences import (
+from orgvend.steps.onboarding.check_account_creation import pending_record
+from orgvend.steps.onboarding.notify_onboarded import NotifyOnboardedInput, notify_onboarded
+from orgvend.steps.onboarding.record_request import resolve_request
+from orgvend.steps.onboarding.register_account import RegisterAccountInput, register_account
+from orgvend.steps.onboarding.set_billing_preferences import (
     SetBillingPreferencesInput,
     set_billing_preferences,
 )
@@ -239,11 +239,11 @@ def test_the_notification_and_event_carry_the_billing_mode_and_root_access(
     account = pending_record(make_onboarding(billing="direct"), ACCOUNT_ID, AccountStatus.ACTIVE).model_copy(
         update={"billing_mode": "direct", "root_credentials_management": True}
     )
-    notify_operators(
-        NotifyOperatorsInput(account=account),
+    notify_onboarded(
+        NotifyOnboardedInput(account=account),
         aws.client("sns"),
         aws.client("events"),
-        settings_for("NotifyOperatorsFunction"),
+        settings_for("NotifyOnboardedFunction"),
     )
     (message,) = operator_inbox.receive()
     assert "Billing:      direct" in message["Message"]

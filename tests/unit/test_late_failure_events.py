@@ -30,7 +30,7 @@ from orgvend.reactions.report_onboarding_failure import report_onboarding_failur
 from orgvend.registry import Registry
 from orgvend.semaphore import Semaphore
 from orgvend.settings import Settings
-from orgvend.steps.check_account_creation import pending_record
+from orgvend.steps.onboarding.check_account_creation import pending_record
 
 from .support import Inbox
 

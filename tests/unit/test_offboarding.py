@@ -13,6 +13,7 @@ from botocore.stub import Stubber
 from pydantic import ValidationError
 
 from orgvend import aws
+from orgvend.account_sync import sync_account
 from orgvend.errors import (
     AccountClosureRefused,
     AccountClosureTimedOut,
@@ -36,20 +37,19 @@ from orgvend.models import (
     OffboardingRequest,
 )
 from orgvend.notifications import offboarded_message, offboarding_failed_message
+from orgvend.organizations import Scope
 from orgvend.reactions.report_offboarding_failure import report_offboarding_failure
-from orgvend.reactions.sync_account import sync_account
 from orgvend.registry import Registry
-from orgvend.scope import Scope
-from orgvend.steps.begin_offboarding import BeginOffboardingInput, begin_offboarding
-from orgvend.steps.check_account_closure import CheckAccountClosureInput, check_account_closure
-from orgvend.steps.check_detach_preconditions import (
+from orgvend.steps.offboarding.begin_offboarding import BeginOffboardingInput, begin_offboarding
+from orgvend.steps.offboarding.check_account_closure import CheckAccountClosureInput, check_account_closure
+from orgvend.steps.offboarding.check_detach_preconditions import (
     CheckDetachPreconditionsInput,
     check_detach_preconditions,
 )
-from orgvend.steps.close_account import CloseAccountInput, close_account
-from orgvend.steps.finish_offboarding import FinishOffboardingInput, finish_offboarding
-from orgvend.steps.remove_account import REFUSALS, RemoveAccountInput, remove_account
-from orgvend.steps.stop_discount_sharing import StopDiscountSharingInput, stop_discount_sharing
+from orgvend.steps.offboarding.close_account import CloseAccountInput, close_account
+from orgvend.steps.offboarding.finish_offboarding import FinishOffboardingInput, finish_offboarding
+from orgvend.steps.offboarding.remove_account import REFUSALS, RemoveAccountInput, remove_account
+from orgvend.steps.offboarding.stop_discount_sharing import StopDiscountSharingInput, stop_discount_sharing
 
 from .support import failing, record_calls
 

@@ -12,11 +12,11 @@ import pytest
 from moto.organizations.models import FakeAccount, organizations_backends
 
 from orgvend import aws
-from orgvend.api.onboardings import Onboardings
 from orgvend.models import AccountRecord, AccountStatus
+from orgvend.organizations import PAGE_SIZE, Scope
 from orgvend.reactions.reconcile_registry import reconcile_registry
 from orgvend.registry import Registry
-from orgvend.scope import PAGE_SIZE, Scope
+from orgvend.workflows.onboardings import Onboardings
 from orgvend_local.template import Template
 
 from .support import Calls

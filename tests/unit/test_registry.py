@@ -20,7 +20,7 @@ from orgvend.models import (
 )
 from orgvend.reactions.report_onboarding_failure import failed_entry
 from orgvend.registry import BY_CLIENT_INDEX, MAX_WRITE_ATTEMPTS, Registry, now
-from orgvend.steps.check_account_creation import pending_record
+from orgvend.steps.onboarding.check_account_creation import pending_record
 
 from .support import failing, hooked_session, record_calls
 

@@ -3,7 +3,7 @@
 import pytest
 
 from orgvend.errors import OutOfScope
-from orgvend.scope import Scope
+from orgvend.organizations import Scope
 
 from .support import record_calls
 

@@ -18,7 +18,7 @@ from orgvend.baseline_policy import access_role_trust, same_document
 from orgvend.baseline_policy import administrator_minus_billing as baseline_document
 from orgvend.errors import AccountNotReady, BaselineFailed, UnsafeAccessRoleTrust
 from orgvend.settings import Settings
-from orgvend.steps.apply_baseline import ApplyBaselineInput, apply_baseline
+from orgvend.steps.onboarding.apply_baseline import ApplyBaselineInput, apply_baseline
 
 from .support import Calls, failing
 

@@ -7,7 +7,7 @@ from botocore.stub import Stubber
 
 from orgvend.errors import AccountCreationFailed, AccountCreationTimedOut, OrganizationsBusy
 from orgvend.models import AccountStatus, Creation, CreationState
-from orgvend.steps.check_account_creation import CheckAccountCreationInput, check_account_creation
+from orgvend.steps.onboarding.check_account_creation import CheckAccountCreationInput, check_account_creation
 
 LIMIT = 5
 LEASE = timedelta(hours=1)

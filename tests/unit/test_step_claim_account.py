@@ -3,7 +3,7 @@
 import pytest
 
 from orgvend.errors import OrganizationsBusy, OutOfScope
-from orgvend.steps.claim_account import ClaimAccountInput, claim_account
+from orgvend.steps.onboarding.claim_account import ClaimAccountInput, claim_account
 
 from .support import failing, record_calls
 

@@ -14,7 +14,7 @@ from orgvend.models import Creation, CreationState, Onboarding
 from orgvend.registry import Registry
 from orgvend.semaphore import Semaphore
 from orgvend.settings import Settings
-from orgvend.steps.create_account import CreateAccountInput, create_account
+from orgvend.steps.onboarding.create_account import CreateAccountInput, create_account
 
 from .support import failing, record_calls
 

@@ -3,7 +3,7 @@
 import pytest
 
 from orgvend.errors import OrganizationsBusy, OutOfScope
-from orgvend.steps.place_account import PlaceAccountInput, place_account
+from orgvend.steps.onboarding.place_account import PlaceAccountInput, place_account
 
 from .support import error_response, failing, record_calls
 

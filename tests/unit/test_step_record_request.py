@@ -6,7 +6,7 @@ import pytest
 
 from orgvend.errors import EmailAlreadyRegistered, InvalidOnboardingRequest, OutOfScope
 from orgvend.models import ExecutionContext
-from orgvend.steps.record_request import RecordRequestInput, record_request
+from orgvend.steps.onboarding.record_request import RecordRequestInput, record_request
 
 from .support import record_calls
 

@@ -8,9 +8,9 @@ from botocore.awsrequest import AWSResponse
 from orgvend import aws
 from orgvend.models import AccountStatus, Baseline, Placement
 from orgvend.notifications import ONBOARDED_DETAIL_TYPE
-from orgvend.steps.check_account_creation import pending_record
-from orgvend.steps.notify_operators import NotifyOperatorsInput, notify_operators
-from orgvend.steps.register_account import RegisterAccountInput, register_account
+from orgvend.steps.onboarding.check_account_creation import pending_record
+from orgvend.steps.onboarding.notify_onboarded import NotifyOnboardedInput, notify_onboarded
+from orgvend.steps.onboarding.register_account import RegisterAccountInput, register_account
 
 ACCOUNT_ID = "210987654321"
 OU_ID = "ou-ab12-cdefgh34"
@@ -82,14 +82,14 @@ def account(registry, onboarding):
 
 @pytest.fixture
 def settings(settings_for):
-    return settings_for("NotifyOperatorsFunction")
+    return settings_for("NotifyOnboardedFunction")
 
 
 def test_operators_get_the_account_details_and_the_root_user_checklist(
     account, settings, operator_inbox, event_inbox, moto_aws
 ):
-    notification = notify_operators(
-        NotifyOperatorsInput(account=account), aws.client("sns"), aws.client("events"), settings
+    notification = notify_onboarded(
+        NotifyOnboardedInput(account=account), aws.client("sns"), aws.client("events"), settings
     )
 
     (message,) = operator_inbox.receive()
@@ -117,8 +117,8 @@ def test_operators_get_the_account_details_and_the_root_user_checklist(
 def test_downstream_automation_gets_an_account_onboarded_event(
     account, settings, operator_inbox, event_inbox, moto_aws
 ):
-    notification = notify_operators(
-        NotifyOperatorsInput(account=account), aws.client("sns"), aws.client("events"), settings
+    notification = notify_onboarded(
+        NotifyOnboardedInput(account=account), aws.client("sns"), aws.client("events"), settings
     )
 
     assert notification.event_detail_type == ONBOARDED_DETAIL_TYPE == "Account Onboarded"
@@ -142,4 +142,4 @@ def test_a_refused_event_fails_the_step(account, settings, operator_inbox, moto_
 
     events.meta.events.register("before-call.eventbridge.PutEvents", refuse)
     with pytest.raises(RuntimeError, match="EventBridge refused the Account Onboarded event"):
-        notify_operators(NotifyOperatorsInput(account=account), aws.client("sns"), events, settings)
+        notify_onboarded(NotifyOnboardedInput(account=account), aws.client("sns"), events, settings)

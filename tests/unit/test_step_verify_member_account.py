@@ -5,7 +5,7 @@ from botocore.stub import Stubber
 
 from orgvend.errors import AccountNotAdoptable, OutOfScope
 from orgvend.models import AccountStatus, CreationState
-from orgvend.steps.verify_member_account import VerifyMemberAccountInput, verify_member_account
+from orgvend.steps.onboarding.verify_member_account import VerifyMemberAccountInput, verify_member_account
 
 from .support import record_calls
 

@@ -56,7 +56,7 @@ class AccountNotAdoptable(Terminal):
 
 
 class OutOfScope(Terminal):
-    """An account or OU outside orgvend's managed scope (orgvend.scope): orgvend does nothing to it.
+    """An account or OU outside orgvend's managed scope (orgvend.organizations): orgvend does nothing to it.
 
     ``what`` names the account or OU, ``why`` says where it is, ``field`` is the request's field.
     """

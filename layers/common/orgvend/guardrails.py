@@ -31,7 +31,7 @@ from orgvend.baseline_policy import (
     compact,
 )
 from orgvend.models import Model
-from orgvend.scope import MANAGED_TAG_KEY, managed_tag
+from orgvend.organizations import MANAGED_TAG_KEY, managed_tag
 
 SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
 # Organizations' limit for a service control policy document.

@@ -243,6 +243,13 @@ class BillingSetup(Model):
     changed: bool = False
 
 
+class Notification(Model):
+    """What a notifying step sent: the SNS message and the event for automation."""
+
+    message_id: str
+    event_detail_type: str
+
+
 class AccountRecord(Model):
     """A registry entry: one AWS account that orgvend knows."""
 

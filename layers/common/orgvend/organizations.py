@@ -1,11 +1,34 @@
-"""What every step that calls Organizations shares: its errors as orgvend's, and the tags of an account."""
+"""Everything orgvend asks of AWS Organizations that more than one step needs: its errors as orgvend's,
+an account's tags, and orgvend's managed scope (the accounts it may touch).
 
+orgvend's managed scope: the accounts in the OU subtree under ``ClientsParentOuId``, and nothing else.
+
+A real organization holds far more than client accounts (the management account,
+security and log-archive accounts, other teams'). orgvend adopts, tags, moves,
+baselines, assumes into, offboards and closes only the accounts inside its scope.
+This module decides the scope with Organizations' own answers:
+
+- whether one account or OU is inside: ``ListParents`` up the tree until the
+  scope's OU (inside) or the root (outside): at most one call per level (OUs nest
+  five deep at most), never a call about any other account;
+- everything inside: a walk down the subtree (``ListOrganizationalUnitsForParent``,
+  ``ListAccountsForParent``, pages of 20), never a call per account outside.
+
+Code is one of two guards. The other is IAM: every grant that changes an account
+is held to accounts carrying orgvend's ``managed-by`` tag, to the scope's OUs, or
+(AssumeRole) to ``aws:ResourceOrgPaths`` under the scope's OU (template.yaml).
+"""
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from orgvend import aws, rules
 from orgvend.aws import error_code, error_reason
-from orgvend.errors import OrganizationsBusy, OrganizationsRejected
+from orgvend.errors import OrganizationsBusy, OrganizationsRejected, OutOfScope
 from orgvend.observability import metrics
 
 # Errors that mean "not now": the state machine retries them with backoff.
@@ -29,3 +52,130 @@ def account_tags(organizations: Any, account_id: str) -> dict[str, str]:
     return {
         tag["Key"]: tag["Value"] for page in paginator.paginate(ResourceId=account_id) for tag in page["Tags"]
     }
+
+
+# -- the managed scope ----------------------------------------------------------------------
+
+# The tag orgvend writes on every account (and client OU) it manages, and that IAM holds its grants to.
+MANAGED_TAG_KEY = rules.MANAGED_TAG_KEY
+MANAGED_TAG_VALUE = "orgvend"
+# OUs nest at most five levels below the root in AWS Organizations.
+MAX_OU_DEPTH = 5
+# ListAccountsForParent / ListOrganizationalUnitsForParent answer at most 20 a page.
+PAGE_SIZE = 20
+
+
+@dataclass
+class Scope:
+    """The OU subtree orgvend manages, seen through an Organizations client of the management account."""
+
+    organizations: Any
+    ou_id: str
+    # Parents already looked up in this invocation (OUs do not move under us within one).
+    _parents: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _management_account_id: str | None = field(default=None, repr=False)
+
+    @property
+    def management_account_id(self) -> str:
+        """Never in scope, wherever it sits (the management account can be placed in an OU)."""
+        if self._management_account_id is None:
+            organization = self.organizations.describe_organization()["Organization"]
+            self._management_account_id = str(organization["MasterAccountId"])
+        return self._management_account_id
+
+    def __post_init__(self) -> None:
+        if not rules.OU_ID_PATTERN.fullmatch(self.ou_id) or not self.ou_id.startswith("ou-"):
+            raise ValueError(
+                f"CLIENTS_PARENT_OU_ID must be an OU ID (ou-...), not {self.ou_id!r}: "
+                "orgvend's managed scope is one OU subtree, never the whole organization"
+            )
+
+    def _parent(self, child_id: str) -> str | None:
+        """The parent of an account or OU; None for an account that is not a member."""
+        if child_id not in self._parents:
+            try:
+                parents = self.organizations.list_parents(ChildId=child_id)["Parents"]
+            except ClientError as error:
+                if error_code(error) in ("AccountNotFoundException", "ChildNotFoundException"):
+                    self._parents[child_id] = None
+                    return None
+                raise
+            self._parents[child_id] = str(parents[0]["Id"]) if parents else None
+        return self._parents[child_id]
+
+    def path_to_scope(self, child_id: str) -> tuple[bool, str | None]:
+        """(inside, parent): whether ``child_id`` lies in the subtree, and its direct parent."""
+        parent = self._parent(child_id)
+        current = parent
+        for _ in range(MAX_OU_DEPTH + 1):
+            if current is None or current.startswith("r-"):
+                return False, parent
+            if current == self.ou_id:
+                return True, parent
+            current = self._parent(current)
+        return False, parent
+
+    def contains_ou(self, ou_id: str) -> bool:
+        return ou_id == self.ou_id or (ou_id.startswith("ou-") and self.path_to_scope(ou_id)[0])
+
+    def contains_account(self, account_id: str) -> bool:
+        if account_id == self.management_account_id:
+            return False
+        return self.path_to_scope(account_id)[0]
+
+    def require_account(self, account_id: str, field: str | None = "accountId") -> str:
+        """The account's parent OU; raises OutOfScope naming the account and where it is."""
+        if account_id == self.management_account_id:
+            raise OutOfScope(f"account {account_id}", "it is the management account", field)
+        inside, parent = self.path_to_scope(account_id)
+        if parent is None:
+            raise OutOfScope(f"account {account_id}", "it is not a member of this organization", field)
+        if not inside:
+            raise OutOfScope(
+                f"account {account_id}",
+                f"it is in {parent}, which is not under orgvend's OU {self.ou_id}",
+                field,
+            )
+        return parent
+
+    def refuse_member_outside(self, account_id: str, field: str | None = "accountId") -> None:
+        """Like ``require_account``, but an account that already left the organization passes: there is
+        nothing of it left to protect, and an offboarding of it only brings the registry up to date."""
+        if account_id != self.management_account_id and self.path_to_scope(account_id)[1] is None:
+            return
+        self.require_account(account_id, field)
+
+    def require_ou(self, ou_id: str, field: str | None = "ou") -> None:
+        if not self.contains_ou(ou_id):
+            raise OutOfScope(f"OU {ou_id}", f"it is not {self.ou_id} nor inside it", field)
+
+    # -- the walk --------------------------------------------------------------
+
+    def organizational_units(self) -> Iterator[str]:
+        """The scope's OU and every OU below it (breadth first)."""
+        pending = [self.ou_id]
+        while pending:
+            parent = pending.pop(0)
+            yield parent
+            paginator = self.organizations.get_paginator("list_organizational_units_for_parent")
+            for page in paginator.paginate(ParentId=parent, PaginationConfig={"PageSize": PAGE_SIZE}):
+                pending.extend(str(unit["Id"]) for unit in page["OrganizationalUnits"])
+
+    def accounts(self) -> Iterator[tuple[dict[str, Any], str]]:
+        """Every member account in the subtree with its parent OU: (ListAccountsForParent item, OU ID)."""
+        paginator = self.organizations.get_paginator("list_accounts_for_parent")
+        for ou_id in self.organizational_units():
+            for page in paginator.paginate(ParentId=ou_id, PaginationConfig={"PageSize": PAGE_SIZE}):
+                for account in page["Accounts"]:
+                    self._parents[str(account["Id"])] = ou_id
+                    if account["Id"] != self.management_account_id:
+                        yield account, ou_id
+
+
+def managed_tag() -> dict[str, str]:
+    return {"Key": MANAGED_TAG_KEY, "Value": MANAGED_TAG_VALUE}
+
+
+def default_scope() -> Scope:
+    """The scope named by the function's environment (CLIENTS_PARENT_OU_ID), through its Organizations client."""
+    return Scope(aws.client("organizations"), os.environ.get("CLIENTS_PARENT_OU_ID", ""))

@@ -18,7 +18,7 @@ OU_ID_PATTERN = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}
 TAG_KEY_MAX_LENGTH = 128
 TAG_VALUE_MAX_LENGTH = 256
 MAX_TAGS_PER_ACCOUNT = 50
-# orgvend adds the client and project tags itself, and its managed-by tag (orgvend.scope), which
+# orgvend adds the client and project tags itself, and its managed-by tag (orgvend.organizations), which
 # its IAM grants are held to: a request may set none of them.
 MANAGED_TAG_KEY = "managed-by"
 RESERVED_TAG_KEYS = frozenset({"client", "project", MANAGED_TAG_KEY})

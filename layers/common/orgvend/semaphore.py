@@ -40,7 +40,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from orgvend import aws
+from orgvend import aws, clock
 from orgvend.settings import Settings
 
 # Optimistic writes that lose to a concurrent writer are simply tried again.
@@ -100,7 +100,7 @@ class Semaphore:
     def holders(self, now: datetime | None = None) -> dict[str, datetime]:
         """Live holders and their lease expiry."""
         holders, *_ = self._read()
-        moment = now or datetime.now(UTC)
+        moment = now or clock.now()
         return {holder: until for holder, until in holders.items() if until > moment}
 
     def free_at(self) -> str | None:
@@ -161,7 +161,7 @@ class Semaphore:
         """("taken", "full" or "holds already": with ``newcomer_only``, a live holder is not renewed),
         whether expired holders were dropped from the item, and the lease's end when taken."""
         for _ in range(MAX_WRITE_ATTEMPTS):
-            moment = now or datetime.now(UTC)
+            moment = now or clock.now()
             holders, version, stored_limit, stored_free_at = self._read()
             live = {name: until for name, until in holders.items() if until > moment}
             if newcomer_only and holder in live:
@@ -181,7 +181,7 @@ class Semaphore:
         attempt of the caller released it but failed before handing over)."""
         for _ in range(MAX_WRITE_ATTEMPTS):
             holders, version, limit, _ = self._read()
-            moment = datetime.now(UTC)  # expired leases go too
+            moment = clock.now()  # expired leases go too
             remaining = {name: until for name, until in holders.items() if name != holder and until > moment}
             if holder in holders and not self._write(remaining, version, limit, moment):
                 continue
@@ -207,7 +207,7 @@ class Semaphore:
         )
         # A slot freed between the caller's refused acquire and this write woke nobody: look once more.
         holders, _, limit, _ = self._read()
-        moment = now or datetime.now(UTC)
+        moment = now or clock.now()
         live = [name for name, until in holders.items() if until > moment]
         if limit is None or len(live) >= limit:
             return False
@@ -279,7 +279,7 @@ class Semaphore:
             holders, version, limit, _ = self._read()
             if holders.get(waiter) != until:
                 return
-            moment = datetime.now(UTC)
+            moment = clock.now()
             remaining = {name: end for name, end in holders.items() if name != waiter and end > moment}
             if self._write(remaining, version, limit, moment):
                 return

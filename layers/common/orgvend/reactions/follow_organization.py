@@ -5,7 +5,7 @@
   is released at once (and handed to the next onboarding in line) instead of at the
   onboarding's next poll; the onboarding does the rest.
 - Every other event about an account first decides the scope (``ListParents`` up
-  the tree, orgvend.scope):
+  the tree, orgvend.organizations):
   - outside the scope: nothing changes (one log line), except that an account
     orgvend manages, moved out, becomes OUT_OF_SCOPE (kept, nothing more done to it);
   - inside, not managed (created or invited outside orgvend, moved in, or back in
@@ -19,19 +19,19 @@ orgvend is adopted when an operator moves it into the scope (MoveAccount), not b
 import json
 from typing import Any, Literal
 
-from orgvend.api.onboardings import Onboardings
+from orgvend.account_sync import FINAL_STATUSES, IN_FLIGHT, gone, out_of_scope, sync_account
+from orgvend.adoption import access_role_exists, adopt_account, adoption_request
+from orgvend.clock import now
 from orgvend.models import ADOPTABLE_STATUSES, AccountRecord, AccountStatus, Model
 from orgvend.notifications import publish
 from orgvend.observability import logger, metrics
 from orgvend.organization_events import CloudTrailDetail, subject_account
-from orgvend.organizations import account_tags
-from orgvend.reactions.adopt_account import access_role_exists, adopt_account, adoption_request
-from orgvend.reactions.sync_account import FINAL_STATUSES, IN_FLIGHT, gone, out_of_scope, sync_account
-from orgvend.registry import Registry, now
-from orgvend.scope import Scope
+from orgvend.organizations import Scope, account_tags
+from orgvend.registry import Registry
 from orgvend.semaphore import Semaphore
 from orgvend.settings import Settings
 from orgvend.switch_role import display_name, switch_role_url
+from orgvend.workflows.onboardings import Onboardings
 
 FOLLOWED_EVENTS = frozenset(
     {

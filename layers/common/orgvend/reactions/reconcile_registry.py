@@ -13,14 +13,15 @@ re-reads the entry when it writes (``Registry.update_account``).
 from collections import Counter
 from typing import Any
 
-from orgvend.api.onboardings import Onboardings
+from orgvend.account_sync import CLOSURE_STATUSES, FINAL_STATUSES, IN_FLIGHT, gone, out_of_scope
+from orgvend.adoption import access_role_exists, adopt_account
+from orgvend.clock import now
 from orgvend.models import ADOPTABLE_STATUSES, AccountRecord, AccountStatus, Model
 from orgvend.notifications import publish
 from orgvend.observability import logger, metrics
-from orgvend.reactions.adopt_account import access_role_exists, adopt_account
-from orgvend.reactions.sync_account import CLOSURE_STATUSES, FINAL_STATUSES, IN_FLIGHT, gone, out_of_scope
-from orgvend.registry import Registry, now
-from orgvend.scope import PAGE_SIZE, Scope
+from orgvend.organizations import PAGE_SIZE, Scope
+from orgvend.registry import Registry
+from orgvend.workflows.onboardings import Onboardings
 
 REQUESTED_BY = "orgvend:reconciliation"
 

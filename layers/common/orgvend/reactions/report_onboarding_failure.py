@@ -9,11 +9,12 @@ operators, once per execution attempt however often the event arrives.
 import json
 from typing import Any
 
+from orgvend.clock import now
 from orgvend.execution_status import ExecutionStatusChange, reports_current_attempt
 from orgvend.models import AccountRecord, AccountStatus, OnboardingFailure, WorkflowError
 from orgvend.notifications import FAILED_DETAIL_TYPE, failed_message, publish, put_event
 from orgvend.observability import logger, metrics
-from orgvend.registry import Registry, now
+from orgvend.registry import Registry
 from orgvend.semaphore import Semaphore
 from orgvend.settings import Settings
 

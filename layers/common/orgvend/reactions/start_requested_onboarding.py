@@ -16,12 +16,12 @@ from typing import Any, Literal
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import ValidationError
 
-from orgvend.api.errors import ApiError
-from orgvend.api.onboardings import Onboardings, execution_name
 from orgvend.models import AccountRequest, Model, OnboardingRequest, describe_problems, validation_problems
 from orgvend.notifications import publish
 from orgvend.observability import logger, metrics
+from orgvend.refusals import ApiError
 from orgvend.settings import Settings
+from orgvend.workflows.onboardings import Onboardings, execution_name
 
 ACCOUNT_REQUESTED = "Account Requested"
 # What only an operator may ask for, through the API.

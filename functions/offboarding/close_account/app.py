@@ -1,0 +1,15 @@
+"""Step CloseAccount of statemachines/offboard_account.asl.json."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orgvend import aws
+from orgvend.clock import now
+from orgvend.models import Closure
+from orgvend.observability import step_handler
+from orgvend.registry import default_registry
+from orgvend.steps.offboarding.close_account import CloseAccountInput, close_account
+
+
+@step_handler(CloseAccountInput)
+def handler(event: CloseAccountInput, context: LambdaContext) -> Closure:
+    return close_account(event, aws.client("organizations"), default_registry(), now())

@@ -1,0 +1,14 @@
+"""Step FinishOffboarding of statemachines/offboard_account.asl.json."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orgvend.clock import now
+from orgvend.models import AccountRecord
+from orgvend.observability import step_handler
+from orgvend.registry import default_registry
+from orgvend.steps.offboarding.finish_offboarding import FinishOffboardingInput, finish_offboarding
+
+
+@step_handler(FinishOffboardingInput)
+def handler(event: FinishOffboardingInput, context: LambdaContext) -> AccountRecord:
+    return finish_offboarding(event, default_registry(), now())

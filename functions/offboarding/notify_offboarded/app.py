@@ -1,0 +1,20 @@
+"""Step NotifyOffboarded of statemachines/offboard_account.asl.json."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orgvend import aws
+from orgvend.observability import step_handler
+from orgvend.settings import Settings
+from orgvend.steps.offboarding.notify_offboarded import NotifyOffboardedInput, notify_offboarded
+from orgvend.steps.onboarding.notify_onboarded import Notification
+
+
+@step_handler(NotifyOffboardedInput)
+def handler(event: NotifyOffboardedInput, context: LambdaContext) -> Notification:
+    return notify_offboarded(
+        event,
+        aws.client("organizations"),
+        aws.client("sns"),
+        aws.client("events"),
+        Settings.from_environment(),
+    )

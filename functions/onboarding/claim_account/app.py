@@ -1,0 +1,13 @@
+"""Step ClaimAccount of statemachines/onboard_account.asl.json (adoption)."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orgvend import aws
+from orgvend.observability import step_handler
+from orgvend.organizations import default_scope
+from orgvend.steps.onboarding.claim_account import Claim, ClaimAccountInput, claim_account
+
+
+@step_handler(ClaimAccountInput)
+def handler(event: ClaimAccountInput, context: LambdaContext) -> Claim:
+    return claim_account(event, aws.client("organizations"), default_scope())

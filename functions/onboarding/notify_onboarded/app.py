@@ -1,0 +1,13 @@
+"""Step NotifyOnboarded of statemachines/onboard_account.asl.json."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orgvend import aws
+from orgvend.observability import step_handler
+from orgvend.settings import Settings
+from orgvend.steps.onboarding.notify_onboarded import Notification, NotifyOnboardedInput, notify_onboarded
+
+
+@step_handler(NotifyOnboardedInput)
+def handler(event: NotifyOnboardedInput, context: LambdaContext) -> Notification:
+    return notify_onboarded(event, aws.client("sns"), aws.client("events"), Settings.from_environment())

@@ -1,0 +1,14 @@
+"""Step PlaceAccount of statemachines/onboard_account.asl.json."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orgvend import aws
+from orgvend.models import Placement
+from orgvend.observability import step_handler
+from orgvend.organizations import default_scope
+from orgvend.steps.onboarding.place_account import PlaceAccountInput, place_account
+
+
+@step_handler(PlaceAccountInput)
+def handler(event: PlaceAccountInput, context: LambdaContext) -> Placement:
+    return place_account(event, aws.client("organizations"), default_scope())

@@ -1,0 +1,16 @@
+"""Step WaitForCreationSlot of statemachines/onboard_account.asl.json (a ``.waitForTaskToken`` task)."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orgvend.observability import step_handler
+from orgvend.semaphore import default_creation_slots
+from orgvend.steps.onboarding.wait_for_creation_slot import (
+    PlaceInLine,
+    WaitForCreationSlotInput,
+    wait_for_creation_slot,
+)
+
+
+@step_handler(WaitForCreationSlotInput)
+def handler(event: WaitForCreationSlotInput, context: LambdaContext) -> PlaceInLine:
+    return wait_for_creation_slot(event, default_creation_slots())

@@ -1,0 +1,32 @@
+"""EventBridge target: Organizations events (CloudTrail) keep the registry true."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orgvend import aws
+from orgvend.observability import logger, step_handler
+from orgvend.organization_events import OrganizationsEvent
+from orgvend.organizations import default_scope
+from orgvend.reactions.follow_organization import OrganizationFollower
+from orgvend.registry import default_registry
+from orgvend.semaphore import default_creation_slots
+from orgvend.settings import Settings
+from orgvend.workflows.onboardings import default_onboardings
+
+
+@step_handler(OrganizationsEvent, correlation_id_path="id")
+def handler(event: OrganizationsEvent, context: LambdaContext) -> dict[str, Any]:
+    follower = OrganizationFollower(
+        organizations=aws.client("organizations"),
+        sts=aws.client("sts"),
+        sns=aws.client("sns"),
+        registry=default_registry(),
+        onboardings=default_onboardings(),
+        creation_slots=default_creation_slots(),
+        settings=Settings.from_environment(),
+        scope=default_scope(),
+    )
+    reaction = follower.react(event.detail)
+    logger.info("Organizations event handled", extra=reaction.to_json())
+    return reaction.to_json()

@@ -1,0 +1,30 @@
+"""Scheduled (and on demand): compare the organization with the registry and repair the drift."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orgvend import aws
+from orgvend.observability import logger, metrics, tracer
+from orgvend.organizations import default_scope
+from orgvend.reactions.reconcile_registry import reconcile_registry, report_drift
+from orgvend.registry import default_registry
+from orgvend.settings import Settings
+from orgvend.workflows.onboardings import default_onboardings
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = Settings.from_environment()
+    drift = reconcile_registry(
+        default_scope(),
+        organizations=aws.client("organizations"),
+        sts=aws.client("sts"),
+        registry=default_registry(),
+        onboardings=default_onboardings(),
+        access_role_name=settings.default_role_name,
+    )
+    report_drift(drift, aws.client("sns"), settings.operator_topic_arn)
+    return {**drift.to_json(), "summary": drift.summary}

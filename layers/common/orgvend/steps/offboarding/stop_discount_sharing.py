@@ -1,0 +1,19 @@
+"""StopDiscountSharing: before an account leaves, it stops sharing the organization's RI / Savings Plans discounts.
+
+The same Billing calls as onboarding's SetBillingPreferences for a ``direct``
+account (``turn_off_discount_sharing``): the preference is set for every
+account being detached, whatever its billing mode, and read back.
+"""
+
+from typing import Any
+
+from orgvend.billing import turn_off_discount_sharing
+from orgvend.models import BillingSetup, Model, Offboarding
+
+
+class StopDiscountSharingInput(Model):
+    offboarding: Offboarding
+
+
+def stop_discount_sharing(step_input: StopDiscountSharingInput, billing: Any) -> BillingSetup:
+    return turn_off_discount_sharing(billing, step_input.offboarding.account_id)

@@ -1,0 +1,129 @@
+"""One workflow's Step Functions executions as the API sees them: named by their ID, started once, redriven."""
+
+import json
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from orgvend.aws import error_code
+from orgvend.refusals import ApiError, Conflict, NotFound, public_cause, public_text
+from orgvend.workflows.timeline import build_timeline
+
+RETRYABLE_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+# Who asked: a retry of the same request may come with other (rotated) credentials.
+ASKER = "requestedBy"
+
+
+def _without_asker(workflow_input: Any) -> Any:
+    if isinstance(workflow_input, dict):
+        return {key: value for key, value in workflow_input.items() if key != ASKER}
+    return workflow_input
+
+
+class Executions:
+    """The executions of one state machine; ``noun`` ("onboarding", "offboarding") names them in answers."""
+
+    def __init__(self, stepfunctions: Any, state_machine_arn: str, noun: str) -> None:
+        self._sfn = stepfunctions
+        self.state_machine_arn = state_machine_arn
+        self.noun = noun
+
+    def arn(self, name: str) -> str:
+        prefix, _, state_machine = self.state_machine_arn.rpartition(":stateMachine:")
+        return f"{prefix}:execution:{state_machine}:{name}"
+
+    def start(self, name: str, workflow_input: dict[str, Any]) -> None:
+        """Start the execution ``name``; a repeat with the same input (whoever asked) is the same execution."""
+        try:
+            self._sfn.start_execution(
+                stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(workflow_input)
+            )
+        except ClientError as error:
+            # The same name: started before (a retried request). AWS returns the running execution
+            # for the same name and input; a finished one answers ExecutionAlreadyExists.
+            if error_code(error) != "ExecutionAlreadyExists":
+                raise
+            if _without_asker(json.loads(self.describe(name)["input"])) != _without_asker(workflow_input):
+                raise Conflict(
+                    "IdempotencyKeyReused",
+                    "this Idempotency-Key was used for another request",
+                    "Idempotency-Key",
+                ) from None
+
+    def describe(self, name: str) -> dict[str, Any]:
+        try:
+            return dict(self._sfn.describe_execution(executionArn=self.arn(name)))
+        except ClientError as error:
+            if error_code(error) in ("ExecutionDoesNotExist", "InvalidArn"):
+                raise NotFound(f"{self.noun} {name}", f"{self.noun}Id") from None
+            raise
+
+    def run(self, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The execution, and the fields of its view (``RunView``) but ``links``."""
+        execution = self.describe(name)
+        failed = execution["status"] != "SUCCEEDED" and bool(execution.get("error"))
+        return execution, {
+            "status": execution["status"],
+            "error": execution["error"] if failed else None,
+            "cause": public_cause(execution.get("cause")) if failed else None,
+            "started_at": execution["startDate"],
+            "stopped_at": execution.get("stopDate"),
+            "redrive_count": int(execution.get("redriveCount", 0)),
+            "timeline": build_timeline(self.history(execution["executionArn"])),
+        }
+
+    @staticmethod
+    def summary(execution: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+        """The fields of a run in a list (``RunSummary``) but ``links``: the execution's, and the registry's."""
+        return {
+            "status": execution["status"],
+            "started_at": execution["startDate"],
+            "stopped_at": execution.get("stopDate"),
+            "account_id": record.get("accountId"),
+            "client": record.get("client"),
+            "project": record.get("project"),
+        }
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        paginator = self._sfn.get_paginator("get_execution_history")
+        return [event for page in paginator.paginate(executionArn=execution_arn) for event in page["events"]]
+
+    def page(
+        self, status: str | None, limit: int, next_token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        arguments: dict[str, Any] = {"stateMachineArn": self.state_machine_arn, "maxResults": limit}
+        if status:
+            arguments["statusFilter"] = status
+        if next_token:
+            arguments["nextToken"] = next_token
+        try:
+            response = self._sfn.list_executions(**arguments)
+        except ClientError as error:
+            if error_code(error) == "InvalidToken":
+                raise ApiError(400, "InvalidNextToken", "nextToken is not valid", "nextToken") from None
+            raise
+        return list(response["executions"]), response.get("nextToken")
+
+    def refuse_unless_retryable(self, name: str) -> dict[str, Any]:
+        execution = self.describe(name)
+        if execution["status"] not in RETRYABLE_STATUSES:
+            raise Conflict(
+                "NotRetryable",
+                f"{self.noun} {name} is {execution['status']}; only a failed one can be retried",
+            )
+        return execution
+
+    def redrive(self, name: str, execution: dict[str, Any]) -> datetime:
+        try:
+            response = self._sfn.redrive_execution(executionArn=execution["executionArn"])
+        except ClientError as error:
+            if error_code(error) == "ExecutionNotRedrivable":
+                # Step Functions' reason, without the botocore preamble; the API withholds its ARNs.
+                reason = error.response.get("Error", {}).get("Message") or "ExecutionNotRedrivable"
+                raise Conflict(
+                    "NotRetryable", f"{self.noun} {name} cannot be redriven: {public_text(reason)}"
+                ) from None
+            raise
+        redrive_date: datetime = response["redriveDate"]
+        return redrive_date

@@ -1,0 +1,147 @@
+"""Start, describe, list and retry offboardings: executions of the offboarding workflow."""
+
+import os
+from typing import Any
+
+from orgvend import aws
+from orgvend.doors import confirmation_refusal, offboarding_refusal
+from orgvend.errors import OffboardingInProgress, OutOfScope
+from orgvend.models import OffboardingRequest
+from orgvend.organizations import Scope, default_scope
+from orgvend.refusals import ApiError, Conflict, NotFound, out_of_scope
+from orgvend.registry import Registry, default_registry
+from orgvend.workflows.executions import RETRYABLE_STATUSES, Executions
+from orgvend.workflows.models import (
+    Links,
+    OffboardingAccepted,
+    OffboardingPage,
+    OffboardingRetryAccepted,
+    OffboardingSummary,
+    OffboardingView,
+)
+from orgvend.workflows.onboardings import execution_name
+
+
+def offboarding_links(offboarding_id: str, account_id: str | None = None, *, retry: bool = False) -> Links:
+    return Links(
+        self=f"/offboardings/{offboarding_id}",
+        account=f"/accounts/{account_id}" if account_id else None,
+        retry=f"/offboardings/{offboarding_id}/retry" if retry else None,
+    )
+
+
+class Offboardings:
+    """The offboarding workflow as the API sees it."""
+
+    def __init__(self, stepfunctions: Any, registry: Registry, state_machine_arn: str, scope: Scope) -> None:
+        self._executions = Executions(stepfunctions, state_machine_arn, "offboarding")
+        self._registry = registry
+        self._scope = scope
+
+    def _refuse_unless_offboardable(self, request: OffboardingRequest, offboarding_id: str) -> None:
+        """The workflow's own first checks (BeginOffboarding), answered before anything starts."""
+        account_id = request.account_id
+        try:
+            self._scope.refuse_member_outside(account_id)
+        except OutOfScope as error:
+            raise out_of_scope(error) from None
+        record = self._registry.get_account(account_id)
+        if record is None:
+            raise NotFound(f"account {account_id}", "accountId")
+        refusal = offboarding_refusal(account_id, record, offboarding_id)
+        if refusal:
+            code = (
+                "OffboardingInProgress"
+                if isinstance(refusal, OffboardingInProgress)
+                else "AccountNotOffboardable"
+            )
+            raise Conflict(code, str(refusal), "accountId")
+        unconfirmed = confirmation_refusal(record, request.confirm_account_name)
+        if unconfirmed:
+            raise ApiError(
+                422,
+                "ConfirmationMismatch",
+                str(unconfirmed).removeprefix("confirmAccountName: "),
+                "confirmAccountName",
+            )
+
+    def start(self, request: OffboardingRequest, idempotency_key: str | None) -> OffboardingAccepted:
+        offboarding_id = execution_name(idempotency_key)
+        self._refuse_unless_offboardable(request, offboarding_id)
+        self._executions.start(offboarding_id, request.to_json())
+        return OffboardingAccepted(
+            offboarding_id=offboarding_id,
+            account_id=request.account_id,
+            mode=request.mode,
+            links=offboarding_links(offboarding_id, request.account_id),
+        )
+
+    def describe(self, offboarding_id: str) -> OffboardingView:
+        execution, run = self._executions.run(offboarding_id)
+        record = self._registry.get_offboarding(offboarding_id) or {}
+        account_id = record.get("accountId")
+        return OffboardingView(
+            offboarding_id=offboarding_id,
+            **run,
+            account_id=account_id,
+            mode=record.get("mode"),
+            client=record.get("client"),
+            project=record.get("project"),
+            account_name=record.get("accountName"),
+            requested_by=record.get("requestedBy"),
+            outcome=record.get("outcome"),
+            links=offboarding_links(
+                offboarding_id, account_id, retry=execution["status"] in RETRYABLE_STATUSES
+            ),
+        )
+
+    def list(self, status: str | None, limit: int, next_token: str | None) -> OffboardingPage:
+        executions, following = self._executions.page(status, limit, next_token)
+        records = self._registry.offboardings([execution["name"] for execution in executions])
+        items = [
+            OffboardingSummary(
+                offboarding_id=execution["name"],
+                **Executions.summary(execution, record := records.get(execution["name"], {})),
+                mode=record.get("mode"),
+                links=offboarding_links(execution["name"], record.get("accountId")),
+            )
+            for execution in executions
+        ]
+        return OffboardingPage(items=items, next_token=following)
+
+    def retry(self, offboarding_id: str) -> OffboardingRetryAccepted:
+        execution = self._executions.refuse_unless_retryable(offboarding_id)
+        record = self._registry.get_offboarding(offboarding_id) or {}
+        account_id = record.get("accountId")
+        # The failure let go of the account; the retry takes it again, unless another offboarding has.
+        attempt = int(execution.get("redriveCount", 0)) + 1  # the attempt the redrive is about to start
+        if account_id and not self._registry.retake_offboarding(str(account_id), offboarding_id, attempt):
+            holder = self._registry.get_account(str(account_id))
+            if holder is None:
+                raise Conflict("AccountNotOffboardable", f"account {account_id} is no longer in the registry")
+            raise Conflict(
+                "OffboardingInProgress",
+                f"account {account_id} is being offboarded by {holder.offboarding_id}; retry this one after it ends",
+            )
+        try:
+            redrive_date = self._executions.redrive(offboarding_id, execution)
+        except Exception:
+            if account_id:
+                self._registry.release_offboarding(str(account_id), offboarding_id, attempt)
+            raise
+        return OffboardingRetryAccepted(
+            offboarding_id=offboarding_id,
+            redrive_date=redrive_date,
+            message="redriven: the workflow resumes at the step that failed",
+            links=offboarding_links(offboarding_id, account_id),
+        )
+
+
+def default_offboardings() -> Offboardings:
+    """The offboarding workflow named by the function's environment (OFFBOARD_STATE_MACHINE_ARN)."""
+    return Offboardings(
+        aws.client("stepfunctions"),
+        default_registry(),
+        os.environ["OFFBOARD_STATE_MACHINE_ARN"],
+        default_scope(),
+    )

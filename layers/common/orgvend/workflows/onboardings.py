@@ -1,0 +1,159 @@
+"""Start, describe, list and retry onboardings: Step Functions executions of the onboarding workflow."""
+
+import hashlib
+import os
+import uuid
+from typing import Any
+
+from orgvend import aws
+from orgvend.doors import check_email_domain, check_role_allowed, check_scope
+from orgvend.errors import InvalidOnboardingRequest, OutOfScope
+from orgvend.models import OnboardingRequest
+from orgvend.organizations import Scope, default_scope
+from orgvend.refusals import ApiError, BadRequest, Conflict, out_of_scope
+from orgvend.registry import Registry, default_registry
+from orgvend.settings import Settings
+from orgvend.workflows.executions import RETRYABLE_STATUSES, Executions
+from orgvend.workflows.models import (
+    Links,
+    OnboardingAccepted,
+    OnboardingPage,
+    OnboardingSummary,
+    OnboardingView,
+    RetryAccepted,
+)
+
+EXECUTION_NAME_PATTERN = r"^[0-9A-Za-z_-]{1,80}$"
+
+
+def execution_name(idempotency_key: str | None) -> str:
+    """The onboarding's ID: derived from the Idempotency-Key (so a retry finds the same execution), else random."""
+    if idempotency_key:
+        return "k-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:48]
+    return str(uuid.uuid4())
+
+
+def onboarding_links(onboarding_id: str, account_id: str | None = None, *, retry: bool = False) -> Links:
+    return Links(
+        self=f"/onboardings/{onboarding_id}",
+        account=f"/accounts/{account_id}" if account_id else None,
+        retry=f"/onboardings/{onboarding_id}/retry" if retry else None,
+    )
+
+
+class Onboardings:
+    """The onboarding workflow as the API sees it."""
+
+    def __init__(
+        self,
+        stepfunctions: Any,
+        registry: Registry,
+        state_machine_arn: str,
+        scope: Scope | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self._executions = Executions(stepfunctions, state_machine_arn, "onboarding")
+        self._registry = registry
+        self._scope = scope
+        self._settings = settings or Settings.from_environment()
+
+    def execution_arn(self, onboarding_id: str) -> str:
+        return self._executions.arn(onboarding_id)
+
+    def refuse_registered_email(self, email: str, onboarding_id: str | None, account_id: str | None) -> None:
+        """Answer 409 early unless the owner is this very onboarding (a retried request), or the account
+        to adopt itself (adopted again).
+
+        The workflow's atomic email guard stays the real protection; this is a courtesy.
+        """
+        owner = self._registry.email_owner(email)
+        if (
+            owner
+            and owner.get("onboardingId") != onboarding_id
+            and not (account_id and owner.get("accountId") == account_id)
+        ):
+            where = (
+                f"account {owner['accountId']}"
+                if owner.get("accountId")
+                else f"onboarding {owner['onboardingId']}"
+            )
+            raise Conflict("EmailAlreadyRegistered", f"this email is already registered to {where}", "email")
+
+    def check(self, request: OnboardingRequest) -> None:
+        """RecordRequest's checks, answered before anything starts: role, email domain, scope."""
+        try:
+            check_role_allowed(request, self._settings.access_role_names)
+        except InvalidOnboardingRequest as error:
+            raise BadRequest("InvalidRoleName", str(error).removeprefix("roleName: "), "roleName") from None
+        try:
+            check_email_domain(request, self._settings.allowed_email_domains)
+        except InvalidOnboardingRequest as error:
+            raise ApiError(
+                422, "EmailDomainNotAllowed", str(error).removeprefix("email: "), "email"
+            ) from None
+        if request.account_id or request.ou:
+            if self._scope is None:
+                raise ValueError("an onboarding that names an account or an OU needs orgvend's scope")
+            try:
+                check_scope(request, self._scope)
+            except OutOfScope as error:
+                raise out_of_scope(error) from None
+
+    def submit(self, request: OnboardingRequest, onboarding_id: str) -> OnboardingAccepted:
+        """What every way in (HTTP, EventBridge) checks before starting: the workflow's checks, email not taken."""
+        self.check(request)
+        self.refuse_registered_email(request.email, onboarding_id, request.account_id)
+        return self.start(request, onboarding_id)
+
+    def start(self, request: OnboardingRequest, onboarding_id: str) -> OnboardingAccepted:
+        self._executions.start(onboarding_id, request.to_json())
+        return OnboardingAccepted(onboarding_id=onboarding_id, links=onboarding_links(onboarding_id))
+
+    def describe(self, onboarding_id: str) -> OnboardingView:
+        execution, run = self._executions.run(onboarding_id)
+        record = self._registry.get_onboarding(onboarding_id) or {}
+        account_id = record.get("accountId")
+        return OnboardingView(
+            onboarding_id=onboarding_id,
+            **run,
+            account_id=account_id,
+            client=record.get("client"),
+            project=record.get("project"),
+            account_name=record.get("accountName"),
+            links=onboarding_links(
+                onboarding_id, account_id, retry=execution["status"] in RETRYABLE_STATUSES
+            ),
+        )
+
+    def list(self, status: str | None, limit: int, next_token: str | None) -> OnboardingPage:
+        executions, following = self._executions.page(status, limit, next_token)
+        records = self._registry.onboardings([execution["name"] for execution in executions])
+        items = [
+            OnboardingSummary(
+                onboarding_id=execution["name"],
+                **Executions.summary(execution, record := records.get(execution["name"], {})),
+                links=onboarding_links(execution["name"], record.get("accountId")),
+            )
+            for execution in executions
+        ]
+        return OnboardingPage(items=items, next_token=following)
+
+    def retry(self, onboarding_id: str) -> RetryAccepted:
+        execution = self._executions.refuse_unless_retryable(onboarding_id)
+        return RetryAccepted(
+            onboarding_id=onboarding_id,
+            redrive_date=self._executions.redrive(onboarding_id, execution),
+            message="redriven: the workflow resumes at the step that failed; no second account is created",
+            links=onboarding_links(onboarding_id),
+        )
+
+
+def default_onboardings() -> Onboardings:
+    """The onboarding workflow named by the function's environment (ONBOARD_STATE_MACHINE_ARN), with the
+    scope (CLIENTS_PARENT_OU_ID) when the function has one."""
+    return Onboardings(
+        aws.client("stepfunctions"),
+        default_registry(),
+        os.environ["ONBOARD_STATE_MACHINE_ARN"],
+        default_scope() if os.environ.get("CLIENTS_PARENT_OU_ID") else None,
+    )
