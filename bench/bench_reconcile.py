@@ -48,6 +48,7 @@ from orgvend.models import AccountRecord, AccountStatus  # noqa: E402
 from orgvend.organizations import PAGE_SIZE, Scope  # noqa: E402
 from orgvend.reactions.reconcile_registry import reconcile_registry  # noqa: E402
 from orgvend.registry import Registry  # noqa: E402
+from orgvend.settings import Settings  # noqa: E402
 from orgvend.workflows.onboardings import Onboardings  # noqa: E402
 from orgvend_local.template import Template  # noqa: E402
 
@@ -195,7 +196,20 @@ def main() -> int:
             organizations=aws.client("organizations"),
             sts=aws.client("sts"),
             registry=registry,
-            onboardings=Onboardings(aws.client("stepfunctions"), registry, machine),
+            onboardings=Onboardings(
+                aws.client("stepfunctions"),
+                registry,
+                machine,
+                Scope(aws.client("organizations"), clients),
+                Settings(
+                    registry_table_name=table,
+                    operator_topic_arn="arn:aws:sns:us-east-1:123456789012:operators",
+                    event_bus_name="default",
+                    event_source="orgvend",
+                    clients_parent_ou_id=clients,
+                    allowed_email_domains=("example.com",),
+                ),
+            ),
             access_role_name="OrganizationAccountAccessRole",
         )
         seconds = time.perf_counter() - started

@@ -1,7 +1,6 @@
 """The HTTP API (API Gateway REST, AWS_IAM on every method): one Powertools resolver, one domain call per route."""
 
 import json
-import os
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -55,6 +54,9 @@ from orgvend.workflows.models import (
 from orgvend.workflows.offboardings import default_offboardings
 from orgvend.workflows.onboardings import EXECUTION_NAME_PATTERN, default_onboardings, execution_name
 
+# Read once, at cold start: a missing or malformed variable fails here, naming it.
+SETTINGS = Settings()
+
 
 def read_json(text: str) -> Any:
     """The body as JSON; a body Python cannot read (nested too deeply, a number of thousands of
@@ -69,7 +71,6 @@ def read_json(text: str) -> Any:
 
 # debug=False: even with POWERTOOLS_DEV set, an unexpected error is never answered with its traceback.
 app = APIGatewayRestResolver(enable_validation=True, debug=False, json_body_deserializer=read_json)
-settings = Settings.from_environment()
 ERRORS: dict[int | str, Any] = {
     status: {"description": text, "content": {"application/json": {"model": ErrorBody}}}
     for status, text in (
@@ -115,7 +116,8 @@ IdempotencyKey = Annotated[
 # (sequential or concurrent) get the same answer. The execution name is derived from the key
 # too, so even a request racing past the idempotency record finds the same execution.
 _idempotency = DynamoDBPersistenceLayer(
-    table_name=os.environ["IDEMPOTENCY_TABLE_NAME"], boto3_client=aws.client("dynamodb")
+    table_name=SETTINGS.required(SETTINGS.idempotency_table_name, "idempotency_table_name"),
+    boto3_client=aws.client("dynamodb"),
 )
 _idempotency_config = IdempotencyConfig(
     event_key_jmespath="key", payload_validation_jmespath="request", expires_after_seconds=24 * 3600
@@ -123,7 +125,7 @@ _idempotency_config = IdempotencyConfig(
 
 
 def accounts() -> Accounts:
-    return Accounts(default_registry(), aws.client("organizations"), default_scope())
+    return Accounts(default_registry(SETTINGS), aws.client("organizations"), default_scope(SETTINGS))
 
 
 @idempotent_function(
@@ -133,12 +135,12 @@ def start_once(submission: dict[str, Any]) -> dict[str, Any]:
     request = OnboardingRequest.model_validate(
         {**submission["request"], "requestedBy": submission["requestedBy"]}
     )
-    return default_onboardings().submit(request, execution_name(submission["key"])).to_json()
+    return default_onboardings(SETTINGS).submit(request, execution_name(submission["key"])).to_json()
 
 
 def submit(request: OnboardingRequest, idempotency_key: str | None) -> OnboardingAccepted:
     if not idempotency_key:
-        accepted = default_onboardings().submit(request, execution_name(None))
+        accepted = default_onboardings(SETTINGS).submit(request, execution_name(None))
     else:
         try:
             # The request is what a retry must repeat; who sent it is not (temporary credentials rotate).
@@ -150,7 +152,7 @@ def submit(request: OnboardingRequest, idempotency_key: str | None) -> Onboardin
             )
         except IdempotencyAlreadyInProgressError:
             # The same request is being started right now: it is the same onboarding.
-            accepted = default_onboardings().start(request, execution_name(idempotency_key))
+            accepted = default_onboardings(SETTINGS).start(request, execution_name(idempotency_key))
         except IdempotencyValidationError:
             raise ApiError(
                 422,
@@ -243,7 +245,7 @@ def get_onboardings(
     limit: PageSize = 50,
     nextToken: NextToken = None,
 ) -> OnboardingPage:
-    return default_onboardings().list(status, limit, nextToken)
+    return default_onboardings(SETTINGS).list(status, limit, nextToken)
 
 
 @app.get(
@@ -252,7 +254,7 @@ def get_onboardings(
     responses=answers(200, OnboardingView, "The onboarding"),
 )
 def get_onboarding(onboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PATTERN)]) -> OnboardingView:
-    return default_onboardings().describe(onboardingId)
+    return default_onboardings(SETTINGS).describe(onboardingId)
 
 
 @app.post(
@@ -262,7 +264,7 @@ def get_onboarding(onboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PATT
     responses=answers(202, RetryAccepted, "Redriven: the workflow resumes at the step that failed"),
 )
 def post_retry(onboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PATTERN)]) -> RetryAccepted:
-    return default_onboardings().retry(onboardingId)
+    return default_onboardings(SETTINGS).retry(onboardingId)
 
 
 @app.post(
@@ -282,7 +284,7 @@ def post_offboard(
         confirm_account_name=request.confirm_account_name,
         requested_by=caller_identity(),
     )
-    accepted = default_offboardings().start(offboarding, idempotency_key)
+    accepted = default_offboardings(SETTINGS).start(offboarding, idempotency_key)
     metrics.add_metric(name="OffboardingsRequested", unit="Count", value=1)
     logger.info(
         "Offboarding requested",
@@ -301,7 +303,7 @@ def get_offboardings(
     limit: PageSize = 50,
     nextToken: NextToken = None,
 ) -> OffboardingPage:
-    return default_offboardings().list(status, limit, nextToken)
+    return default_offboardings(SETTINGS).list(status, limit, nextToken)
 
 
 @app.get(
@@ -310,7 +312,7 @@ def get_offboardings(
     responses=answers(200, OffboardingView, "The offboarding"),
 )
 def get_offboarding(offboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PATTERN)]) -> OffboardingView:
-    return default_offboardings().describe(offboardingId)
+    return default_offboardings(SETTINGS).describe(offboardingId)
 
 
 @app.post(
@@ -324,7 +326,7 @@ def get_offboarding(offboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PA
 def post_offboarding_retry(
     offboardingId: Annotated[str, Path(pattern=EXECUTION_NAME_PATTERN)],
 ) -> OffboardingRetryAccepted:
-    return default_offboardings().retry(offboardingId)
+    return default_offboardings(SETTINGS).retry(offboardingId)
 
 
 SWITCH_ROLE_MEDIA_TYPES = ("text/plain", "text/html", "text/csv", "application/json")

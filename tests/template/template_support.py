@@ -26,7 +26,6 @@ SAMCONFIG_PATH = ROOT / "samconfig.toml"
 PYPROJECT_PATH = ROOT / "pyproject.toml"
 LAYER_REQUIREMENTS_PATH = ROOT / "layers" / "common" / "requirements.txt"
 ERRORS_PATH = ROOT / "layers" / "common" / "orgvend" / "errors.py"
-SETTINGS_PATH = ROOT / "layers" / "common" / "orgvend" / "settings.py"
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
@@ -330,91 +329,6 @@ def error_classes(path: Path = ERRORS_PATH, under: str | None = None) -> set[str
 
     ancestors = {under} if under else roots
     return {name for name in bases if name not in abstract and derives_from(name, ancestors)}
-
-
-def _environ_name(node: ast.AST) -> str | None:
-    """The variable name of ``os.environ.get("X", …)``, ``os.getenv("X")`` or ``os.environ["X"]``."""
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
-        function = node.func
-        is_environ_get = (
-            function.attr == "get"
-            and isinstance(function.value, ast.Attribute)
-            and function.value.attr == "environ"
-        )
-        is_getenv = function.attr == "getenv"
-        if (is_environ_get or is_getenv) and isinstance(node.args[0], ast.Constant):
-            return str(node.args[0].value)
-    if (
-        isinstance(node, ast.Subscript)
-        and isinstance(node.value, ast.Attribute)
-        and node.value.attr == "environ"
-        and isinstance(node.slice, ast.Constant)
-    ):
-        return str(node.slice.value)
-    return None
-
-
-def settings_environment(path: Path = SETTINGS_PATH) -> dict[str, set[str]]:
-    """Settings field → environment variables it reads (the keyword arguments of ``cls(...)``)."""
-    tree = ast.parse(path.read_text())
-    fields: dict[str, set[str]] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "cls":
-            for keyword in node.keywords:
-                names = {name for sub in ast.walk(keyword.value) if (name := _environ_name(sub))}
-                if keyword.arg:
-                    fields[keyword.arg] = names
-    # Properties read the fields they name as self.<field>.
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and any(
-            isinstance(decorator, ast.Name) and decorator.id == "property"
-            for decorator in node.decorator_list
-        ):
-            fields[node.name] = {
-                name
-                for sub in ast.walk(node)
-                if isinstance(sub, ast.Attribute)
-                and isinstance(sub.value, ast.Name)
-                and sub.value.id == "self"
-                for name in fields.get(sub.attr, set())
-            }
-    return fields
-
-
-def environment_variables_read(path: Path = SETTINGS_PATH) -> set[str]:
-    tree = ast.parse(path.read_text())
-    return {name for node in ast.walk(tree) if (name := _environ_name(node))}
-
-
-def _is_from_environment(node: ast.AST) -> bool:
-    return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "from_environment"
-        and isinstance(node.func.value, ast.Name)
-        and node.func.value.id == "Settings"
-    )
-
-
-def settings_fields_used(path: Path) -> set[str]:
-    """Fields read on ``Settings.from_environment()`` in one module, directly or through a variable."""
-    tree = ast.parse(path.read_text())
-    holders = {
-        target.id
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Assign) and _is_from_environment(node.value)
-        for target in node.targets
-        if isinstance(target, ast.Name)
-    }
-    return {
-        node.attr
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Attribute)
-        and (
-            _is_from_environment(node.value)
-            or (isinstance(node.value, ast.Name) and node.value.id in holders)
-        )
-    }
 
 
 def module_defines(path: Path, name: str) -> bool:

@@ -10,24 +10,40 @@ from template_support import (
     LAYER_REQUIREMENTS_PATH,
     PYPROJECT_PATH,
     ROOT,
-    environment_variables_read,
     parameter_violations,
     resources_of_type,
     samconfig_parameter_overrides,
-    settings_environment,
-    settings_fields_used,
 )
+
+from orgvend.settings import Settings
 
 RUNTIME = "python3.13"
 
-# Environment variables each function needs beyond those every function needs.
-ENVIRONMENT_EVERYWHERE = {"REGISTRY_TABLE_NAME", "OPERATOR_TOPIC_ARN"}
+# orgvend.settings.Settings: a field is read from the variable of its name in capitals. The ones with no
+# default every function needs (template.yaml's Globals); the others, the functions below.
+VARIABLES = {name.upper(): field for name, field in Settings.model_fields.items()}
+ENVIRONMENT_EVERYWHERE = {name for name, field in VARIABLES.items() if field.is_required()}
 ENVIRONMENT_PER_FUNCTION = {
     "RecordRequestFunction": {"ACCESS_ROLE_NAMES"},
-    "PlaceAccountFunction": {"CLIENTS_PARENT_OU_ID"},
-    "ApplyBaselineFunction": {"BASELINE_POLICY_NAME"},
-    "NotifyOnboardedFunction": {"EVENT_BUS_NAME", "EVENT_SOURCE"},
-    "ReportOnboardingFailureFunction": {"EVENT_BUS_NAME", "EVENT_SOURCE"},
+    "CreateAccountFunction": {"MAX_CREATIONS_IN_PROGRESS", "CREATION_TIMEOUT_SECONDS"},
+    "ApplyBaselineFunction": {
+        "BASELINE_POLICY_NAME",
+        "ACCESS_ROLE_NAMES",
+        "ORGVEND_PRINCIPAL_ARNS",
+        "OPERATOR_PRINCIPAL_ARNS",
+    },
+    "ApiFunction": {
+        "ONBOARD_STATE_MACHINE_ARN",
+        "OFFBOARD_STATE_MACHINE_ARN",
+        "IDEMPOTENCY_TABLE_NAME",
+        "ACCESS_ROLE_NAMES",
+    },
+    "StartRequestedOnboardingFunction": {"ONBOARD_STATE_MACHINE_ARN", "ACCESS_ROLE_NAMES"},
+    "FollowOrganizationFunction": {"ONBOARD_STATE_MACHINE_ARN", "ACCESS_ROLE_NAMES"},
+    "ReconcileRegistryFunction": {"ONBOARD_STATE_MACHINE_ARN", "ACCESS_ROLE_NAMES"},
+    "ReportOnboardingFailureFunction": {"ONBOARD_STATE_MACHINE_ARN"},
+    "ReportOffboardingFailureFunction": {"OFFBOARD_STATE_MACHINE_ARN"},
+    "KeepGuardrailsFunction": {"ACCESS_ROLE_NAMES", "BASELINE_POLICY_NAME", "GUARDRAIL_POLICY_NAME"},
 }
 
 
@@ -85,20 +101,18 @@ def function_environment(function: dict) -> dict:
 
 
 def test_every_setting_is_set_by_the_template(lambda_functions):
-    read = environment_variables_read()
-    assert read, "found no os.environ reads in settings.py"
+    assert {"REGISTRY_TABLE_NAME", "OPERATOR_TOPIC_ARN", "CLIENTS_PARENT_OU_ID"} <= ENVIRONMENT_EVERYWHERE
     set_somewhere = {
         name for function in lambda_functions.values() for name in function_environment(function)
     }
-    assert read - set_somewhere == set()
+    assert set(VARIABLES) - set_somewhere == set()
 
 
 def test_functions_get_the_environment_they_need(lambda_functions):
-    read = environment_variables_read()
     required = ENVIRONMENT_EVERYWHERE | {
         name for names in ENVIRONMENT_PER_FUNCTION.values() for name in names
     }
-    assert required <= read, f"settings.py no longer reads {sorted(required - read)}"
+    assert required <= set(VARIABLES), f"Settings has no field for {sorted(required - set(VARIABLES))}"
     assert set(ENVIRONMENT_PER_FUNCTION) <= set(lambda_functions)
     missing = {}
     for function_id, function in lambda_functions.items():
@@ -108,23 +122,14 @@ def test_functions_get_the_environment_they_need(lambda_functions):
     assert missing == {}
 
 
-def test_functions_get_every_variable_their_handler_reads(sam_template, lambda_functions):
-    # Settings.from_environment().<field>, or os.environ in the handler module itself: the variable
-    # must be set on that function, or the setting silently falls back to its default.
-    variables_of = settings_environment()
-    assert variables_of
-    checked = 0
-    for function_id, function in resources_of_type(sam_template, "AWS::Serverless::Function").items():
-        module = lambda_functions[function_id]["Properties"]["Handler"].rsplit(".", 1)[0]
-        source = ROOT / function["Properties"]["CodeUri"] / Path(*module.split(".")).with_suffix(".py")
-        needed = environment_variables_read(source)
-        for field in settings_fields_used(source):
-            assert field in variables_of, f"{function_id} reads unknown setting {field}"
-            needed |= variables_of[field]
-        missing = needed - set(function_environment(lambda_functions[function_id]))
-        assert missing == set(), f"{function_id} reads {sorted(missing)}, which the template does not set"
-        checked += len(needed)
-    assert checked, "no handler reads a setting; the test checks nothing"
+def test_no_handler_reads_the_environment_itself():
+    """One source: the handlers read their settings through Settings, never os.environ."""
+    readers = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "functions").rglob("*.py")
+        if "os.environ" in path.read_text() or "getenv" in path.read_text()
+    ]
+    assert readers == []
 
 
 def test_runtime_is_python_3_13_everywhere(sam_template, cfn, lambda_functions):

@@ -32,6 +32,7 @@ from orgvend_local.template import PROJECT_ROOT, Template, parameter_overrides
 
 from .support import Calls, Inbox, function_environment, hooked_session
 
+PLACEHOLDER_SCOPE = "ou-test-placeholder"
 ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "testing",
@@ -127,7 +128,9 @@ def template() -> Template:
     ClientsParentOuId is each test's own Clients OU (the ``organization`` fixture puts it in the
     environment), as make run's is known only once its organization exists.
     """
-    return Template.load(overrides=parameter_overrides(PROJECT_ROOT / "samconfig.toml", "local"))
+    overrides = parameter_overrides(PROJECT_ROOT / "samconfig.toml", "local")
+    # A well-formed scope for the functions' settings; a test's own organization replaces it.
+    return Template.load(overrides={**overrides, "ClientsParentOuId": PLACEHOLDER_SCOPE})
 
 
 @pytest.fixture
@@ -159,7 +162,7 @@ def set_function_environment(
     def apply(logical_id: str) -> dict[str, str]:
         variables = function_environment(template, logical_id)
         for name, value in variables.items():
-            if name == "CLIENTS_PARENT_OU_ID" and not value and os.environ.get(name):
+            if name == "CLIENTS_PARENT_OU_ID" and os.environ.get(name):
                 continue  # the test's organization's scope (see ``template``)
             monkeypatch.setenv(name, value)
         return variables

@@ -6,6 +6,7 @@ botocore's retries), exactly as botocore.stub.Stubber does.
 """
 
 import importlib.util
+import os
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -121,7 +122,10 @@ def function_environment(template: Template, logical_id: str) -> dict[str, str]:
 
 
 @cache
-def _load_handler(root: str, code_uri: str, handler: str, logical_id: str) -> Callable[..., Any]:
+def _load_handler(
+    root: str, code_uri: str, handler: str, logical_id: str, environment: frozenset[tuple[str, str]]
+) -> Callable[..., Any]:
+    """A handler module imported once per environment: it reads its settings when imported (its cold start)."""
     module_name, attribute = handler.rsplit(".", 1)
     path = f"{root}/{code_uri.rstrip('/')}/{module_name}.py"
     spec = importlib.util.spec_from_file_location(f"orgvend_function_{logical_id}", path)
@@ -134,7 +138,13 @@ def _load_handler(root: str, code_uri: str, handler: str, logical_id: str) -> Ca
 def load_handler(template: Template, logical_id: str) -> Callable[..., Any]:
     """The handler of a function, imported by file path from its CodeUri and Handler."""
     properties = function_properties(template, logical_id)
-    return _load_handler(str(template.root), properties["CodeUri"], properties["Handler"], logical_id)
+    return _load_handler(
+        str(template.root),
+        properties["CodeUri"],
+        properties["Handler"],
+        logical_id,
+        frozenset(os.environ.items()),
+    )
 
 
 def lambda_context(template: Template, logical_id: str) -> FakeLambdaContext:

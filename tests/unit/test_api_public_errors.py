@@ -82,9 +82,14 @@ def test_a_refused_redrive_names_no_arn() -> None:
                 "RedriveExecution",
             )
 
+    # Only Step Functions is reached: retrying reads the execution and redrives it.
     onboardings = Onboardings(
-        StepFunctions(), None, EXECUTION_ARN.replace(":execution:", ":stateMachine:").rsplit(":", 1)[0]
-    )  # type: ignore[arg-type]
+        StepFunctions(),
+        None,  # type: ignore[arg-type]
+        EXECUTION_ARN.replace(":execution:", ":stateMachine:").rsplit(":", 1)[0],
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+    )
     with pytest.raises(Conflict) as raised:
         onboardings.retry("onb-1")
     assert raised.value.code == "NotRetryable"

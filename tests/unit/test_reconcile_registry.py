@@ -104,6 +104,7 @@ def test_reconciliation_walks_the_scope_and_leaves_everything_outside_alone(
     table_name: str,
     state_machine_arn: str,
     session_calls: Calls,
+    settings_for: Callable[[str], Any],
 ) -> None:
     organizations = setup_client("organizations")
     management = organization.management_account_id
@@ -127,9 +128,11 @@ def test_reconciliation_walks_the_scope_and_leaves_everything_outside_alone(
     ] + [record(*back_in, status=AccountStatus.OUT_OF_SCOPE, ou_id=scope_ou)]
     write_records(setup_client, registry, table_name, known)
 
-    onboardings = Onboardings(aws.client("stepfunctions"), registry, state_machine_arn)
+    scope = Scope(aws.client("organizations"), organization.clients_ou_id)
+    settings = settings_for("ReconcileRegistryFunction")
+    onboardings = Onboardings(aws.client("stepfunctions"), registry, state_machine_arn, scope, settings)
     drift = reconcile_registry(
-        Scope(aws.client("organizations"), organization.clients_ou_id),
+        scope,
         organizations=aws.client("organizations"),
         sts=aws.client("sts"),
         registry=registry,

@@ -226,7 +226,7 @@ def test_accounts_of_a_client_come_from_a_query_on_the_by_client_index(
 ):
     calls = record_calls(dynamodb)
 
-    records, next_key = registry.accounts_of_client("acme")
+    records, next_key = registry.list_accounts(client="acme")
 
     assert sorted(record.account_id for record in records) == ["210000000001", "210000000002", "210000000003"]
     assert {record.client for record in records} == {"acme"}
@@ -242,7 +242,7 @@ def test_accounts_of_a_project_are_only_that_projects_not_a_project_with_the_sam
 ):
     calls = record_calls(dynamodb)
 
-    records, _ = registry.accounts_of_client("acme", "web")
+    records, _ = registry.list_accounts(client="acme", project="web")
 
     assert sorted(record.account_id for record in records) == ["210000000001", "210000000003"]
     assert {(record.client, record.project) for record in records} == {("acme", "web")}
@@ -250,16 +250,16 @@ def test_accounts_of_a_project_are_only_that_projects_not_a_project_with_the_sam
 
 
 def test_a_client_without_accounts_has_an_empty_page(registry, client_accounts):
-    assert registry.accounts_of_client("initech") == ([], None)
+    assert registry.list_accounts(client="initech") == ([], None)
 
 
 def test_accounts_of_a_client_page_with_limit_and_start_key(registry, dynamodb, client_accounts):
     calls = record_calls(dynamodb)
 
-    first, next_key = registry.accounts_of_client("acme", limit=2)
+    first, next_key = registry.list_accounts(client="acme", limit=2)
     assert len(first) == 2
     assert next_key is not None
-    second, last_key = registry.accounts_of_client("acme", limit=2, start_key=next_key)
+    second, last_key = registry.list_accounts(client="acme", limit=2, start_key=next_key)
 
     seen = [record.account_id for record in first + second]
     assert sorted(seen) == ["210000000001", "210000000002", "210000000003"]

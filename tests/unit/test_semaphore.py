@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from orgvend.settings import Settings
 from orgvend.semaphore import (
     ACCOUNT_CREATION,
     GONE_TOKEN_ERRORS,
@@ -146,6 +147,12 @@ def test_without_now_the_lease_runs_from_the_clock(semaphore):
 # --------------------------------------------------------------------------- freeAt: when a slot may be free
 
 
+def stored_free_at(semaphore) -> str | None:
+    """The item's ``freeAt`` as stored, what LookForCreationSlot reads (None before the first write)."""
+    item = semaphore._dynamodb.get_item(TableName=semaphore._table, Key=semaphore.key, ConsistentRead=True)
+    return item["Item"]["freeAt"]["S"] if "freeAt" in item.get("Item", {}) else None
+
+
 def iso(moment: datetime) -> str:
     return iso_timestamp(moment)
 
@@ -165,11 +172,11 @@ def test_string_order_of_the_timestamps_is_time_order():
 
 
 def test_with_a_slot_free_free_at_is_the_moment_of_the_write(semaphore):
-    assert semaphore.free_at() is None  # no item yet
+    assert stored_free_at(semaphore) is None  # no item yet
 
     assert semaphore.acquire("h0", 2, LEASE, T0)
 
-    assert semaphore.free_at() == iso(T0)
+    assert stored_free_at(semaphore) == iso(T0)
 
 
 def test_with_every_slot_taken_free_at_is_the_earliest_lease_expiry(semaphore):
@@ -177,7 +184,7 @@ def test_with_every_slot_taken_free_at_is_the_earliest_lease_expiry(semaphore):
     assert semaphore.acquire("h1", 3, LEASE, T0)
     assert semaphore.acquire("h2", 3, LEASE, T0 + timedelta(seconds=1))
 
-    assert semaphore.free_at() == iso(T0 + LEASE)  # h1's lease ends first
+    assert stored_free_at(semaphore) == iso(T0 + LEASE)  # h1's lease ends first
 
 
 def test_a_renewal_moves_free_at_to_the_next_expiry(semaphore):
@@ -186,7 +193,7 @@ def test_a_renewal_moves_free_at_to_the_next_expiry(semaphore):
 
     assert semaphore.acquire("h0", 2, LEASE, T0 + timedelta(seconds=20))
 
-    assert semaphore.free_at() == iso(T0 + timedelta(seconds=10) + LEASE)
+    assert stored_free_at(semaphore) == iso(T0 + timedelta(seconds=10) + LEASE)
 
 
 def test_a_release_makes_free_at_the_moment_of_the_release(semaphore):
@@ -196,14 +203,14 @@ def test_a_release_makes_free_at_the_moment_of_the_release(semaphore):
 
     semaphore.release("h0")
 
-    assert iso(before) <= semaphore.free_at() <= iso(datetime.now(UTC))
+    assert iso(before) <= stored_free_at(semaphore) <= iso(datetime.now(UTC))
 
 
 def test_while_every_lease_is_live_free_at_has_not_come(semaphore):
     """What the state machine relies on: freeAt in the future means no slot can be taken."""
     for index in range(2):
         assert semaphore.acquire(f"h{index}", 2, LEASE, T0 + timedelta(seconds=index))
-    free_at = semaphore.free_at()
+    free_at = stored_free_at(semaphore)
 
     for moment in (T0, T0 + LEASE - timedelta(milliseconds=1)):
         assert iso(moment) < free_at
@@ -226,13 +233,13 @@ def test_a_refusal_corrects_a_stale_free_at(semaphore, dynamodb, setup_client, t
     # Three holders under a limit of 5: freeAt says "free now". Then the limit becomes 3.
     for index in range(3):
         assert semaphore.acquire(f"h{index}", 5, LEASE, T0)
-    assert semaphore.free_at() == iso(T0)
+    assert stored_free_at(semaphore) == iso(T0)
     calls = record_calls(dynamodb)
 
     assert semaphore.acquire("waiter", 3, LEASE, T0 + timedelta(seconds=1)) is False
 
     assert puts(calls) == 1  # written once, so that waiting workflows stop asking
-    assert semaphore.free_at() == iso(T0 + LEASE)
+    assert stored_free_at(semaphore) == iso(T0 + LEASE)
     assert semaphore.holders(T0) == {f"h{index}": T0 + LEASE for index in range(3)}
     item = setup_client("dynamodb").get_item(TableName=table_name, Key=semaphore.key)["Item"]
     assert item["limit"] == {"N": "3"}
@@ -242,13 +249,13 @@ def test_a_refusal_drops_expired_holders_and_corrects_free_at(semaphore):
     assert semaphore.acquire("old", 4, timedelta(minutes=3), T0)
     for index in range(3):
         assert semaphore.acquire(f"h{index}", 4, LEASE, T0 + timedelta(minutes=1))
-    assert semaphore.free_at() == iso(T0 + timedelta(minutes=3))  # full: "old" expires first
+    assert stored_free_at(semaphore) == iso(T0 + timedelta(minutes=3))  # full: "old" expires first
     later = T0 + timedelta(minutes=4)  # "old" is over; the limit is now 3, which the others fill
 
     assert semaphore.acquire("waiter", 3, LEASE, later) is False
 
     assert semaphore.holders(T0) == {f"h{index}": T0 + timedelta(minutes=1) + LEASE for index in range(3)}
-    assert semaphore.free_at() == iso(T0 + timedelta(minutes=1) + LEASE)
+    assert stored_free_at(semaphore) == iso(T0 + timedelta(minutes=1) + LEASE)
 
 
 def test_an_item_written_before_free_at_existed_is_completed_by_the_next_write(
@@ -262,14 +269,14 @@ def test_an_item_written_before_free_at_existed_is_completed_by_the_next_write(
             "version": {"N": "7"},
         },
     )
-    assert semaphore.free_at() is None
+    assert stored_free_at(semaphore) is None
 
     semaphore.release("h0")  # the limit is unknown: a slot may be free from now on
 
-    assert semaphore.free_at() is not None
-    assert semaphore.free_at() <= iso(datetime.now(UTC))
+    assert stored_free_at(semaphore) is not None
+    assert stored_free_at(semaphore) <= iso(datetime.now(UTC))
     assert semaphore.acquire("h1", 1, LEASE, T0)
-    assert semaphore.free_at() == iso(T0 + LEASE)
+    assert stored_free_at(semaphore) == iso(T0 + LEASE)
 
 
 # --------------------------------------------------------------------------- where it lives
@@ -294,7 +301,7 @@ def test_the_creation_slots_live_in_the_registry_table_unseen_by_its_listings(
     assert registry.list_accounts() == ([], None)
     # The functions' own semaphore (from their environment) is the same one.
     set_function_environment("CreateAccountFunction")
-    assert set(default_creation_slots().holders(T0)) == {"onb-1"}
+    assert set(default_creation_slots(Settings()).holders(T0)) == {"onb-1"}
 
 
 # --------------------------------------------------------------------------- optimistic writes

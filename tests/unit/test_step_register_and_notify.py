@@ -61,7 +61,7 @@ def test_register_account_makes_the_entry_active_with_everything_an_operator_nee
     onboarding_item = registry.get_onboarding(onboarding.onboarding_id)
     assert onboarding_item["status"] == "SUCCEEDED"
     assert onboarding_item["accountId"] == ACCOUNT_ID
-    records, _ = registry.accounts_of_client("acme", "web")
+    records, _ = registry.list_accounts(client="acme", project="web")
     assert [r.account_id for r in records] == [ACCOUNT_ID]
 
 

@@ -8,6 +8,9 @@ from orgvend.settings import Settings
 from orgvend.steps.offboarding.notify_offboarded import NotifyOffboardedInput, notify_offboarded
 from orgvend.steps.onboarding.notify_onboarded import Notification
 
+# Read once, at cold start: a missing or malformed variable fails here, naming it.
+SETTINGS = Settings()
+
 
 @step_handler(NotifyOffboardedInput)
 def handler(event: NotifyOffboardedInput, context: LambdaContext) -> Notification:
@@ -16,5 +19,5 @@ def handler(event: NotifyOffboardedInput, context: LambdaContext) -> Notificatio
         aws.client("organizations"),
         aws.client("sns"),
         aws.client("events"),
-        Settings.from_environment(),
+        SETTINGS,
     )

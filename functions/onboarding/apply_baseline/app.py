@@ -8,7 +8,10 @@ from orgvend.observability import step_handler
 from orgvend.settings import Settings
 from orgvend.steps.onboarding.apply_baseline import ApplyBaselineInput, apply_baseline
 
+# Read once, at cold start: a missing or malformed variable fails here, naming it.
+SETTINGS = Settings()
+
 
 @step_handler(ApplyBaselineInput)
 def handler(event: ApplyBaselineInput, context: LambdaContext) -> Baseline:
-    return apply_baseline(event, aws.client("sts"), aws.client("organizations"), Settings.from_environment())
+    return apply_baseline(event, aws.client("sts"), aws.client("organizations"), SETTINGS)

@@ -10,13 +10,16 @@ from orgvend.semaphore import default_creation_slots
 from orgvend.settings import Settings
 from orgvend.steps.onboarding.create_account import CreateAccountInput, create_account
 
+# Read once, at cold start: a missing or malformed variable fails here, naming it.
+SETTINGS = Settings()
+
 
 @step_handler(CreateAccountInput)
 def handler(event: CreateAccountInput, context: LambdaContext) -> Creation:
     return create_account(
         event,
         aws.client("organizations"),
-        default_registry(),
-        default_creation_slots(),
-        Settings.from_environment(),
+        default_registry(SETTINGS),
+        default_creation_slots(SETTINGS),
+        SETTINGS,
     )

@@ -7,7 +7,10 @@ from orgvend.observability import step_handler
 from orgvend.settings import Settings
 from orgvend.steps.onboarding.notify_onboarded import Notification, NotifyOnboardedInput, notify_onboarded
 
+# Read once, at cold start: a missing or malformed variable fails here, naming it.
+SETTINGS = Settings()
+
 
 @step_handler(NotifyOnboardedInput)
 def handler(event: NotifyOnboardedInput, context: LambdaContext) -> Notification:
-    return notify_onboarded(event, aws.client("sns"), aws.client("events"), Settings.from_environment())
+    return notify_onboarded(event, aws.client("sns"), aws.client("events"), SETTINGS)

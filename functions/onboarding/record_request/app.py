@@ -9,14 +9,16 @@ from orgvend.registry import default_registry
 from orgvend.settings import Settings
 from orgvend.steps.onboarding.record_request import RecordRequestInput, record_request
 
+# Read once, at cold start: a missing or malformed variable fails here, naming it.
+SETTINGS = Settings()
+
 
 @step_handler(RecordRequestInput)
 def handler(event: RecordRequestInput, context: LambdaContext) -> Onboarding:
-    settings = Settings.from_environment()
     return record_request(
         event,
-        default_registry(),
-        default_scope(),
-        settings.access_role_names,
-        settings.allowed_email_domains,
+        default_registry(SETTINGS),
+        default_scope(SETTINGS),
+        SETTINGS.roles,
+        SETTINGS.allowed_email_domains,
     )

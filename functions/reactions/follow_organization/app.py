@@ -14,6 +14,9 @@ from orgvend.semaphore import default_creation_slots
 from orgvend.settings import Settings
 from orgvend.workflows.onboardings import default_onboardings
 
+# Read once, at cold start: a missing or malformed variable fails here, naming it.
+SETTINGS = Settings()
+
 
 @step_handler(OrganizationsEvent, correlation_id_path="id")
 def handler(event: OrganizationsEvent, context: LambdaContext) -> dict[str, Any]:
@@ -21,11 +24,11 @@ def handler(event: OrganizationsEvent, context: LambdaContext) -> dict[str, Any]
         organizations=aws.client("organizations"),
         sts=aws.client("sts"),
         sns=aws.client("sns"),
-        registry=default_registry(),
-        onboardings=default_onboardings(),
-        creation_slots=default_creation_slots(),
-        settings=Settings.from_environment(),
-        scope=default_scope(),
+        registry=default_registry(SETTINGS),
+        onboardings=default_onboardings(SETTINGS),
+        creation_slots=default_creation_slots(SETTINGS),
+        settings=SETTINGS,
+        scope=default_scope(SETTINGS),
     )
     reaction = follower.react(event.detail)
     logger.info("Organizations event handled", extra=reaction.to_json())

@@ -12,19 +12,21 @@ from orgvend.registry import default_registry
 from orgvend.settings import Settings
 from orgvend.workflows.onboardings import default_onboardings
 
+# Read once, at cold start: a missing or malformed variable fails here, naming it.
+SETTINGS = Settings()
+
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    settings = Settings.from_environment()
     drift = reconcile_registry(
-        default_scope(),
+        default_scope(SETTINGS),
         organizations=aws.client("organizations"),
         sts=aws.client("sts"),
-        registry=default_registry(),
-        onboardings=default_onboardings(),
-        access_role_name=settings.default_role_name,
+        registry=default_registry(SETTINGS),
+        onboardings=default_onboardings(SETTINGS),
+        access_role_name=SETTINGS.default_role_name,
     )
-    report_drift(drift, aws.client("sns"), settings.operator_topic_arn)
+    report_drift(drift, aws.client("sns"), SETTINGS.operator_topic_arn)
     return {**drift.to_json(), "summary": drift.summary}

@@ -1,6 +1,5 @@
 """EventBridge target: an offboarding execution failed, timed out or was aborted."""
 
-import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -12,16 +11,21 @@ from orgvend.reactions.report_offboarding_failure import report_offboarding_fail
 from orgvend.registry import default_registry
 from orgvend.settings import Settings
 
+# Read once, at cold start: a missing or malformed variable fails here, naming it.
+SETTINGS = Settings()
+
 
 @step_handler(ExecutionStatusChangeEvent, correlation_id_path="detail.name")
 def handler(event: ExecutionStatusChangeEvent, context: LambdaContext) -> dict[str, Any]:
     failure = report_offboarding_failure(
         event.detail,
-        registry=default_registry(),
+        registry=default_registry(SETTINGS),
         stepfunctions=aws.client("stepfunctions"),
         sns=aws.client("sns"),
         events=aws.client("events"),
-        settings=Settings.from_environment(),
-        state_machine_arn=os.environ["OFFBOARD_STATE_MACHINE_ARN"],
+        settings=SETTINGS,
+        state_machine_arn=SETTINGS.required(
+            SETTINGS.offboard_state_machine_arn, "offboard_state_machine_arn"
+        ),
     )
     return failure.to_json() if failure else {"duplicate": True}

@@ -1,6 +1,5 @@
 """EventBridge target: an onboarding execution failed, timed out or was aborted."""
 
-import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -13,17 +12,20 @@ from orgvend.registry import default_registry
 from orgvend.semaphore import default_creation_slots
 from orgvend.settings import Settings
 
+# Read once, at cold start: a missing or malformed variable fails here, naming it.
+SETTINGS = Settings()
+
 
 @step_handler(ExecutionStatusChangeEvent, correlation_id_path="detail.name")
 def handler(event: ExecutionStatusChangeEvent, context: LambdaContext) -> dict[str, Any]:
     failure = report_onboarding_failure(
         event.detail,
-        registry=default_registry(),
-        slots=default_creation_slots(),
+        registry=default_registry(SETTINGS),
+        slots=default_creation_slots(SETTINGS),
         stepfunctions=aws.client("stepfunctions"),
         sns=aws.client("sns"),
         events=aws.client("events"),
-        settings=Settings.from_environment(),
-        state_machine_arn=os.environ["ONBOARD_STATE_MACHINE_ARN"],
+        settings=SETTINGS,
+        state_machine_arn=SETTINGS.required(SETTINGS.onboard_state_machine_arn, "onboard_state_machine_arn"),
     )
     return failure.to_json() if failure else {"duplicate": True}

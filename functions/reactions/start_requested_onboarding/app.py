@@ -10,10 +10,13 @@ from orgvend.reactions.start_requested_onboarding import AccountRequestedEvent, 
 from orgvend.settings import Settings
 from orgvend.workflows.onboardings import default_onboardings
 
+# Read once, at cold start: a missing or malformed variable fails here, naming it.
+SETTINGS = Settings()
+
 
 @step_handler(AccountRequestedEvent, correlation_id_path="id")
 def handler(event: AccountRequestedEvent, context: LambdaContext) -> dict[str, Any]:
     own_account_id = context.invoked_function_arn.split(":")[4]
     return start_requested_onboarding(
-        event, default_onboardings(), aws.client("sns"), Settings.from_environment(), own_account_id
+        event, default_onboardings(SETTINGS), aws.client("sns"), SETTINGS, own_account_id
     ).to_json()

@@ -10,13 +10,11 @@ Events are late, duplicated or missing: handlers treat them as hints and read
 the truth from Organizations.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict
-
-CLOUDTRAIL_TIMESTAMP_FORMAT = "%b %d, %Y %I:%M:%S %p"
 
 
 class CloudTrailDetail(BaseModel):
@@ -34,16 +32,6 @@ class CloudTrailDetail(BaseModel):
 
 class OrganizationsEvent(EventBridgeModel):
     detail: CloudTrailDetail
-
-
-def parse_cloudtrail_time(value: str | None) -> datetime | None:
-    """CloudTrail's service-event timestamps ("May 15, 2023 8:26:54 AM", UTC); ISO 8601 is accepted too."""
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value, CLOUDTRAIL_TIMESTAMP_FORMAT).replace(tzinfo=UTC)
-    except ValueError:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _account_party(handshake: dict[str, Any]) -> str | None:

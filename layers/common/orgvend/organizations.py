@@ -19,7 +19,6 @@ is held to accounts carrying orgvend's ``managed-by`` tag, to the scope's OUs, o
 (AssumeRole) to ``aws:ResourceOrgPaths`` under the scope's OU (template.yaml).
 """
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +29,7 @@ from orgvend import aws, rules
 from orgvend.aws import error_code, error_reason
 from orgvend.errors import OrganizationsBusy, OrganizationsRejected, OutOfScope
 from orgvend.observability import metrics
+from orgvend.settings import Settings
 
 # Errors that mean "not now": the state machine retries them with backoff.
 BUSY_ERRORS = frozenset(
@@ -176,6 +176,6 @@ def managed_tag() -> dict[str, str]:
     return {"Key": MANAGED_TAG_KEY, "Value": MANAGED_TAG_VALUE}
 
 
-def default_scope() -> Scope:
-    """The scope named by the function's environment (CLIENTS_PARENT_OU_ID), through its Organizations client."""
-    return Scope(aws.client("organizations"), os.environ.get("CLIENTS_PARENT_OU_ID", ""))
+def default_scope(settings: Settings) -> Scope:
+    """The function's scope (CLIENTS_PARENT_OU_ID), through its Organizations client."""
+    return Scope(aws.client("organizations"), settings.clients_parent_ou_id)

@@ -15,6 +15,8 @@ ROLE_NAME_PATTERN = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?$")
 ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")
 OU_ID_PATTERN = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
+# orgvend's scope is an OU, never the root (ClientsParentOuId).
+SCOPE_OU_ID_PATTERN = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
 TAG_KEY_MAX_LENGTH = 128
 TAG_VALUE_MAX_LENGTH = 256
 MAX_TAGS_PER_ACCOUNT = 50

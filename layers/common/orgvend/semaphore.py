@@ -103,10 +103,6 @@ class Semaphore:
         moment = now or clock.now()
         return {holder: until for holder, until in holders.items() if until > moment}
 
-    def free_at(self) -> str | None:
-        """The item's ``freeAt`` as stored (None before the first write)."""
-        return self._read()[3]
-
     def _read(self) -> tuple[dict[str, datetime], int, int | None, str | None]:
         """Holders, version, the stored limit and the stored ``freeAt``."""
         item = self._dynamodb.get_item(TableName=self._table, Key=self._key, ConsistentRead=True).get(
@@ -324,7 +320,5 @@ def creation_slots(dynamodb: Any, table_name: str, stepfunctions: Any | None = N
     return Semaphore(dynamodb, table_name, ACCOUNT_CREATION, wake)
 
 
-def default_creation_slots() -> Semaphore:
-    return creation_slots(
-        aws.client("dynamodb"), Settings.from_environment().registry_table_name, aws.client("stepfunctions")
-    )
+def default_creation_slots(settings: Settings) -> Semaphore:
+    return creation_slots(aws.client("dynamodb"), settings.registry_table_name, aws.client("stepfunctions"))

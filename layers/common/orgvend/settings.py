@@ -1,58 +1,86 @@
-"""Configuration read from the environment that ``template.yaml`` gives each function."""
+"""The configuration template.yaml gives each function, read once and validated (pydantic-settings).
 
-import os
-from dataclasses import dataclass
+A handler builds its ``Settings()`` when its module is imported, so a variable that is missing or
+malformed fails the function's cold start, naming the variable, instead of a request later. Every
+function gets the variables of template.yaml's ``Globals`` (required here); the others are given to
+the functions that need them, and reading one a function was not given says which
+(``Settings.required``). No variable has a made-up default.
+"""
+
 from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from orgvend import rules
 
 
-def _listed(name: str) -> tuple[str, ...]:
-    """A comma-separated variable (a CommaDelimitedList parameter, joined) as its non-empty items."""
-    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+class MissingSetting(LookupError):
+    """A function read a variable template.yaml does not give it."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    registry_table_name: str
-    operator_topic_arn: str
-    event_bus_name: str
-    access_role_names: tuple[str, ...]
-    clients_parent_ou_id: str
-    baseline_policy_name: str
-    event_source: str
-    max_creations_in_progress: int
-    creation_timeout_seconds: int
-    allowed_email_domains: tuple[str, ...]
-    # Who the access role in each account trusts (ARN patterns of the management account's principals).
-    orgvend_principal_arns: tuple[str, ...]
-    operator_principal_arns: tuple[str, ...]
+def _comma_separated(value: Any) -> Any:
+    """A CommaDelimitedList parameter, joined with commas by the template: its non-empty items."""
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    return value
+
+
+CommaSeparated = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_comma_separated)]
+
+
+class Settings(BaseSettings):
+    """One function's environment. Field ``x_y`` is variable ``X_Y``."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+
+    # template.yaml's Globals: every function.
+    registry_table_name: str = Field(min_length=1)
+    operator_topic_arn: str = Field(pattern=r"^arn:aws[a-z-]*:sns:")
+    event_bus_name: str = Field(min_length=1)
+    event_source: str = Field(pattern=r"^[a-z0-9.-]{1,64}$")
+    clients_parent_ou_id: str = Field(pattern=rules.SCOPE_OU_ID_PATTERN.pattern)
+    allowed_email_domains: CommaSeparated = Field(min_length=1)
+
+    # Given to the functions that need them.
+    access_role_names: CommaSeparated | None = None
+    baseline_policy_name: str | None = Field(default=None, min_length=1)
+    max_creations_in_progress: int | None = Field(default=None, ge=1)
+    creation_timeout_seconds: int | None = Field(default=None, ge=1)
+    orgvend_principal_arns: CommaSeparated | None = None
+    operator_principal_arns: CommaSeparated | None = None
+    onboard_state_machine_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:states:")
+    offboard_state_machine_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:states:")
+    idempotency_table_name: str | None = Field(default=None, min_length=1)
+    guardrail_policy_name: str | None = Field(default=None, min_length=1)
 
     @classmethod
     def from_environment(cls) -> "Settings":
-        return cls(
-            registry_table_name=os.environ.get("REGISTRY_TABLE_NAME", ""),
-            operator_topic_arn=os.environ.get("OPERATOR_TOPIC_ARN", ""),
-            event_bus_name=os.environ.get("EVENT_BUS_NAME", "default"),
-            access_role_names=tuple(
-                name.strip()
-                for name in os.environ.get("ACCESS_ROLE_NAMES", "OrganizationAccountAccessRole").split(",")
-                if name.strip()
-            ),
-            clients_parent_ou_id=os.environ.get("CLIENTS_PARENT_OU_ID", ""),
-            baseline_policy_name=os.environ.get("BASELINE_POLICY_NAME", "OrgvendAdministratorMinusBilling"),
-            event_source=os.environ.get("EVENT_SOURCE", "orgvend"),
-            max_creations_in_progress=int(os.environ.get("MAX_CREATIONS_IN_PROGRESS", "5")),
-            creation_timeout_seconds=int(os.environ.get("CREATION_TIMEOUT_SECONDS", "1800")),
-            allowed_email_domains=_listed("ALLOWED_EMAIL_DOMAINS"),
-            orgvend_principal_arns=_listed("ORGVEND_PRINCIPAL_ARNS"),
-            operator_principal_arns=_listed("OPERATOR_PRINCIPAL_ARNS"),
-        )
+        return cls()
+
+    def required[T](self, value: T | None, name: str) -> T:
+        """``value`` (a field of this object), or MissingSetting naming its variable ``name``."""
+        if value is None:
+            raise MissingSetting(f"{name.upper()} is not set for this function (template.yaml gives it none)")
+        return value
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """ACCESS_ROLE_NAMES: the access role names orgvend may assume; the first is the default."""
+        names = self.required(self.access_role_names, "access_role_names")
+        if not names:
+            raise MissingSetting("ACCESS_ROLE_NAMES is empty")
+        return names
 
     @property
     def default_role_name(self) -> str:
         """The organization's naming convention: the first of the allowed access role names."""
-        return self.access_role_names[0]
+        return self.roles[0]
 
     @property
     def creation_lease(self) -> timedelta:
         """How long a creation slot is held at most: the creation timeout, and a margin for the last poll."""
-        return timedelta(seconds=self.creation_timeout_seconds + 300)
+        return timedelta(
+            seconds=self.required(self.creation_timeout_seconds, "creation_timeout_seconds") + 300
+        )

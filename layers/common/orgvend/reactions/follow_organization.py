@@ -167,7 +167,7 @@ class OrganizationFollower:
 
     def entered(self, event_name: str, account_id: str, record: AccountRecord | None) -> Reaction:
         """An account in the scope that orgvend does not manage (yet, or again): adopt it, or ask for its role."""
-        role_name = record.role_name if record else self.settings.access_role_names[0]
+        role_name = record.role_name if record else self.settings.default_role_name
         if not access_role_exists(self.sts, account_id, role_name):
             if record is not None and record.status is AccountStatus.NEEDS_ROLE:
                 return Reaction(

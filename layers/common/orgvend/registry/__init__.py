@@ -53,9 +53,9 @@ class Registry(Offboardings, Onboardings):
     """The registry table: accounts, onboardings, offboardings and email guards, one facade."""
 
 
-def default_registry() -> Registry:
-    """The registry named by the function's environment, through the process's DynamoDB client."""
-    return Registry(aws.client("dynamodb"), Settings.from_environment().registry_table_name)
+def default_registry(settings: Settings) -> Registry:
+    """The function's registry table, through the process's DynamoDB client."""
+    return Registry(aws.client("dynamodb"), settings.registry_table_name)
 
 
 __all__ = [

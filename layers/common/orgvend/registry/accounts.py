@@ -206,12 +206,6 @@ class Accounts(Table):
             return None
         return record_of(response["Item"])
 
-    def accounts_of_client(
-        self, client: str, project: str | None = None, *, limit: int = 100, start_key: dict | None = None
-    ) -> tuple[list[AccountRecord], dict | None]:
-        """One page of a client's accounts (optionally one project's), by Query on ``ByClient``."""
-        return self.list_accounts(client=client, project=project, limit=limit, start_key=start_key)
-
     def list_accounts(
         self,
         *,

@@ -1,6 +1,5 @@
 """Start, describe, list and retry offboardings: executions of the offboarding workflow."""
 
-import os
 from typing import Any
 
 from orgvend import aws
@@ -10,6 +9,7 @@ from orgvend.models import OffboardingRequest
 from orgvend.organizations import Scope, default_scope
 from orgvend.refusals import ApiError, Conflict, NotFound, out_of_scope
 from orgvend.registry import Registry, default_registry
+from orgvend.settings import Settings
 from orgvend.workflows.executions import RETRYABLE_STATUSES, Executions
 from orgvend.workflows.models import (
     Links,
@@ -137,11 +137,11 @@ class Offboardings:
         )
 
 
-def default_offboardings() -> Offboardings:
-    """The offboarding workflow named by the function's environment (OFFBOARD_STATE_MACHINE_ARN)."""
+def default_offboardings(settings: Settings) -> Offboardings:
+    """The function's offboarding workflow (OFFBOARD_STATE_MACHINE_ARN), in its scope."""
     return Offboardings(
         aws.client("stepfunctions"),
-        default_registry(),
-        os.environ["OFFBOARD_STATE_MACHINE_ARN"],
-        default_scope(),
+        default_registry(settings),
+        settings.required(settings.offboard_state_machine_arn, "offboard_state_machine_arn"),
+        default_scope(settings),
     )

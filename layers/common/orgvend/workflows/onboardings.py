@@ -1,7 +1,6 @@
 """Start, describe, list and retry onboardings: Step Functions executions of the onboarding workflow."""
 
 import hashlib
-import os
 import uuid
 from typing import Any
 
@@ -49,16 +48,13 @@ class Onboardings:
         stepfunctions: Any,
         registry: Registry,
         state_machine_arn: str,
-        scope: Scope | None = None,
-        settings: Settings | None = None,
+        scope: Scope,
+        settings: Settings,
     ) -> None:
         self._executions = Executions(stepfunctions, state_machine_arn, "onboarding")
         self._registry = registry
         self._scope = scope
-        self._settings = settings or Settings.from_environment()
-
-    def execution_arn(self, onboarding_id: str) -> str:
-        return self._executions.arn(onboarding_id)
+        self._settings = settings
 
     def refuse_registered_email(self, email: str, onboarding_id: str | None, account_id: str | None) -> None:
         """Answer 409 early unless the owner is this very onboarding (a retried request), or the account
@@ -82,7 +78,7 @@ class Onboardings:
     def check(self, request: OnboardingRequest) -> None:
         """RecordRequest's checks, answered before anything starts: role, email domain, scope."""
         try:
-            check_role_allowed(request, self._settings.access_role_names)
+            check_role_allowed(request, self._settings.roles)
         except InvalidOnboardingRequest as error:
             raise BadRequest("InvalidRoleName", str(error).removeprefix("roleName: "), "roleName") from None
         try:
@@ -92,8 +88,6 @@ class Onboardings:
                 422, "EmailDomainNotAllowed", str(error).removeprefix("email: "), "email"
             ) from None
         if request.account_id or request.ou:
-            if self._scope is None:
-                raise ValueError("an onboarding that names an account or an OU needs orgvend's scope")
             try:
                 check_scope(request, self._scope)
             except OutOfScope as error:
@@ -148,12 +142,12 @@ class Onboardings:
         )
 
 
-def default_onboardings() -> Onboardings:
-    """The onboarding workflow named by the function's environment (ONBOARD_STATE_MACHINE_ARN), with the
-    scope (CLIENTS_PARENT_OU_ID) when the function has one."""
+def default_onboardings(settings: Settings) -> Onboardings:
+    """The function's onboarding workflow (ONBOARD_STATE_MACHINE_ARN), in its scope."""
     return Onboardings(
         aws.client("stepfunctions"),
-        default_registry(),
-        os.environ["ONBOARD_STATE_MACHINE_ARN"],
-        default_scope() if os.environ.get("CLIENTS_PARENT_OU_ID") else None,
+        default_registry(settings),
+        settings.required(settings.onboard_state_machine_arn, "onboard_state_machine_arn"),
+        default_scope(settings),
+        settings,
     )

@@ -182,12 +182,13 @@ def apply_baseline(
     step_input: ApplyBaselineInput, sts: Any, organizations: Any, settings: Settings
 ) -> Baseline:
     onboarding, account_id = step_input.onboarding, step_input.account_id
-    policy_name = settings.baseline_policy_name
+    policy_name = settings.required(settings.baseline_policy_name, "baseline_policy_name")
+    orgvend_principals = settings.required(settings.orgvend_principal_arns, "orgvend_principal_arns")
     caller = sts.get_caller_identity()  # orgvend runs in the management account
     management_account_id = caller["Account"]
     if account_id == management_account_id:
         raise BaselineFailed("refusing to baseline the management account")
-    if not settings.orgvend_principal_arns:
+    if not orgvend_principals:
         raise BaselineFailed("ORGVEND_PRINCIPAL_ARNS is empty: the access role's trust would admit nobody")
     partition = caller["Arn"].split(":")[1]
     role_arn = f"arn:{partition}:iam::{account_id}:role/{onboarding.role_name}"
@@ -195,13 +196,13 @@ def apply_baseline(
     iam = aws.client_with_credentials("iam", credentials)
     policy_arn = f"arn:{partition}:iam::{account_id}:policy/{policy_name}"
     policy = administrator_minus_billing(
-        partition=partition, policy_name=policy_name, access_role_names=settings.access_role_names
+        partition=partition, policy_name=policy_name, access_role_names=settings.roles
     )
     trust = access_role_trust(
         partition=partition,
         management_account_id=management_account_id,
-        orgvend_principal_arns=settings.orgvend_principal_arns,
-        operator_principal_arns=settings.operator_principal_arns,
+        orgvend_principal_arns=orgvend_principals,
+        operator_principal_arns=settings.operator_principal_arns or (),
     )
     try:
         changed = ensure_policy(iam, policy_arn, policy_name, policy)

@@ -32,7 +32,9 @@ def create_account(
         return Creation(request_id=stored["createRequestId"], state=CreationState.IN_PROGRESS)
     # AWS allows only a few creations in progress: wait for a slot rather than burn retries.
     if not slots.acquire(
-        onboarding.onboarding_id, settings.max_creations_in_progress, settings.creation_lease
+        onboarding.onboarding_id,
+        settings.required(settings.max_creations_in_progress, "max_creations_in_progress"),
+        settings.creation_lease,
     ):
         metrics.add_metric(name="CreationSlotWaits", unit="Count", value=1)
         return Creation(state=CreationState.WAITING_FOR_SLOT)
