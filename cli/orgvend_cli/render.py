@@ -127,9 +127,10 @@ def account_link(account: dict[str, Any]) -> str | None:
     """The account's switch-role link, built from its ID, role, client and project as the server builds it
     (so it is the current one whatever the server's version; None when the answer lacks a field)."""
     fields = [account.get(key) for key in ("accountId", "roleName", "client", "project")]
-    if not all(isinstance(field, str) and field for field in fields):
+    present = [field for field in fields if isinstance(field, str) and field]
+    if len(present) != len(fields):
         return None
-    account_id, role_name, client, project = fields
+    account_id, role_name, client, project = present
     return switch_role_url(account_id, role_name, client, project)
 
 
