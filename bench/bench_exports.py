@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 
 from orgvend.exports import ExportFormat, ExportOptions, export_accounts
 from orgvend.models import AccountRecord, AccountStatus
-from orgvend.switch_role import SWITCH_ROLE_ENDPOINT
 
 GOAL_SECONDS = 2.0
 PROJECTS = ("web", "api", "data", "ml", "mobile", "platform", "billing", "search", "cdn", "ops")
@@ -40,7 +39,6 @@ def build_records(count: int, seed: int = 2024) -> list[AccountRecord]:
                 project=project,
                 role_name="OrganizationAccountAccessRole",
                 status=AccountStatus.ACTIVE if generator.random() < 0.95 else AccountStatus.CLOSED,
-                switch_role_url=f"{SWITCH_ROLE_ENDPOINT}?account={account_id}",
                 ou_id="ou-ab12-cdef3456",
                 tags={"cost-center": str(generator.randrange(100))},
                 created_at=created,

@@ -113,7 +113,6 @@ def record(
         project="web",
         role_name="OrganizationAccountAccessRole",
         status=status,
-        switch_role_url="https://signin.aws.amazon.com/switchrole",
         ou_id=ou_id,
         created_at=stamp,
         updated_at=stamp,

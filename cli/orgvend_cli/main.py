@@ -538,9 +538,7 @@ def cmd_accounts(ctx: Context) -> int:
     if ctx.format == "json":
         ctx.json(page)
     elif ctx.format == "csv":
-        ctx.out.write(
-            render.csv_text(render.ACCOUNT_CSV, [[i.get(k) for k in render.ACCOUNT_CSV] for i in items])
-        )
+        ctx.out.write(render.csv_text(render.ACCOUNT_CSV, [render.account_csv_row(item) for item in items]))
     elif items:
         ctx.print(render.table(render.ACCOUNT_COLUMNS, [render.account_row(item) for item in items]))
     else:
@@ -554,7 +552,7 @@ def cmd_account(ctx: Context) -> int:
     if ctx.format == "json":
         ctx.json(account)
     elif ctx.format == "csv":
-        ctx.out.write(render.csv_text(render.ACCOUNT_CSV, [[account.get(k) for k in render.ACCOUNT_CSV]]))
+        ctx.out.write(render.csv_text(render.ACCOUNT_CSV, [render.account_csv_row(account)]))
     else:
         ctx.print(render.account_detail(account))
     return 0

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orgvend.spreadsheet import formula_guarded
+from orgvend.switch_role import switch_role_url
 
 FINAL_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
@@ -122,6 +123,21 @@ ACCOUNT_CSV = (
 )
 
 
+def account_link(account: dict[str, Any]) -> str | None:
+    """The account's switch-role link, built from its ID, role, client and project as the server builds it
+    (so it is the current one whatever the server's version; None when the answer lacks a field)."""
+    fields = [account.get(key) for key in ("accountId", "roleName", "client", "project")]
+    present = [field for field in fields if isinstance(field, str) and field]
+    if len(present) != len(fields):
+        return None
+    account_id, role_name, client, project = present
+    return switch_role_url(account_id, role_name, client, project)
+
+
+def account_csv_row(account: dict[str, Any]) -> list[Any]:
+    return [account_link(account) if key == "switchRoleUrl" else account.get(key) for key in ACCOUNT_CSV]
+
+
 def account_row(account: dict[str, Any]) -> list[Any]:
     return [
         account.get("accountId"),
@@ -145,7 +161,7 @@ def account_detail(account: dict[str, Any]) -> str:
             ("Email", account.get("email")),
             ("OU", account.get("ouId")),
             ("Role", account.get("roleName")),
-            ("Switch role", account.get("switchRoleUrl")),
+            ("Switch role", account_link(account)),
             ("Tags", account.get("tags") or None),
             ("Baseline policy", account.get("baselinePolicyArn")),
             ("Billing", account.get("billingMode")),

@@ -525,7 +525,6 @@ def test_the_log_archive_account_is_never_offboarded(embedded: Harness, unique: 
             project="logs",
             role_name="OrganizationAccountAccessRole",
             status=AccountStatus.ACTIVE,
-            switch_role_url="https://signin.aws.amazon.com/switchrole",
             created_at=stamp,
             updated_at=stamp,
         )

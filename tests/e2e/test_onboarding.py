@@ -102,17 +102,20 @@ def test_onboarding_creates_places_baselines_registers_and_notifies(embedded: Ha
     assert item["roleName"] == "OrganizationAccountAccessRole"
     assert item["ouId"] == parent["Id"]
     assert item["executionArn"] == execution["executionArn"]
-    assert item["switchRoleUrl"].startswith(
-        f"https://signin.aws.amazon.com/switchrole?account={account_id}&roleName=OrganizationAccountAccessRole"
-    )
+    assert "switchRoleUrl" not in item  # computed from the role, client and project by every reader
     assert embedded.onboarding_item(execution["name"])["status"] == "SUCCEEDED"
 
-    # The operators' message and the event for downstream automation.
+    # The operators' message and the event for downstream automation, with the switch-role link.
+    link = (
+        f"https://signin.aws.amazon.com/switchrole?account={account_id}"
+        f"&roleName=OrganizationAccountAccessRole&displayName=c{unique}%2Fweb"
+    )
     message = embedded.operator_message_about(account_id)
-    assert item["switchRoleUrl"] in message["Message"]
+    assert link in message["Message"]
     assert "Forgot password" in message["Message"] and "MFA" in message["Message"]
     event = embedded.eventually(lambda: receive_one(embedded, rule_queue), what="Account Onboarded event")
     assert event["detail"]["accountId"] == account_id
+    assert event["detail"]["switchRoleUrl"] == output["account"]["switchRoleUrl"] == link
 
 
 def catch_events(embedded: Harness, detail_type: str, unique: str) -> str:

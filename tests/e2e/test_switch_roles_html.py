@@ -77,7 +77,6 @@ def sample_records() -> list[AccountRecord]:
                     project=project,
                     role_name="Admin" if client == "initech" else ROLE,
                     status=AccountStatus.ACTIVE,
-                    switch_role_url=f"{SWITCH_ROLE_ENDPOINT}?account={account_id}",
                     created_at=EPOCH + timedelta(days=number),
                     updated_at=EPOCH + timedelta(days=number),
                 )

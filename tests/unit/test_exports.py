@@ -48,7 +48,6 @@ def record(number: int, client: str = "acme", project: str = "web", **changes: A
         "project": project,
         "role_name": ROLE,
         "status": AccountStatus.ACTIVE,
-        "switch_role_url": f"{SWITCH_ROLE_ENDPOINT}?account={number:012d}",
         "ou_id": "ou-ab12-cdef3456",
         "created_at": EPOCH + timedelta(days=number),
         "updated_at": EPOCH + timedelta(days=number, hours=1),

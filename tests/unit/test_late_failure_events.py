@@ -440,7 +440,6 @@ def account(registry) -> AccountRecord:
         project="web",
         role_name="OrganizationAccountAccessRole",
         status=AccountStatus.ACTIVE,
-        switch_role_url=f"https://signin.aws.amazon.com/switchrole?account={ACCOUNT_ID}",
         created_at=stamp,
         updated_at=stamp,
     )

@@ -69,7 +69,6 @@ def record_for(
         "project": "web",
         "role_name": "OrganizationAccountAccessRole",
         "status": status,
-        "switch_role_url": "https://signin.aws.amazon.com/switchrole?account=" + account_id,
         "created_at": NOW - timedelta(days=30),
         "updated_at": NOW - timedelta(days=30),
     }

@@ -17,12 +17,13 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    computed_field,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 
-from orgvend import rules
+from orgvend import rules, switch_role
 
 
 class Model(BaseModel):
@@ -250,6 +251,10 @@ class Notification(Model):
     event_detail_type: str
 
 
+# The link under the names it had when orgvend stored it (an old item, a running workflow's state).
+_SWITCH_ROLE_URL_KEYS = ("switchRoleUrl", "switch_role_url")
+
+
 class AccountRecord(Model):
     """A registry entry: one AWS account that orgvend knows."""
 
@@ -260,7 +265,6 @@ class AccountRecord(Model):
     project: str
     role_name: str
     status: AccountStatus
-    switch_role_url: str
     ou_id: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
     baseline_policy_arn: str | None = None
@@ -291,6 +295,28 @@ class AccountRecord(Model):
     )
     created_at: datetime
     updated_at: datetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ignore_a_stored_switch_role_url(cls, data: Any) -> Any:
+        """Entries and workflow states from before the link was computed carry one, maybe naming an old
+        role or client: dropped, so the computed link below is the only one anybody sees."""
+        if isinstance(data, Mapping) and any(key in data for key in _SWITCH_ROLE_URL_KEYS):
+            return {key: value for key, value in data.items() if key not in _SWITCH_ROLE_URL_KEYS}
+        return data
+
+    # Part of the account's JSON (API, workflow state, events), never of its registry item (stored_json).
+    @computed_field  # type: ignore[prop-decorator]  # mypy cannot type a decorated property; pydantic's documented form
+    @property
+    def switch_role_url(self) -> str:
+        """The console's switch-role link, computed from the ID, the role and the client and project."""
+        return switch_role.switch_role_url(self.account_id, self.role_name, self.client, self.project)
+
+    def stored_json(self) -> dict[str, Any]:
+        """The registry item's attributes: the JSON form without what is computed from them."""
+        return self.model_dump(
+            mode="json", by_alias=True, exclude_none=True, exclude=set(type(self).model_computed_fields)
+        )
 
 
 class OffboardingRequest(Model):

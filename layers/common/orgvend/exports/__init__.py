@@ -30,7 +30,13 @@ from pydantic import Field, field_validator
 from orgvend import rules
 from orgvend.models import AccountRecord, AccountStatus, Model
 from orgvend.spreadsheet import formula_guarded
-from orgvend.switch_role import CONSOLE_COLOURS, DISPLAY_NAME_MAX_LENGTH, switch_role_url
+from orgvend.switch_role import (
+    CONSOLE_COLOURS,
+    clean_text,
+    display_name,
+    switch_role_url,
+    truncate_display_name,
+)
 
 __all__ = [
     "CSV_COLUMNS",
@@ -75,10 +81,6 @@ _ROLE_SESSION_NAME_PATTERN = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
 # The extension's base account: the account ID, or its alias when it has one.
 _BASE_ACCOUNT_PATTERN = re.compile(r"^(?:[0-9]{12}|[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9])$")
 _COLOUR_PATTERN = re.compile(r"^[0-9A-Fa-f]{6}$")
-# Invisible characters that can reorder or hide text in a display name.
-_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_ZERO_WIDTH_JOINER = "\u200d"
-_ELLIPSIS = "\u2026"
 
 
 def _colour(value: str | None) -> str | None:
@@ -194,67 +196,14 @@ def client_label(client: str, options: ExportOptions | None = None) -> str:
     return setting.display_name if setting and setting.display_name else client
 
 
-def _utf16_length(character: str) -> int:
-    return 2 if ord(character) > 0xFFFF else 1
-
-
-def _attaches_to_previous(character: str) -> bool:
-    """A mark, joiner or modifier that belongs to the character before it."""
-    return (
-        unicodedata.category(character) in ("Mn", "Mc", "Me")
-        or character == _ZERO_WIDTH_JOINER
-        or "\ufe00" <= character <= "\ufe0f"  # variation selectors
-        or "\U0001f3fb" <= character <= "\U0001f3ff"  # skin-tone modifiers
-        or "\U000e0020" <= character <= "\U000e007f"  # tag sequences (subdivision flags)
-    )
-
-
-def _clean_text(text: str) -> str:
-    """NFC text without control characters (a newline becomes a space) and bidi overrides."""
-    if text.isascii() and text.isprintable():  # the usual case, 20 times faster
-        return " ".join(text.split())
-    text = unicodedata.normalize("NFC", text)
-    kept = []
-    for character in text:
-        if character in _BIDI_CONTROLS:
-            continue
-        category = unicodedata.category(character)
-        if category in ("Cc", "Zl", "Zp"):
-            kept.append(" ")
-        elif category not in ("Cs", "Co", "Cn"):
-            kept.append(character)
-    return " ".join("".join(kept).split())
-
-
-def truncate_display_name(text: str, limit: int = DISPLAY_NAME_MAX_LENGTH) -> str:
-    """``text`` cleaned and cut to ``limit`` UTF-16 code units (what the console's field counts).
-
-    A cut text ends with an ellipsis and never splits a character from its
-    combining marks, an emoji sequence or a surrogate pair.
-    """
-    text = _clean_text(text)
-    if len(text) <= limit and (text.isascii() or sum(map(_utf16_length, text)) <= limit):
-        return text
-    budget, cut = limit - 1, 0  # one unit for the ellipsis
-    for character in text:
-        budget -= _utf16_length(character)
-        if budget < 0:
-            break
-        cut += 1
-    # text[cut] is the first character dropped: back off while it belongs to the one before.
-    while cut > 0 and (_attaches_to_previous(text[cut]) or text[cut - 1] == _ZERO_WIDTH_JOINER):
-        cut -= 1
-    return text[:cut].rstrip() + _ELLIPSIS
-
-
 def display_name_for(client: str, project: str, options: ExportOptions | None = None) -> str:
     """The console display name: ``<client label>/<project>``, at most 64 characters."""
-    return truncate_display_name(f"{client_label(client, options)}/{project}")
+    return display_name(client, project, client_label(client, options))
 
 
 def _full_title(record: AccountRecord, options: ExportOptions) -> str:
     """The untruncated label of an account, for bookmarks and the page."""
-    return _clean_text(f"{client_label(record.client, options)}/{record.project}")
+    return clean_text(f"{client_label(record.client, options)}/{record.project}")
 
 
 def _profile_token(text: str) -> str:
@@ -363,14 +312,21 @@ def _rows(records: Iterable[AccountRecord], fmt: ExportFormat, options: ExportOp
         if record.client not in colours:
             colours[record.client] = client_colour(record.client, options)
         colour = colours[record.client]
-        display = display_name_for(record.client, record.project, options)
+        label = client_label(record.client, options)
         rows.append(
             _Row(
                 record=record,
                 profile=names[record.account_id],
                 colour=colour,
-                display_name=display,
-                url=switch_role_url(record.account_id, record.role_name, display, colour),
+                display_name=display_name(record.client, record.project, label),
+                url=switch_role_url(
+                    record.account_id,
+                    record.role_name,
+                    record.client,
+                    record.project,
+                    client_label=label,
+                    colour=colour,
+                ),
             )
         )
     return rows
@@ -405,7 +361,7 @@ def _writable(
 
 
 def _comment(text: str) -> str:
-    return "# " + _clean_text(text)
+    return "# " + clean_text(text)
 
 
 # --------------------------------------------------------------------------- INI formats
@@ -504,7 +460,7 @@ def _bookmarks(rows: Sequence[_Row], options: ExportOptions) -> _Written:
     ]
     for client, client_rows in _by_client(rows):
         lines += [
-            f"        <DT><H3>{_escape(_clean_text(client_label(client, options)))}</H3>",
+            f"        <DT><H3>{_escape(clean_text(client_label(client, options)))}</H3>",
             "        <DL><p>",
         ]
         for row in client_rows:
@@ -546,7 +502,7 @@ def _search_text(row: _Row, options: ExportOptions) -> str:
         row.profile,
         str(record.status),
     )
-    return _clean_text(" ".join(parts)).lower()
+    return clean_text(" ".join(parts)).lower()
 
 
 def _page_row(row: _Row, options: ExportOptions) -> str:
@@ -559,8 +515,8 @@ def _page_row(row: _Row, options: ExportOptions) -> str:
     title = f"Switch to {record.role_name} in {record.account_id} ({_full_title(record, options)})"
     return (
         f'<tr data-search="{_escape(_search_text(row, options))}">'
-        f"<td>{_escape(_clean_text(record.project))}</td>"
-        f"<td>{_escape(_clean_text(record.account_name))}{status}</td>"
+        f"<td>{_escape(clean_text(record.project))}</td>"
+        f"<td>{_escape(clean_text(record.account_name))}{status}</td>"
         f'<td class="mono">{_escape(record.account_id)}</td>'
         f'<td class="mono">{_escape(record.role_name)}</td>'
         f'<td class="mono">{_escape(row.profile)}</td>'
@@ -571,8 +527,8 @@ def _page_row(row: _Row, options: ExportOptions) -> str:
 
 
 def _page_section(client: str, rows: Sequence[_Row], options: ExportOptions) -> list[str]:
-    label = _clean_text(client_label(client, options))
-    shown_client = _clean_text(client)
+    label = clean_text(client_label(client, options))
+    shown_client = clean_text(client)
     slug = f' <span class="slug">{_escape(shown_client)}</span>' if label != shown_client else ""
     return [
         f'<section class="client k-{rows[0].colour}" data-client="{_escape(client)}">',
@@ -594,7 +550,7 @@ def _page(rows: Sequence[_Row], options: ExportOptions) -> _Written:
         "img-src 'none'; base-uri 'none'; form-action 'none'"
     )
     clients = _by_client(rows)
-    title = _escape(_clean_text(options.title))
+    title = _escape(clean_text(options.title))
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',

@@ -30,7 +30,6 @@ from orgvend.organizations import Scope, account_tags
 from orgvend.registry import Registry
 from orgvend.semaphore import Semaphore
 from orgvend.settings import Settings
-from orgvend.switch_role import display_name, switch_role_url
 from orgvend.workflows.onboardings import Onboardings
 
 FOLLOWED_EVENTS = frozenset(
@@ -207,7 +206,6 @@ class OrganizationFollower:
             project=project,
             role_name=role_name,
             status=AccountStatus.NEEDS_ROLE,
-            switch_role_url=switch_role_url(account_id, role_name, display_name(client, project)),
             ou_id=self.organizations.list_parents(ChildId=account_id)["Parents"][0]["Id"],
             tags=known.tags if known else request.tags,
             failure=f"no {role_name} role that the management account can assume",

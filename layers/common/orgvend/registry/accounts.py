@@ -24,7 +24,6 @@ from orgvend.registry.items import (
     set_expression,
 )
 from orgvend.registry.writes import Table
-from orgvend.switch_role import display_name, switch_role_url
 
 
 class Accounts(Table):
@@ -81,7 +80,7 @@ class Accounts(Table):
         raise WriteContention(f"account {account_id} changed {MAX_WRITE_ATTEMPTS} times while being written")
 
     def _account_item(self, record: AccountRecord, version: int) -> dict[str, Any]:
-        item = record.to_json()
+        item = record.stored_json()
         item.update(
             {
                 "pk": f"ACCOUNT#{record.account_id}",
@@ -272,9 +271,6 @@ def pending_record(onboarding: Onboarding, account_id: str, status: AccountStatu
         project=onboarding.project,
         role_name=onboarding.role_name,
         status=status,
-        switch_role_url=switch_role_url(
-            account_id, onboarding.role_name, display_name(onboarding.client, onboarding.project)
-        ),
         tags=onboarding.tags,
         onboarding_id=onboarding.onboarding_id,
         execution_arn=onboarding.execution_arn,
