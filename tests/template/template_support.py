@@ -328,6 +328,49 @@ def snake_case(state_name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", state_name).lower()
 
 
+# Each workflow's ASL file and the word its functions and steps are grouped under.
+WORKFLOWS = {"onboard_account.asl.json": "onboarding", "offboard_account.asl.json": "offboarding"}
+
+
+def lambda_task_names(asl_file: str) -> list[str]:
+    """The Task states of a workflow that invoke a function, in the ASL's order."""
+    states = json.loads((STATE_MACHINES_PATH / asl_file).read_text())["States"]
+    return [name for name, state in all_states(states) if invoked_function_placeholder(state)]
+
+
+def state_machine_of(sam_template: Mapping[str, Any], asl_file: str) -> dict[str, Any]:
+    """The one state machine resource whose definition is ``statemachines/<asl_file>``."""
+    (machine,) = [
+        resource
+        for resource in resources_of_type(sam_template, "AWS::Serverless::StateMachine").values()
+        if Path(resource["Properties"]["DefinitionUri"]) == Path("statemachines") / asl_file
+    ]
+    return machine
+
+
+def invoked_function_id(
+    sam_template: Mapping[str, Any], asl_file: str, state: Mapping[str, Any]
+) -> str | None:
+    """The logical ID of the function a Task invokes (its substitution's ``!GetAtt <id>.Arn``), else None."""
+    placeholder = invoked_function_placeholder(state)
+    if placeholder is None:
+        return None
+    substitution = state_machine_of(sam_template, asl_file)["Properties"]["DefinitionSubstitutions"][
+        placeholder
+    ]
+    target = get_att_target(substitution)
+    return target[0] if target is not None and target[1] == "Arn" else None
+
+
+def handler_source(
+    sam_template: Mapping[str, Any], lambda_functions: Mapping[str, Any], function_id: str
+) -> Path:
+    """The file of a function's handler: its CodeUri and its Handler (SAM Globals merged in)."""
+    module = lambda_functions[function_id]["Properties"]["Handler"].rsplit(".", 1)[0]
+    code = ROOT / sam_template["Resources"][function_id]["Properties"]["CodeUri"]
+    return code / Path(*module.split(".")).with_suffix(".py")
+
+
 def first_matching(clauses: list[dict[str, Any]], error: str) -> tuple[int, dict[str, Any]] | None:
     """The Retry or Catch clause Step Functions applies to ``error`` (the first that matches), with its index.
 

@@ -23,16 +23,18 @@ from template_support import (
     PACKAGE_PATH,
     ROOT,
     STATE_MACHINES_PATH,
+    WORKFLOWS,
     all_states,
     get_att_target,
+    handler_source,
     imported_modules,
     invoked_function_placeholder,
+    lambda_task_names,
     resources_of_type,
     snake_case,
+    state_machine_of,
 )
 
-# Each workflow's ASL file and the word its functions and steps are grouped under.
-WORKFLOWS = {"onboard_account.asl.json": "onboarding", "offboard_account.asl.json": "offboarding"}
 # Functions that are no state's: what starts them, by the template's event source types.
 EVENT_SOURCES = {
     "reactions": {"EventBridgeRule", "ScheduleV2", "Schedule", "CloudWatchEvent"},
@@ -42,28 +44,7 @@ STEPS_PACKAGE = "orgvend.steps"
 REACTIONS_PACKAGE = "orgvend.reactions"
 
 
-def lambda_task_names(asl_file: str) -> list[str]:
-    states = json.loads((STATE_MACHINES_PATH / asl_file).read_text())["States"]
-    return [name for name, state in all_states(states) if invoked_function_placeholder(state)]
-
-
 TASKS = [(asl_file, name) for asl_file in WORKFLOWS for name in lambda_task_names(asl_file)]
-
-
-def state_machine_of(sam_template: dict[str, Any], asl_file: str) -> dict[str, Any]:
-    (machine,) = [
-        resource
-        for resource in resources_of_type(sam_template, "AWS::Serverless::StateMachine").values()
-        if Path(resource["Properties"]["DefinitionUri"]) == Path("statemachines") / asl_file
-    ]
-    return machine
-
-
-def handler_source(sam_template: dict[str, Any], lambda_functions: dict[str, Any], function_id: str) -> Path:
-    """The file of a function's handler: its CodeUri and its Handler (SAM Globals merged in)."""
-    module = lambda_functions[function_id]["Properties"]["Handler"].rsplit(".", 1)[0]
-    code = ROOT / sam_template["Resources"][function_id]["Properties"]["CodeUri"]
-    return code / Path(*module.split(".")).with_suffix(".py")
 
 
 def code_directory(function: dict[str, Any]) -> Path:
