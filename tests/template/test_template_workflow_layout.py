@@ -47,6 +47,11 @@ REACTIONS_PACKAGE = "orgvend.reactions"
 TASKS = [(asl_file, name) for asl_file in WORKFLOWS for name in lambda_task_names(asl_file)]
 
 
+def subdirectories(path: Path) -> list[Path]:
+    """The directories in ``path`` (Python's byte-code caches aside)."""
+    return sorted(child for child in path.iterdir() if child.is_dir() and child.name != "__pycache__")
+
+
 def code_directory(function: dict[str, Any]) -> Path:
     return (ROOT / function["Properties"]["CodeUri"]).resolve()
 
@@ -103,24 +108,22 @@ def test_a_task_state_its_function_and_its_step_share_the_states_name(
 def test_every_function_directory_and_step_module_of_a_workflow_belongs_to_one_of_its_states(workflow):
     (asl_file,) = [name for name, word in WORKFLOWS.items() if word == workflow]
     states = {snake_case(name) for name in lambda_task_names(asl_file)}
-    directories = {path.name for path in (FUNCTIONS_PATH / workflow).iterdir() if path.is_dir()}
+    directories = {path.name for path in subdirectories(FUNCTIONS_PATH / workflow)}
     modules = {
         path.stem for path in (PACKAGE_PATH / "steps" / workflow).glob("*.py") if path.name != "__init__.py"
     }
     assert directories - states == set(), f"functions/{workflow}/ directories of no state"
     assert modules - states == set(), f"orgvend/steps/{workflow}/ modules of no state"
-    assert {path.name for path in (PACKAGE_PATH / "steps").iterdir() if path.is_dir()} - {
-        "__pycache__"
-    } == set(WORKFLOWS.values())
+    assert {path.name for path in subdirectories(PACKAGE_PATH / "steps")} == set(WORKFLOWS.values())
 
 
 def test_every_function_is_a_state_a_reaction_or_the_api(sam_template):
-    assert {path.name for path in FUNCTIONS_PATH.iterdir() if path.is_dir()} == set(WORKFLOWS.values()) | set(
+    assert {path.name for path in subdirectories(FUNCTIONS_PATH)} == set(WORKFLOWS.values()) | set(
         EVENT_SOURCES
     )
     states = {(FUNCTIONS_PATH / WORKFLOWS[asl_file] / snake_case(name)).resolve() for asl_file, name in TASKS}
     others = {(FUNCTIONS_PATH / "api").resolve()} | {
-        path.resolve() for path in (FUNCTIONS_PATH / "reactions").iterdir() if path.is_dir()
+        path.resolve() for path in subdirectories(FUNCTIONS_PATH / "reactions")
     }
     for function_id, function in resources_of_type(sam_template, "AWS::Serverless::Function").items():
         directory = code_directory(function)
@@ -152,11 +155,7 @@ def test_every_function_outside_the_workflows_answers_an_event_a_schedule_the_ap
     functions = resources_of_type(sam_template, "AWS::Serverless::Function")
     by_directory = {code_directory(function): function_id for function_id, function in functions.items()}
     group_path = FUNCTIONS_PATH / group
-    directories = (
-        [path for path in group_path.iterdir() if path.is_dir() and path.name != "__pycache__"]
-        if group == "reactions"
-        else [group_path]
-    )
+    directories = subdirectories(group_path) if group == "reactions" else [group_path]
     assert directories, f"functions/{group} is empty"
     custom_resources = custom_resource_functions(sam_template)
     for directory in directories:
