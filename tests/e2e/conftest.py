@@ -312,3 +312,28 @@ def billing() -> Iterator[FakeBilling]:
     fake = FakeBilling()
     with hooked([("before-parameter-build.billing", fake.remember), ("before-call.billing", fake.answer)]):
         yield fake
+
+
+@dataclass
+class OrgvendCalls:
+    """The AWS calls orgvend's functions make (hooks on their session), and every error answered to them."""
+
+    made: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (operation, error code)
+
+    def before(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.made.append((model.name, dict(params)))
+
+    def after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        if "Error" in parsed:
+            self.refused.append((model.name, parsed["Error"].get("Code", "")))
+
+    def of(self, operation: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.made if name == operation]
+
+
+@pytest.fixture
+def orgvend_calls() -> Iterator[OrgvendCalls]:
+    calls = OrgvendCalls()
+    with hooked([("before-parameter-build", calls.before), ("after-call", calls.after)]):
+        yield calls

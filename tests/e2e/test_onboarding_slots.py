@@ -18,8 +18,9 @@ from botocore.exceptions import ClientError
 
 from orgvend.semaphore import Semaphore, creation_slots
 
-from .conftest import Harness, request_for
+from .conftest import Harness, OrgvendCalls, request_for
 from .events import create_account_result
+from .test_onboarding import entered_states
 
 pytestmark = pytest.mark.e2e
 
@@ -63,9 +64,13 @@ def slots(embedded: Harness) -> Iterator[Semaphore]:
             semaphore.release(holder)
 
 
-def fill(embedded: Harness, slots: Semaphore, lease: timedelta) -> list[str]:
+def max_in_progress(embedded: Harness) -> int:
     assert embedded.runtime.template is not None
-    limit = int(embedded.runtime.template.parameters["MaxCreationsInProgress"])
+    return int(embedded.runtime.template.parameters["MaxCreationsInProgress"])
+
+
+def fill(embedded: Harness, slots: Semaphore, lease: timedelta) -> list[str]:
+    limit = max_in_progress(embedded)
     others = [f"e2e-other-{index}" for index in range(limit - len(slots.holders()))]
     for other in others:
         assert slots.acquire(other, limit, lease)
@@ -265,3 +270,120 @@ def test_with_a_trail_logging_every_creation_announces_its_end(
         and reaction.get("accountId") == account_id
         for reaction in reactions
     ), reactions
+
+
+# Moved from the unit tests' in-process ASL interpreter: a wait that times out, on the real state machine.
+
+
+def joined_line(history: list[dict[str, Any]]) -> int:
+    """How often WaitForCreationSlot's function has put the onboarding in line (its invocation returned)."""
+    return sum(1 for event in history if event["type"] == "TaskSubmitted")
+
+
+def back_in_line(embedded: Harness, execution_arn: str, times: int) -> None:
+    """Wait until the onboarding has joined the line ``times`` times (each wait lasts up to
+    SlotRecheckSeconds plus MaxCreationsInProgress seconds before it times out)."""
+    ceiling = recheck_seconds(embedded) + max_in_progress(embedded)
+    embedded.eventually(
+        lambda: joined_line(embedded.history(execution_arn)) >= times,
+        timeout=times * ceiling + 30,
+        what=f"in line {times} times",
+    )
+
+
+def creations_asked_for(calls: OrgvendCalls, email: str) -> int:
+    return sum(1 for params in calls.of("CreateAccount") if params["Email"] == email)
+
+
+def test_a_wait_that_times_out_reads_the_semaphore_and_waits_in_line_again_until_a_release_wakes_it(
+    embedded: Harness, unique: str, slots: Semaphore, orgvend_calls: OrgvendCalls
+) -> None:
+    """Every slot taken: CreateAccount asks nothing of Organizations and the workflow waits in line with
+    its task token. Nobody releases during the first wait: it times out, reads the semaphore's item itself
+    (no Lambda), and joins the line again; during the second wait a release wakes it."""
+    others = fill(embedded, slots, timedelta(hours=1))
+    request = request_for(unique)
+    execution_arn = embedded.start(request)
+    onboarding_id = execution_arn.rsplit(":", 1)[-1]
+
+    for wait in (1, 2):
+        back_in_line(embedded, execution_arn, wait)
+        assert creations_asked_for(orgvend_calls, request["email"]) == 0
+        assert slots.waiting() == [onboarding_id]
+    slots.release(others[0])  # another onboarding finishes while this one waits
+    execution = embedded.wait(execution_arn)
+
+    assert execution["status"] == "SUCCEEDED", execution
+    history = embedded.history(execution_arn)
+    visited = entered_states(history)
+    start = visited.index("CreateAccount")
+    assert visited[start : start + 13] == [
+        "CreateAccount",
+        "HasCreationSlot",
+        "SpreadSlotCheck",
+        "WaitForCreationSlot",  # no wake-up: timed out
+        "LookForCreationSlot",
+        "IsCreationSlotFree",  # every lease is live: back in line, no CreateAccount invocation
+        "SpreadSlotCheck",
+        "WaitForCreationSlot",  # woken by the release
+        "CreateAccount",
+        "HasCreationSlot",
+        "WaitForAccountCreation",
+        "CheckAccountCreation",
+        "IsAccountCreated",
+    ]
+    waiting_with = [
+        json.loads(event["stateEnteredEventDetails"]["input"])["creation"]
+        for event in history
+        if event.get("stateEnteredEventDetails", {}).get("name") == "WaitForCreationSlot"
+    ]
+    assert waiting_with == [{"state": "WAITING_FOR_SLOT", "polls": 0, "recovered": False}] * 2
+    assert json.loads(execution["output"])["slotWait"] == {"woken": True}
+    assert visited[-1] == "Onboarded"
+    assert creations_asked_for(orgvend_calls, request["email"]) == 1
+    # The creation succeeded: its slot is free again; the others still hold theirs; nobody is in line.
+    assert sorted(slots.holders()) == sorted(others[1:])
+    assert slots.waiting() == []
+
+
+def test_a_waiting_onboarding_takes_a_slot_whose_lease_ran_out_while_it_waited_without_any_release(
+    embedded: Harness, unique: str, slots: Semaphore, orgvend_calls: OrgvendCalls
+) -> None:
+    """Holders that vanished (aborted executions, their reports lost) free their slots by time, and nobody
+    wakes the line: the wait times out, the workflow's own check sees the earliest lease over and sends it
+    to CreateAccount, which drops the expired holders."""
+    lease = timedelta(hours=1)
+    others = fill(embedded, slots, lease)
+    limit = max_in_progress(embedded)
+    # Releases through this one wake nobody: it has no Step Functions client.
+    silent = creation_slots(embedded.client("dynamodb"), embedded.outputs["RegistryTableName"])
+    request = request_for(unique)
+    execution_arn = embedded.start(request)
+
+    # The first check saw every lease live: the onboarding is in line again. Now the item is what it would
+    # be had the same holders taken their slots two hours ago and vanished: every lease is over.
+    back_in_line(embedded, execution_arn, 2)
+    long_ago = datetime.now(UTC) - 2 * lease
+    for other in others:
+        silent.release(other)
+    for other in others:
+        assert silent.acquire(other, limit, lease, long_ago)
+    assert silent.holders() == {}
+    execution = embedded.wait(execution_arn, timeout=recheck_seconds(embedded) + limit + 60)
+
+    assert execution["status"] == "SUCCEEDED", execution
+    history = embedded.history(execution_arn)
+    visited = entered_states(history)
+    assert visited[-1] == "Onboarded"
+    assert visited.count("WaitForCreationSlot") == 2
+    assert visited.count("LookForCreationSlot") == 2
+    assert visited.count("CreateAccount") == 2  # the first attempt, and the one after the leases ran out
+    assert creations_asked_for(orgvend_calls, request["email"]) == 1
+    # The expired holders were dropped from the item, not merely ignored.
+    assert set(slots.holders(datetime.now(UTC) - 3 * lease)) == set()
+    # Dropping them handed free slots to the line, where only this onboarding's own entry was, left when
+    # its wait timed out: it holds a slot now, so the entry went and nobody was woken.
+    assert [refusal for refusal in orgvend_calls.refused if refusal[0] == "SendTaskSuccess"] == []
+    assert not failures(history)
+    assert slots.waiting() == []
+    assert list(slots.holders()) == []  # and its slot was released after the creation, not before

@@ -14,6 +14,7 @@ import shlex
 import sys
 import tomllib
 from collections.abc import Iterator, Mapping
+from modulefinder import ModuleFinder
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,12 @@ TEMPLATE_PATH = ROOT / "template.yaml"
 SAMCONFIG_PATH = ROOT / "samconfig.toml"
 PYPROJECT_PATH = ROOT / "pyproject.toml"
 LAYER_REQUIREMENTS_PATH = ROOT / "layers" / "common" / "requirements.txt"
-ERRORS_PATH = ROOT / "layers" / "common" / "orgvend" / "errors.py"
+LAYER_PATH = ROOT / "layers" / "common"
+PACKAGE_PATH = LAYER_PATH / "orgvend"
+ERRORS_PATH = PACKAGE_PATH / "errors.py"
+ERRORS_MODULE = "orgvend.errors"
+STATE_MACHINES_PATH = ROOT / "statemachines"
+FUNCTIONS_PATH = ROOT / "functions"
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
@@ -300,6 +306,86 @@ def all_states(states: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]
 
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+
+
+def invoked_function_placeholder(state: Mapping[str, Any]) -> str | None:
+    """The ``${...}`` substitution naming the function a Task invokes, or None for other tasks.
+
+    A Lambda task names its function as its Resource, or, through the ``lambda:invoke``
+    integrations (``.waitForTaskToken`` and the like), as ``Parameters.FunctionName``.
+    """
+    if state.get("Type") != "Task":
+        return None
+    resource = str(state["Resource"])
+    named = str(state["Parameters"]["FunctionName"]) if resource.startswith(LAMBDA_INVOKE) else resource
+    match = PLACEHOLDER.fullmatch(named)
+    return match[1] if match else None
+
+
+def snake_case(state_name: str) -> str:
+    """A state's name as the names of its directory and module: ``NotifyOnboarded`` -> ``notify_onboarded``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", state_name).lower()
+
+
+# Each workflow's ASL file and the word its functions and steps are grouped under.
+WORKFLOWS = {"onboard_account.asl.json": "onboarding", "offboard_account.asl.json": "offboarding"}
+
+
+def lambda_task_names(asl_file: str) -> list[str]:
+    """The Task states of a workflow that invoke a function, in the ASL's order."""
+    states = json.loads((STATE_MACHINES_PATH / asl_file).read_text())["States"]
+    return [name for name, state in all_states(states) if invoked_function_placeholder(state)]
+
+
+def state_machine_of(sam_template: Mapping[str, Any], asl_file: str) -> dict[str, Any]:
+    """The one state machine resource whose definition is ``statemachines/<asl_file>``."""
+    (machine,) = [
+        resource
+        for resource in resources_of_type(sam_template, "AWS::Serverless::StateMachine").values()
+        if Path(resource["Properties"]["DefinitionUri"]) == Path("statemachines") / asl_file
+    ]
+    return machine
+
+
+def invoked_function_id(
+    sam_template: Mapping[str, Any], asl_file: str, state: Mapping[str, Any]
+) -> str | None:
+    """The logical ID of the function a Task invokes (its substitution's ``!GetAtt <id>.Arn``), else None."""
+    placeholder = invoked_function_placeholder(state)
+    if placeholder is None:
+        return None
+    substitution = state_machine_of(sam_template, asl_file)["Properties"]["DefinitionSubstitutions"][
+        placeholder
+    ]
+    target = get_att_target(substitution)
+    return target[0] if target is not None and target[1] == "Arn" else None
+
+
+def handler_source(
+    sam_template: Mapping[str, Any], lambda_functions: Mapping[str, Any], function_id: str
+) -> Path:
+    """The file of a function's handler: its CodeUri and its Handler (SAM Globals merged in)."""
+    module = lambda_functions[function_id]["Properties"]["Handler"].rsplit(".", 1)[0]
+    code = ROOT / sam_template["Resources"][function_id]["Properties"]["CodeUri"]
+    return code / Path(*module.split(".")).with_suffix(".py")
+
+
+def first_matching(clauses: list[dict[str, Any]], error: str) -> tuple[int, dict[str, Any]] | None:
+    """The Retry or Catch clause Step Functions applies to ``error`` (the first that matches), with its index.
+
+    ``States.ALL`` matches every error, ``States.TaskFailed`` every error but ``States.Timeout``
+    (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html#error-handling-error-representation).
+    """
+    for index, clause in enumerate(clauses):
+        names = set(clause["ErrorEquals"])
+        if (
+            error in names
+            or "States.ALL" in names
+            or ("States.TaskFailed" in names and error != "States.Timeout")
+        ):
+            return index, clause
+    return None
 
 
 # -- Python sources -------------------------------------------------------------------------
@@ -329,6 +415,75 @@ def error_classes(path: Path = ERRORS_PATH, under: str | None = None) -> set[str
 
     ancestors = {under} if under else roots
     return {name for name in bases if name not in abstract and derives_from(name, ancestors)}
+
+
+def orgvend_modules_of(script: Path) -> dict[str, Path]:
+    """The orgvend modules a script imports, directly or through others, anywhere (functions too), by name.
+
+    The standard library's ``modulefinder`` follows the imports in the script's bytecode, searching
+    only the layer: everything else (the standard library, boto3, pydantic) is left out.
+    """
+    finder = ModuleFinder(path=[str(LAYER_PATH)])
+    finder.run_script(str(script))
+    return {
+        name: Path(module.__file__)
+        for name, module in finder.modules.items()
+        if module.__file__ and Path(module.__file__).is_relative_to(PACKAGE_PATH)
+    }
+
+
+def _module_package(module_name: str, path: Path) -> str:
+    return module_name if path.name == "__init__.py" else module_name.rpartition(".")[0]
+
+
+def _absolute(node: ast.ImportFrom, package: str) -> str:
+    if node.level == 0:
+        return node.module or ""
+    base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+    return f"{base}.{node.module}" if node.module else base
+
+
+def referenced_errors(module_name: str, path: Path, known: set[str]) -> set[str]:
+    """The classes of ``orgvend.errors`` named in a module (raised, caught or passed on): ``known`` names only.
+
+    Read from the source: names imported from ``orgvend.errors`` and attributes of the module
+    imported as a whole (``errors.OrganizationsBusy``), wherever they appear, functions included.
+    """
+    tree = ast.parse(path.read_text())
+    package = _module_package(module_name, path)
+    aliases: dict[str, str] = {}  # local name -> error class
+    module_aliases: set[str] = set()  # local names of orgvend.errors itself
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            source = _absolute(node, package)
+            for alias in node.names:
+                if source == ERRORS_MODULE:
+                    aliases[alias.asname or alias.name] = alias.name
+                elif f"{source}.{alias.name}" == ERRORS_MODULE:
+                    module_aliases.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == ERRORS_MODULE:
+                    module_aliases.add(alias.asname or alias.name)
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in aliases:
+            found.add(aliases[node.id])
+        elif isinstance(node, ast.Attribute) and ast.unparse(node.value) in module_aliases:
+            found.add(node.attr)
+    return found & known
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a source file imports by absolute name, at top level or inside functions."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
 
 
 def module_defines(path: Path, name: str) -> bool:

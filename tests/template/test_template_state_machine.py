@@ -16,13 +16,8 @@ from template_support import (
     resources_of_type,
 )
 
-# Errors the workflow retries (errors.py's "Retryable" group); every other orgvend error is terminal.
-# What each retryable error means; errors.py's Retryable classes must all be here (and only they).
-RETRYABLE = {
-    "OrganizationsBusy": "Organizations throttling or concurrent operations",
-    "AccountNotReady": "a new account is eventually consistent",
-    "WriteContention": "a registry entry changed under every attempt to write it",
-}
+# Errors the workflow retries: errors.py's Retryable classes (what each means is its docstring there).
+RETRYABLE = error_classes(under="Retryable")
 CATCH_ALL = {"States.TaskFailed", "States.ALL"}
 # ApplyBaseline's budget for AccountNotReady: a fresh account takes minutes to become usable.
 ACCOUNT_NOT_READY_BUDGET_SECONDS = (10 * 60, 20 * 60)
@@ -58,10 +53,10 @@ def invoked_function(state: dict[str, Any]) -> str:
 
 
 def terminal_errors() -> set[str]:
-    names = error_classes()
-    assert error_classes(under="Retryable") == set(RETRYABLE), "errors.py's Retryable classes changed"
-    assert error_classes(under="Terminal") == names - set(RETRYABLE)
-    return error_classes(under="Terminal")
+    """errors.py's Terminal classes: every orgvend error that is not retryable."""
+    terminal = error_classes(under="Terminal")
+    assert terminal == error_classes() - RETRYABLE, "an error of errors.py is neither Retryable nor Terminal"
+    return terminal
 
 
 def total_backoff_seconds(retrier: dict[str, Any]) -> float:
@@ -264,7 +259,7 @@ def test_terminal_errors_are_never_retried_and_retryable_ones_never_stopped(asl)
         for index, retrier in enumerate(state.get("Retry", [])):
             errors = set(retrier["ErrorEquals"])
             if retrier.get("MaxAttempts") == 0:
-                assert errors & set(RETRYABLE) == set(), f"{name}: retrier {index} stops retryable errors"
+                assert errors & RETRYABLE == set(), f"{name}: retrier {index} stops retryable errors"
             else:
                 assert errors & terminal == set(), f"{name}: retrier {index} retries terminal errors"
 

@@ -15,6 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+# Powertools reads these when orgvend.observability builds its objects, which the orgvend imports below
+# may do: set before them (a test file run alone would otherwise build Metrics without a namespace).
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "orgvend")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Orgvend")
+
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
