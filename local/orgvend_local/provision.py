@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 
-from orgvend_local.lambda_shim import InProcessLambda, LocalFunction
+from orgvend_local.parity.lambda_runtime import InProcessLambda, LocalFunction
 from orgvend_local.template import Template
 
 NOT_EMULATED = {

@@ -14,7 +14,7 @@ from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 from moto.utilities.arns import parse_arn
 
-from orgvend_local import lambda_shim, parity, redrive
+from orgvend_local import parity
 from orgvend_local.api_server import LocalApi
 from orgvend_local.provision import Deployment, Provisioner
 from orgvend_local.template import PROJECT_ROOT, Template, parameter_overrides
@@ -54,7 +54,7 @@ class EmbeddedAws:
     def __post_init__(self) -> None:
         self.endpoint_url = f"http://{self.host}:{self.port}"
         self.organizations_behaviour = parity.OrganizationsBehaviour(self.creation_seconds)
-        self.lambdas = lambda_shim.InProcessLambda(self._function_runtime_environment())
+        self.lambdas = parity.InProcessLambda(self._function_runtime_environment())
         self.bridge = parity.EventBridgeBridge(self._invoke_function, self._start_execution)
         self.session = boto3.session.Session(region_name=REGION, **CREDENTIALS)
         self.deployment = Deployment()
@@ -89,7 +89,7 @@ class EmbeddedAws:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         # Powertools warns on every invocation that adds no metric; locally that drowns the logs.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
-        _install_once(self)
+        parity.apply_all(self)  # moto's classes are process-wide: one embedded AWS per process
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         self.client("organizations").create_organization(FeatureSet="ALL")
@@ -173,26 +173,3 @@ class EmbeddedAws:
 
     def _start_execution(self, arn: str, payload: dict[str, Any]) -> None:
         self.client("stepfunctions").start_execution(stateMachineArn=arn, input=json.dumps(payload))
-
-
-_installed: list[EmbeddedAws] = []
-
-
-def _install_once(runtime: EmbeddedAws) -> None:
-    """moto's classes are process-wide: patch them once, for the first runtime of the process."""
-    if _installed:
-        raise RuntimeError("one embedded AWS per process")
-    lambda_shim.install(runtime.lambdas)
-    runtime.organizations_behaviour.install()
-    parity.name_unnamed_executions()
-    parity.trust_policies_decide_assume_role()
-    parity.organizations_features()
-    parity.iso_start_time_in_context_object()
-    parity.task_tokens_answer_once()
-    parity.reuse_service_integration_clients()
-    parity.reuse_parsed_definitions()
-    parity.list_moto_modules_once()
-    parity.announce_execution_status_changes()
-    redrive.install()
-    runtime.bridge.install()
-    _installed.append(runtime)

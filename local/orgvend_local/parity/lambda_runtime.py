@@ -2,7 +2,7 @@
 
 moto runs a Lambda function by starting a Docker container
 (``moto.awslambda.models.LambdaFunction._invoke_lambda``). There is no Docker
-engine here, so ``install`` replaces that one method: the function's handler
+engine here, so ``apply_in_process_lambda`` replaces that one method: the function's handler
 module (found from the template's CodeUri and Handler) is imported in this
 process and called with the event, under the function's own environment
 variables, and its output goes where moto puts a container's output (the
@@ -29,6 +29,7 @@ import threading
 import time
 import traceback
 import uuid
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ from typing import Any, TextIO
 from moto.awslambda.models import LambdaFunction
 from moto.sts.models import sts_backends
 from moto.utilities.arns import parse_arn
+
+from orgvend_local.parity.patch import Emulator, Kind, Patch, Patcher, still, stock_moto
 
 
 @dataclass
@@ -173,7 +176,8 @@ class _ConsoleWithCapture(io.TextIOBase):
         return len(text)
 
     def flush(self) -> None:
-        self.console.flush()
+        if not self.console.closed:  # a test runner's capture may be gone by the time this one is collected
+            self.console.flush()
 
 
 class InProcessLambda:
@@ -266,10 +270,49 @@ def _error_payload(error: Exception) -> str:
     )
 
 
-def install(shim: InProcessLambda) -> None:
-    sys.stdout = shim.console
+def apply_in_process_lambda(patcher: Patcher, emulator: Emulator) -> None:
+    shim = emulator.lambdas
 
-    def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
-        return shim.invoke(self, event)
+    def _invoke_lambda(function: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+        return shim.invoke(function, event)
 
-    LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+    patcher.replace(LambdaFunction, "_invoke_lambda", _invoke_lambda)
+    patcher.replace(sys, "stdout", shim.console)  # the handlers' logs, captured per invocation
+
+
+def canary_in_process_lambda() -> None:
+    """moto runs a function in a Docker container: with no Docker engine, the invocation fails saying so."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as code:
+        code.writestr("app.py", "def handler(event, context):\n    return event\n")
+    with stock_moto() as session:
+        role_arn = session.client("iam").create_role(RoleName="canary", AssumeRolePolicyDocument="{}")[
+            "Role"
+        ]["Arn"]
+        functions = session.client("lambda")
+        functions.create_function(
+            FunctionName="canary",
+            Runtime="python3.13",
+            Role=role_arn,
+            Handler="app.handler",
+            Code={"ZipFile": archive.getvalue()},
+        )
+        invoked = functions.invoke(FunctionName="canary", Payload=b"{}")
+        payload = invoked["Payload"].read().decode()
+        still("docker" in payload.lower(), f"the function ran: {payload}")
+
+
+IN_PROCESS_LAMBDA = Patch(
+    name="lambda-in-process",
+    kind=Kind.BEHAVIOUR,
+    aws="Lambda runs the handler with the function's environment variables and its execution role's "
+    "credentials, one invocation at a time per execution environment",
+    aws_doc="https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html",
+    moto="runs the function in Docker (`LambdaFunction._invoke_lambda`); there is no Docker here",
+    closed_by="the handler, imported from the function's `CodeUri`, runs in-process under the function's "
+    "environment variables and its execution role's credentials (a session of the role, opened once per "
+    "function through moto's STS); its result and log lines go back to moto (the response payload; "
+    "CloudWatch Logs)",
+    apply=apply_in_process_lambda,
+    canary=canary_in_process_lambda,
+)

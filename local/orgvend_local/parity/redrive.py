@@ -14,7 +14,7 @@ ago, can be redriven; otherwise AWS answers ``ExecutionNotRedrivable``.
 to DescribeExecution. The redrive itself runs moto's own interpreter: a worker
 bound to the same ``Execution`` whose program starts at the failed state and
 whose event manager is the one holding the history so far. The execution's
-``redrive_count`` is what the EventBridge status change events carry (parity.py).
+``redrive_count`` is what the EventBridge status change events carry (``stepfunctions_events``).
 
 Not emulated: a failed Parallel or Map state is run again whole (AWS redrives
 only its failed branches or iterations), and workflow variables (``Assign``)
@@ -26,8 +26,9 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
+from moto.core.exceptions import AWSError
 from moto.core.responses import ActionResult
-from moto.stepfunctions.exceptions import AWSError
 from moto.stepfunctions.parser.api import (
     ExecutionRedrivenEventDetails,
     ExecutionRedriveStatus,
@@ -45,7 +46,9 @@ from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.utils import TMP_THREADS
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from orgvend_local import parity
+from orgvend_local.parity.patch import Emulator, Kind, Patch, Patcher, still, stock_moto
+from orgvend_local.parity.stepfunctions import ONE_PASS_STATE, create_state_machine, wait_until_stopped
+from orgvend_local.parity.stepfunctions_events import STATUS_CHANGE_EVENTS, announce_status_change
 
 REDRIVABLE_STATUSES = (ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT, ExecutionStatus.ABORTED)
 REDRIVABLE_PERIOD = timedelta(days=14)
@@ -155,7 +158,7 @@ def redrive(execution: Execution, client_token: str | None = None) -> datetime:
         worker = _RedriveWorker(execution, history, state_name, state_input)
         execution.exec_worker = worker
         worker.start_redrive(execution.redrive_count)
-        parity._announce(execution)  # AWS announces the redriven execution RUNNING again
+        announce_status_change(execution)  # AWS announces the redriven execution RUNNING again
         return execution.redrive_date
 
 
@@ -172,7 +175,7 @@ def _redrive_fields(execution: Execution) -> dict[str, Any]:
     return fields
 
 
-def install() -> None:
+def apply_redrive(patcher: Patcher, _emulator: Emulator) -> None:
     original_describe = StepFunctionResponse.describe_execution
 
     def redrive_execution(response: StepFunctionResponse) -> ActionResult:
@@ -182,8 +185,41 @@ def install() -> None:
     def describe_execution(response: StepFunctionResponse) -> ActionResult:
         result = original_describe(response)
         execution = response.stepfunction_backend.describe_execution(response._get_param("executionArn"))
-        result.result.update(_redrive_fields(execution))  # type: ignore[attr-defined]
+        fields = result.result
+        if not isinstance(fields, dict):
+            raise TypeError(f"moto's DescribeExecution answered {type(fields).__name__}, not a dict")
+        fields.update(_redrive_fields(execution))
         return result
 
-    StepFunctionResponse.redrive_execution = redrive_execution  # type: ignore[attr-defined]
-    StepFunctionResponse.describe_execution = describe_execution  # type: ignore[method-assign]
+    patcher.replace(StepFunctionResponse, "redrive_execution", redrive_execution)
+    patcher.replace(StepFunctionResponse, "describe_execution", describe_execution)
+
+
+def canary_redrive() -> None:
+    with stock_moto(execute_state_machines=True) as session:
+        stepfunctions = session.client("stepfunctions")
+        execution_arn = stepfunctions.start_execution(
+            stateMachineArn=create_state_machine(session, "canary", ONE_PASS_STATE), name="canary"
+        )["executionArn"]
+        execution = wait_until_stopped(stepfunctions, execution_arn)
+        still("redriveStatus" not in execution, f"DescribeExecution says {execution.get('redriveStatus')}")
+        try:
+            stepfunctions.redrive_execution(executionArn=execution_arn)
+        except NotImplementedError as error:  # in-process moto raises what its server answers as a 500
+            still("has not been implemented" in str(error), f"it failed otherwise: {error}")
+        except ClientError as error:  # a SUCCEEDED execution is not redrivable: AWS's answer
+            still(False, f"RedriveExecution answered {error.response['Error']['Code']}")
+
+
+REDRIVE = Patch(
+    name="stepfunctions-redrive-execution",
+    kind=Kind.BEHAVIOUR,
+    aws="`RedriveExecution` resumes a failed execution at the failed state",
+    aws_doc="https://docs.aws.amazon.com/step-functions/latest/dg/redrive-executions.html",
+    moto="not implemented",
+    closed_by="same execution, history continued after `ExecutionRedriven`, redrive fields in "
+    "`DescribeExecution`",
+    apply=apply_redrive,
+    canary=canary_redrive,
+    needs=(STATUS_CHANGE_EVENTS.name,),  # a redriven execution is announced RUNNING again
+)

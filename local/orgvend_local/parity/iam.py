@@ -1,0 +1,46 @@
+"""IAM calls moto does not implement that orgvend reads."""
+
+from typing import Any
+
+from moto.core.responses import ActionResult
+from moto.iam.responses import IamResponse
+from moto.organizations import models as organizations_models
+
+from orgvend_local.parity.patch import Emulator, Kind, Patch, Patcher, still, stock_moto
+
+
+def list_organizations_features(response: IamResponse) -> ActionResult:
+    """The embedded organization runs without centralised root access management, as a new AWS
+    organization does: no features enabled."""
+    organization = organizations_models.organizations_backends[response.current_account]["aws"].org
+    result: dict[str, Any] = {"EnabledFeatures": []}
+    if organization is not None:
+        result["OrganizationId"] = organization.id
+    return ActionResult(result)
+
+
+def apply_organizations_features(patcher: Patcher, _emulator: Emulator) -> None:
+    patcher.replace(IamResponse, "list_organizations_features", list_organizations_features)
+
+
+def canary_organizations_features() -> None:
+    with stock_moto() as session:
+        session.client("organizations").create_organization(FeatureSet="ALL")
+        try:
+            features = session.client("iam").list_organizations_features()
+        except NotImplementedError as error:  # in-process moto raises what its server answers as a 500
+            still("has not been implemented" in str(error), f"it failed otherwise: {error}")
+        else:
+            still(False, f"it answered {features}")
+
+
+ORGANIZATIONS_FEATURES = Patch(
+    name="iam-list-organizations-features",
+    kind=Kind.BEHAVIOUR,
+    aws="IAM `ListOrganizationsFeatures` answers (central root access on or off)",
+    aws_doc="https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListOrganizationsFeatures.html",
+    moto="not implemented (500)",
+    closed_by='answers "no features enabled", like a new organization',
+    apply=apply_organizations_features,
+    canary=canary_organizations_features,
+)

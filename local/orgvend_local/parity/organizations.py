@@ -1,0 +1,489 @@
+"""Organizations as AWS runs it: account creation takes a while and can fail, closure takes a while,
+the access role is an administrator, and a removal of a non-member names the account.
+
+``OrganizationsBehaviour`` holds the state these patches share (creations in progress, closures)
+and the knobs tests and benchmarks turn (creation latency, scripted creation states, AWS's quota
+of creations in progress).
+"""
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.models import AWSManagedPolicy, iam_backends
+from moto.organizations import models as organizations_models
+from moto.organizations.exceptions import (
+    AccountAlreadyClosedException,
+    AccountNotFoundException,
+    ConstraintViolationException,
+)
+from moto.organizations.models import FakeAccount, OrganizationsBackend
+from moto.organizations.utils import PAGINATION_MODEL, make_random_create_account_status_id
+from moto.utilities.paginator import paginate
+
+from orgvend_local.parity.patch import Emulator, Kind, Patch, Patcher, still, stock_moto
+
+ADMINISTRATOR_ACCESS = "AdministratorAccess"
+DEFAULT_ACCESS_ROLE = "OrganizationAccountAccessRole"
+
+
+@dataclass
+class PendingCreation:
+    """One CreateAccount request, from the call until its end (and after: DescribeCreateAccountStatus)."""
+
+    status_id: str
+    account_name: str
+    requested: float  # time.monotonic() of the call
+    account: FakeAccount | None = None  # None when the creation fails
+    failure_reason: str | None = None
+    script: list[str] = field(default_factory=list)
+    polls: int = 0
+    outcome: str | None = None  # SUCCEEDED or FAILED, once it ended: it stays so, as in AWS
+    management_account: str = ""
+    ended: bool = False  # its end was announced to the listeners
+
+
+class RateLimitExceeded(ConstraintViolationException):
+    """AWS's answer when too many creations are in progress (its Reason says which limit)."""
+
+    def __init__(self) -> None:
+        super().__init__("You have exceeded the allowed number of accounts being created.")
+        self.Reason = "ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED"
+
+
+class OrganizationsBehaviour:
+    """AWS's asynchronous CreateAccount and CloseAccount on top of moto's synchronous ones.
+
+    ``creation_seconds`` is how long a creation stays IN_PROGRESS. Tests can instead script the
+    states that successive DescribeCreateAccountStatus calls return for the next creation of an
+    email: ``script_creation(email, [...])``. ``on_creation_end`` is told when a creation ends.
+    """
+
+    def __init__(
+        self, creation_seconds: float = 2.0, closure_seconds: float = 2.0, max_in_progress: int | None = None
+    ) -> None:
+        self.creation_seconds = creation_seconds
+        # AWS's quota of creations in progress at once (about 5): None leaves it unenforced.
+        self.max_in_progress = max_in_progress
+        self.peak_in_progress = 0
+        self.rate_limited = 0
+        self.seen_in_progress: list[int] = []  # creations in progress at each CreateAccount call
+        self.closure_seconds = closure_seconds
+        self._closing: dict[str, float] = {}  # account ID → when CloseAccount was called
+        self._scripts: dict[str, list[str]] = {}
+        self._pending: dict[str, PendingCreation] = {}
+        self._lock = threading.Lock()
+        self.on_creation_end: list[Callable[[PendingCreation], None]] = []
+
+    def script_creation(self, email: str, states: list[str]) -> None:
+        """The next creation for ``email`` answers these states in turn (the last one repeats)."""
+        self._scripts[email.lower()] = list(states)
+
+    def finish(self, request_id: str) -> None:
+        """End a scripted creation now, with the last state of its script."""
+        with self._lock:
+            pending = self._pending[request_id]
+            pending.polls = len(pending.script)
+            self._state(pending, time.monotonic())
+
+    def in_progress(self) -> int:
+        """Creations that have not finished yet (what AWS's concurrency quota counts)."""
+        now = time.monotonic()
+        with self._lock:
+            return sum(
+                1
+                for pending in self._pending.values()
+                if self._state(pending, now, peek=True) == "IN_PROGRESS"
+            )
+
+    def _state(self, pending: PendingCreation, now: float, *, peek: bool = False) -> str:
+        if pending.outcome is not None:
+            return pending.outcome
+        if pending.script:
+            state = pending.script[min(pending.polls, len(pending.script) - 1)]
+            if not peek:
+                pending.polls += 1
+        else:
+            state = "IN_PROGRESS" if now - pending.requested < self.creation_seconds else "SUCCEEDED"
+        if state != "IN_PROGRESS":
+            pending.outcome = "FAILED" if pending.account is None else state
+            if pending.outcome == "FAILED" and pending.failure_reason is None:
+                pending.failure_reason = "INTERNAL_FAILURE"
+            if not pending.ended:
+                pending.ended = True
+                threading.Thread(target=self._tell_ended, args=(pending,), daemon=True).start()
+        return state
+
+    def _tell_ended(self, pending: PendingCreation) -> None:
+        for listener in list(self.on_creation_end):
+            listener(pending)
+
+    def _end_on_time(self, pending: PendingCreation) -> None:
+        """A creation with a latency ends by itself (and is announced), whether or not anyone polls."""
+        with self._lock:
+            self._state(pending, time.monotonic(), peek=True)
+
+    def create_account(
+        self, backend: OrganizationsBackend, original: Callable[..., dict[str, Any]], **kwargs: Any
+    ) -> dict[str, Any]:
+        in_progress = self.in_progress()
+        self.seen_in_progress.append(in_progress)
+        if self.max_in_progress is not None and in_progress >= self.max_in_progress:
+            self.rate_limited += 1
+            raise RateLimitExceeded
+        script = self._scripts.pop(kwargs["Email"].lower(), [])
+        status = original(backend, **kwargs)["CreateAccountStatus"]
+        if status["State"] == "FAILED":  # refused before anything was created (EMAIL_ALREADY_EXISTS)
+            pending = PendingCreation(
+                status_id=status["Id"],
+                account_name=kwargs["AccountName"],
+                requested=time.monotonic(),
+                failure_reason=status.get("FailureReason"),
+                script=[state if state != "SUCCEEDED" else "FAILED" for state in script] or ["FAILED"],
+            )
+        else:
+            account = backend.get_account_by_id(status["AccountId"])
+            pending = PendingCreation(
+                status_id=status["Id"],
+                account_name=account.name,
+                requested=time.monotonic(),
+                account=account,
+                script=script,
+            )
+        pending.management_account = backend.account_id
+        with self._lock:
+            self._pending[pending.status_id] = pending
+        if not pending.script:
+            timer = threading.Timer(self.creation_seconds, self._end_on_time, args=(pending,))
+            timer.daemon = True
+            timer.start()
+        self.peak_in_progress = max(self.peak_in_progress, self.in_progress())
+        return {"CreateAccountStatus": self._describe(pending, peek=True)}
+
+    def _describe(self, pending: PendingCreation, *, peek: bool = False) -> dict[str, Any]:
+        state = self._state(pending, time.monotonic(), peek=peek)
+        requested = datetime.now(UTC).timestamp() - (time.monotonic() - pending.requested)
+        status: dict[str, Any] = {
+            "Id": pending.status_id,
+            "AccountName": pending.account_name,
+            "State": state,
+            "RequestedTimestamp": requested,
+        }
+        if state == "SUCCEEDED" and pending.account is not None:
+            status["AccountId"] = pending.account.id
+            status["CompletedTimestamp"] = datetime.now(UTC).timestamp()
+        if state == "FAILED":
+            status["FailureReason"] = pending.failure_reason
+            status["CompletedTimestamp"] = datetime.now(UTC).timestamp()
+        return status
+
+    def describe_create_account_status(
+        self, backend: OrganizationsBackend, original: Callable[..., dict[str, Any]], **kwargs: Any
+    ) -> dict[str, Any]:
+        pending = self._pending.get(kwargs["CreateAccountRequestId"])
+        if pending is None:  # created before the patch, or in another way
+            return original(backend, **kwargs)
+        with self._lock:
+            return {"CreateAccountStatus": self._describe(pending)}
+
+    def is_hidden(self, account: FakeAccount) -> bool:
+        """An account whose creation is still IN_PROGRESS is not yet a member in AWS, and one whose creation
+        failed never is (moto made it at once; a script said it failed)."""
+        now = time.monotonic()
+        with self._lock:
+            return any(
+                pending.account is account and self._state(pending, now, peek=True) != "SUCCEEDED"
+                for pending in self._pending.values()
+            )
+
+    def begin_closure(self, account: FakeAccount) -> None:
+        if account.status in ("PENDING_CLOSURE", "SUSPENDED"):
+            raise AccountAlreadyClosedException
+        account.status = account.state = "PENDING_CLOSURE"
+        self._closing[account.id] = time.monotonic()
+
+    def settle_closure(self, account: FakeAccount) -> None:
+        """A closure AWS accepted ``closure_seconds`` ago has suspended the account by now."""
+        started = self._closing.get(account.id)
+        if started is not None and time.monotonic() - started >= self.closure_seconds:
+            account.status = account.state = "SUSPENDED"
+
+
+def all_organizations_backends() -> list[OrganizationsBackend]:
+    return [
+        backend
+        for account_backends in organizations_models.organizations_backends.values()
+        for backend in account_backends.values()
+    ]
+
+
+def organization_of(account_id: str) -> str | None:
+    """The ID of the organization the account is a member of."""
+    for backend in all_organizations_backends():
+        if backend.org is not None and any(account.id == account_id for account in backend.accounts):
+            return str(backend.org.id)
+    return None
+
+
+# --------------------------------------------------------------------------- the access role
+
+
+_administrator_access_data = json.loads(aws_managed_policies_data)[ADMINISTRATOR_ACCESS]
+
+
+def attach_administrator_access(account_id: str, role_name: str) -> None:
+    """AdministratorAccess alone, in the new account only (loading all 1,500 managed policies in every
+    account would cost 0.1 s each)."""
+    iam = iam_backends[account_id]["global"]
+    policy = AWSManagedPolicy.from_data(
+        ADMINISTRATOR_ACCESS, account_id, "global", _administrator_access_data
+    )
+    iam.managed_policies[policy.arn] = policy
+    iam.attach_role_policy(policy.arn, role_name)
+
+
+def apply_access_role_is_administrator(patcher: Patcher, _emulator: Emulator) -> None:
+    original = OrganizationsBackend.create_account
+
+    def create_account(backend: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
+        result = original(backend, **kwargs)
+        status = result["CreateAccountStatus"]
+        if status.get("AccountId"):
+            attach_administrator_access(status["AccountId"], kwargs.get("RoleName", DEFAULT_ACCESS_ROLE))
+        return result
+
+    patcher.replace(OrganizationsBackend, "create_account", create_account)
+
+
+def canary_access_role_is_administrator() -> None:
+    with stock_moto() as session:
+        organizations = session.client("organizations")
+        organizations.create_organization(FeatureSet="ALL")
+        status = organizations.create_account(Email="canary@example.com", AccountName="canary")
+        account_id = status["CreateAccountStatus"]["AccountId"]
+        role = next(
+            role
+            for role in iam_backends[account_id]["global"].roles.values()
+            if role.name == DEFAULT_ACCESS_ROLE
+        )
+        still(not role.managed_policies, f"the new role carries {sorted(role.managed_policies)}")
+
+
+ACCESS_ROLE_IS_ADMINISTRATOR = Patch(
+    name="organizations-access-role-administrator",
+    kind=Kind.BEHAVIOUR,
+    aws="the role `CreateAccount` makes in the new account carries `AdministratorAccess`",
+    aws_doc="https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_access.html",
+    moto="no policy attached; no AWS managed policies loaded",
+    closed_by="adds and attaches `AdministratorAccess` in the new account only (loading all 1,500 managed "
+    "policies costs 0.1 s per account)",
+    apply=apply_access_role_is_administrator,
+    canary=canary_access_role_is_administrator,
+)
+
+
+# --------------------------------------------------------------------------- duplicate emails
+
+
+def apply_email_already_exists(patcher: Patcher, _emulator: Emulator) -> None:
+    original_create = OrganizationsBackend.create_account
+    original_describe = OrganizationsBackend.describe_create_account_status
+    refused: dict[str, dict[str, Any]] = {}
+
+    def create_account(backend: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
+        email = kwargs["Email"].lower()
+        if any(
+            account.email.lower() == email
+            for organization in all_organizations_backends()
+            for account in organization.accounts
+        ):
+            now = datetime.now(UTC).timestamp()
+            status = {
+                "Id": make_random_create_account_status_id(),
+                "AccountName": kwargs["AccountName"],
+                "State": "FAILED",
+                "FailureReason": "EMAIL_ALREADY_EXISTS",
+                "RequestedTimestamp": now,
+                "CompletedTimestamp": now,
+            }
+            refused[status["Id"]] = status
+            return {"CreateAccountStatus": dict(status)}
+        return original_create(backend, **kwargs)
+
+    def describe_create_account_status(backend: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
+        status = refused.get(kwargs["CreateAccountRequestId"])
+        if status is not None:
+            return {"CreateAccountStatus": dict(status)}
+        return original_describe(backend, **kwargs)
+
+    patcher.replace(OrganizationsBackend, "create_account", create_account)
+    patcher.replace(OrganizationsBackend, "describe_create_account_status", describe_create_account_status)
+
+
+def canary_email_already_exists() -> None:
+    with stock_moto() as session:
+        organizations = session.client("organizations")
+        organizations.create_organization(FeatureSet="ALL")
+        organizations.create_account(Email="canary@example.com", AccountName="first")
+        second = organizations.create_account(Email="canary@example.com", AccountName="second")
+        same_email = [
+            account
+            for account in organizations.list_accounts()["Accounts"]
+            if account["Email"] == "canary@example.com"
+        ]
+        still(
+            second["CreateAccountStatus"]["State"] == "SUCCEEDED" and len(same_email) == 2,
+            f"a second creation with the same email answered {second['CreateAccountStatus']}",
+        )
+
+
+EMAIL_ALREADY_EXISTS = Patch(
+    name="organizations-email-already-exists",
+    kind=Kind.BEHAVIOUR,
+    aws="a second account with the same email fails `EMAIL_ALREADY_EXISTS`",
+    aws_doc="https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateAccountStatus.html",
+    moto="creates it",
+    closed_by="refuses it the AWS way (a `FAILED` creation, no account)",
+    apply=apply_email_already_exists,
+    canary=canary_email_already_exists,
+)
+
+
+# --------------------------------------------------------------------------- asynchronous creation
+
+
+def apply_asynchronous_creation(patcher: Patcher, emulator: Emulator) -> None:
+    behaviour = emulator.organizations_behaviour
+    original_create = OrganizationsBackend.create_account
+    original_describe = OrganizationsBackend.describe_create_account_status
+
+    def create_account(backend: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
+        return behaviour.create_account(backend, original_create, **kwargs)
+
+    def describe_create_account_status(backend: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
+        return behaviour.describe_create_account_status(backend, original_describe, **kwargs)
+
+    def list_accounts(backend: OrganizationsBackend) -> list[dict[str, Any]]:
+        visible = [account for account in backend.accounts if not behaviour.is_hidden(account)]
+        return sorted((account.describe() for account in visible), key=lambda item: item["JoinedTimestamp"])
+
+    patcher.replace(OrganizationsBackend, "create_account", create_account)
+    patcher.replace(OrganizationsBackend, "describe_create_account_status", describe_create_account_status)
+    # moto's own pagination, around the filtered list.
+    patcher.replace(
+        OrganizationsBackend, "list_accounts", paginate(pagination_model=PAGINATION_MODEL)(list_accounts)
+    )
+
+
+def canary_asynchronous_creation() -> None:
+    with stock_moto() as session:
+        organizations = session.client("organizations")
+        organizations.create_organization(FeatureSet="ALL")
+        status = organizations.create_account(Email="canary@example.com", AccountName="canary")
+        state = status["CreateAccountStatus"]["State"]
+        still(state == "SUCCEEDED", f"CreateAccount answered {state}")
+
+
+ASYNCHRONOUS_CREATION = Patch(
+    name="organizations-asynchronous-creation",
+    kind=Kind.BEHAVIOUR,
+    aws="`CreateAccount` is asynchronous: `IN_PROGRESS` (no `AccountId`, not in `ListAccounts`) for a while; "
+    "too many creations in progress fail `ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED`",
+    aws_doc="https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateAccount.html",
+    moto="`SUCCEEDED` at once, however many",
+    closed_by="`OrganizationsBehaviour`: `IN_PROGRESS` for `--creation-seconds` (tests script exact state "
+    "sequences, and may set the quota of creations in progress)",
+    apply=apply_asynchronous_creation,
+    canary=canary_asynchronous_creation,
+    # Applied after them: a refused or created account becomes a creation in progress.
+    needs=(ACCESS_ROLE_IS_ADMINISTRATOR.name, EMAIL_ALREADY_EXISTS.name),
+)
+
+
+# --------------------------------------------------------------------------- closure
+
+
+def apply_closure_takes_time(patcher: Patcher, emulator: Emulator) -> None:
+    behaviour = emulator.organizations_behaviour
+    original_describe = FakeAccount.describe
+
+    def close(account: FakeAccount) -> None:
+        behaviour.begin_closure(account)
+
+    def describe(account: FakeAccount) -> dict[str, Any]:
+        behaviour.settle_closure(account)
+        return original_describe(account)
+
+    patcher.replace(FakeAccount, "close", close)
+    patcher.replace(FakeAccount, "describe", describe)
+
+
+def canary_closure_takes_time() -> None:
+    with stock_moto() as session:
+        organizations = session.client("organizations")
+        organizations.create_organization(FeatureSet="ALL")
+        status = organizations.create_account(Email="canary@example.com", AccountName="canary")
+        account_id = status["CreateAccountStatus"]["AccountId"]
+        organizations.close_account(AccountId=account_id)
+        account_status = organizations.describe_account(AccountId=account_id)["Account"]["Status"]
+        still(account_status == "SUSPENDED", f"just after CloseAccount the account is {account_status}")
+
+
+CLOSURE_TAKES_TIME = Patch(
+    name="organizations-closure-pending",
+    kind=Kind.BEHAVIOUR,
+    aws="`CloseAccount`: `PENDING_CLOSURE`, later `SUSPENDED`",
+    aws_doc="https://docs.aws.amazon.com/organizations/latest/APIReference/API_CloseAccount.html",
+    moto="`SUSPENDED` at once",
+    closed_by="`PENDING_CLOSURE` for 2 s first (`closure_seconds`); closing it again is "
+    "`AccountAlreadyClosedException`",
+    apply=apply_closure_takes_time,
+    canary=canary_closure_takes_time,
+)
+
+
+# --------------------------------------------------------------------------- removal
+
+
+def apply_removal_of_non_member(patcher: Patcher, _emulator: Emulator) -> None:
+    original = OrganizationsBackend.remove_account_from_organization
+
+    def remove_account_from_organization(backend: OrganizationsBackend, **kwargs: str) -> None:
+        if all(account.id != kwargs["AccountId"] for account in backend.accounts):
+            raise AccountNotFoundException
+        original(backend, **kwargs)
+
+    patcher.replace(
+        OrganizationsBackend, "remove_account_from_organization", remove_account_from_organization
+    )
+
+
+def canary_removal_of_non_member() -> None:
+    with stock_moto() as session:
+        organizations = session.client("organizations")
+        organizations.create_organization(FeatureSet="ALL")
+        try:
+            organizations.remove_account_from_organization(AccountId="111122223333")
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            still(code == "AWSOrganizationsNotInUseException", f"the removal answered {code}")
+        else:
+            still(False, "the removal of a non-member succeeded")
+
+
+REMOVAL_OF_NON_MEMBER = Patch(
+    name="organizations-remove-non-member",
+    kind=Kind.BEHAVIOUR,
+    aws="`RemoveAccountFromOrganization` of an account that already left: `AccountNotFoundException`",
+    aws_doc="https://docs.aws.amazon.com/organizations/latest/APIReference/API_RemoveAccountFromOrganization.html",
+    moto="`AWSOrganizationsNotInUseException`",
+    closed_by="answered the AWS way",
+    apply=apply_removal_of_non_member,
+    canary=canary_removal_of_non_member,
+)

@@ -1,0 +1,254 @@
+"""Step Functions' interpreter as AWS runs it: executions named, ``$$.Execution.StartTime`` a string,
+a task token good for one answer."""
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+from moto.core.exceptions import AWSError
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+    StateTaskServiceCallback,
+)
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.states import ContextObject
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+from orgvend_local.parity.patch import CANARY_ACCOUNT, Emulator, Kind, Patch, Patcher, still, stock_moto
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
+    from mypy_boto3_stepfunctions.type_defs import DescribeExecutionOutputTypeDef
+
+CANARY_ROLE = f"arn:aws:iam::{CANARY_ACCOUNT}:role/canary"  # moto's Step Functions does not check it
+
+
+def create_state_machine(session: boto3.session.Session, name: str, states: dict[str, Any]) -> str:
+    """A state machine for a canary (``states`` holds StartAt and States)."""
+    return session.client("stepfunctions").create_state_machine(
+        name=name, definition=json.dumps(states), roleArn=CANARY_ROLE
+    )["stateMachineArn"]
+
+
+def wait_until_stopped(
+    stepfunctions: "SFNClient", execution_arn: str, timeout: float = 10
+) -> "DescribeExecutionOutputTypeDef":
+    deadline = time.monotonic() + timeout
+    while True:
+        execution = stepfunctions.describe_execution(executionArn=execution_arn)
+        if execution["status"] != "RUNNING" or time.monotonic() > deadline:
+            return execution
+        time.sleep(0.05)
+
+
+ONE_PASS_STATE = {"StartAt": "Only", "States": {"Only": {"Type": "Pass", "End": True}}}
+
+
+# --------------------------------------------------------------------------- execution names
+
+
+def apply_unnamed_executions_get_uuids(patcher: Patcher, _emulator: Emulator) -> None:
+    original = StepFunctionsParserBackend.start_execution
+
+    def start_execution(
+        backend: StepFunctionsParserBackend,
+        state_machine_arn: str,
+        name: str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        return original(backend, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+    patcher.replace(StepFunctionsParserBackend, "start_execution", start_execution)
+
+
+def canary_unnamed_executions_get_uuids() -> None:
+    with stock_moto(execute_state_machines=True) as session:
+        state_machine_arn = create_state_machine(session, "canary", ONE_PASS_STATE)
+        execution_arn = session.client("stepfunctions").start_execution(stateMachineArn=state_machine_arn)[
+            "executionArn"
+        ]
+        name = execution_arn.rsplit(":", 1)[-1]
+        still(name == "None", f"an execution started without a name is named {name!r}")
+
+
+UNNAMED_EXECUTIONS_GET_UUIDS = Patch(
+    name="stepfunctions-execution-name",
+    kind=Kind.BEHAVIOUR,
+    aws="`StartExecution` without a name gets a UUID",
+    aws_doc="https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html",
+    moto="names it `None`",
+    closed_by="a UUID, given before moto's interpreter starts it",
+    apply=apply_unnamed_executions_get_uuids,
+    canary=canary_unnamed_executions_get_uuids,
+)
+
+
+# --------------------------------------------------------------------------- $$.Execution.StartTime
+
+
+def iso_8601_milliseconds(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def apply_iso_start_time(patcher: Patcher, _emulator: Emulator) -> None:
+    original = ExecutionWorker._get_evaluation_environment
+
+    def _get_evaluation_environment(worker: ExecutionWorker) -> Environment:
+        environment = original(worker)
+        execution = environment.states.context_object.context_object_data["Execution"]
+        start: object = execution["StartTime"]  # typed a string by moto, which puts a datetime there
+        if isinstance(start, datetime):
+            execution["StartTime"] = iso_8601_milliseconds(start)
+        return environment
+
+    patcher.replace(ExecutionWorker, "_get_evaluation_environment", _get_evaluation_environment)
+
+
+def canary_iso_start_time() -> None:
+    """The start time a state reads is a datetime object: the execution's output cannot be serialised."""
+    states = {
+        "StartAt": "Read",
+        "States": {
+            "Read": {"Type": "Pass", "Parameters": {"start.$": "$$.Execution.StartTime"}, "End": True}
+        },
+    }
+    with stock_moto(execute_state_machines=True) as session:
+        stepfunctions = session.client("stepfunctions")
+        execution_arn = stepfunctions.start_execution(
+            stateMachineArn=create_state_machine(session, "canary", states), name="canary"
+        )["executionArn"]
+        try:
+            execution = wait_until_stopped(stepfunctions, execution_arn)
+        except TypeError as error:  # in-process moto raises what its server answers as a 500
+            still("datetime" in str(error), f"it failed otherwise: {error}")
+        else:
+            start = json.loads(execution.get("output", "{}")).get("start")
+            still(not isinstance(start, str), f"$$.Execution.StartTime reads {start!r}")
+
+
+ISO_START_TIME = Patch(
+    name="stepfunctions-start-time-iso",
+    kind=Kind.BEHAVIOUR,
+    aws="`$$.Execution.StartTime` is an ISO 8601 string",
+    aws_doc="https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html",
+    moto="a datetime object (then the execution's output cannot be serialised)",
+    closed_by="ISO 8601 with milliseconds, UTC, in the context object of every execution",
+    apply=apply_iso_start_time,
+    canary=canary_iso_start_time,
+)
+
+
+# --------------------------------------------------------------------------- task tokens
+
+
+class TaskTimedOut(AWSError):
+    """What AWS answers to a token whose task has ended (moto's own classes for it cannot be raised:
+    they lack the message its server's error path needs, and it answers 500)."""
+
+    TYPE = "TaskTimedOut"
+    STATUS = 400
+
+    def __init__(self) -> None:
+        super().__init__("Task Timed Out: 'Provided task does not exist anymore'")
+
+
+LAST_TASK_TOKEN = "orgvend_last_task_token"  # where the patch keeps, on a context object, its task's token
+
+
+def apply_task_tokens_answer_once(patcher: Patcher, _emulator: Emulator) -> None:
+    ended: set[str] = set()
+    original_update = ContextObject.update_task_token
+    original_eval_body = StateTaskServiceCallback._eval_body
+    original_send_task_success = StepFunctionsParserBackend.send_task_success
+
+    def update_task_token(context_object: ContextObject) -> str:
+        token = original_update(context_object)
+        setattr(context_object, LAST_TASK_TOKEN, token)
+        return str(token)
+
+    def _eval_body(state: StateTaskServiceCallback, env: Environment) -> None:
+        try:
+            original_eval_body(state, env)
+        finally:
+            token = getattr(env.states.context_object, LAST_TASK_TOKEN, None)
+            if token:
+                ended.add(token)
+
+    def send_task_success(backend: StepFunctionsParserBackend, task_token: str, outcome: str) -> Any:
+        if task_token in ended:
+            raise TaskTimedOut
+        return original_send_task_success(backend, task_token, outcome)
+
+    patcher.replace(ContextObject, "update_task_token", update_task_token)
+    patcher.replace(StateTaskServiceCallback, "_eval_body", _eval_body)
+    patcher.replace(StepFunctionsParserBackend, "send_task_success", send_task_success)
+
+
+def canary_task_tokens_answer_once() -> None:
+    """A task waits for its token (sent to a queue), times out, and the execution moves on to a Wait state:
+    moto accepts an answer with that token all the same."""
+    with stock_moto(execute_state_machines=True) as session:
+        sqs, stepfunctions = session.client("sqs"), session.client("stepfunctions")
+        queue_url = sqs.create_queue(QueueName="canary-tokens")["QueueUrl"]
+        states = {
+            "StartAt": "WaitForToken",
+            "States": {
+                "WaitForToken": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                    "Parameters": {"QueueUrl": queue_url, "MessageBody": {"token.$": "$$.Task.Token"}},
+                    "TimeoutSeconds": 1,
+                    "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Later"}],
+                    "Next": "Later",
+                },
+                "Later": {"Type": "Wait", "Seconds": 5, "End": True},
+            },
+        }
+        execution_arn = stepfunctions.start_execution(
+            stateMachineArn=create_state_machine(session, "canary", states), name="canary"
+        )["executionArn"]
+        token = _received_token(sqs, queue_url)
+        _wait_for_event(stepfunctions, execution_arn, "WaitStateEntered")
+        try:
+            stepfunctions.send_task_success(taskToken=token, output="{}")
+        except ClientError as error:
+            still(False, f"the token of a timed-out task answered {error.response['Error']['Code']}")
+
+
+def _received_token(sqs: Any, queue_url: str, timeout: float = 10) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in sqs.receive_message(QueueUrl=queue_url).get("Messages", []):
+            return str(json.loads(message["Body"])["token"])
+        time.sleep(0.05)
+    raise RuntimeError("the canary's task sent no token")
+
+
+def _wait_for_event(
+    stepfunctions: "SFNClient", execution_arn: str, event_type: str, timeout: float = 10
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        events = stepfunctions.get_execution_history(executionArn=execution_arn)["events"]
+        if any(event["type"] == event_type for event in events):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"the canary's execution never reached {event_type}")
+
+
+TASK_TOKENS_ANSWER_ONCE = Patch(
+    name="stepfunctions-task-token-answers-once",
+    kind=Kind.BEHAVIOUR,
+    aws="a task token answers once: `SendTaskSuccess` for a task that has ended (answered, timed out) fails "
+    "`TaskTimedOut`",
+    aws_doc="https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html",
+    moto="accepted and dropped while the execution runs on (and its own error classes answer 500)",
+    closed_by="once a `.waitForTaskToken` task ends, its token answers `TaskTimedOut`",
+    apply=apply_task_tokens_answer_once,
+    canary=canary_task_tokens_answer_once,
+)

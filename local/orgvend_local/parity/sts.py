@@ -1,0 +1,112 @@
+"""STS AssumeRole decided by the role's trust policy, as IAM decides it."""
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+from moto.iam.models import iam_backends
+from moto.sts.exceptions import STSClientError
+from moto.sts.models import sts_backends
+from moto.sts.responses import TokenResponse
+from moto.utilities.arns import parse_arn
+
+from orgvend_local.parity.organizations import organization_of
+from orgvend_local.parity.patch import CANARY_ACCOUNT, Emulator, Kind, Patch, Patcher, still, stock_moto
+from orgvend_local.policy_evaluation import principal_context, trust_allows
+
+# moto's identity for requests signed with keys it does not know (the AWS CLI with the test keys).
+DEFAULT_IDENTITY = "user/moto"
+
+
+def caller_principal_arn(response: TokenResponse) -> str:
+    """The IAM ARN of who signed the request, as ``aws:PrincipalArn`` has it: a role (not its session) for
+    assumed-role credentials, a user, or moto's default identity for keys it does not know."""
+    access_key = response.get_access_key()
+    account = response.current_account
+    for backend in list(sts_backends.values()):
+        assumed = backend["aws"].get_assumed_role_from_access_key(access_key)
+        if assumed is not None:
+            return str(assumed.role_arn)
+    user = iam_backends[account]["global"].get_user_from_access_key_id(access_key)
+    if user is not None:
+        return str(user.arn)
+    return f"arn:aws:iam::{account}:{DEFAULT_IDENTITY}"
+
+
+def apply_trust_policies_decide(patcher: Patcher, _emulator: Emulator) -> None:
+    """A role that does not exist: AccessDenied (an invited account has no access role unless someone made
+    one). A role that does: its trust policy is evaluated for the caller (``policy_evaluation``: the
+    principal, and conditions on ``aws:PrincipalArn``, ``aws:PrincipalAccount``, ``aws:PrincipalOrgID``,
+    ``sts:RoleSessionName``), and AccessDenied unless it admits the caller. The caller's own identity
+    policy is not evaluated: moto enforces no identity policies."""
+    original = TokenResponse.assume_role
+
+    def assume_role(response: TokenResponse) -> Any:
+        role_arn = response._get_param("RoleArn")
+        session_name = response._get_param("RoleSessionName") or ""
+        parts = parse_arn(role_arn)
+        caller = caller_principal_arn(response)
+        denied = STSClientError(
+            "AccessDenied",
+            f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+        )
+        if parts.service != "iam" or parts.resource_type != "role":
+            raise denied
+        role_name = parts.resource_id.rsplit("/", 1)[-1]
+        role = next(
+            (role for role in iam_backends[parts.account]["global"].roles.values() if role.name == role_name),
+            None,
+        )
+        if role is None:
+            raise denied
+        context = {
+            **principal_context(caller, org_id=organization_of(parse_arn(caller).account)),
+            "sts:RoleSessionName": session_name,
+        }
+        if not trust_allows(role.assume_role_policy_document, caller, context):
+            raise denied
+        return original(response)
+
+    patcher.replace(TokenResponse, "assume_role", assume_role)
+
+
+def canary_trust_policies_decide() -> None:
+    """moto hands out credentials for a role that does not exist, and for one whose trust admits only Lambda."""
+    with stock_moto() as session:
+        sts = session.client("sts")
+        lambda_only = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        lambda_only_arn = session.client("iam").create_role(
+            RoleName="lambda-only", AssumeRolePolicyDocument=json.dumps(lambda_only)
+        )["Role"]["Arn"]
+        for role_arn, what in (
+            (f"arn:aws:iam::{CANARY_ACCOUNT}:role/absent", "a role that does not exist"),
+            (lambda_only_arn, "a role whose trust admits only Lambda"),
+        ):
+            try:
+                sts.assume_role(RoleArn=role_arn, RoleSessionName="canary")
+            except ClientError as error:
+                still(False, f"assuming {what} answered {error.response['Error']['Code']}")
+
+
+TRUST_POLICIES_DECIDE = Patch(
+    name="sts-assume-role-trust-policy",
+    kind=Kind.BEHAVIOUR,
+    aws="`AssumeRole` is decided by the role's trust policy (and a role that does not exist is `AccessDenied`)",
+    aws_doc="https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html",
+    moto="credentials for any ARN",
+    closed_by="the trust policy is evaluated for the caller (`policy_evaluation.py`: principal, "
+    "`aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalOrgID`, `sts:RoleSessionName`), `AccessDenied` "
+    "unless it admits it; so the narrowed access role admits orgvend's functions and the operators, and "
+    "refuses others. moto enforces no identity policies, so the caller's own is not evaluated",
+    apply=apply_trust_policies_decide,
+    canary=canary_trust_policies_decide,
+)
