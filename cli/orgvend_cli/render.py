@@ -8,8 +8,6 @@ from typing import Any
 
 from orgvend.spreadsheet import formula_guarded
 
-FINAL_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
-FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 EMPTY = "-"
 
 
