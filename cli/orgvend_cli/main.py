@@ -15,12 +15,22 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, TextIO, get_args
 from urllib.parse import quote, urlparse
 
 import boto3
 
-from orgvend.models import AccountStatus
+from orgvend import rules
+from orgvend.exports import ExportFormat
+from orgvend.models import (
+    FAILED_EXECUTION_STATUSES,
+    FINISHED_EXECUTION_STATUSES,
+    AccountStatus,
+    BillingAccess,
+    BillingMode,
+    ExecutionStatus,
+    OffboardingMode,
+)
 from orgvend_cli import render
 from orgvend_cli.client import ApiClient, ApiError, CliError, Connection, version
 from orgvend_cli.logs import onboarding_logs
@@ -44,9 +54,8 @@ LOG_NOISE = frozenset(
         "xray_trace_id",
     }
 )
-FORMATS = ("table", "json", "csv")
-EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
-OFFBOARDING_MODES = ("detach", "close")
+# How the CLI prints an answer: its own choice, not the API's (every other choice is the server's own enum).
+OUTPUT_FORMATS = ("table", "json", "csv")
 NOT_CONFIRMED = 1
 INTERRUPTED = 130
 
@@ -134,6 +143,33 @@ class Context:
 
 
 # -- argument parsing --------------------------------------------------------------------
+#
+# What names the thing a command acts on (an account ID, an onboarding ID) and the filters are checked
+# here, by orgvend.rules (the server's own rules), before any request; a request's body (onboard,
+# adopt) is left to the server, which checks it whole and answers every problem at once.
+
+
+def checked(problem_of: Callable[[str], str | None]) -> Callable[[str], str]:
+    """An argparse ``type`` that refuses a value breaking one of orgvend's rules, saying why."""
+
+    def check(value: str) -> str:
+        problem = problem_of(value)
+        if problem:
+            raise argparse.ArgumentTypeError(f"{problem} (got {value!r})")
+        return value
+
+    return check
+
+
+ACCOUNT_ID = checked(rules.account_id_problem)
+EXECUTION_ID = checked(rules.execution_name_problem)
+SLUG = checked(rules.slug_problem)
+SOURCE_PROFILE = checked(rules.source_profile_problem)
+
+
+def values(choices: Any) -> list[str]:
+    """The values of a shared enum or Literal, as argparse choices."""
+    return [str(choice) for choice in (get_args(choices) or [member.value for member in choices])]
 
 
 def tag(value: str) -> tuple[str, str]:
@@ -177,7 +213,7 @@ def add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
     )
     group.add_argument(
         "--format",
-        choices=FORMATS,
+        choices=OUTPUT_FORMATS,
         default=default("table"),
         help="table (default) for people, json (the API's JSON) or csv for scripts",
     )
@@ -231,25 +267,34 @@ def add_onboarding_commands(command: AddCommand) -> None:
     onboard.add_argument("--email", required=True, help="the new account's root email (unique)")
     onboard.add_argument("--account-name", help="default: <client>-<project>")
     onboard.add_argument("--ou", help="place the account in this OU ID instead of the client's OU")
-    onboard.add_argument("--iam-user-access-to-billing", choices=("ALLOW", "DENY"), help="default: DENY")
+    onboard.add_argument(
+        "--billing",
+        choices=values(BillingMode),
+        help="consolidated (default): the organization pays; direct: the client pays AWS itself",
+    )
+    onboard.add_argument(
+        "--iam-user-access-to-billing",
+        choices=values(BillingAccess),
+        help="default: DENY; ALLOW only with --billing direct",
+    )
     add_onboarding_options(onboard)
 
     adopt = command("adopt", cmd_adopt, "Register and baseline an existing member account")
-    adopt.add_argument("account_id", metavar="ACCOUNT_ID")
+    adopt.add_argument("account_id", metavar="ACCOUNT_ID", type=ACCOUNT_ID)
     adopt.add_argument("--client", required=True)
     adopt.add_argument("--project", required=True)
     add_onboarding_options(adopt)
 
     status = command("status", cmd_status, "An onboarding and its step-by-step timeline")
-    status.add_argument("onboarding_id", metavar="ONBOARDING_ID")
+    status.add_argument("onboarding_id", metavar="ONBOARDING_ID", type=EXECUTION_ID)
     add_wait_options(status, "--watch", "follow it step by step until it is no longer running")
 
     onboardings = command("onboardings", cmd_onboardings, "Recent onboardings, newest first")
-    onboardings.add_argument("--status", choices=EXECUTION_STATUSES)
+    onboardings.add_argument("--status", choices=values(ExecutionStatus))
     add_list_options(onboardings)
 
     retry = command("retry", cmd_retry, "Resume a failed onboarding at the step that failed")
-    retry.add_argument("onboarding_id", metavar="ONBOARDING_ID")
+    retry.add_argument("onboarding_id", metavar="ONBOARDING_ID", type=EXECUTION_ID)
     add_wait_options(retry, "--wait", "then follow it until it ends (like status --watch)")
 
 
@@ -257,11 +302,11 @@ def add_offboarding_commands(command: AddCommand) -> None:
     offboard = command(
         "offboard", cmd_offboard, "Hand an account over to its client (detach) or close it; asks first"
     )
-    offboard.add_argument("account_id", metavar="ACCOUNT_ID")
+    offboard.add_argument("account_id", metavar="ACCOUNT_ID", type=ACCOUNT_ID)
     offboard.add_argument(
         "--mode",
         required=True,
-        choices=OFFBOARDING_MODES,
+        choices=values(OffboardingMode),
         help="detach: it leaves the organization and becomes its client's; close: AWS closes it",
     )
     offboard.add_argument(
@@ -280,17 +325,17 @@ def add_offboarding_commands(command: AddCommand) -> None:
     )
 
     offboarding = command("offboarding", cmd_offboarding, "An offboarding and its step-by-step timeline")
-    offboarding.add_argument("offboarding_id", metavar="OFFBOARDING_ID")
+    offboarding.add_argument("offboarding_id", metavar="OFFBOARDING_ID", type=EXECUTION_ID)
     add_wait_options(offboarding, "--watch", "follow it step by step until it is no longer running")
 
     offboardings = command("offboardings", cmd_offboardings, "Recent offboardings, newest first")
-    offboardings.add_argument("--status", choices=EXECUTION_STATUSES)
+    offboardings.add_argument("--status", choices=values(ExecutionStatus))
     add_list_options(offboardings)
 
     retry_offboarding = command(
         "retry-offboarding", cmd_retry_offboarding, "Resume a failed offboarding at the step that failed"
     )
-    retry_offboarding.add_argument("offboarding_id", metavar="OFFBOARDING_ID")
+    retry_offboarding.add_argument("offboarding_id", metavar="OFFBOARDING_ID", type=EXECUTION_ID)
     add_wait_options(retry_offboarding, "--wait", "then follow it until it ends (like offboarding --watch)")
 
 
@@ -314,9 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_onboarding_commands(command)
 
     accounts = command("accounts", cmd_accounts, "Accounts in the registry")
-    accounts.add_argument("--client")
-    accounts.add_argument("--project", help="needs --client")
-    accounts.add_argument("--status", choices=[status.value for status in AccountStatus])
+    accounts.add_argument("--client", type=SLUG)
+    accounts.add_argument("--project", type=SLUG, help="needs --client")
+    accounts.add_argument("--status", choices=values(AccountStatus))
     accounts.add_argument(
         "--needs-root-mfa",
         action="store_true",
@@ -325,14 +370,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_list_options(accounts)
 
     account = command("account", cmd_account, "One account")
-    account.add_argument("account_id", metavar="ACCOUNT_ID")
+    account.add_argument("account_id", metavar="ACCOUNT_ID", type=ACCOUNT_ID)
 
     add_offboarding_commands(command)
 
     logs = command(
         "logs", cmd_logs, "One onboarding's or offboarding's log lines, in order (CloudWatch Logs Insights)"
     )
-    logs.add_argument("onboarding_id", metavar="ID", help="an onboarding ID or an offboarding ID")
+    logs.add_argument(
+        "onboarding_id", metavar="ID", type=EXECUTION_ID, help="an onboarding ID or an offboarding ID"
+    )
     logs.add_argument("--stack", default="orgvend", help="the stack's name (default orgvend)")
     logs.add_argument(
         "--since", type=seconds, default=24.0, metavar="HOURS", help="how far back (default 24 h)"
@@ -348,13 +395,15 @@ def build_parser() -> argparse.ArgumentParser:
     switch_roles.add_argument(
         "--as",
         dest="export_format",
-        default="aws-config",
-        choices=("aws-config", "extend-switch-roles", "bookmarks", "html", "csv", "json"),
-        help="aws-config (default), extend-switch-roles, bookmarks, html, csv or json",
+        default=ExportFormat.AWS_CONFIG.value,
+        choices=values(ExportFormat),
+        help=f"{', '.join(values(ExportFormat))} (default {ExportFormat.AWS_CONFIG.value})",
     )
-    switch_roles.add_argument("--client")
-    switch_roles.add_argument("--project", help="needs --client")
-    switch_roles.add_argument("--source-profile", help="the profile your own credentials are in (aws-config)")
+    switch_roles.add_argument("--client", type=SLUG)
+    switch_roles.add_argument("--project", type=SLUG, help="needs --client")
+    switch_roles.add_argument(
+        "--source-profile", type=SOURCE_PROFILE, help="the profile your own credentials are in (aws-config)"
+    )
     switch_roles.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
 
     command("health", cmd_health, "Check that the API answers")
@@ -371,6 +420,7 @@ def cmd_onboard(ctx: Context) -> int:
         "accountName": args.account_name,
         "roleName": args.role_name,
         "ou": args.ou,
+        "billing": args.billing,
         "iamUserAccessToBilling": args.iam_user_access_to_billing,
     }
     body.update({name: value for name, value in optional.items() if value is not None})
@@ -647,7 +697,7 @@ def get_execution(ctx: Context, workflow: Workflow, execution_id: str) -> dict[s
 
 
 def outcome(view: dict[str, Any]) -> int:
-    return 1 if view.get("status") in render.FAILED_STATUSES else 0
+    return 1 if view.get("status") in FAILED_EXECUTION_STATUSES else 0
 
 
 def show_execution(ctx: Context, workflow: Workflow, view: dict[str, Any]) -> None:
@@ -702,7 +752,7 @@ def watch(ctx: Context, workflow: Workflow, execution_id: str) -> dict[str, Any]
         if redraws(ctx):
             ctx.out.write("\x1b[H\x1b[2J")  # home, clear screen
             ctx.print(workflow.view(view))
-            if view.get("status") not in render.FINAL_STATUSES:
+            if view.get("status") not in FINISHED_EXECUTION_STATUSES:
                 ctx.print(
                     f"\nwatching every {ctx.args.interval:g} s (Ctrl-C stops watching, not the {workflow.noun})"
                 )
@@ -712,7 +762,7 @@ def watch(ctx: Context, workflow: Workflow, execution_id: str) -> dict[str, Any]
                 if shown.get(step.get("name", "")) != state:
                     shown[step.get("name", "")] = state
                     ctx.print(render.progress_line(step).rstrip())
-        if view.get("status") in render.FINAL_STATUSES:
+        if view.get("status") in FINISHED_EXECUTION_STATUSES:
             return view
         time.sleep(ctx.args.interval)
 

@@ -9,8 +9,6 @@ from typing import Any
 from orgvend.spreadsheet import formula_guarded
 from orgvend.switch_role import switch_role_url
 
-FINAL_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
-FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 EMPTY = "-"
 
 

@@ -2,18 +2,48 @@
 
 import ast
 import re
+from pathlib import Path
 from typing import Any
 
 from template_support import ROOT, inline_statements, resources_of_type, role_of_function, statement_actions
 
 API_HANDLER = ROOT / "functions/api/app.py"
+LAYER = ROOT / "layers/common"
 HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
 
 
+def included_routers(handler: ast.Module) -> list[Path]:
+    """The router modules the app includes: ``app.include_router(<module>.router)``, each module
+    imported ``from orgvend.api import <module>``."""
+    imported = {
+        alias.asname or alias.name: f"{node.module}.{alias.name}"
+        for node in ast.walk(handler)
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
+    modules = []
+    for node in ast.walk(handler):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "include_router"
+        ):
+            [argument] = node.args
+            assert isinstance(argument, ast.Attribute) and isinstance(argument.value, ast.Name), ast.unparse(
+                node
+            )
+            module = imported[argument.value.id]
+            modules.append(LAYER / (module.replace(".", "/") + ".py"))
+    return modules
+
+
 def handler_routes() -> set[tuple[str, str]]:
-    """(METHOD, /path/{param}) of every @app.<method>(...) route in the handler, read with ast."""
+    """(METHOD, /path/{param}) of every @app.<method>(...) route in the handler and
+    @router.<method>(...) route of the routers it includes, read with ast."""
+    handler = ast.parse(API_HANDLER.read_text())
+    modules = [handler, *(ast.parse(router.read_text()) for router in included_routers(handler))]
     routes = set()
-    for node in ast.walk(ast.parse(API_HANDLER.read_text())):
+    for node in (node for module in modules for node in ast.walk(module)):
         if not isinstance(node, ast.FunctionDef):
             continue
         for decorator in node.decorator_list:

@@ -53,6 +53,8 @@ OuId = Annotated[str, Field(pattern=rules.OU_ID_PATTERN.pattern)]
 TagKey = Annotated[str, _checked(rules.tag_key_problem)]
 TagValue = Annotated[str, _checked(rules.tag_value_problem)]
 BillingMode = Literal["consolidated", "direct"]
+# CreateAccount's IamUserAccessToBilling.
+BillingAccess = Literal["ALLOW", "DENY"]
 OffboardingMode = Literal["detach", "close"]
 
 
@@ -77,6 +79,24 @@ class OnboardingStatus(StrEnum):
     FAILED = "FAILED"
 
 
+class ExecutionStatus(StrEnum):
+    """A workflow run's status: Step Functions' execution statuses (GET /onboardings?status=)."""
+
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    TIMED_OUT = "TIMED_OUT"
+    ABORTED = "ABORTED"
+    PENDING_REDRIVE = "PENDING_REDRIVE"  # a redrive was accepted and has not started yet
+
+
+# Ended without succeeding: such a run may be redriven from the step that failed.
+FAILED_EXECUTION_STATUSES = frozenset(
+    {ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT, ExecutionStatus.ABORTED}
+)
+FINISHED_EXECUTION_STATUSES = FAILED_EXECUTION_STATUSES | {ExecutionStatus.SUCCEEDED}
+
+
 class AccountRequest(Model):
     """A new account as anyone may ask for it, at every door (HTTP, EventBridge, the workflow)."""
 
@@ -86,7 +106,7 @@ class AccountRequest(Model):
     account_name: AccountName | None = None
     role_name: RoleName | None = None
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
-    iam_user_access_to_billing: Literal["ALLOW", "DENY"] = Field(
+    iam_user_access_to_billing: BillingAccess = Field(
         default="DENY",
         description="ALLOW lets the account's IAM identities see its bills: only for billing direct, "
         "where the client pays AWS itself (an agency-billed account's bills are the organization's).",
@@ -184,7 +204,7 @@ class Onboarding(Model):
     account_name: AccountName
     role_name: RoleName
     tags: dict[str, str]
-    iam_user_access_to_billing: Literal["ALLOW", "DENY"]
+    iam_user_access_to_billing: BillingAccess
     billing: BillingMode = "consolidated"
     account_id: AccountId | None = None
     ou: OuId | None = None

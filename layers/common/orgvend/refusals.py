@@ -1,4 +1,9 @@
-"""Client mistakes as exceptions that the API turns into a stable JSON error, and what an answer may say."""
+"""Client mistakes as exceptions, each with its HTTP status, and what an answer may say.
+
+The API answers them (orgvend.api.errors: the body, and the status of every other exception);
+the event door reports them to the operators. Both raise and read these, so they live here, not in
+the API package.
+"""
 
 import json
 import re
@@ -35,9 +40,16 @@ class BadRequest(ApiError):
         super().__init__(400, code, message, field)
 
 
-def out_of_scope(error: OutOfScope) -> ApiError:
+class Unprocessable(ApiError):
+    """Well-formed, but orgvend will not do it: outside its scope, a domain not allowed, not adoptable..."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(422, code, message, field)
+
+
+def out_of_scope(error: OutOfScope) -> Unprocessable:
     """422 OutOfScope: the account or OU named, and why it is outside orgvend's scope."""
-    return ApiError(422, "OutOfScope", str(error), error.field)
+    return Unprocessable("OutOfScope", str(error), error.field)
 
 
 # What an answer of the API may say about an error: never a stack trace, an ARN (of

@@ -1,8 +1,10 @@
-"""What Organizations accepts, as code.
+"""What orgvend accepts, as code: the one place each input's pattern is written.
 
-Every rule here mirrors a constraint in the Organizations API reference
-(CreateAccount, TagResource), so a request that breaks one is refused before
-anything starts, with a message naming what is wrong.
+Every rule here mirrors a constraint in the AWS API reference (Organizations'
+CreateAccount and TagResource, IAM, Step Functions) or orgvend's own contract, so
+a request that breaks one is refused before anything starts, with a message naming
+what is wrong. The API's models and parameters, the workflows' checks and the CLI's
+arguments all use these (tests/unit/test_rules.py fails on a copy elsewhere).
 """
 
 import re
@@ -11,9 +13,19 @@ import unicodedata
 EMAIL_MIN_LENGTH = 6
 EMAIL_MAX_LENGTH = 64
 ACCOUNT_NAME_MAX_LENGTH = 50
+# IAM's RoleName.
 ROLE_NAME_PATTERN = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
-SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?$")
+# A client or a project: the account's default name <client>-<project>, its tags, a profile name.
+SLUG_MAX_LENGTH = 24
+SLUG_PATTERN = re.compile(rf"^[a-z0-9](?:[a-z0-9-]{{0,{SLUG_MAX_LENGTH - 2}}}[a-z0-9])?$")
 ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")
+# Step Functions' execution name: an onboarding's or an offboarding's ID (orgvend names them
+# with a UUID, or k-<hash> of an Idempotency-Key).
+EXECUTION_NAME_PATTERN = re.compile(r"^[0-9A-Za-z_-]{1,80}$")
+# An AWS Region code (us-east-1, us-gov-west-1, ap-southeast-5).
+REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}$")
+# The AWS CLI profile holding the credentials that assume the roles (GET /switch-roles?sourceProfile=).
+SOURCE_PROFILE_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 OU_ID_PATTERN = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
 # orgvend's scope is an OU, never the root (ClientsParentOuId).
 SCOPE_OU_ID_PATTERN = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
@@ -74,9 +86,33 @@ def role_name_problem(name: str) -> str | None:
 def slug_problem(value: str) -> str | None:
     if not SLUG_PATTERN.fullmatch(value):
         return (
-            "must be a lowercase slug: 1 to 24 characters of a-z, 0-9 and '-', "
+            f"must be a lowercase slug: 1 to {SLUG_MAX_LENGTH} characters of a-z, 0-9 and '-', "
             "starting and ending with a letter or digit"
         )
+    return None
+
+
+def account_id_problem(value: str) -> str | None:
+    if not ACCOUNT_ID_PATTERN.fullmatch(value):
+        return "must be an AWS account ID: 12 digits"
+    return None
+
+
+def ou_id_problem(value: str) -> str | None:
+    if not OU_ID_PATTERN.fullmatch(value):
+        return "must be an OU ID (ou-xxxx-xxxxxxxx) or a root ID (r-xxxx)"
+    return None
+
+
+def execution_name_problem(value: str) -> str | None:
+    if not EXECUTION_NAME_PATTERN.fullmatch(value):
+        return "must be an onboarding or offboarding ID: 1 to 80 characters of A-Z, a-z, 0-9, _ and -"
+    return None
+
+
+def source_profile_problem(value: str) -> str | None:
+    if not SOURCE_PROFILE_PATTERN.fullmatch(value):
+        return "must be an AWS CLI profile name: 1 to 64 characters of A-Z, a-z, 0-9, _, . and -"
     return None
 
 

@@ -76,7 +76,7 @@ _SWITCH_FORMATS = frozenset(
 PROFILE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@+-]{1,128}$")
 _PROFILE_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{0,32}$")
 _NOT_PROFILE_CHARACTERS = re.compile(r"[^a-z0-9_.]+")
-_REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}$")
+_REGION_PATTERN = rules.REGION_PATTERN
 _ROLE_SESSION_NAME_PATTERN = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
 # The extension's base account: the account ID, or its alias when it has one.
 _BASE_ACCOUNT_PATTERN = re.compile(r"^(?:[0-9]{12}|[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9])$")

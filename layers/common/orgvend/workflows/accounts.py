@@ -12,7 +12,7 @@ from orgvend.errors import OutOfScope
 from orgvend.exports import Export, ExportFormat, ExportOptions, export_accounts
 from orgvend.models import ADOPTABLE_STATUSES, AccountRecord
 from orgvend.organizations import Scope
-from orgvend.refusals import ApiError, BadRequest, NotFound, out_of_scope
+from orgvend.refusals import BadRequest, Conflict, NotFound, Unprocessable, out_of_scope
 from orgvend.registry import Registry
 from orgvend.workflows.models import AccountPage, AccountView, Links
 
@@ -106,15 +106,14 @@ class Accounts:
         if self._scope is None:
             raise ValueError("adoption needs orgvend's scope")
         if account_id == self._scope.management_account_id:
-            raise ApiError(422, "NotAdoptable", "the management account is never adopted", "accountId")
+            raise Unprocessable("NotAdoptable", "the management account is never adopted", "accountId")
         try:
             self._scope.require_account(account_id)
         except OutOfScope as error:
             raise out_of_scope(error) from None
         record = self._registry.get_account(account_id)
         if record and record.status not in ADOPTABLE_STATUSES:
-            raise ApiError(
-                409,
+            raise Conflict(
                 "AlreadyRegistered",
                 f"account {account_id} is already registered as {record.status.value}",
                 "accountId",
@@ -123,15 +122,14 @@ class Accounts:
             account = self._organizations.describe_account(AccountId=account_id)["Account"]
         except ClientError as error:
             if error_code(error) == "AccountNotFoundException":
-                raise ApiError(
-                    422,
+                raise Unprocessable(
                     "NotAdoptable",
                     f"account {account_id} is not a member of this organization",
                     "accountId",
                 ) from None
             raise
         if account.get("Status") != "ACTIVE":
-            raise ApiError(
-                422, "NotAdoptable", f"account {account_id} is {account.get('Status')}", "accountId"
+            raise Unprocessable(
+                "NotAdoptable", f"account {account_id} is {account.get('Status')}", "accountId"
             )
         return str(account["Email"])

@@ -7,10 +7,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from orgvend.aws import error_code
-from orgvend.refusals import ApiError, Conflict, NotFound, public_cause, public_text
+from orgvend.models import FAILED_EXECUTION_STATUSES
+from orgvend.refusals import BadRequest, Conflict, NotFound, public_cause, public_text
 from orgvend.workflows.timeline import build_timeline
 
-RETRYABLE_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 # Who asked: a retry of the same request may come with other (rotated) credentials.
 ASKER = "requestedBy"
 
@@ -101,13 +101,13 @@ class Executions:
             response = self._sfn.list_executions(**arguments)
         except ClientError as error:
             if error_code(error) == "InvalidToken":
-                raise ApiError(400, "InvalidNextToken", "nextToken is not valid", "nextToken") from None
+                raise BadRequest("InvalidNextToken", "nextToken is not valid", "nextToken") from None
             raise
         return list(response["executions"]), response.get("nextToken")
 
     def refuse_unless_retryable(self, name: str) -> dict[str, Any]:
         execution = self.describe(name)
-        if execution["status"] not in RETRYABLE_STATUSES:
+        if execution["status"] not in FAILED_EXECUTION_STATUSES:
             raise Conflict(
                 "NotRetryable",
                 f"{self.noun} {name} is {execution['status']}; only a failed one can be retried",

@@ -19,9 +19,6 @@ from orgvend.models import (
     TagValue,
 )
 
-# Step Functions execution statuses: what GET /onboardings and GET /offboardings filter on.
-RUN_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
-
 
 class OnboardRequest(models.OnboardRequest):
     """``POST /accounts``: the workflow's input (who asked is added from the caller's identity)."""

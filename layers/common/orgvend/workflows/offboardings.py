@@ -5,12 +5,12 @@ from typing import Any
 from orgvend import aws
 from orgvend.doors import confirmation_refusal, offboarding_refusal
 from orgvend.errors import OffboardingInProgress, OutOfScope
-from orgvend.models import OffboardingRequest
+from orgvend.models import FAILED_EXECUTION_STATUSES, OffboardingRequest
 from orgvend.organizations import Scope, default_scope
-from orgvend.refusals import ApiError, Conflict, NotFound, out_of_scope
+from orgvend.refusals import Conflict, NotFound, Unprocessable, out_of_scope
 from orgvend.registry import Registry, default_registry
 from orgvend.settings import Settings
-from orgvend.workflows.executions import RETRYABLE_STATUSES, Executions
+from orgvend.workflows.executions import Executions
 from orgvend.workflows.models import (
     Links,
     OffboardingAccepted,
@@ -58,8 +58,7 @@ class Offboardings:
             raise Conflict(code, str(refusal), "accountId")
         unconfirmed = confirmation_refusal(record, request.confirm_account_name)
         if unconfirmed:
-            raise ApiError(
-                422,
+            raise Unprocessable(
                 "ConfirmationMismatch",
                 str(unconfirmed).removeprefix("confirmAccountName: "),
                 "confirmAccountName",
@@ -91,7 +90,7 @@ class Offboardings:
             requested_by=record.get("requestedBy"),
             outcome=record.get("outcome"),
             links=offboarding_links(
-                offboarding_id, account_id, retry=execution["status"] in RETRYABLE_STATUSES
+                offboarding_id, account_id, retry=execution["status"] in FAILED_EXECUTION_STATUSES
             ),
         )
 

@@ -7,12 +7,12 @@ from typing import Any
 from orgvend import aws
 from orgvend.doors import check_email_domain, check_role_allowed, check_scope
 from orgvend.errors import InvalidOnboardingRequest, OutOfScope
-from orgvend.models import OnboardingRequest
+from orgvend.models import FAILED_EXECUTION_STATUSES, OnboardingRequest
 from orgvend.organizations import Scope, default_scope
-from orgvend.refusals import ApiError, BadRequest, Conflict, out_of_scope
+from orgvend.refusals import BadRequest, Conflict, Unprocessable, out_of_scope
 from orgvend.registry import Registry, default_registry
 from orgvend.settings import Settings
-from orgvend.workflows.executions import RETRYABLE_STATUSES, Executions
+from orgvend.workflows.executions import Executions
 from orgvend.workflows.models import (
     Links,
     OnboardingAccepted,
@@ -21,8 +21,6 @@ from orgvend.workflows.models import (
     OnboardingView,
     RetryAccepted,
 )
-
-EXECUTION_NAME_PATTERN = r"^[0-9A-Za-z_-]{1,80}$"
 
 
 def execution_name(idempotency_key: str | None) -> str:
@@ -84,8 +82,8 @@ class Onboardings:
         try:
             check_email_domain(request, self._settings.allowed_email_domains)
         except InvalidOnboardingRequest as error:
-            raise ApiError(
-                422, "EmailDomainNotAllowed", str(error).removeprefix("email: "), "email"
+            raise Unprocessable(
+                "EmailDomainNotAllowed", str(error).removeprefix("email: "), "email"
             ) from None
         if request.account_id or request.ou:
             try:
@@ -115,7 +113,7 @@ class Onboardings:
             project=record.get("project"),
             account_name=record.get("accountName"),
             links=onboarding_links(
-                onboarding_id, account_id, retry=execution["status"] in RETRYABLE_STATUSES
+                onboarding_id, account_id, retry=execution["status"] in FAILED_EXECUTION_STATUSES
             ),
         )
 
