@@ -25,7 +25,7 @@ from orgvend import __version__, aws
 from orgvend.errors import OutOfScope
 from orgvend.exports import ExportFormat, ExportOptions
 from orgvend.models import AccountStatus, OffboardingRequest, OnboardingRequest, problems_of
-from orgvend.observability import logger, metrics, tracer
+from orgvend.observability import logger, metrics, observed_handler
 from orgvend.organizations import default_scope
 from orgvend.refusals import MAX_FIELD, ApiError, out_of_scope, public_text
 from orgvend.registry import default_registry
@@ -492,9 +492,7 @@ def handle_not_found(_: Exception) -> Response:
     )
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@observed_handler(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _idempotency_config.register_lambda_context(context)
     return app.resolve(event, context)

@@ -6,8 +6,8 @@ botocore's retries), exactly as botocore.stub.Stubber does.
 """
 
 import importlib.util
-import os
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager

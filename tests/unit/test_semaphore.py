@@ -12,7 +12,6 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from orgvend.settings import Settings
 from orgvend.semaphore import (
     ACCOUNT_CREATION,
     GONE_TOKEN_ERRORS,
@@ -22,6 +21,7 @@ from orgvend.semaphore import (
     iso_timestamp,
     task_waker,
 )
+from orgvend.settings import Settings
 
 from .support import failing, record_calls
 
