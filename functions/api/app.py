@@ -1,6 +1,8 @@
 """The HTTP API (API Gateway REST, AWS_IAM on every method): one Powertools resolver, one domain call per route."""
 
 import json
+from collections.abc import Callable
+from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -9,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -71,7 +74,7 @@ def read_json(text: str) -> Any:
 
 # debug=False: even with POWERTOOLS_DEV set, an unexpected error is never answered with its traceback.
 app = APIGatewayRestResolver(enable_validation=True, debug=False, json_body_deserializer=read_json)
-ERRORS: dict[int | str, Any] = {
+ERRORS: dict[int, OpenAPIResponse] = {
     status: {"description": text, "content": {"application/json": {"model": ErrorBody}}}
     for status, text in (
         (400, "Bad request"),
@@ -82,7 +85,7 @@ ERRORS: dict[int | str, Any] = {
 }
 
 
-BODY_ERRORS: dict[int | str, Any] = {
+BODY_ERRORS: dict[int, OpenAPIResponse] = {
     415: {
         "description": "The body is not application/json",
         "content": {"application/json": {"model": ErrorBody}},
@@ -90,7 +93,7 @@ BODY_ERRORS: dict[int | str, Any] = {
 }
 
 
-def answers(status: int, model: type, description: str, *, body: bool = False) -> dict[int | str, Any]:
+def answers(status: int, model: type, description: str, *, body: bool = False) -> dict[int, OpenAPIResponse]:
     """The OpenAPI responses of a route: its success and every error it can answer."""
     return {
         status: {"description": description, "content": {"application/json": {"model": model}}},
@@ -115,10 +118,6 @@ IdempotencyKey = Annotated[
 # Powertools Idempotency: the first request with a key starts the onboarding; later ones
 # (sequential or concurrent) get the same answer. The execution name is derived from the key
 # too, so even a request racing past the idempotency record finds the same execution.
-_idempotency = DynamoDBPersistenceLayer(
-    table_name=SETTINGS.required(SETTINGS.idempotency_table_name, "idempotency_table_name"),
-    boto3_client=aws.client("dynamodb"),
-)
 _idempotency_config = IdempotencyConfig(
     event_key_jmespath="key", payload_validation_jmespath="request", expires_after_seconds=24 * 3600
 )
@@ -128,14 +127,30 @@ def accounts() -> Accounts:
     return Accounts(default_registry(SETTINGS), aws.client("organizations"), default_scope(SETTINGS))
 
 
-@idempotent_function(
-    data_keyword_argument="submission", persistence_store=_idempotency, config=_idempotency_config
-)
 def start_once(submission: dict[str, Any]) -> dict[str, Any]:
     request = OnboardingRequest.model_validate(
         {**submission["request"], "requestedBy": submission["requestedBy"]}
     )
     return default_onboardings(SETTINGS).submit(request, execution_name(submission["key"])).to_json()
+
+
+@cache
+def start_once_per_key() -> Callable[..., dict[str, Any]]:
+    """``start_once`` behind Powertools Idempotency, built on first use (its DynamoDB client then, not at import).
+
+    The record's key names ``start_once``, as it did when it was decorated at import.
+    """
+    persistence = DynamoDBPersistenceLayer(
+        table_name=SETTINGS.required(SETTINGS.idempotency_table_name, "idempotency_table_name"),
+        boto3_client=aws.client("dynamodb"),
+    )
+    started: Callable[..., dict[str, Any]] = idempotent_function(
+        start_once,
+        data_keyword_argument="submission",
+        persistence_store=persistence,
+        config=_idempotency_config,
+    )
+    return started
 
 
 def submit(request: OnboardingRequest, idempotency_key: str | None) -> OnboardingAccepted:
@@ -146,7 +161,7 @@ def submit(request: OnboardingRequest, idempotency_key: str | None) -> Onboardin
             # The request is what a retry must repeat; who sent it is not (temporary credentials rotate).
             body = request.model_copy(update={"requested_by": None}).to_json()
             accepted = OnboardingAccepted.model_validate(
-                start_once(
+                start_once_per_key()(
                     submission={"key": idempotency_key, "request": body, "requestedBy": request.requested_by}
                 )
             )
@@ -391,7 +406,7 @@ def get_openapi() -> Response[str]:
 MAX_ERROR_DETAILS = 20
 
 
-def error_response(status: int, info: ErrorInfo) -> Response:
+def error_response(status: int, info: ErrorInfo) -> Response[str]:
     """Every error answer: what it says is public (``public_text``), and the JSON is ASCII with
     ``<``, ``>`` and ``&`` escaped, so that no echo of the input is ever markup or a hidden character."""
     public = ErrorInfo(
@@ -414,12 +429,12 @@ def error_response(status: int, info: ErrorInfo) -> Response:
 
 
 @app.exception_handler(ApiError)
-def handle_api_error(error: ApiError) -> Response:
+def handle_api_error(error: ApiError) -> Response[str]:
     return error_response(error.status, ErrorInfo(code=error.code, message=error.message, field=error.field))
 
 
 @app.exception_handler(OutOfScope)
-def handle_out_of_scope(error: OutOfScope) -> Response:
+def handle_out_of_scope(error: OutOfScope) -> Response[str]:
     public = out_of_scope(error)
     return error_response(
         public.status, ErrorInfo(code=public.code, message=public.message, field=public.field)
@@ -427,14 +442,14 @@ def handle_out_of_scope(error: OutOfScope) -> Response:
 
 
 @app.exception_handler(UnicodeDecodeError)
-def handle_undecodable_body(_: UnicodeDecodeError) -> Response:
+def handle_undecodable_body(_: UnicodeDecodeError) -> Response[str]:
     return error_response(
         400, ErrorInfo(code="InvalidJson", message="the body is not UTF-8 JSON", field="body")
     )
 
 
 @app.exception_handler(RequestValidationError)
-def handle_validation_error(error: RequestValidationError) -> Response:
+def handle_validation_error(error: RequestValidationError) -> Response[str]:
     if not body_is_json(app.current_event.body):
         return error_response(
             400, ErrorInfo(code="InvalidJson", message="the body is not a JSON object", field="body")
@@ -453,7 +468,7 @@ def handle_validation_error(error: RequestValidationError) -> Response:
 
 
 @app.exception_handler(RequestUnsupportedContentType)
-def handle_unsupported_content_type(_: RequestUnsupportedContentType) -> Response:
+def handle_unsupported_content_type(_: RequestUnsupportedContentType) -> Response[str]:
     return error_response(
         415,
         ErrorInfo(
@@ -463,7 +478,7 @@ def handle_unsupported_content_type(_: RequestUnsupportedContentType) -> Respons
 
 
 @app.exception_handler(ValueError)
-def handle_unreadable_multipart_body(error: ValueError) -> Response:
+def handle_unreadable_multipart_body(error: ValueError) -> Response[str]:
     """Powertools reads a multipart/form-data body itself, and raises ValueError when it cannot."""
     content_type = app.current_event.headers.get("content-type") or ""
     if not content_type.lower().startswith("multipart/"):
@@ -483,7 +498,7 @@ def body_is_json(body: str | None) -> bool:
 
 
 @app.not_found
-def handle_not_found(_: Exception) -> Response:
+def handle_not_found(_: Exception) -> Response[str]:
     return error_response(
         404,
         ErrorInfo(
