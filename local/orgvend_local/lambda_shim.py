@@ -272,4 +272,4 @@ def install(shim: InProcessLambda) -> None:
     def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
         return shim.invoke(self, event)
 
-    LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+    LambdaFunction._invoke_lambda = _invoke_lambda

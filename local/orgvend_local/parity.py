@@ -58,17 +58,17 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from moto import backends as moto_backends
 from moto.cloudtrail.models import cloudtrail_backends
 from moto.core.responses import ActionResult
 from moto.events import models as events_models
 from moto.events.models import events_backends
-from moto.events.utils import EventTemplateParser
+from moto.events.utils import EventMessageType, EventTemplateParser
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.models import AWSManagedPolicy, iam_backends
 from moto.iam.responses import IamResponse
@@ -220,7 +220,7 @@ class OrganizationsBehaviour:
             error = ConstraintViolationException(
                 "You have exceeded the allowed number of accounts being created."
             )
-            error.Reason = "ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED"  # type: ignore[attr-defined]
+            error.Reason = "ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED"
             raise error
         email = kwargs["Email"].lower()
         script = self._scripts.pop(email, [])
@@ -331,13 +331,13 @@ class OrganizationsBehaviour:
                 raise AccountNotFoundException
             original_remove(backend, **kwargs)
 
-        OrganizationsBackend.remove_account_from_organization = remove_account_from_organization  # type: ignore[method-assign]
-        FakeAccount.close = close  # type: ignore[method-assign]
-        FakeAccount.describe = describe_account  # type: ignore[method-assign]
-        OrganizationsBackend.create_account = create_account  # type: ignore[method-assign]
-        OrganizationsBackend.describe_create_account_status = describe_create_account_status  # type: ignore[method-assign]
+        OrganizationsBackend.remove_account_from_organization = remove_account_from_organization
+        FakeAccount.close = close
+        FakeAccount.describe = describe_account
+        OrganizationsBackend.create_account = create_account
+        OrganizationsBackend.describe_create_account_status = describe_create_account_status
         # moto's own pagination, around the filtered list.
-        OrganizationsBackend.list_accounts = paginate(pagination_model=PAGINATION_MODEL)(list_accounts)  # type: ignore[method-assign]
+        OrganizationsBackend.list_accounts = paginate(pagination_model=PAGINATION_MODEL)(list_accounts)
 
 
 def cloudtrail_timestamp(moment: datetime | None = None) -> str:
@@ -387,7 +387,7 @@ def _trail_logs_us_east_1(account_id: str) -> bool:
 
 
 def _all_organizations_backends() -> list[OrganizationsBackend]:
-    backends = []
+    backends: list[OrganizationsBackend] = []
     for account_backends in organizations_models.organizations_backends.values():
         backends.extend(account_backends.values())
     return backends
@@ -422,7 +422,7 @@ def organizations_features() -> None:
             result["OrganizationId"] = organization.id
         return ActionResult(result)
 
-    IamResponse.list_organizations_features = list_organizations_features  # type: ignore[attr-defined]
+    IamResponse.list_organizations_features = list_organizations_features
 
 
 # --------------------------------------------------------------------------- STS
@@ -494,7 +494,7 @@ def trust_policies_decide_assume_role() -> None:
             raise denied
         return original(response)
 
-    TokenResponse.assume_role = assume_role  # type: ignore[method-assign]
+    TokenResponse.assume_role = assume_role
 
 
 # --------------------------------------------------------------------------- Step Functions → EventBridge
@@ -543,7 +543,7 @@ def name_unnamed_executions() -> None:
     ) -> Any:
         return original(backend, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
 
-    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
+    StepFunctionsParserBackend.start_execution = start_execution
 
 
 class TaskTimedOut(AWSError):
@@ -566,7 +566,7 @@ def task_tokens_answer_once() -> None:
 
     def update_task_token(context_object: ContextObject) -> str:
         token = original_update(context_object)
-        context_object.orgvend_last_task_token = token  # type: ignore[attr-defined]
+        context_object.orgvend_last_task_token = token
         return token
 
     def _eval_body(state: StateTaskServiceCallback, env: Any) -> None:
@@ -582,9 +582,9 @@ def task_tokens_answer_once() -> None:
             raise TaskTimedOut()
         return original_send_task_success(backend, task_token, outcome)
 
-    ContextObject.update_task_token = update_task_token  # type: ignore[method-assign]
-    StateTaskServiceCallback._eval_body = _eval_body  # type: ignore[method-assign]
-    StepFunctionsParserBackend.send_task_success = send_task_success  # type: ignore[method-assign]
+    ContextObject.update_task_token = update_task_token
+    StateTaskServiceCallback._eval_body = _eval_body
+    StepFunctionsParserBackend.send_task_success = send_task_success
 
 
 def reuse_service_integration_clients() -> None:
@@ -602,7 +602,7 @@ def reuse_service_integration_clients() -> None:
     for module in [boto_client, *list(sys.modules.values())]:
         name = getattr(module, "__name__", "")
         if name.startswith("moto.stepfunctions.parser") and hasattr(module, "boto_client_for"):
-            module.boto_client_for = boto_client_for  # type: ignore[attr-defined]
+            module.boto_client_for = boto_client_for
 
 
 def reuse_parsed_definitions() -> None:
@@ -621,15 +621,15 @@ def reuse_parsed_definitions() -> None:
     def _get_evaluation_entrypoint(self: ExecutionWorker) -> Any:
         return program_of(self._evaluation_details.state_machine_details.definition)
 
-    ExecutionWorker._get_evaluation_entrypoint = _get_evaluation_entrypoint  # type: ignore[method-assign]
-    EvalComponent.heap_key = property(lambda self: f"{type(self).__name__}-{id(self)}")  # type: ignore[assignment,method-assign]
+    ExecutionWorker._get_evaluation_entrypoint = _get_evaluation_entrypoint
+    EvalComponent.heap_key = property(lambda self: f"{type(self).__name__}-{id(self)}")
 
 
 def list_moto_modules_once() -> None:
     """A cost too: moto's server lists its own package directory (a listdir and a stat per entry,
     about 1.4 ms) on every request to find the service a host names. The list never changes."""
     modules = tuple(moto_backends.list_of_moto_modules())
-    moto_backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+    moto_backends.list_of_moto_modules = lambda: modules
 
 
 def iso_start_time_in_context_object() -> None:
@@ -639,14 +639,14 @@ def iso_start_time_in_context_object() -> None:
     def _get_evaluation_environment(worker: Any) -> Any:
         environment = original(worker)
         execution = environment.states.context_object.context_object_data["Execution"]
-        start = execution["StartTime"]
+        start: object = execution["StartTime"]  # typed str by moto, which puts a datetime there
         if isinstance(start, datetime):
             execution["StartTime"] = (
                 start.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
             )
         return environment
 
-    ExecutionWorker._get_evaluation_environment = _get_evaluation_environment  # type: ignore[method-assign]
+    ExecutionWorker._get_evaluation_environment = _get_evaluation_environment
 
 
 def announce_execution_status_changes() -> None:
@@ -661,8 +661,8 @@ def announce_execution_status_changes() -> None:
         original_start(execution)
         _announce(execution)
 
-    sfn_execution.BaseExecutionWorkerCommunication.terminated = terminated  # type: ignore[method-assign]
-    sfn_execution.Execution.start = start  # type: ignore[method-assign]
+    sfn_execution.BaseExecutionWorkerCommunication.terminated = terminated
+    sfn_execution.Execution.start = start
 
 
 # --------------------------------------------------------------------------- EventBridge → Lambda, Step Functions
@@ -687,7 +687,9 @@ class EventBridgeBridge:
         bridge = self
         original = events_models.Rule.send_to_targets
 
-        def send_to_targets(rule: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
+        def send_to_targets(
+            rule: Any, original_event: EventMessageType, transform_input: bool = True
+        ) -> None:
             ours = [target for target in rule.targets if parse_arn(target["Arn"]).service in BRIDGED_SERVICES]
             if len(ours) < len(rule.targets):
                 # moto raises on target kinds it does not know: hand it only the others.
@@ -697,10 +699,10 @@ class EventBridgeBridge:
             if ours and rule.state == "ENABLED" and rule.event_pattern.matches_event(original_event):
                 bridge.deliver(rule, original_event)
 
-        events_models.Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+        events_models.Rule.send_to_targets = send_to_targets
 
-    def deliver(self, rule: Any, event: dict[str, Any]) -> None:
-        event = dict(event)
+    def deliver(self, rule: Any, original_event: Mapping[str, Any]) -> None:
+        event = dict(original_event)
         if isinstance(event.get("time"), int | float):  # moto keeps a number; AWS sends ISO 8601
             event["time"] = datetime.fromtimestamp(event["time"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         event.pop("ingestion-time", None)
@@ -735,6 +737,6 @@ def _target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
         return EventTemplateParser.parse(
             input_template=transformer.get("InputTemplate"),
             input_paths_map=transformer.get("InputPathsMap", {}),
-            event=event,
+            event=cast(EventMessageType, event),  # moto's parser reads any event's paths
         )
     return event
