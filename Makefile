@@ -95,4 +95,4 @@ bench: $(BIN)/.installed
 	@for benchmark in bench/bench_*.py; do $(BIN)/python $$benchmark || exit 1; done
 
 clean:
-	rm -rf $(VENV) node_modules .aws-sam .pytest_cache .ruff_cache tests/output
+	rm -rf $(VENV) node_modules .aws-sam .pytest_cache .ruff_cache .mypy_cache .import_linter_cache tests/output
