@@ -12,11 +12,12 @@ export PYENV_VERSION ?= 3.13.0
 PYTHON := $(shell for candidate in python3.13 python3.14 python3.12; do \
 	  PYENV_VERSION=$(PYENV_VERSION) $$candidate -c 'import sys; print(sys.executable)' 2>/dev/null && break; done)
 
-.PHONY: run test lint format validate unit e2e template build bench fuzz clean help browser
+.PHONY: run test lint typecheck format validate unit e2e template build bench fuzz clean help browser
 
 help:
 	@echo "make run    start the embedded AWS (moto on :4566) with orgvend deployed in it"
-	@echo "make test   lint, validate the template and the ASL, run every test"
+	@echo "make test   lint, type-check, validate the template and the ASL, run every test"
+	@echo "make typecheck  mypy (strict) and the import boundaries (lint-imports)"
 	@echo "make build  sam build (Python 3.13, no Docker)"
 	@echo "make fuzz   fuzz the HTTP API longer than make test does"
 	@echo "make bench  run the benchmarks under bench/"
@@ -60,13 +61,19 @@ browser:
 
 # Unit and template tests in parallel; the end-to-end tests in one process of their
 # own, because the embedded AWS patches moto process-wide.
-test: lint validate browser $(CHECKOV_VENV)/.installed
+test: lint typecheck validate browser $(CHECKOV_VENV)/.installed
 	$(BIN)/pytest tests/unit tests/template -n 2
 	$(BIN)/pytest tests/e2e
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy as pyproject.toml's [tool.mypy] says (strict on the shared package), then the import boundaries of
+# [tool.importlinter]; both find the packages where the Lambda layer and the tools put them.
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+	PYTHONPATH=layers/common:local:cli:. $(BIN)/lint-imports
 
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
@@ -88,4 +95,4 @@ bench: $(BIN)/.installed
 	@for benchmark in bench/bench_*.py; do $(BIN)/python $$benchmark || exit 1; done
 
 clean:
-	rm -rf $(VENV) node_modules .aws-sam .pytest_cache .ruff_cache tests/output
+	rm -rf $(VENV) node_modules .aws-sam .pytest_cache .ruff_cache .mypy_cache .import_linter_cache tests/output

@@ -11,11 +11,14 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from orgvend_cli.client import CliError
+
+if TYPE_CHECKING:
+    from mypy_boto3_logs.type_defs import ResultFieldTypeDef
 
 QUERY = (
     "fields @timestamp, @message, @log | filter correlation_id = '{id}' or @message like '{id}' "
@@ -42,8 +45,8 @@ def log_groups(logs: Any, stack_name: str) -> list[str]:
     ]
 
 
-def _parse(row: list[dict[str, str]]) -> tuple[str, str, str]:
-    values = {field["field"]: field["value"] for field in row}
+def _parse(row: list["ResultFieldTypeDef"]) -> tuple[str, str, str]:
+    values = {field.get("field", ""): field.get("value", "") for field in row}
     return values.get("@timestamp", ""), values.get("@log", ""), values.get("@message", "")
 
 

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orgvend import __version__
 from orgvend.api import accounts, errors, offboardings, onboardings, switch_roles
 from orgvend.api.dependencies import ApiDependencies
-from orgvend.observability import logger, metrics, tracer
+from orgvend.observability import observed_handler
 from orgvend.settings import Settings
 from orgvend.workflows.models import Health
 
@@ -52,9 +52,7 @@ def get_openapi() -> Response[str]:
     )
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@observed_handler(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     DEPENDENCIES.idempotency_config.register_lambda_context(context)
     DEPENDENCIES.provide_to(app)

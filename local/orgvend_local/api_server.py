@@ -88,7 +88,7 @@ class LocalApi:
         function = lambda_backends[self.template.account_id][self.template.region].get_function(
             route.function_arn
         )
-        payload, errored, _ = function._invoke_lambda(event=event)
+        payload, errored, _ = function._invoke_lambda(event=json.dumps(event))
         if errored:
             return _json(502, {"message": "Internal server error"})
         return _response(json.loads(payload))

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 
 from orgvend import aws
 
@@ -72,7 +73,7 @@ class FaultInjector:
                 if len(failed) >= times or not when(params):
                     return None
                 failed.append(params)
-            response = AWSResponse("https://fault.invalid", status, {}, None)
+            response = AWSResponse("https://fault.invalid", status, HTTPHeaders(), None)
             return response, {
                 "Error": {"Code": code, "Message": f"injected {code}"},
                 "ResponseMetadata": {"HTTPStatusCode": status},
@@ -125,11 +126,9 @@ class FaultInjector:
                 seen.add(key)
                 self.throttled[key] += 1
             body = _QUERY_THROTTLE if service in ("sts", "iam", "sns") else _JSON_THROTTLE
+            content_type = "text/xml" if body is _QUERY_THROTTLE else "application/x-amz-json-1.1"
             return AWSResponse(
-                request.url,
-                400,
-                {"Content-Type": "text/xml" if body is _QUERY_THROTTLE else "application/x-amz-json-1.1"},
-                _RawBody(body),
+                request.url, 400, HTTPHeaders.from_dict({"Content-Type": content_type}), _RawBody(body)
             )
 
         def tag(model: Any, context: dict[str, Any], **_: Any) -> None:

@@ -132,7 +132,8 @@ class Request:
         _parse_principal(self.principal_arn, "Request.principal_arn")
         if not _REQUEST_ACTION.fullmatch(self.action):
             raise ValueError(f"Request.action must look like 'service:Action', not {self.action!r}")
-        if not isinstance(self.resource, str) or not self.resource:
+        resource: object = self.resource  # checked as the caller gave it, whatever its type
+        if not isinstance(resource, str) or not resource:
             raise ValueError("Request.resource must be an ARN or '*'")
         _normalise_context(self.context)
 

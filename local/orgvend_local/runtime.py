@@ -6,7 +6,7 @@ import os
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 from moto.awslambda.models import lambda_backends
@@ -22,6 +22,22 @@ from orgvend_local.template import PROJECT_ROOT, Template, parameter_overrides
 REGION = "us-east-1"
 MANAGEMENT_ACCOUNT_ID = "123456789012"  # moto's default account: the organization's management account
 CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+# The services the emulator and the tests call through ``EmbeddedAws.client``.
+EmulatedService = Literal[
+    "cloudtrail",
+    "cloudwatch",
+    "dynamodb",
+    "events",
+    "iam",
+    "lambda",
+    "logs",
+    "organizations",
+    "s3",
+    "sns",
+    "sqs",
+    "stepfunctions",
+    "sts",
+]
 OPERATOR_INBOX = "orgvend-local-operator-inbox"
 LOG_ARCHIVE_EMAIL = "aws+log-archive@example.com"
 
@@ -56,7 +72,11 @@ class EmbeddedAws:
         self.organizations_behaviour = parity.OrganizationsBehaviour(self.creation_seconds)
         self.lambdas = parity.InProcessLambda(self._function_runtime_environment())
         self.bridge = parity.EventBridgeBridge(self._invoke_function, self._start_execution)
-        self.session = boto3.session.Session(region_name=REGION, **CREDENTIALS)
+        self.session = boto3.session.Session(
+            region_name=REGION,
+            aws_access_key_id=CREDENTIALS["aws_access_key_id"],
+            aws_secret_access_key=CREDENTIALS["aws_secret_access_key"],
+        )
         self.deployment = Deployment()
         self.template: Template | None = None
         self._server: ThreadedMotoServer | None = None
@@ -76,8 +96,8 @@ class EmbeddedAws:
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
 
-    def client(self, service: str) -> Any:
-        return self.session.client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+    def client(self, service: EmulatedService) -> Any:
+        return self.session.client(service, endpoint_url=self.endpoint_url)
 
     def start(self) -> Deployment:
         # moto's Step Functions interpreter calls Lambda at localhost:MOTO_PORT.

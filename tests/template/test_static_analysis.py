@@ -220,7 +220,7 @@ def pkg_resources_for_parliament() -> Iterator[None]:
         yield
         return
     stand_in = types.ModuleType("pkg_resources")
-    stand_in.resource_filename = lambda package, name: str(importlib.resources.files(package) / name)  # type: ignore[attr-defined]
+    vars(stand_in)["resource_filename"] = lambda package, name: str(importlib.resources.files(package) / name)
     sys.modules["pkg_resources"] = stand_in
     try:
         yield

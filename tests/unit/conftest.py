@@ -1,7 +1,7 @@
 """Fixtures of the unit tests: an in-process moto AWS, and every name taken from template.yaml.
 
-moto is imported before any orgvend module: moto hooks the botocore sessions
-created after its import, and ``orgvend.aws`` builds its session on import.
+orgvend's clients reach moto whatever is imported first: ``orgvend.aws`` makes its session on
+first use, after moto (imported here) hooks botocore (tests/unit/test_lazy_session.py).
 Powertools reads its environment when its objects are built (on import of
 ``orgvend.observability``), so that environment is set here, before any test
 module is collected, and again for every test through monkeypatch.
@@ -22,10 +22,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Orgvend")
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
-from botocore.exceptions import ClientError
 from moto import mock_aws
-from moto.core.models import botocore_stubber
 
 from orgvend import aws
 from orgvend.models import Onboarding
@@ -76,54 +73,6 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from orgvend.observability import metrics  # noqa: PLC0415 (imported once the environment is set)
 
     metrics.clear_metrics()
-
-
-class _Body:
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._body
-
-
-def _bypasses_moto() -> bool:
-    """Whether orgvend's session would send a request past moto (never to the network).
-
-    botocore takes the first answer of its ``before-send`` handlers; moto's comes
-    before this last one, which answers only when moto is not there.
-    """
-    error = (
-        b"<ErrorResponse><Error><Code>BypassesMoto</Code><Message>no moto</Message></Error></ErrorResponse>"
-    )
-
-    def answer_when_moto_did_not(request: Any, **_: Any) -> AWSResponse:
-        return AWSResponse(request.url, 403, {}, _Body(error))
-
-    with mock_aws():
-        sts = aws.session().client("sts", region_name="us-east-1")
-        sts.meta.events.register_last("before-send", answer_when_moto_did_not)
-        try:
-            sts.get_caller_identity()
-        except ClientError as failure:
-            if failure.response["Error"]["Code"] == "BypassesMoto":
-                return True
-            raise
-    return False
-
-
-@pytest.fixture(scope="session", autouse=True)
-def orgvend_clients_reach_moto() -> None:
-    """orgvend's clients must reach moto, whatever imported ``orgvend.aws`` first.
-
-    moto hooks the botocore sessions created after its import; when another test
-    directory's conftest imported orgvend first, moto's handler is added to
-    orgvend's session here (as ``moto.core.patch_client`` does for one client).
-    """
-    if _bypasses_moto():
-        aws.session().events.register("before-send", botocore_stubber, unique_id="unit-tests-moto")
-        aws.reset()
-    if _bypasses_moto():
-        pytest.exit("orgvend.aws's session bypasses moto: the unit tests would call AWS")
 
 
 @pytest.fixture(scope="session")

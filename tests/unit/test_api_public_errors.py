@@ -85,10 +85,10 @@ def test_a_refused_redrive_names_no_arn() -> None:
     # Only Step Functions is reached: retrying reads the execution and redrives it.
     onboardings = Onboardings(
         StepFunctions(),
-        None,  # type: ignore[arg-type]
+        None,  # the registry: never reached
         EXECUTION_ARN.replace(":execution:", ":stateMachine:").rsplit(":", 1)[0],
-        None,  # type: ignore[arg-type]
-        None,  # type: ignore[arg-type]
+        None,  # never reached
+        None,  # never reached
     )
     with pytest.raises(Conflict) as raised:
         onboardings.retry("onb-1")

@@ -6,6 +6,7 @@ is read where the Lambda runtime reads it, the handler's stream (stdout).
 
 import io
 import json
+import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -36,7 +37,8 @@ def log_lines() -> Iterator[Callable[[], list[dict[str, Any]]]]:
     """What orgvend's logger writes during the test, one parsed JSON object a line."""
     stream = io.StringIO()
     handler = logger.registered_handler
-    previous = handler.setStream(stream)  # type: ignore[attr-defined]
+    assert isinstance(handler, logging.StreamHandler)  # Powertools logs to a stream (stdout)
+    previous = handler.setStream(stream)
     logger.clear_state()
 
     def lines() -> list[dict[str, Any]]:
@@ -46,7 +48,7 @@ def log_lines() -> Iterator[Callable[[], list[dict[str, Any]]]]:
         return [json.loads(line) for line in text.splitlines() if line.strip()]
 
     yield lines
-    handler.setStream(previous)  # type: ignore[attr-defined]
+    handler.setStream(previous)
     logger.clear_state()
 
 

@@ -1299,12 +1299,16 @@ def test_misuse_of_the_api_raises():
     with pytest.raises(ValueError, match="action"):
         Request(USER, "AssumeRole", "*")
     with pytest.raises(ValueError, match="context"):
-        Request(USER, "s3:GetObject", "*", {"aws:SecureTransport": True})  # type: ignore[dict-item]
+        Request(
+            USER, "s3:GetObject", "*", {"aws:SecureTransport": True}
+        )  # a bool: context values are strings
     with pytest.raises(ValueError, match="Principal"):
         evaluate_policy(policy(allow()), Request(USER, "s3:GetObject", "*"), resource_based=True)
     with pytest.raises(ValueError, match="Resource"):
         trust_allows(trust({"AWS": ACCOUNT}, Resource="*"), USER)
     with pytest.raises(ValueError, match="service_control_policies"):
-        evaluate(Request(USER, "s3:GetObject", "*"), service_control_policies=[FULL_AWS_ACCESS])  # type: ignore[list-item]
+        evaluate(
+            Request(USER, "s3:GetObject", "*"), service_control_policies=[FULL_AWS_ACCESS]
+        )  # not by level
     with pytest.raises(ValueError, match="identity_policies"):
         evaluate(Request(USER, "s3:GetObject", "*"), identity_policies=json.dumps(FULL_AWS_ACCESS))

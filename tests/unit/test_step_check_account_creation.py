@@ -5,7 +5,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from botocore.stub import Stubber
 
-from orgvend.errors import AccountCreationFailed, AccountCreationTimedOut, OrganizationsBusy
+from orgvend.errors import (
+    AccountCreationFailed,
+    AccountCreationTimedOut,
+    InvalidOnboardingRequest,
+    OrganizationsBusy,
+)
 from orgvend.models import AccountStatus, Creation, CreationState
 from orgvend.steps.onboarding.check_account_creation import CheckAccountCreationInput, check_account_creation
 
@@ -67,6 +72,14 @@ def test_in_progress_counts_the_polls_and_writes_nothing(stubbed, registry, slot
     assert (creation.state, creation.polls) == (CreationState.IN_PROGRESS, 2)
     assert creation.account_id is None
     assert "accountId" not in registry.get_onboarding(onboarding.onboarding_id)
+
+
+def test_a_creation_without_its_request_id_is_refused_before_any_call(stubbed, registry, slots, onboarding):
+    without_request = Creation(request_id=None, state=CreationState.IN_PROGRESS)
+    with pytest.raises(InvalidOnboardingRequest, match=r"creation\.requestId is missing"):
+        check_account_creation(
+            step(onboarding, without_request), stubbed.client, registry, slots, onboarding.started_at
+        )
 
 
 def test_in_progress_at_the_timeout_is_still_waited_for(stubbed, registry, slots, onboarding):

@@ -3,9 +3,10 @@
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgvend import aws
+from orgvend.models import Notification
 from orgvend.observability import step_handler
 from orgvend.settings import Settings
-from orgvend.steps.onboarding.notify_onboarded import Notification, NotifyOnboardedInput, notify_onboarded
+from orgvend.steps.onboarding.notify_onboarded import NotifyOnboardedInput, notify_onboarded
 
 # Read once, at cold start: a missing or malformed variable fails here, naming it.
 SETTINGS = Settings()

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgvend import aws
 from orgvend.custom_resource import CustomResourceRequest
-from orgvend.observability import logger, metrics, tracer
+from orgvend.observability import observed_handler
 from orgvend.reactions.keep_guardrails import answer_cloudformation, keep_guardrails
 from orgvend.settings import Settings
 
@@ -15,9 +15,7 @@ from orgvend.settings import Settings
 SETTINGS = Settings()
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@observed_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     partition = context.invoked_function_arn.split(":")[1]
     if "RequestType" in event and "ResponseURL" in event:

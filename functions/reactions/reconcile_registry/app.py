@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgvend import aws
-from orgvend.observability import logger, metrics, tracer
+from orgvend.observability import observed_handler
 from orgvend.organizations import default_scope
 from orgvend.reactions.reconcile_registry import reconcile_registry, report_drift
 from orgvend.registry import default_registry
@@ -16,9 +16,7 @@ from orgvend.workflows.onboardings import default_onboardings
 SETTINGS = Settings()
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@observed_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     drift = reconcile_registry(
         default_scope(SETTINGS),

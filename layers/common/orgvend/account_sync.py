@@ -6,7 +6,7 @@ entry is changed through ``Registry.update_account``: read again at the moment o
 the write, so a lock, a root confirmation or a status written meanwhile survives.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -16,6 +16,10 @@ from orgvend.clock import now
 from orgvend.models import AccountRecord, AccountStatus
 from orgvend.organizations import account_tags
 from orgvend.registry import Registry
+
+if TYPE_CHECKING:
+    from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_organizations.type_defs import AccountTypeDef
 
 # Organizations' account status → the registry's, for accounts orgvend knows.
 CLOSURE_STATUSES = {"PENDING_CLOSURE": AccountStatus.CLOSING, "SUSPENDED": AccountStatus.CLOSED}
@@ -52,7 +56,7 @@ def out_of_scope(record: AccountRecord) -> AccountRecord | None:
     return record.model_copy(update={"status": AccountStatus.OUT_OF_SCOPE, "updated_at": now()})
 
 
-def member_changes(member: dict[str, Any], parent_id: str | None, tags: dict[str, str]) -> dict[str, Any]:
+def member_changes(member: "AccountTypeDef", parent_id: str | None, tags: dict[str, str]) -> dict[str, Any]:
     """What Organizations says of an account in the scope, as registry fields."""
     changes: dict[str, Any] = {"tags": tags}
     status = CLOSURE_STATUSES.get(str(member.get("Status")))
@@ -68,7 +72,7 @@ def member_changes(member: dict[str, Any], parent_id: str | None, tags: dict[str
 
 
 def sync_account(
-    record: AccountRecord, organizations: Any, registry: Registry, parent_id: str | None
+    record: AccountRecord, organizations: "OrganizationsClient", registry: Registry, parent_id: str | None
 ) -> list[str]:
     """Update the entry of an account in the scope from Organizations; the names of the fields that changed.
 

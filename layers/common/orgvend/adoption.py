@@ -9,7 +9,7 @@ Callers have checked the scope; the workflow checks it again.
 """
 
 import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from botocore.exceptions import ClientError
 
@@ -19,6 +19,11 @@ from orgvend.models import ADOPTABLE_STATUSES, AccountRecord, AccountStatus, Mod
 from orgvend.organizations import account_tags
 from orgvend.registry import Registry
 from orgvend.workflows.onboardings import Onboardings
+
+if TYPE_CHECKING:
+    from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_organizations.type_defs import AccountTypeDef
+    from mypy_boto3_sts import STSClient
 
 UNASSIGNED_CLIENT = "unassigned"
 
@@ -35,7 +40,7 @@ def slug(text: str) -> str:
 
 
 def adoption_request(
-    member: dict[str, Any], tags: dict[str, str], requested_by: str = "orgvend"
+    member: "AccountTypeDef", tags: dict[str, str], requested_by: str = "orgvend"
 ) -> OnboardingRequest:
     """Client and project from the account's tags when they are valid, else sensible placeholders."""
     client = tags.get("client", "")
@@ -91,7 +96,7 @@ def adoption_id(account_id: str, record: AccountRecord | None = None) -> str:
     return f"adopt-{account_id}"
 
 
-def access_role_exists(sts: Any, account_id: str, role_name: str) -> bool:
+def access_role_exists(sts: "STSClient", account_id: str, role_name: str) -> bool:
     """Whether the management account can assume the access role in ``account_id``."""
     partition = sts.get_caller_identity()["Arn"].split(":")[1]
     try:
@@ -107,8 +112,8 @@ def access_role_exists(sts: Any, account_id: str, role_name: str) -> bool:
 
 
 def adopt_account(
-    member: dict[str, Any],
-    organizations: Any,
+    member: "AccountTypeDef",
+    organizations: "OrganizationsClient",
     registry: Registry,
     onboardings: Onboardings,
     requested_by: str,

@@ -2,35 +2,56 @@
 
 One botocore session carries every client, so a test or benchmark can inject
 faults through botocore's public event system (``session().events.register``)
-and then call ``reset()`` to have the next clients pick the hooks up.
+and then call ``reset()`` to have the next clients pick the hooks up. The session
+is made on first use, never on import: whatever a test patches into botocore
+(moto's hooks) before its first call is in it, whichever module was imported first.
 
 Lambda gives a function its execution role's credentials in the environment. The
 clients are kept per set of those credentials: in Lambda they never change for a
 process, and the embedded AWS (``make run``) runs every function of the stack in
 one process, each under its own role, as Lambda runs them in sandboxes of their own.
+
+``client("organizations")`` is typed as ``OrganizationsClient`` (and so on for each
+service orgvend calls) by the boto3 stub packages, which are development
+dependencies only: they are imported for the type checker, never at run time.
 """
 
 import os
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
+from botocore.client import BaseClient
 from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_billing import BillingClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_stepfunctions import SFNClient
+    from mypy_boto3_sts import STSClient
+    from mypy_boto3_sts.type_defs import CredentialsTypeDef
+
+# The services orgvend's functions call (each needs its stub package in the dev extra).
+ServiceName = Literal["billing", "dynamodb", "events", "iam", "organizations", "sns", "stepfunctions", "sts"]
 
 # Standard retry mode: exponential backoff with jitter for throttling and
 # transient errors inside one invocation; the state machine retries beyond that.
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 4},
-    user_agent_appid="orgvend",
+    user_agent_appid="orgvend",  # type: ignore[call-arg]  # botocore has it (1.31+); botocore-stubs 1.43 lacks it
     connect_timeout=5,
     read_timeout=30,
 )
 
-_session = boto3.session.Session()
 
-
+@cache
 def session() -> boto3.session.Session:
-    return _session
+    """The one session of the process, made on first use (so after any test's patches of botocore)."""
+    return boto3.session.Session()
 
 
 def _environment_credentials() -> tuple[str, str, str] | None:
@@ -41,11 +62,11 @@ def _environment_credentials() -> tuple[str, str, str] | None:
 
 
 @cache
-def _client(service_name: str, credentials: tuple[str, str, str] | None) -> Any:
+def _client(service_name: ServiceName, credentials: tuple[str, str, str] | None) -> BaseClient:
     if credentials is None:
-        return _session.client(service_name, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+        return session().client(service_name, config=CLIENT_CONFIG)
     key, secret, token = credentials
-    return _session.client(  # type: ignore[call-overload]
+    return session().client(
         service_name,
         config=CLIENT_CONFIG,
         aws_access_key_id=key,
@@ -54,13 +75,29 @@ def _client(service_name: str, credentials: tuple[str, str, str] | None) -> Any:
     )
 
 
-def client(service_name: str) -> Any:
+@overload
+def client(service_name: Literal["billing"]) -> "BillingClient": ...
+@overload
+def client(service_name: Literal["dynamodb"]) -> "DynamoDBClient": ...
+@overload
+def client(service_name: Literal["events"]) -> "EventBridgeClient": ...
+@overload
+def client(service_name: Literal["iam"]) -> "IAMClient": ...
+@overload
+def client(service_name: Literal["organizations"]) -> "OrganizationsClient": ...
+@overload
+def client(service_name: Literal["sns"]) -> "SNSClient": ...
+@overload
+def client(service_name: Literal["stepfunctions"]) -> "SFNClient": ...
+@overload
+def client(service_name: Literal["sts"]) -> "STSClient": ...
+def client(service_name: ServiceName) -> BaseClient:
     return _client(service_name, _environment_credentials())
 
 
-def client_with_credentials(service_name: str, credentials: dict[str, Any]) -> Any:
-    """A client acting with temporary credentials (an assumed role in a member account)."""
-    return _session.client(  # type: ignore[call-overload]
+def client_with_credentials(service_name: Literal["iam"], credentials: "CredentialsTypeDef") -> "IAMClient":
+    """An IAM client acting with temporary credentials (an assumed role in a member account)."""
+    return session().client(
         service_name,
         config=CLIENT_CONFIG,
         aws_access_key_id=credentials["AccessKeyId"],
@@ -75,11 +112,11 @@ def reset() -> None:
 
 
 def error_code(error: Exception) -> str:
-    response = getattr(error, "response", None) or {}
+    response: Any = getattr(error, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
 
 
 def error_reason(error: Exception) -> str:
     """Organizations' ConstraintViolationException carries its reason beside the code."""
-    response = getattr(error, "response", None) or {}
+    response: Any = getattr(error, "response", None) or {}
     return str(response.get("Reason") or response.get("Error", {}).get("Reason", ""))

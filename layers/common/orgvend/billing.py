@@ -2,7 +2,7 @@
 management account: what a ``direct`` onboarding (SetBillingPreferences) and a detach (StopDiscountSharing)
 both turn off, and read back."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Final, Literal
 
 from botocore.exceptions import ClientError
 
@@ -11,13 +11,17 @@ from orgvend.errors import BillingPreferencesFailed
 from orgvend.models import BillingSetup
 from orgvend.observability import logger
 
-FEATURE = "RI_SHARING"
-DISABLED = "DISABLED"
+if TYPE_CHECKING:
+    from mypy_boto3_billing import BillingClient
+    from mypy_boto3_billing.type_defs import GetBillingPreferencesRequestTypeDef
+
+FEATURE: Final = "RI_SHARING"
+DISABLED: Final = "DISABLED"
 
 
-def ri_sharing_of(billing: Any, account_id: str) -> str | None:
+def ri_sharing_of(billing: "BillingClient", account_id: str) -> Literal["ENABLED", "DISABLED"] | None:
     """The account's RI_SHARING value as Billing reports it (None when it reports none)."""
-    kwargs: dict[str, Any] = {
+    kwargs: GetBillingPreferencesRequestTypeDef = {
         "features": [FEATURE],
         "filters": [{"name": "PREFERENCE_KEY", "value": [account_id]}],
     }
@@ -28,13 +32,13 @@ def ri_sharing_of(billing: Any, account_id: str) -> str | None:
                 preference.get("key"),
                 preference.get("accountId"),
             ):
-                return str(preference["value"])
+                return preference["value"]
         if not page.get("nextToken"):
             return None
         kwargs["nextToken"] = page["nextToken"]
 
 
-def turn_off_discount_sharing(billing: Any, account_id: str) -> BillingSetup:
+def turn_off_discount_sharing(billing: "BillingClient", account_id: str) -> BillingSetup:
     """RI / Savings Plans sharing off for the account, read back; ``changed`` when it was on.
 
     ``mode`` of the result is ``direct``: the account no longer shares the organization's discounts.

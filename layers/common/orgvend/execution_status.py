@@ -7,10 +7,13 @@ report acts only while the execution is still stopped at the attempt it reports
 (its ``redriveCount``), which DescribeExecution tells.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
 
 STOPPED_STATUSES = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
 
@@ -35,7 +38,7 @@ class ExecutionStatusChangeEvent(EventBridgeModel):
 
 
 def reports_current_attempt(
-    stepfunctions: Any, change: ExecutionStatusChange, state_machine_arn: str | None = None
+    stepfunctions: "SFNClient", change: ExecutionStatusChange, state_machine_arn: str | None = None
 ) -> bool:
     """True while the execution (of ``state_machine_arn``, when given) is still stopped at the attempt
     ``change`` reports (not redriven since)."""

@@ -22,7 +22,7 @@ reconciliation, so a detached or edited guardrail comes back.
 """
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 from orgvend.baseline_policy import (
     ORGVEND_SESSION_USERID,
@@ -33,7 +33,10 @@ from orgvend.baseline_policy import (
 from orgvend.models import Model
 from orgvend.organizations import MANAGED_TAG_KEY, managed_tag
 
-SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
+if TYPE_CHECKING:
+    from mypy_boto3_organizations import OrganizationsClient
+
+SERVICE_CONTROL_POLICY: Final = "SERVICE_CONTROL_POLICY"
 # Organizations' limit for a service control policy document.
 MAX_SCP_CHARACTERS = 5120
 
@@ -103,7 +106,7 @@ def guardrail_policy(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def _policy_type_enabled(organizations: Any) -> tuple[str, bool]:
+def _policy_type_enabled(organizations: "OrganizationsClient") -> tuple[str, bool]:
     """The root's ID, and whether the SCP policy type was off (and is now enabled)."""
     root = organizations.list_roots()["Roots"][0]
     enabled = any(
@@ -115,7 +118,7 @@ def _policy_type_enabled(organizations: Any) -> tuple[str, bool]:
     return str(root["Id"]), not enabled
 
 
-def find_policy(organizations: Any, name: str) -> str | None:
+def find_policy(organizations: "OrganizationsClient", name: str) -> str | None:
     paginator = organizations.get_paginator("list_policies")
     for page in paginator.paginate(Filter=SERVICE_CONTROL_POLICY):
         for policy in page["Policies"]:
@@ -124,7 +127,9 @@ def find_policy(organizations: Any, name: str) -> str | None:
     return None
 
 
-def keep_guardrail(organizations: Any, scope_ou_id: str, name: str, document: dict[str, Any]) -> Guardrail:
+def keep_guardrail(
+    organizations: "OrganizationsClient", scope_ou_id: str, name: str, document: dict[str, Any]
+) -> Guardrail:
     """The guardrail, created or brought up to date, attached to the scope's OU."""
     content = compact(document)
     if len(content) > MAX_SCP_CHARACTERS:
@@ -170,7 +175,7 @@ def keep_guardrail(organizations: Any, scope_ou_id: str, name: str, document: di
     )
 
 
-def remove_guardrail(organizations: Any, name: str) -> bool:
+def remove_guardrail(organizations: "OrganizationsClient", name: str) -> bool:
     """Detach the guardrail from wherever orgvend attached it and delete it (the stack is deleted)."""
     policy_id = find_policy(organizations, name)
     if policy_id is None:

@@ -2,9 +2,13 @@
 
 import json
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orgvend.models import AccountRecord, Offboarding, OffboardingFailure, OnboardingFailure
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_sns import SNSClient
 
 ONBOARDED_DETAIL_TYPE = "Account Onboarded"
 FAILED_DETAIL_TYPE = "Account Onboarding Failed"
@@ -166,7 +170,7 @@ def clean_subject(subject: str) -> str:
     return " ".join(printable.split())[:SNS_SUBJECT_MAX_LENGTH]
 
 
-def publish(sns: Any, topic_arn: str, kind: str, subject: str, body: str) -> str:
+def publish(sns: "SNSClient", topic_arn: str, kind: str, subject: str, body: str) -> str:
     return str(
         sns.publish(
             TopicArn=topic_arn,
@@ -177,7 +181,9 @@ def publish(sns: Any, topic_arn: str, kind: str, subject: str, body: str) -> str
     )
 
 
-def put_event(events: Any, bus: str, source: str, detail_type: str, detail: dict[str, Any]) -> None:
+def put_event(
+    events: "EventBridgeClient", bus: str, source: str, detail_type: str, detail: dict[str, Any]
+) -> None:
     response = events.put_events(
         Entries=[
             {"Source": source, "DetailType": detail_type, "Detail": json.dumps(detail), "EventBusName": bus}

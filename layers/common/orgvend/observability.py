@@ -16,7 +16,7 @@ matches, is kept).
 import functools
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -25,6 +25,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from orgvend.models import Model
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.logging.types import LogRecord
 
 # The characters RFC 5322 allows in a local part but "=" and "'" (which delimit values in
 # text such as key='value'), and "%" for URL-encoded addresses.
@@ -65,8 +68,9 @@ def mask_emails(value: Any, default: Callable[[Any], Any] | None = None) -> Any:
 class EmailMaskingFormatter(LambdaPowertoolsFormatter):
     """Powertools' JSON formatter, with every email address of the record masked before it is written."""
 
-    def serialize(self, log: dict[str, Any]) -> str:  # type: ignore[override]
-        return super().serialize(mask_emails(log, default=self.json_default))
+    def serialize(self, log: "LogRecord") -> str:
+        masked: LogRecord = mask_emails(log, default=self.json_default)
+        return super().serialize(masked)
 
 
 def _error_without_emails(error: Exception) -> Exception:
@@ -80,7 +84,9 @@ def _error_without_emails(error: Exception) -> Exception:
         return error
     # Its message does not come from its args (pydantic's ValidationError): an exception of
     # the same name (what Step Functions matches as errorType) with the masked message.
-    stand_in = type(type(error).__name__, (Exception,), {"__module__": type(error).__module__})
+    stand_in: type[Exception] = type(
+        type(error).__name__, (Exception,), {"__module__": type(error).__module__}
+    )
     return stand_in(masked)
 
 
@@ -100,6 +106,9 @@ def masking_errors[**P, R](function: Callable[P, R]) -> Callable[P, R]:
     return masked
 
 
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
 class MaskingLogger(Logger):
     """Powertools' Logger writing through ``EmailMaskingFormatter``.
 
@@ -110,10 +119,50 @@ class MaskingLogger(Logger):
     def __init__(self, **options: Any) -> None:
         super().__init__(logger_formatter=EmailMaskingFormatter(), **options)
 
-    def inject_lambda_context(self, lambda_handler: Any = None, **options: Any) -> Any:  # type: ignore[override]
+    # Logger's own overloads: with a handler, the handler wrapped; without, a decorator.
+    @overload
+    def inject_lambda_context(
+        self,
+        lambda_handler: Handler,
+        log_event: bool | None = None,
+        correlation_id_path: str | None = None,
+        clear_state: bool | None = False,
+        flush_buffer_on_uncaught_error: bool = False,
+    ) -> Handler: ...
+
+    @overload
+    def inject_lambda_context(
+        self,
+        lambda_handler: None = None,
+        log_event: bool | None = None,
+        correlation_id_path: str | None = None,
+        clear_state: bool | None = False,
+        flush_buffer_on_uncaught_error: bool = False,
+    ) -> Callable[[Handler], Handler]: ...
+
+    def inject_lambda_context(
+        self,
+        lambda_handler: Handler | None = None,
+        log_event: bool | None = None,
+        correlation_id_path: str | None = None,
+        clear_state: bool | None = False,
+        flush_buffer_on_uncaught_error: bool = False,
+    ) -> Handler | Callable[[Handler], Handler]:
         if lambda_handler is None:
-            return functools.partial(self.inject_lambda_context, **options)
-        return super().inject_lambda_context(masking_errors(lambda_handler), **options)
+            return functools.partial(
+                self.inject_lambda_context,
+                log_event=log_event,
+                correlation_id_path=correlation_id_path,
+                clear_state=clear_state,
+                flush_buffer_on_uncaught_error=flush_buffer_on_uncaught_error,
+            )
+        return super().inject_lambda_context(
+            masking_errors(lambda_handler),
+            log_event=log_event,
+            correlation_id_path=correlation_id_path,
+            clear_state=clear_state,
+            flush_buffer_on_uncaught_error=flush_buffer_on_uncaught_error,
+        )
 
 
 logger = MaskingLogger()
@@ -125,23 +174,37 @@ metrics = Metrics()
 CORRELATION_ID_PATH = "onboarding.onboardingId || offboarding.offboardingId || execution.name || onboardingId"
 
 InputModel = TypeVar("InputModel", bound=BaseModel)
-StepFunction = Callable[[InputModel, LambdaContext], Model | dict[str, Any]]
+type StepFunction[InputModel: BaseModel] = Callable[[InputModel, LambdaContext], Model | dict[str, Any]]
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
-def step_handler[InputModel: BaseModel](
-    model: type[InputModel], *, correlation_id_path: str = CORRELATION_ID_PATH
-) -> Callable[[StepFunction], LambdaHandler]:
+def observed_handler[H: Callable[..., Any]](*, correlation_id_path: str | None = None) -> Callable[[H], H]:
+    """Powertools' logging (masked, with the correlation ID), tracing and metrics around a Lambda handler.
+
+    The handler keeps its type: Powertools types its tracer's and metrics' decorators as returning
+    ``Callable[..., Any]``, though they keep the handler's signature.
+    """
+
+    def decorate(handler: H) -> H:
+        measured = tracer.capture_lambda_handler(metrics.log_metrics(handler), capture_response=False)
+        return logger.inject_lambda_context(
+            cast(H, measured), correlation_id_path=correlation_id_path, clear_state=True
+        )
+
+    return decorate
+
+
+def step_handler[M: BaseModel](
+    model: type[M], *, correlation_id_path: str = CORRELATION_ID_PATH
+) -> Callable[[StepFunction[M]], LambdaHandler]:
     """Make ``function(parsed_input, context) -> Model`` a Lambda handler with logging, tracing and metrics.
 
     Every function wears it: the workflow's steps (their input carries the onboarding)
     and the event targets (with the event's own ``correlation_id_path``).
     """
 
-    def decorate(function: StepFunction) -> LambdaHandler:
-        @logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)
-        @tracer.capture_lambda_handler(capture_response=False)
-        @metrics.log_metrics
+    def decorate(function: StepFunction[M]) -> LambdaHandler:
+        @observed_handler(correlation_id_path=correlation_id_path)
         @functools.wraps(function)
         @masking_errors  # innermost: the tracer records the masked error too
         def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -34,6 +34,11 @@ class OrganizationsEvent(EventBridgeModel):
     detail: CloudTrailDetail
 
 
+def _text(value: Any) -> str | None:
+    """A field of an event's free-form JSON that names something: its text, None when absent or empty."""
+    return str(value) if value else None
+
+
 def _account_party(handshake: dict[str, Any]) -> str | None:
     for party in handshake.get("parties", []):
         if str(party.get("type", "")).upper() == "ACCOUNT":
@@ -47,19 +52,18 @@ def subject_account(detail: CloudTrailDetail) -> str | None:
     service = detail.serviceEventDetails or {}
     match detail.eventName:
         case "CreateAccountResult":
-            return service.get("createAccountStatus", {}).get("accountId")
+            return _text(service.get("createAccountStatus", {}).get("accountId"))
         case "CloseAccountResult":
-            return service.get("closeAccountStatus", {}).get("accountId")
+            return _text(service.get("closeAccountStatus", {}).get("accountId"))
         case "AcceptHandshake":
             handshake = (detail.responseElements or {}).get("handshake", {})
             return _account_party(handshake) or detail.recipientAccountId
         case "LeaveOrganization":
-            return detail.recipientAccountId or detail.userIdentity.get("accountId")
+            return detail.recipientAccountId or _text(detail.userIdentity.get("accountId"))
         case "TagResource" | "UntagResource":
             resource = str(parameters.get("resourceId", ""))
             return (
                 resource if resource.isdigit() and len(resource) == 12 else None
             )  # OUs and policies have tags too
         case _:
-            account_id = parameters.get("accountId")
-            return str(account_id) if account_id else None
+            return _text(parameters.get("accountId"))

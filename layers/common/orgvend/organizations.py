@@ -21,7 +21,7 @@ is held to accounts carrying orgvend's ``managed-by`` tag, to the scope's OUs, o
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, NoReturn
 
 from botocore.exceptions import ClientError
 
@@ -31,6 +31,10 @@ from orgvend.errors import OrganizationsBusy, OrganizationsRejected, OutOfScope
 from orgvend.observability import metrics
 from orgvend.settings import Settings
 
+if TYPE_CHECKING:
+    from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_organizations.type_defs import AccountTypeDef, TagTypeDef
+
 # Errors that mean "not now": the state machine retries them with backoff.
 BUSY_ERRORS = frozenset(
     {"TooManyRequestsException", "ConcurrentModificationException", "FinalizingOrganizationException"}
@@ -38,7 +42,7 @@ BUSY_ERRORS = frozenset(
 BUSY_CONSTRAINTS = frozenset({"ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED"})
 
 
-def raise_for_organizations_error(error: ClientError, action: str) -> None:
+def raise_for_organizations_error(error: ClientError, action: str) -> NoReturn:
     """Translate an Organizations error into ours: busy ones are retried, the rest are terminal."""
     code, reason = error_code(error), error_reason(error)
     if code in BUSY_ERRORS or (code == "ConstraintViolationException" and reason in BUSY_CONSTRAINTS):
@@ -47,7 +51,7 @@ def raise_for_organizations_error(error: ClientError, action: str) -> None:
     raise OrganizationsRejected(f"{action}: {code} {reason}: {error}".strip()) from None
 
 
-def account_tags(organizations: Any, account_id: str) -> dict[str, str]:
+def account_tags(organizations: "OrganizationsClient", account_id: str) -> dict[str, str]:
     paginator = organizations.get_paginator("list_tags_for_resource")
     return {
         tag["Key"]: tag["Value"] for page in paginator.paginate(ResourceId=account_id) for tag in page["Tags"]
@@ -69,7 +73,7 @@ PAGE_SIZE = 20
 class Scope:
     """The OU subtree orgvend manages, seen through an Organizations client of the management account."""
 
-    organizations: Any
+    organizations: "OrganizationsClient"
     ou_id: str
     # Parents already looked up in this invocation (OUs do not move under us within one).
     _parents: dict[str, str | None] = field(default_factory=dict, repr=False)
@@ -161,7 +165,7 @@ class Scope:
             for page in paginator.paginate(ParentId=parent, PaginationConfig={"PageSize": PAGE_SIZE}):
                 pending.extend(str(unit["Id"]) for unit in page["OrganizationalUnits"])
 
-    def accounts(self) -> Iterator[tuple[dict[str, Any], str]]:
+    def accounts(self) -> Iterator[tuple["AccountTypeDef", str]]:
         """Every member account in the subtree with its parent OU: (ListAccountsForParent item, OU ID)."""
         paginator = self.organizations.get_paginator("list_accounts_for_parent")
         for ou_id in self.organizational_units():
@@ -172,7 +176,7 @@ class Scope:
                         yield account, ou_id
 
 
-def managed_tag() -> dict[str, str]:
+def managed_tag() -> "TagTypeDef":
     return {"Key": MANAGED_TAG_KEY, "Value": MANAGED_TAG_VALUE}
 
 

@@ -86,7 +86,7 @@ def public_cause(cause: str | None) -> str | None:
     """The readable part of a failed step's or execution's cause (a Lambda error's errorMessage)."""
     if not cause:
         return None
-    message = WorkflowError(Error="", Cause=cause).message
+    message = WorkflowError(error="", cause=cause).message
     if message == cause and (found := _LAMBDA_ERROR_MESSAGE.search(cause)):
         # A Lambda error whose JSON was cut (Step Functions truncates causes at 32 KiB).
         message = json.loads(found.group(1))

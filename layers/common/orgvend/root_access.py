@@ -6,17 +6,20 @@ secure; otherwise each new account's owner must reset the root password and
 enable MFA, and the onboarding message carries that checklist.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from orgvend.observability import logger
 
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+
 ROOT_CREDENTIALS_MANAGEMENT = "RootCredentialsManagement"
 
 
-def root_credentials_management(iam: Any) -> bool | None:
+def root_credentials_management(iam: "IAMClient | None") -> bool | None:
     """True or False as IAM answers; None (unknown) when it cannot be asked."""
     if iam is None:
         return None

@@ -36,12 +36,17 @@ name before waking it.
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from orgvend import aws, clock
 from orgvend.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+    from mypy_boto3_stepfunctions import SFNClient
 
 # Optimistic writes that lose to a concurrent writer are simply tried again.
 MAX_WRITE_ATTEMPTS = 8
@@ -55,7 +60,7 @@ GONE_TOKEN_ERRORS = frozenset({"InvalidToken", "TaskDoesNotExist", "TaskTimedOut
 Wake = Callable[[str], bool]
 
 
-def task_waker(stepfunctions: Any) -> Wake:
+def task_waker(stepfunctions: "SFNClient") -> Wake:
     """A ``Wake`` that completes the waiting task with SendTaskSuccess."""
 
     def wake(token: str) -> bool:
@@ -86,16 +91,19 @@ def free_at(holders: dict[str, datetime], limit: int | None, moment: datetime) -
 
 
 class Semaphore:
-    def __init__(self, dynamodb: Any, table_name: str, name: str, wake: Wake | None = None) -> None:
+    def __init__(
+        self, dynamodb: "DynamoDBClient", table_name: str, name: str, wake: Wake | None = None
+    ) -> None:
         self._dynamodb = dynamodb
         self._table = table_name
-        self._key = {"pk": {"S": f"SEMAPHORE#{name}"}, "sk": {"S": "SEMAPHORE"}}
+        self._partition = f"SEMAPHORE#{name}"
+        self._key: dict[str, AttributeValueTypeDef] = {"pk": {"S": self._partition}, "sk": {"S": "SEMAPHORE"}}
         self._wake = wake  # None: nobody waits in line (a semaphore used without workflows)
 
     @property
     def key(self) -> dict[str, dict[str, str]]:
         """The item's key, in DynamoDB's JSON (what the state machine's GetItem reads)."""
-        return {name: dict(value) for name, value in self._key.items()}
+        return {"pk": {"S": self._partition}, "sk": {"S": "SEMAPHORE"}}
 
     def holders(self, now: datetime | None = None) -> dict[str, datetime]:
         """Live holders and their lease expiry."""
@@ -117,7 +125,7 @@ class Semaphore:
         return holders, version, limit, item.get("freeAt", {}).get("S")
 
     def _write(self, holders: dict[str, datetime], version: int, limit: int | None, moment: datetime) -> bool:
-        item = {
+        item: dict[str, AttributeValueTypeDef] = {
             **self._key,
             "holders": {"M": {holder: {"N": str(until.timestamp())} for holder, until in holders.items()}},
             "version": {"N": str(version + 1)},
@@ -188,8 +196,8 @@ class Semaphore:
 
     # ----------------------------------------------------------------------- the line
 
-    def _waiter_key(self, holder: str, since: str) -> dict[str, dict[str, str]]:
-        return {"pk": self._key["pk"], "sk": {"S": f"WAITER#{since}#{holder}"}}
+    def _waiter_key(self, holder: str, since: str) -> dict[str, "AttributeValueTypeDef"]:
+        return {"pk": {"S": self._partition}, "sk": {"S": f"WAITER#{since}#{holder}"}}
 
     def join_line(self, holder: str, since: str, token: str, now: datetime | None = None) -> bool:
         """Wait in line for a slot with a task token; ``since`` (ISO 8601) orders the line.
@@ -313,7 +321,9 @@ class Semaphore:
 ACCOUNT_CREATION = "account-creation"
 
 
-def creation_slots(dynamodb: Any, table_name: str, stepfunctions: Any | None = None) -> Semaphore:
+def creation_slots(
+    dynamodb: "DynamoDBClient", table_name: str, stepfunctions: "SFNClient | None" = None
+) -> Semaphore:
     """The semaphore that keeps account creations in progress under AWS's limit (in the registry table);
     with a Step Functions client, releases wake the onboardings waiting in line."""
     wake = task_waker(stepfunctions) if stepfunctions is not None else None

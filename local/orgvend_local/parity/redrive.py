@@ -23,8 +23,9 @@ set before the failure start empty again.
 
 import json
 import threading
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from botocore.exceptions import ClientError
 from moto.core.exceptions import AWSError
@@ -67,8 +68,9 @@ def not_redrivable_reason(execution: Execution) -> str | None:
     # The state machine's type: moto's Execution.sm_type says STANDARD for every execution.
     if execution.state_machine.type != StateMachineType.STANDARD:
         return "Execution of an EXPRESS state machine cannot be redriven"
-    if execution.exec_status not in REDRIVABLE_STATUSES:
-        return f"Execution is {execution.exec_status.value} and cannot be redriven"
+    status = execution.exec_status
+    if status is None or status not in REDRIVABLE_STATUSES:
+        return f"Execution is {status.value if status else 'not started'} and cannot be redriven"
     if execution.stop_date and datetime.now(UTC) - execution.stop_date > REDRIVABLE_PERIOD:
         return "Execution redrivable period exceeded"
     return None
@@ -114,8 +116,10 @@ class _RedriveWorker(ExecutionWorker):
         self.env.event_manager.add_event(
             context=self.env.event_history_context,
             event_type=HistoryEventType.ExecutionRedriven,
-            event_details=EventDetails(
-                executionRedrivenEventDetails=ExecutionRedrivenEventDetails(redriveCount=redrive_count)
+            # moto's EventDetails declares every other kind of details, and not this one.
+            event_details=cast(
+                EventDetails,
+                {"executionRedrivenEventDetails": ExecutionRedrivenEventDetails(redriveCount=redrive_count)},
             ),
         )
         thread = threading.Thread(target=self._run, args=(program,), daemon=True)
@@ -127,7 +131,7 @@ class _RedriveWorker(ExecutionWorker):
         self._execution_communication.terminated()
 
 
-def _failed_state(execution: Execution, history: list[dict[str, Any]]) -> tuple[str, Any]:
+def _failed_state(execution: Execution, history: Sequence[Mapping[str, Any]]) -> tuple[str, Any]:
     """The top-level state the execution stopped in, and that state's input."""
     definition = json.loads(execution.state_machine.definition)
     for event in reversed(history):
@@ -146,6 +150,8 @@ def redrive(execution: Execution, client_token: str | None = None) -> datetime:
         reason = not_redrivable_reason(execution)
         if reason:
             raise ExecutionNotRedrivable(reason)
+        if execution.exec_worker is None or execution.exec_worker.env is None:
+            raise ExecutionNotRedrivable("Execution has not started")
         history = execution.exec_worker.env.event_manager
         state_name, state_input = _failed_state(execution, history.get_event_history())
 
@@ -175,16 +181,27 @@ def _redrive_fields(execution: Execution) -> dict[str, Any]:
     return fields
 
 
+def _interpreted(response: StepFunctionResponse) -> Execution:
+    """The request's execution, as moto's interpreter runs it.
+
+    moto declares its plain model as the answer; the interpreter's backend keeps executions of its own.
+    """
+    execution: object = response.stepfunction_backend.describe_execution(response._get_param("executionArn"))
+    if not isinstance(execution, Execution):
+        raise TypeError(f"{type(execution).__name__} is not run by moto's interpreter (SFN_EXECUTION)")
+    return execution
+
+
 def apply_redrive(patcher: Patcher, _emulator: Emulator) -> None:
     original_describe = StepFunctionResponse.describe_execution
 
     def redrive_execution(response: StepFunctionResponse) -> ActionResult:
-        execution = response.stepfunction_backend.describe_execution(response._get_param("executionArn"))
+        execution = _interpreted(response)
         return ActionResult({"redriveDate": redrive(execution, response._get_param("clientToken"))})
 
     def describe_execution(response: StepFunctionResponse) -> ActionResult:
         result = original_describe(response)
-        execution = response.stepfunction_backend.describe_execution(response._get_param("executionArn"))
+        execution = _interpreted(response)
         fields = result.result
         if not isinstance(fields, dict):
             raise TypeError(f"moto's DescribeExecution answered {type(fields).__name__}, not a dict")

@@ -22,6 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from orgvend.errors import OutOfScope
 from orgvend.models import problems_of
@@ -30,7 +31,7 @@ from orgvend.workflows.models import ErrorBody, ErrorDetail, ErrorInfo
 
 MAX_ERROR_DETAILS = 20
 # The OpenAPI responses every route may answer besides its own, and those of a route with a body.
-ERRORS: dict[int | str, Any] = {
+ERRORS: dict[int, OpenAPIResponse] = {
     status: {"description": text, "content": {"application/json": {"model": ErrorBody}}}
     for status, text in (
         (400, "Bad request"),
@@ -39,7 +40,7 @@ ERRORS: dict[int | str, Any] = {
         (422, "Invalid request"),
     )
 }
-BODY_ERRORS: dict[int | str, Any] = {
+BODY_ERRORS: dict[int, OpenAPIResponse] = {
     415: {
         "description": "The body is not application/json",
         "content": {"application/json": {"model": ErrorBody}},
@@ -47,7 +48,7 @@ BODY_ERRORS: dict[int | str, Any] = {
 }
 
 
-def answers(status: int, model: type, description: str, *, body: bool = False) -> dict[int | str, Any]:
+def answers(status: int, model: type, description: str, *, body: bool = False) -> dict[int, OpenAPIResponse]:
     """The OpenAPI responses of a route: its success and every error it can answer."""
     return {
         status: {"description": description, "content": {"application/json": {"model": model}}},

@@ -17,7 +17,7 @@ orgvend is adopted when an operator moves it into the scope (MoveAccount), not b
 """
 
 import json
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from orgvend.account_sync import FINAL_STATUSES, IN_FLIGHT, gone, out_of_scope, sync_account
 from orgvend.adoption import access_role_exists, adopt_account, adoption_request
@@ -31,6 +31,11 @@ from orgvend.registry import Registry
 from orgvend.semaphore import Semaphore
 from orgvend.settings import Settings
 from orgvend.workflows.onboardings import Onboardings
+
+if TYPE_CHECKING:
+    from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sts import STSClient
 
 FOLLOWED_EVENTS = frozenset(
     {
@@ -69,9 +74,9 @@ class OrganizationFollower:
     def __init__(
         self,
         *,
-        organizations: Any,
-        sts: Any,
-        sns: Any,
+        organizations: "OrganizationsClient",
+        sts: "STSClient",
+        sns: "SNSClient",
         registry: Registry,
         onboardings: Onboardings,
         creation_slots: Semaphore,

@@ -1,15 +1,18 @@
 """KeepGuardrails: the guardrail SCP on orgvend's scope, kept at deployment (a CloudFormation custom
 resource) and on the reconciliation's schedule (orgvend.guardrails says what it is and why)."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orgvend.custom_resource import CustomResourceRequest, respond
 from orgvend.guardrails import Guardrail, guardrail_policy, keep_guardrail, remove_guardrail
 from orgvend.observability import logger, metrics
 from orgvend.settings import Settings
 
+if TYPE_CHECKING:
+    from mypy_boto3_organizations import OrganizationsClient
 
-def keep_guardrails(organizations: Any, settings: Settings, partition: str) -> Guardrail:
+
+def keep_guardrails(organizations: "OrganizationsClient", settings: Settings, partition: str) -> Guardrail:
     guardrail = keep_guardrail(
         organizations,
         settings.clients_parent_ou_id,
@@ -27,7 +30,7 @@ def keep_guardrails(organizations: Any, settings: Settings, partition: str) -> G
 
 
 def answer_cloudformation(
-    request: CustomResourceRequest, organizations: Any, settings: Settings, partition: str
+    request: CustomResourceRequest, organizations: "OrganizationsClient", settings: Settings, partition: str
 ) -> None:
     """The custom resource: keep the guardrail on Create and Update, remove it on Delete; always answer."""
     name = settings.required(settings.guardrail_policy_name, "guardrail_policy_name")

@@ -11,7 +11,8 @@ re-reads the entry when it writes (``Registry.update_account``).
 """
 
 from collections import Counter
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from orgvend.account_sync import CLOSURE_STATUSES, FINAL_STATUSES, IN_FLIGHT, gone, out_of_scope
 from orgvend.adoption import access_role_exists, adopt_account
@@ -22,6 +23,12 @@ from orgvend.observability import logger, metrics
 from orgvend.organizations import PAGE_SIZE, Scope
 from orgvend.registry import Registry
 from orgvend.workflows.onboardings import Onboardings
+
+if TYPE_CHECKING:
+    from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_organizations.type_defs import AccountTypeDef
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sts import STSClient
 
 REQUESTED_BY = "orgvend:reconciliation"
 
@@ -42,7 +49,7 @@ class Drift(Model):
         return dict(Counter(repair.action for repair in self.repairs))
 
 
-def organization_size(organizations: Any) -> int:
+def organization_size(organizations: "OrganizationsClient") -> int:
     """How many accounts the organization has (ListAccounts pages: one call per 20 accounts)."""
     paginator = organizations.get_paginator("list_accounts")
     return sum(len(page["Accounts"]) for page in paginator.paginate(PaginationConfig={"PageSize": PAGE_SIZE}))
@@ -51,8 +58,8 @@ def organization_size(organizations: Any) -> int:
 def reconcile_registry(
     scope: Scope,
     *,
-    organizations: Any,
-    sts: Any,
+    organizations: "OrganizationsClient",
+    sts: "STSClient",
     registry: Registry,
     onboardings: Onboardings,
     access_role_name: str,
@@ -95,11 +102,11 @@ def reconcile_registry(
 
 
 def _take_in(
-    member: dict[str, Any],
+    member: "AccountTypeDef",
     record: AccountRecord | None,
     *,
-    organizations: Any,
-    sts: Any,
+    organizations: "OrganizationsClient",
+    sts: "STSClient",
     registry: Registry,
     onboardings: Onboardings,
     access_role_name: str,
@@ -117,7 +124,7 @@ def _take_in(
 
 
 def _member_drift(
-    record: AccountRecord, member: dict[str, Any], ou_id: str, registry: Registry
+    record: AccountRecord, member: "AccountTypeDef", ou_id: str, registry: Registry
 ) -> list[Repair]:
     """An account orgvend manages, as the walk found it: its closure, its OU."""
     if record.status in IN_FLIGHT:
@@ -146,7 +153,11 @@ def _entry_outside_the_walk(record: AccountRecord, scope: Scope, registry: Regis
     return []
 
 
-def _status(status: AccountStatus) -> Any:
+# A repair: the entry as it should be, or None when it needs it no more.
+Change = Callable[[AccountRecord], AccountRecord | None]
+
+
+def _status(status: AccountStatus) -> Change:
     def change(current: AccountRecord) -> AccountRecord | None:
         if current.status is status or current.status in IN_FLIGHT:
             return None
@@ -155,7 +166,7 @@ def _status(status: AccountStatus) -> Any:
     return change
 
 
-def _ou(ou_id: str) -> Any:
+def _ou(ou_id: str) -> Change:
     def change(current: AccountRecord) -> AccountRecord | None:
         if current.ou_id == ou_id:
             return None
@@ -164,7 +175,7 @@ def _ou(ou_id: str) -> Any:
     return change
 
 
-def _needs_role(role_name: str) -> Any:
+def _needs_role(role_name: str) -> Change:
     def change(current: AccountRecord) -> AccountRecord | None:
         if current.status is not AccountStatus.OUT_OF_SCOPE:
             return None
@@ -179,7 +190,12 @@ def _needs_role(role_name: str) -> Any:
     return change
 
 
-def _repair(registry: Registry, record: AccountRecord, change: Any, action: str) -> list[Repair]:
+def _repair(
+    registry: Registry,
+    record: AccountRecord,
+    change: Change,
+    action: str,
+) -> list[Repair]:
     """One repair, applied to the entry as it is when written (it may have changed since the listing):
     none when the fresh entry needs it no more."""
     applied: list[bool] = []
@@ -193,7 +209,7 @@ def _repair(registry: Registry, record: AccountRecord, change: Any, action: str)
     return [Repair(account_id=record.account_id, action=action)] if any(applied) else []
 
 
-def report_drift(drift: Drift, sns: Any, topic_arn: str) -> None:
+def report_drift(drift: Drift, sns: "SNSClient", topic_arn: str) -> None:
     if not drift.repairs:
         return
     lines = [

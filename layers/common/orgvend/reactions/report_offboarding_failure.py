@@ -9,7 +9,7 @@ until Organizations says it is closed.
 """
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orgvend.execution_status import ExecutionStatusChange, reports_current_attempt
 from orgvend.models import OffboardingFailure, WorkflowError
@@ -22,6 +22,11 @@ from orgvend.notifications import (
 from orgvend.observability import logger, metrics
 from orgvend.registry import Registry
 from orgvend.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 
 def _requested(change: ExecutionStatusChange) -> dict[str, Any]:
@@ -36,9 +41,9 @@ def report_offboarding_failure(
     change: ExecutionStatusChange,
     *,
     registry: Registry,
-    stepfunctions: Any,
-    sns: Any,
-    events: Any,
+    stepfunctions: "SFNClient",
+    sns: "SNSClient",
+    events: "EventBridgeClient",
     settings: Settings,
     state_machine_arn: str | None = None,
 ) -> OffboardingFailure | None:
@@ -47,8 +52,8 @@ def report_offboarding_failure(
         logger.info("Failure report of an earlier attempt ignored", extra={"attempt": change.redriveCount})
         return None
     error = WorkflowError(
-        Error=change.error or f"Execution{change.status.title().replace('_', '')}",
-        Cause=change.cause or f"the execution ended {change.status}",
+        error=change.error or f"Execution{change.status.title().replace('_', '')}",
+        cause=change.cause or f"the execution ended {change.status}",
     )
     request = _requested(change)
     requested = {key: value for key in ("accountId", "mode") if isinstance(value := request.get(key), str)}

@@ -7,7 +7,7 @@ operators, once per execution attempt however often the event arrives.
 """
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orgvend.clock import now
 from orgvend.execution_status import ExecutionStatusChange, reports_current_attempt
@@ -17,6 +17,11 @@ from orgvend.observability import logger, metrics
 from orgvend.registry import Registry
 from orgvend.semaphore import Semaphore
 from orgvend.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 
 def _request_fields(change: ExecutionStatusChange, onboarding: dict[str, Any]) -> dict[str, str | None]:
@@ -67,9 +72,9 @@ def report_onboarding_failure(
     *,
     registry: Registry,
     slots: Semaphore,
-    stepfunctions: Any,
-    sns: Any,
-    events: Any,
+    stepfunctions: "SFNClient",
+    sns: "SNSClient",
+    events: "EventBridgeClient",
     settings: Settings,
     state_machine_arn: str | None = None,
 ) -> OnboardingFailure | None:
@@ -78,8 +83,8 @@ def report_onboarding_failure(
         logger.info("Failure report of an earlier attempt ignored", extra={"attempt": change.redriveCount})
         return None
     error = WorkflowError(
-        Error=change.error or f"Execution{change.status.title().replace('_', '')}",
-        Cause=change.cause or f"the execution ended {change.status}",
+        error=change.error or f"Execution{change.status.title().replace('_', '')}",
+        cause=change.cause or f"the execution ended {change.status}",
     )
     slots.release(change.name)  # failed, timed out or aborted: whatever it held is free
     onboarding = registry.get_onboarding(change.name) or {}

@@ -11,7 +11,7 @@ only ask for a new account: no ``accountId`` to adopt, no ``ou`` to place into.
 ``requestedBy`` records the event's account and source.
 """
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import ValidationError
@@ -22,6 +22,9 @@ from orgvend.observability import logger, metrics
 from orgvend.refusals import ApiError
 from orgvend.settings import Settings
 from orgvend.workflows.onboardings import Onboardings, execution_name
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
 
 ACCOUNT_REQUESTED = "Account Requested"
 # What only an operator may ask for, through the API.
@@ -40,7 +43,11 @@ class RequestOutcome(Model):
 
 
 def start_requested_onboarding(
-    event: AccountRequestedEvent, onboardings: Onboardings, sns: Any, settings: Settings, own_account_id: str
+    event: AccountRequestedEvent,
+    onboardings: Onboardings,
+    sns: "SNSClient",
+    settings: Settings,
+    own_account_id: str,
 ) -> RequestOutcome:
     onboarding_id = execution_name(f"event:{event.id}")
     if event.account != own_account_id:
@@ -72,7 +79,7 @@ def start_requested_onboarding(
     return RequestOutcome(event_id=event.id, outcome="started", onboarding_id=accepted.onboarding_id)
 
 
-def reject(event: AccountRequestedEvent, reason: str, sns: Any, settings: Settings) -> RequestOutcome:
+def reject(event: AccountRequestedEvent, reason: str, sns: "SNSClient", settings: Settings) -> RequestOutcome:
     metrics.add_metric(name="RequestsRejected", unit="Count", value=1)
     logger.warning("Account request rejected", extra={"eventId": event.id, "reason": reason})
     body = "\n".join(

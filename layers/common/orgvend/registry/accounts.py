@@ -1,7 +1,7 @@
 """Accounts: the ACCOUNT# entries, written whole on their version or one attribute at a time."""
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -15,6 +15,7 @@ from orgvend.registry.items import (
     KEPT_BY_ONBOARDINGS,
     MAX_WRITE_ATTEMPTS,
     VERSION,
+    Item,
     account_key,
     attribute_values,
     cancelled_on,
@@ -24,6 +25,9 @@ from orgvend.registry.items import (
     set_expression,
 )
 from orgvend.registry.writes import Table
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import PutTypeDef, QueryInputTypeDef, TransactWriteItemTypeDef
 
 
 class Accounts(Table):
@@ -35,7 +39,7 @@ class Accounts(Table):
         change: Callable[[AccountRecord | None], AccountRecord | None],
         *,
         onboarding: tuple[str, OnboardingStatus | None] | None = None,
-        also: Callable[[AccountRecord], list[dict[str, Any]]] | None = None,
+        also: Callable[[AccountRecord], list["TransactWriteItemTypeDef"]] | None = None,
     ) -> AccountRecord | None:
         """Read the entry, ``change`` it, write it back only if nobody wrote it in between; again if someone did.
 
@@ -49,6 +53,7 @@ class Accounts(Table):
         """
         for _ in range(MAX_WRITE_ATTEMPTS):
             current, version = self._read_account(account_id)
+            values: Item
             new = change(current)
             if new is None or new == current:
                 return current
@@ -58,14 +63,14 @@ class Accounts(Table):
                 condition, values = f"attribute_exists(pk) AND attribute_not_exists({VERSION})", {}
             else:
                 condition, values = f"{VERSION} = :version", {":version": {"N": str(version)}}
-            put: dict[str, Any] = {
+            put: PutTypeDef = {
                 "TableName": self._table,
                 "Item": self._account_item(new, (version or 0) + 1),
                 "ConditionExpression": condition,
             }
             if values:
                 put["ExpressionAttributeValues"] = values
-            items: list[dict[str, Any]] = [{"Put": put}]
+            items: list[TransactWriteItemTypeDef] = [{"Put": put}]
             if onboarding:
                 items.extend(self._onboarding_items(new, *onboarding))
             if also:
@@ -79,7 +84,7 @@ class Accounts(Table):
             return new
         raise WriteContention(f"account {account_id} changed {MAX_WRITE_ATTEMPTS} times while being written")
 
-    def _account_item(self, record: AccountRecord, version: int) -> dict[str, Any]:
+    def _account_item(self, record: AccountRecord, version: int) -> Item:
         item = record.stored_json()
         item.update(
             {
@@ -108,7 +113,7 @@ class Accounts(Table):
 
     def _onboarding_items(
         self, record: AccountRecord, onboarding_id: str, status: OnboardingStatus | None
-    ) -> list[dict[str, Any]]:
+    ) -> list["TransactWriteItemTypeDef"]:
         """The onboarding's item (its account, outcome) and its email guard, beside the account's entry."""
         stamp = now().isoformat()
         onboarding_fields: dict[str, Any] = {"accountId": record.account_id, "updatedAt": stamp}
@@ -212,8 +217,8 @@ class Accounts(Table):
         project: str | None = None,
         status: str | None = None,
         limit: int = 100,
-        start_key: dict | None = None,
-    ) -> tuple[list[AccountRecord], dict | None]:
+        start_key: Item | None = None,
+    ) -> tuple[list[AccountRecord], Item | None]:
         """One page of accounts matching the filters, always by a Query on the index made for them."""
         if project and not client:
             raise ValueError("a project filter needs a client filter")
@@ -238,7 +243,7 @@ class Accounts(Table):
                 values[":prefix"] = f"{project}#"
         else:
             index, condition, values = ACCOUNTS_INDEX, "gsi3pk = :partition", {":partition": "ACCOUNT"}
-        arguments: dict[str, Any] = {
+        arguments: QueryInputTypeDef = {
             "TableName": self._table,
             "IndexName": index,
             "KeyConditionExpression": condition,
@@ -252,7 +257,7 @@ class Accounts(Table):
 
     def all_accounts(self) -> Iterator[AccountRecord]:
         """Every account, page by page (Query on ``Accounts``, up to 1 MB a page)."""
-        start_key = None
+        start_key: Item | None = None
         while True:
             records, start_key = self.list_accounts(limit=1000, start_key=start_key)
             yield from records

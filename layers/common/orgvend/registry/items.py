@@ -1,12 +1,26 @@
 """The registry table's items: keys, attribute conversion, and what a cancelled transaction says."""
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from orgvend.models import AccountRecord, Onboarding
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+# An item, a key or expression values as the DynamoDB client takes and returns them.
+Item = dict[str, "AttributeValueTypeDef"]
+
+
+class Condition(TypedDict):
+    """A write's condition, spread into a Put, Update or ConditionCheck of a transaction."""
+
+    ConditionExpression: str
+    ExpressionAttributeValues: Item
+
 
 VERSION = "version"
 MAX_WRITE_ATTEMPTS = 8
@@ -25,23 +39,23 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-def account_key(account_id: str) -> dict[str, Any]:
+def account_key(account_id: str) -> Item:
     return {"pk": {"S": f"ACCOUNT#{account_id}"}, "sk": {"S": "ACCOUNT"}}
 
 
-def onboarding_key(onboarding_id: str) -> dict[str, Any]:
+def onboarding_key(onboarding_id: str) -> Item:
     return {"pk": {"S": f"ONBOARDING#{onboarding_id}"}, "sk": {"S": "ONBOARDING"}}
 
 
-def offboarding_key(offboarding_id: str) -> dict[str, Any]:
+def offboarding_key(offboarding_id: str) -> Item:
     return {"pk": {"S": f"OFFBOARDING#{offboarding_id}"}, "sk": {"S": "OFFBOARDING"}}
 
 
-def create_request_key(request_id: str) -> dict[str, Any]:
+def create_request_key(request_id: str) -> Item:
     return {"pk": {"S": f"CREATEREQUEST#{request_id}"}, "sk": {"S": "CREATEREQUEST"}}
 
 
-def email_key(email: str) -> dict[str, Any]:
+def email_key(email: str) -> Item:
     # Organizations treats addresses case-insensitively: so does the guard.
     return {"pk": {"S": f"EMAIL#{email.lower()}"}, "sk": {"S": "EMAIL"}}
 
@@ -54,11 +68,11 @@ def cancelled_on(error: ClientError) -> list[int]:
     return [index for index, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
 
 
-def email_claim_condition(onboarding: Onboarding) -> dict[str, Any]:
+def email_claim_condition(onboarding: Onboarding) -> Condition:
     """Who may claim an email: nobody holds it, or this onboarding does; an adoption may also take it
     over from an earlier onboarding of the very same account (adopted again, back in the scope)."""
     condition = "attribute_not_exists(pk) OR onboardingId = :me"
-    values = {":me": {"S": onboarding.onboarding_id}}
+    values: Item = {":me": {"S": onboarding.onboarding_id}}
     if onboarding.account_id:
         condition += " OR accountId = :account"
         values[":account"] = {"S": onboarding.account_id}
@@ -73,17 +87,21 @@ def lost_on_condition(error: ClientError) -> bool:
     return bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
 
 
-def attribute_values(values: Mapping[str, Any]) -> dict[str, Any]:
+def attribute_values(values: Mapping[str, Any]) -> Item:
     return {name: _serializer.serialize(value) for name, value in values.items()}
 
 
-def plain(item: Mapping[str, Any]) -> dict[str, Any]:
+def plain(item: Mapping[str, "AttributeValueTypeDef"]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
-def set_expression(fields: Mapping[str, Any], *, keep_first: tuple[str, ...] = ()) -> tuple[str, dict, dict]:
+def set_expression(
+    fields: Mapping[str, Any], *, keep_first: tuple[str, ...] = ()
+) -> tuple[str, dict[str, str], Item]:
     """An UpdateExpression that sets ``fields`` (``keep_first`` only when still absent)."""
-    names, values, parts = {}, {}, []
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    parts: list[str] = []
     for index, (field, value) in enumerate(fields.items()):
         names[f"#f{index}"] = field
         values[f":v{index}"] = value
@@ -97,6 +115,6 @@ def set_expression(fields: Mapping[str, Any], *, keep_first: tuple[str, ...] = (
 KEY_ATTRIBUTES = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "version")
 
 
-def record_of(item: Mapping[str, Any]) -> AccountRecord:
+def record_of(item: Mapping[str, "AttributeValueTypeDef"]) -> AccountRecord:
     fields = {name: value for name, value in plain(item).items() if name not in KEY_ATTRIBUTES}
     return AccountRecord.model_validate(fields)

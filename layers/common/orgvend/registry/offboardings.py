@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -19,6 +19,9 @@ from orgvend.registry.items import (
     plain,
     set_expression,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
 class Offboardings(Accounts):
@@ -137,7 +140,7 @@ class Offboardings(Accounts):
                 }
             )
 
-        def offboarding_done(_: AccountRecord) -> list[dict[str, Any]]:
+        def offboarding_done(_: AccountRecord) -> list["TransactWriteItemTypeDef"]:
             return [
                 {
                     "Update": {

@@ -56,6 +56,7 @@ class Onboardings(Emails):
         }
         if onboarding.account_id:
             email_guard["accountId"] = {"S": onboarding.account_id}
+        claim = email_claim_condition(onboarding)
         try:
             self._dynamodb.transact_write_items(
                 TransactItems=[
@@ -63,7 +64,8 @@ class Onboardings(Emails):
                         "Put": {
                             "TableName": self._table,
                             "Item": email_guard,
-                            **email_claim_condition(onboarding),
+                            "ConditionExpression": claim["ConditionExpression"],
+                            "ExpressionAttributeValues": claim["ExpressionAttributeValues"],
                         }
                     },
                     {

@@ -1,29 +1,34 @@
 """Conditional writes of the registry, in one place: a whole account entry read-modify-written on its
 version (no write undoes another), a single conditional write, a failure recorded once per attempt."""
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from orgvend.clock import now
 from orgvend.models import OnboardingStatus
 from orgvend.registry.items import (
+    Item,
     plain,
     set_expression,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import KeysAndAttributesOutputTypeDef, KeysAndAttributesTypeDef
 
 
 class Table:
     """The registry table, reached through a DynamoDB client passed in."""
 
-    def __init__(self, dynamodb: Any, table_name: str) -> None:
+    def __init__(self, dynamodb: "DynamoDBClient", table_name: str) -> None:
         self._dynamodb = dynamodb
         self._table = table_name
 
     def _record_failure(
         self,
-        key: dict[str, Any],
+        key: Item,
         identity: dict[str, str],
         execution_arn: str,
         error_name: str,
@@ -69,7 +74,7 @@ class Table:
         notified = int(item["notifiedAttempt"]["N"]) if "notifiedAttempt" in item else -1
         return notified < attempt
 
-    def _notified(self, key: dict[str, Any], attempt: int) -> None:
+    def _notified(self, key: Item, attempt: int) -> None:
         self._dynamodb.update_item(
             TableName=self._table,
             Key=key,
@@ -88,11 +93,13 @@ class Table:
         return True
 
     def _items_by_id(
-        self, ids: list[str], key_of: Callable[[str], dict[str, Any]], id_field: str
+        self, ids: list[str], key_of: Callable[[str], Item], id_field: str
     ) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), 100):
             keys = [key_of(item_id) for item_id in ids[start : start + 100]]
+            # What is still to read: the first request, then what DynamoDB left unprocessed.
+            request: Mapping[str, KeysAndAttributesTypeDef | KeysAndAttributesOutputTypeDef]
             request = {self._table: {"Keys": keys}}
             while request:
                 response = self._dynamodb.batch_get_item(RequestItems=request)

@@ -3,7 +3,7 @@
 import base64
 import binascii
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -15,6 +15,9 @@ from orgvend.organizations import Scope
 from orgvend.refusals import BadRequest, Conflict, NotFound, Unprocessable, out_of_scope
 from orgvend.registry import Registry
 from orgvend.workflows.models import AccountPage, AccountView, Links
+
+if TYPE_CHECKING:
+    from mypy_boto3_organizations import OrganizationsClient
 
 
 def encode_token(key: dict[str, Any] | None) -> str | None:
@@ -45,7 +48,9 @@ def account_view(record: AccountRecord) -> AccountView:
 
 
 class Accounts:
-    def __init__(self, registry: Registry, organizations: Any, scope: Scope | None = None) -> None:
+    def __init__(
+        self, registry: Registry, organizations: "OrganizationsClient", scope: Scope | None = None
+    ) -> None:
         self._registry = registry
         self._organizations = organizations
         self._scope = scope

@@ -1,8 +1,9 @@
 """One workflow's Step Functions executions as the API sees them: named by their ID, started once, redriven."""
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -10,6 +11,10 @@ from orgvend.aws import error_code
 from orgvend.models import FAILED_EXECUTION_STATUSES
 from orgvend.refusals import BadRequest, Conflict, NotFound, public_cause, public_text
 from orgvend.workflows.timeline import build_timeline
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
+    from mypy_boto3_stepfunctions.type_defs import ExecutionListItemTypeDef, HistoryEventTypeDef
 
 # Who asked: a retry of the same request may come with other (rotated) credentials.
 ASKER = "requestedBy"
@@ -24,7 +29,7 @@ def _without_asker(workflow_input: Any) -> Any:
 class Executions:
     """The executions of one state machine; ``noun`` ("onboarding", "offboarding") names them in answers."""
 
-    def __init__(self, stepfunctions: Any, state_machine_arn: str, noun: str) -> None:
+    def __init__(self, stepfunctions: "SFNClient", state_machine_arn: str, noun: str) -> None:
         self._sfn = stepfunctions
         self.state_machine_arn = state_machine_arn
         self.noun = noun
@@ -74,7 +79,7 @@ class Executions:
         }
 
     @staticmethod
-    def summary(execution: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    def summary(execution: Mapping[str, Any], record: dict[str, Any]) -> dict[str, Any]:
         """The fields of a run in a list (``RunSummary``) but ``links``: the execution's, and the registry's."""
         return {
             "status": execution["status"],
@@ -85,13 +90,13 @@ class Executions:
             "project": record.get("project"),
         }
 
-    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+    def history(self, execution_arn: str) -> list["HistoryEventTypeDef"]:
         paginator = self._sfn.get_paginator("get_execution_history")
         return [event for page in paginator.paginate(executionArn=execution_arn) for event in page["events"]]
 
     def page(
         self, status: str | None, limit: int, next_token: str | None
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    ) -> tuple[list["ExecutionListItemTypeDef"], str | None]:
         arguments: dict[str, Any] = {"stateMachineArn": self.state_machine_arn, "maxResults": limit}
         if status:
             arguments["statusFilter"] = status
@@ -103,7 +108,7 @@ class Executions:
             if error_code(error) == "InvalidToken":
                 raise BadRequest("InvalidNextToken", "nextToken is not valid", "nextToken") from None
             raise
-        return list(response["executions"]), response.get("nextToken")
+        return response["executions"], response.get("nextToken")
 
     def refuse_unless_retryable(self, name: str) -> dict[str, Any]:
         execution = self.describe(name)

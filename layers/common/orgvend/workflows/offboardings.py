@@ -1,6 +1,6 @@
 """Start, describe, list and retry offboardings: executions of the offboarding workflow."""
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from orgvend import aws
 from orgvend.doors import confirmation_refusal, offboarding_refusal
@@ -21,6 +21,9 @@ from orgvend.workflows.models import (
 )
 from orgvend.workflows.onboardings import execution_name
 
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
+
 
 def offboarding_links(offboarding_id: str, account_id: str | None = None, *, retry: bool = False) -> Links:
     return Links(
@@ -33,7 +36,9 @@ def offboarding_links(offboarding_id: str, account_id: str | None = None, *, ret
 class Offboardings:
     """The offboarding workflow as the API sees it."""
 
-    def __init__(self, stepfunctions: Any, registry: Registry, state_machine_arn: str, scope: Scope) -> None:
+    def __init__(
+        self, stepfunctions: "SFNClient", registry: Registry, state_machine_arn: str, scope: Scope
+    ) -> None:
         self._executions = Executions(stepfunctions, state_machine_arn, "offboarding")
         self._registry = registry
         self._scope = scope

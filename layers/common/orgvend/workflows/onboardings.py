@@ -2,7 +2,7 @@
 
 import hashlib
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING
 
 from orgvend import aws
 from orgvend.doors import check_email_domain, check_role_allowed, check_scope
@@ -21,6 +21,9 @@ from orgvend.workflows.models import (
     OnboardingView,
     RetryAccepted,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
 
 
 def execution_name(idempotency_key: str | None) -> str:
@@ -43,7 +46,7 @@ class Onboardings:
 
     def __init__(
         self,
-        stepfunctions: Any,
+        stepfunctions: "SFNClient",
         registry: Registry,
         state_machine_arn: str,
         scope: Scope,

@@ -1,5 +1,6 @@
 """An onboarding's timeline, built from its Step Functions execution history."""
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ def _readable(details: dict[str, Any]) -> tuple[str | None, str | None]:
     return details.get("error"), public_cause(details.get("cause"))
 
 
-def build_timeline(history: list[dict[str, Any]]) -> list[TimelineStep]:
+def build_timeline(history: Sequence[Mapping[str, Any]]) -> list[TimelineStep]:
     """One step per state, in order of first entry; repeated visits (the poll loop, a redrive) fold in."""
     steps: dict[str, TimelineStep] = {}
     current: TimelineStep | None = None

@@ -6,7 +6,7 @@ end certain when that event is late or lost.
 """
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -15,6 +15,9 @@ from orgvend.errors import AccountClosureTimedOut
 from orgvend.models import Closure, ClosureState, Model, Offboarding
 from orgvend.organizations import raise_for_organizations_error
 
+if TYPE_CHECKING:
+    from mypy_boto3_organizations import OrganizationsClient
+
 
 class CheckAccountClosureInput(Model):
     offboarding: Offboarding
@@ -22,7 +25,9 @@ class CheckAccountClosureInput(Model):
     timeout_seconds: int
 
 
-def check_account_closure(step_input: CheckAccountClosureInput, organizations: Any, now: datetime) -> Closure:
+def check_account_closure(
+    step_input: CheckAccountClosureInput, organizations: "OrganizationsClient", now: datetime
+) -> Closure:
     closure, account_id = step_input.closure, step_input.offboarding.account_id
     try:
         status = organizations.describe_account(AccountId=account_id)["Account"].get("Status")

@@ -8,7 +8,7 @@ RemoveAccount reports those.)
 """
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -17,6 +17,9 @@ from orgvend.errors import DetachPreconditionsUnmet
 from orgvend.models import Model, Offboarding
 from orgvend.observability import logger
 from orgvend.organizations import raise_for_organizations_error
+
+if TYPE_CHECKING:
+    from mypy_boto3_organizations import OrganizationsClient
 
 # AWS: an account created in the organization may leave it only 4 days after its creation (WAIT_PERIOD_ACTIVE).
 CREATED_ACCOUNT_MINIMUM_AGE = timedelta(days=4)
@@ -34,7 +37,7 @@ class DetachPreconditions(Model):
     joined_method: str | None = None
 
 
-def delegated_services(organizations: Any, account_id: str) -> list[str]:
+def delegated_services(organizations: "OrganizationsClient", account_id: str) -> list[str]:
     """The service principals the account is a delegated administrator for."""
     try:
         paginator = organizations.get_paginator("list_delegated_services_for_account")
@@ -55,7 +58,7 @@ def _age(delta: timedelta) -> str:
 
 
 def check_detach_preconditions(
-    step_input: CheckDetachPreconditionsInput, organizations: Any, now: datetime
+    step_input: CheckDetachPreconditionsInput, organizations: "OrganizationsClient", now: datetime
 ) -> DetachPreconditions:
     offboarding = step_input.offboarding
     account_id = offboarding.account_id

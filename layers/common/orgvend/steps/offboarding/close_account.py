@@ -8,7 +8,7 @@ closing and goes on.
 """
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -18,6 +18,9 @@ from orgvend.models import AccountStatus, Closure, ClosureState, Model, Offboard
 from orgvend.observability import logger, metrics
 from orgvend.organizations import raise_for_organizations_error
 from orgvend.registry import Registry
+
+if TYPE_CHECKING:
+    from mypy_boto3_organizations import OrganizationsClient
 
 QUOTA_EXCEEDED = (
     "AWS's account closure quota is used up: an organization may close the greater of 250 or 20% of its "
@@ -31,7 +34,7 @@ class CloseAccountInput(Model):
 
 
 def close_account(
-    step_input: CloseAccountInput, organizations: Any, registry: Registry, now: datetime
+    step_input: CloseAccountInput, organizations: "OrganizationsClient", registry: Registry, now: datetime
 ) -> Closure:
     offboarding = step_input.offboarding
     account_id = offboarding.account_id

@@ -1,10 +1,15 @@
 """NotifyOffboarded: tell the operators (hand-over checklist, or the closure's consequences) and automation."""
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from orgvend.models import AccountRecord, Model, Notification, Offboarding
 from orgvend.notifications import OFFBOARDED_DETAIL_TYPE, offboarded_message, publish, put_event
 from orgvend.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_sns import SNSClient
 
 
 class NotifyOffboardedInput(Model):
@@ -13,7 +18,11 @@ class NotifyOffboardedInput(Model):
 
 
 def notify_offboarded(
-    step_input: NotifyOffboardedInput, organizations: Any, sns: Any, events: Any, settings: Settings
+    step_input: NotifyOffboardedInput,
+    organizations: "OrganizationsClient",
+    sns: "SNSClient",
+    events: "EventBridgeClient",
+    settings: Settings,
 ) -> Notification:
     offboarding, account = step_input.offboarding, step_input.account
     management_account_id = organizations.describe_organization()["Organization"]["MasterAccountId"]

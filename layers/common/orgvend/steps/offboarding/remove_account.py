@@ -7,7 +7,7 @@ An account that is already gone counts as removed (a retried step, or a
 removal made outside orgvend).
 """
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -16,6 +16,9 @@ from orgvend.errors import AccountRemovalRefused
 from orgvend.models import Model, Offboarding, Removal
 from orgvend.observability import logger, metrics
 from orgvend.organizations import raise_for_organizations_error
+
+if TYPE_CHECKING:
+    from mypy_boto3_organizations import OrganizationsClient
 
 # What the account's new owner (or the agency) must do, by Organizations' refusal reason.
 STANDALONE_STEPS = (
@@ -44,7 +47,7 @@ class RemoveAccountInput(Model):
     offboarding: Offboarding
 
 
-def remove_account(step_input: RemoveAccountInput, organizations: Any) -> Removal:
+def remove_account(step_input: RemoveAccountInput, organizations: "OrganizationsClient") -> Removal:
     offboarding = step_input.offboarding
     account_id = offboarding.account_id
     try:

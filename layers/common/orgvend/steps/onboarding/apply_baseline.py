@@ -14,7 +14,7 @@ orgvend does not register an account whose access role strangers can assume.
 """
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
@@ -26,6 +26,13 @@ from orgvend.errors import AccountNotReady, BaselineFailed, UnsafeAccessRoleTrus
 from orgvend.models import Baseline, Model, Onboarding
 from orgvend.observability import logger, metrics
 from orgvend.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_iam.type_defs import PolicyDocumentDictTypeDef, PolicyVersionTypeDef
+    from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_sts import STSClient
+    from mypy_boto3_sts.type_defs import CredentialsTypeDef
 
 ADMINISTRATOR_ACCESS = "AdministratorAccess"
 SESSION_NAME = "orgvend-baseline"
@@ -48,9 +55,9 @@ class ApplyBaselineInput(Model):
     account_id: str
 
 
-def assume_access_role(sts: Any, role_arn: str) -> dict[str, Any]:
+def assume_access_role(sts: "STSClient", role_arn: str) -> "CredentialsTypeDef":
     try:
-        return dict(sts.assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)["Credentials"])
+        return sts.assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)["Credentials"]
     except ClientError as error:
         if error_code(error) in NOT_READY_ERRORS:
             metrics.add_metric(name="AccountNotReady", unit="Count", value=1)  # one retry of the workflow
@@ -58,12 +65,15 @@ def assume_access_role(sts: Any, role_arn: str) -> dict[str, Any]:
         raise BaselineFailed(f"cannot assume {role_arn}: {error}") from None
 
 
-def _decoded(document: dict[str, Any] | str) -> dict[str, Any]:
+def _decoded(document: "str | PolicyDocumentDictTypeDef") -> dict[str, Any]:
     # IAM returns documents URL-encoded on the wire; boto3 decodes most but not all.
-    return json.loads(unquote(document)) if isinstance(document, str) else document
+    if isinstance(document, str):
+        decoded: dict[str, Any] = json.loads(unquote(document))
+        return decoded
+    return dict(document)
 
 
-def _document(version: dict[str, Any]) -> dict[str, Any]:
+def _document(version: "PolicyVersionTypeDef") -> dict[str, Any]:
     return _decoded(version["Document"])
 
 
@@ -79,7 +89,9 @@ def _principal_account(principal: str) -> str | None:
     return parts[4] if len(parts) > 4 and parts[4] else None
 
 
-def trust_outsiders(trust: dict[str, Any], organizations: Any, own_account_ids: frozenset[str]) -> list[str]:
+def trust_outsiders(
+    trust: dict[str, Any], organizations: "OrganizationsClient", own_account_ids: frozenset[str]
+) -> list[str]:
     """Who the trust lets assume the role from outside the organization, one finding each.
 
     Anyone (``*`` without an ``aws:PrincipalOrgID`` condition), identity providers (Federated: people
@@ -118,7 +130,11 @@ def trust_outsiders(trust: dict[str, Any], organizations: Any, own_account_ids: 
 
 
 def ensure_trust(
-    iam: Any, role_name: str, trust: dict[str, Any], organizations: Any, own_account_ids: frozenset[str]
+    iam: "IAMClient",
+    role_name: str,
+    trust: dict[str, Any],
+    organizations: "OrganizationsClient",
+    own_account_ids: frozenset[str],
 ) -> tuple[bool, list[str]]:
     """Replace the role's trust with ``trust``; (replaced, what the old trust admitted from outside)."""
     current = _decoded(iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"])
@@ -143,7 +159,7 @@ def ensure_trust(
     return True, findings
 
 
-def ensure_policy(iam: Any, policy_arn: str, policy_name: str, document: dict[str, Any]) -> bool:
+def ensure_policy(iam: "IAMClient", policy_arn: str, policy_name: str, document: dict[str, Any]) -> bool:
     """Create the policy, or give it a new default version when its document differs. True if changed."""
     try:
         policy = iam.get_policy(PolicyArn=policy_arn)["Policy"]
@@ -169,7 +185,7 @@ def ensure_policy(iam: Any, policy_arn: str, policy_name: str, document: dict[st
     return True
 
 
-def attached_policy_arns(iam: Any, role_name: str) -> dict[str, str]:
+def attached_policy_arns(iam: "IAMClient", role_name: str) -> dict[str, str]:
     """Name → ARN of the managed policies attached to ``role_name``."""
     attached: dict[str, str] = {}
     for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name):
@@ -179,7 +195,7 @@ def attached_policy_arns(iam: Any, role_name: str) -> dict[str, str]:
 
 
 def apply_baseline(
-    step_input: ApplyBaselineInput, sts: Any, organizations: Any, settings: Settings
+    step_input: ApplyBaselineInput, sts: "STSClient", organizations: "OrganizationsClient", settings: Settings
 ) -> Baseline:
     onboarding, account_id = step_input.onboarding, step_input.account_id
     policy_name = settings.required(settings.baseline_policy_name, "baseline_policy_name")

@@ -1,17 +1,20 @@
 """CheckAccountCreation: one poll of DescribeCreateAccountStatus."""
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from orgvend.errors import AccountCreationFailed, AccountCreationTimedOut
+from orgvend.errors import AccountCreationFailed, AccountCreationTimedOut, InvalidOnboardingRequest
 from orgvend.models import AccountStatus, Creation, CreationState, Model, Onboarding
 from orgvend.observability import logger, metrics
 from orgvend.organizations import raise_for_organizations_error
 from orgvend.registry import Registry
 from orgvend.registry.accounts import pending_record
 from orgvend.semaphore import Semaphore
+
+if TYPE_CHECKING:
+    from mypy_boto3_organizations import OrganizationsClient
 
 FAILURE_EXPLANATIONS = {
     "ACCOUNT_LIMIT_EXCEEDED": "the organization has reached its account quota; ask AWS Support to raise it",
@@ -38,7 +41,9 @@ class CheckAccountCreationInput(Model):
     timeout_seconds: int
 
 
-def find_account_created_since(organizations: Any, email: str, since: datetime) -> str | None:
+def find_account_created_since(
+    organizations: "OrganizationsClient", email: str, since: datetime
+) -> str | None:
     """The ID of a member account with ``email`` that joined by creation after ``since``."""
     for page in organizations.get_paginator("list_accounts").paginate():
         for account in page["Accounts"]:
@@ -53,12 +58,15 @@ def find_account_created_since(organizations: Any, email: str, since: datetime) 
 
 def check_account_creation(
     step_input: CheckAccountCreationInput,
-    organizations: Any,
+    organizations: "OrganizationsClient",
     registry: Registry,
     slots: Semaphore,
     now: datetime,
 ) -> Creation:
     onboarding, creation = step_input.onboarding, step_input.creation
+    if creation.request_id is None:
+        # CreateAccount gives every creation it leaves in progress its request ID; a hand-made input may not.
+        raise InvalidOnboardingRequest("creation.requestId is missing: there is no account creation to check")
     try:
         status = organizations.describe_create_account_status(CreateAccountRequestId=creation.request_id)[
             "CreateAccountStatus"

@@ -9,7 +9,7 @@ this step alone: its role may write only these three tag keys, and it checks the
 scope again right before it writes. Tagging is idempotent: a retry changes nothing.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -22,6 +22,9 @@ from orgvend.organizations import (
     account_tags,
     raise_for_organizations_error,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_organizations import OrganizationsClient
 
 
 class ClaimAccountInput(Model):
@@ -38,7 +41,7 @@ def claim_tags(onboarding: Onboarding) -> dict[str, str]:
     return {MANAGED_TAG_KEY: MANAGED_TAG_VALUE, "client": onboarding.client, "project": onboarding.project}
 
 
-def claim_account(step_input: ClaimAccountInput, organizations: Any, scope: Scope) -> Claim:
+def claim_account(step_input: ClaimAccountInput, organizations: "OrganizationsClient", scope: Scope) -> Claim:
     account_id = step_input.account_id
     wanted = claim_tags(step_input.onboarding)
     try:

@@ -1,6 +1,6 @@
 """CreateAccount: ask Organizations for a new member account, once per onboarding."""
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -12,6 +12,10 @@ from orgvend.registry import Registry
 from orgvend.semaphore import Semaphore
 from orgvend.settings import Settings
 
+if TYPE_CHECKING:
+    from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_organizations.type_defs import TagTypeDef
+
 
 class CreateAccountInput(Model):
     onboarding: Onboarding
@@ -19,7 +23,7 @@ class CreateAccountInput(Model):
 
 def create_account(
     step_input: CreateAccountInput,
-    organizations: Any,
+    organizations: "OrganizationsClient",
     registry: Registry,
     slots: Semaphore,
     settings: Settings,
@@ -44,6 +48,7 @@ def create_account(
     except EmailAlreadyRegistered:
         slots.release(onboarding.onboarding_id)  # nothing is in progress
         raise
+    tags: list[TagTypeDef] = [{"Key": key, "Value": value} for key, value in sorted(onboarding.tags.items())]
     try:
         status = organizations.create_account(
             Email=onboarding.email,
@@ -52,8 +57,7 @@ def create_account(
             IamUserAccessToBilling=onboarding.iam_user_access_to_billing,
             # managed-by: the tag IAM holds orgvend's account-changing grants to (orgvend.organizations); the
             # CreateAccount grant itself requires it (aws:RequestTag).
-            Tags=[{"Key": key, "Value": value} for key, value in sorted(onboarding.tags.items())]
-            + [managed_tag()],
+            Tags=[*tags, managed_tag()],
         )["CreateAccountStatus"]
     except ClientError as error:
         try:

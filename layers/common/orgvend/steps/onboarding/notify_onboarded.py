@@ -1,12 +1,16 @@
 """NotifyOnboarded: tell people the account is ready, and tell downstream automation too."""
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from orgvend.models import AccountRecord, Model, Notification
 from orgvend.notifications import ONBOARDED_DETAIL_TYPE, onboarded_message, publish, put_event
 from orgvend.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_sns import SNSClient
 
 
 class NotifyOnboardedInput(Model):
@@ -15,7 +19,7 @@ class NotifyOnboardedInput(Model):
 
 
 def notify_onboarded(
-    step_input: NotifyOnboardedInput, sns: Any, events: Any, settings: Settings
+    step_input: NotifyOnboardedInput, sns: "SNSClient", events: "EventBridgeClient", settings: Settings
 ) -> Notification:
     account = step_input.account
     subject, body = onboarded_message(account, step_input.trust_findings)

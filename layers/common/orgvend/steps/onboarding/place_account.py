@@ -7,7 +7,7 @@ destination is checked to lie in the scope: IAM holds MoveAccount to orgvend's o
 destination is held here.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -15,13 +15,16 @@ from orgvend.aws import error_code
 from orgvend.models import Model, Onboarding, Placement
 from orgvend.organizations import Scope, managed_tag, raise_for_organizations_error
 
+if TYPE_CHECKING:
+    from mypy_boto3_organizations import OrganizationsClient
+
 
 class PlaceAccountInput(Model):
     onboarding: Onboarding
     account_id: str
 
 
-def find_child_ou(organizations: Any, parent_id: str, name: str) -> str | None:
+def find_child_ou(organizations: "OrganizationsClient", parent_id: str, name: str) -> str | None:
     paginator = organizations.get_paginator("list_organizational_units_for_parent")
     for page in paginator.paginate(ParentId=parent_id):
         for unit in page["OrganizationalUnits"]:
@@ -30,7 +33,7 @@ def find_child_ou(organizations: Any, parent_id: str, name: str) -> str | None:
     return None
 
 
-def ensure_client_ou(organizations: Any, parent_id: str, name: str) -> str:
+def ensure_client_ou(organizations: "OrganizationsClient", parent_id: str, name: str) -> str:
     existing = find_child_ou(organizations, parent_id, name)
     if existing:
         return existing
@@ -47,7 +50,9 @@ def ensure_client_ou(organizations: Any, parent_id: str, name: str) -> str:
     return str(find_child_ou(organizations, parent_id, name))
 
 
-def place_account(step_input: PlaceAccountInput, organizations: Any, scope: Scope) -> Placement:
+def place_account(
+    step_input: PlaceAccountInput, organizations: "OrganizationsClient", scope: Scope
+) -> Placement:
     onboarding, account_id = step_input.onboarding, step_input.account_id
     try:
         if onboarding.mode == "adopt":

@@ -1,6 +1,6 @@
 """RegisterAccount: the account's registry entry becomes ACTIVE, with everything an operator needs."""
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from orgvend.clock import now
 from orgvend.models import (
@@ -18,6 +18,9 @@ from orgvend.registry import Registry
 from orgvend.registry.accounts import pending_record
 from orgvend.root_access import root_credentials_management
 
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+
 
 class RegisterAccountInput(Model):
     onboarding: Onboarding
@@ -27,7 +30,9 @@ class RegisterAccountInput(Model):
     billing: BillingSetup | None = None
 
 
-def register_account(step_input: RegisterAccountInput, registry: Registry, iam: Any = None) -> AccountRecord:
+def register_account(
+    step_input: RegisterAccountInput, registry: Registry, iam: "IAMClient | None" = None
+) -> AccountRecord:
     """``iam`` (management account) tells whether root access is managed centrally; None: unknown."""
     onboarding = step_input.onboarding
     existing = registry.get_account(step_input.account_id)

@@ -9,10 +9,14 @@ account ID as the preference key), then reads it back with
 or a redrive is harmless.
 """
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from orgvend.billing import turn_off_discount_sharing
 from orgvend.models import BillingSetup, Model, Onboarding
+
+if TYPE_CHECKING:
+    from mypy_boto3_billing import BillingClient
 
 
 class SetBillingPreferencesInput(Model):
@@ -20,7 +24,9 @@ class SetBillingPreferencesInput(Model):
     account_id: str
 
 
-def set_billing_preferences(step_input: SetBillingPreferencesInput, billing_client: Any) -> BillingSetup:
+def set_billing_preferences(
+    step_input: SetBillingPreferencesInput, billing_client: Callable[[], "BillingClient"]
+) -> BillingSetup:
     """``billing_client`` is called only for ``direct``: a callable returning the Billing client."""
     onboarding, account_id = step_input.onboarding, step_input.account_id
     if onboarding.billing != "direct":

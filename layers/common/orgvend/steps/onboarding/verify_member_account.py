@@ -1,7 +1,7 @@
 """VerifyMemberAccount: an account to adopt must be an active member inside orgvend's scope, never the
 management account."""
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -11,6 +11,9 @@ from orgvend.models import ADOPTABLE_STATUSES, AccountStatus, Creation, Creation
 from orgvend.organizations import Scope, raise_for_organizations_error
 from orgvend.registry import Registry
 from orgvend.registry.accounts import pending_record
+
+if TYPE_CHECKING:
+    from mypy_boto3_organizations import OrganizationsClient
 
 
 class VerifyMemberAccountInput(Model):
@@ -28,7 +31,10 @@ def refuse_unmanaged_entry(registry: Registry, account_id: str, onboarding_id: s
 
 
 def verify_member_account(
-    step_input: VerifyMemberAccountInput, organizations: Any, registry: Registry, scope: Scope
+    step_input: VerifyMemberAccountInput,
+    organizations: "OrganizationsClient",
+    registry: Registry,
+    scope: Scope,
 ) -> Creation:
     onboarding = step_input.onboarding
     account_id = str(onboarding.account_id)
