@@ -12,7 +12,6 @@ from botocore.exceptions import ClientError
 
 from orgvend import rules
 from orgvend.aws import error_code
-from orgvend.clock import now
 from orgvend.models import AccountRecord, AccountStatus
 from orgvend.organizations import account_tags
 from orgvend.registry import Registry
@@ -42,7 +41,7 @@ def gone(record: AccountRecord) -> AccountRecord | None:
     """The entry of an account that left the organization (None: already final, or in flight)."""
     if record.status in FINAL_STATUSES or record.status in IN_FLIGHT:
         return None
-    return record.model_copy(update={"status": status_after_leaving(record), "updated_at": now()})
+    return record.changed(status=status_after_leaving(record))
 
 
 def out_of_scope(record: AccountRecord) -> AccountRecord | None:
@@ -53,7 +52,7 @@ def out_of_scope(record: AccountRecord) -> AccountRecord | None:
         or record.status is AccountStatus.OUT_OF_SCOPE
     ):
         return None
-    return record.model_copy(update={"status": AccountStatus.OUT_OF_SCOPE, "updated_at": now()})
+    return record.changed(status=AccountStatus.OUT_OF_SCOPE)
 
 
 def member_changes(member: "AccountTypeDef", parent_id: str | None, tags: dict[str, str]) -> dict[str, Any]:
@@ -95,7 +94,7 @@ def sync_account(
         changed[:] = [field for field, value in changes.items() if getattr(current, field) != value]
         if not changed:
             return None
-        return current.model_copy(update={**changes, "updated_at": now()})
+        return current.changed(**changes)
 
     registry.update_account(record.account_id, apply)
     return changed

@@ -7,10 +7,13 @@ report acts only while the execution is still stopped at the attempt it reports
 (its ``redriveCount``), which DescribeExecution tells.
 """
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict
+
+from orgvend.models import WorkflowError
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -31,6 +34,21 @@ class ExecutionStatusChange(BaseModel):
     error: str | None = None
     cause: str | None = None
     redriveCount: int = 0
+
+    def failure(self) -> WorkflowError:
+        """The execution's error; a timeout or an abort (which carry none) named after the status."""
+        return WorkflowError(
+            error=self.error or f"Execution{self.status.title().replace('_', '')}",
+            cause=self.cause or f"the execution ended {self.status}",
+        )
+
+    def request(self) -> dict[str, Any]:
+        """The execution's input, the workflow's request (empty when it is not a JSON object)."""
+        try:
+            request = json.loads(self.input or "{}")
+        except ValueError:
+            return {}
+        return request if isinstance(request, dict) else {}
 
 
 class ExecutionStatusChangeEvent(EventBridgeModel):

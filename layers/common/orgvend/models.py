@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from orgvend import rules, switch_role
+from orgvend.clock import now
 
 
 class Model(BaseModel):
@@ -338,6 +339,10 @@ class AccountRecord(Model):
             mode="json", by_alias=True, exclude_none=True, exclude=set(type(self).model_computed_fields)
         )
 
+    def changed(self, **changes: Any) -> "AccountRecord":
+        """A copy with ``changes`` (field names), stamped ``updated_at`` now."""
+        return self.model_copy(update={**changes, "updated_at": now()})
+
 
 class OffboardingRequest(Model):
     """The offboarding workflow's input."""
@@ -398,16 +403,21 @@ class Closure(Model):
     polls: int = 0
 
 
-class OffboardingFailure(Model):
-    offboarding_id: str
+class RunFailure(Model):
+    """A failed onboarding or offboarding as the operators and the failure event see it."""
+
     execution_arn: str
     error: str
     message: str
-    mode: str | None = None
     account_id: str | None = None
-    account_name: str | None = None
     client: str | None = None
     project: str | None = None
+    account_name: str | None = None
+
+
+class OffboardingFailure(RunFailure):
+    offboarding_id: str
+    mode: str | None = None
 
 
 class WorkflowError(BaseModel):
@@ -430,15 +440,8 @@ class WorkflowError(BaseModel):
         return self.cause
 
 
-class OnboardingFailure(Model):
+class OnboardingFailure(RunFailure):
     onboarding_id: str
-    execution_arn: str
-    error: str
-    message: str
-    account_id: str | None = None
-    client: str | None = None
-    project: str | None = None
-    account_name: str | None = None
     email: str | None = None
 
 

@@ -4,7 +4,7 @@ import json
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
-from orgvend.models import AccountRecord, Offboarding, OffboardingFailure, OnboardingFailure
+from orgvend.models import AccountRecord, Offboarding, OffboardingFailure, OnboardingFailure, RunFailure
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
@@ -77,15 +77,14 @@ def onboarded_message(account: AccountRecord, trust_findings: list[str] | None =
     return clean_subject(subject), body
 
 
+def failure_lines(headline: str, failure: RunFailure) -> list[str]:
+    return [headline, "", f"  Error:  {failure.error}", f"  Reason: {failure.message}"]
+
+
 def failed_message(failure: OnboardingFailure) -> tuple[str, str]:
     who = f"{failure.client}/{failure.project}" if failure.client else "an onboarding request"
     subject = f"orgvend: onboarding of {who} failed ({failure.error})"
-    lines = [
-        f"The onboarding {failure.onboarding_id} of {who} failed.",
-        "",
-        f"  Error:  {failure.error}",
-        f"  Reason: {failure.message}",
-    ]
+    lines = failure_lines(f"The onboarding {failure.onboarding_id} of {who} failed.", failure)
     if failure.account_id:
         lines += [
             f"  Account {failure.account_id} exists and is kept in the registry.",
@@ -147,11 +146,11 @@ def offboarded_message(
 def offboarding_failed_message(failure: OffboardingFailure) -> tuple[str, str]:
     what = f"account {failure.account_id}" if failure.account_id else "an account"
     subject = f"orgvend: offboarding ({failure.mode or '?'}) of {what} failed ({failure.error})"
+    headline = (
+        f"The offboarding {failure.offboarding_id} ({failure.mode or 'unknown mode'}) of {what} failed."
+    )
     lines = [
-        f"The offboarding {failure.offboarding_id} ({failure.mode or 'unknown mode'}) of {what} failed.",
-        "",
-        f"  Error:  {failure.error}",
-        f"  Reason: {failure.message}",
+        *failure_lines(headline, failure),
         "",
         "The account's registry entry is as it was before (a closure AWS accepted stays CLOSING).",
         "Fix the cause, then retry: POST /offboardings/{id}/retry (orgvend offboardings retry ID),",

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from orgvend.account_sync import CLOSURE_STATUSES, FINAL_STATUSES, IN_FLIGHT, gone, out_of_scope
 from orgvend.adoption import access_role_exists, adopt_account
-from orgvend.clock import now
 from orgvend.models import ADOPTABLE_STATUSES, AccountRecord, AccountStatus, Model
 from orgvend.notifications import publish
 from orgvend.observability import logger, metrics
@@ -161,7 +160,7 @@ def _status(status: AccountStatus) -> Change:
     def change(current: AccountRecord) -> AccountRecord | None:
         if current.status is status or current.status in IN_FLIGHT:
             return None
-        return current.model_copy(update={"status": status, "updated_at": now()})
+        return current.changed(status=status)
 
     return change
 
@@ -170,7 +169,7 @@ def _ou(ou_id: str) -> Change:
     def change(current: AccountRecord) -> AccountRecord | None:
         if current.ou_id == ou_id:
             return None
-        return current.model_copy(update={"ou_id": ou_id, "updated_at": now()})
+        return current.changed(ou_id=ou_id)
 
     return change
 
@@ -179,12 +178,9 @@ def _needs_role(role_name: str) -> Change:
     def change(current: AccountRecord) -> AccountRecord | None:
         if current.status is not AccountStatus.OUT_OF_SCOPE:
             return None
-        return current.model_copy(
-            update={
-                "status": AccountStatus.NEEDS_ROLE,
-                "failure": f"no {role_name} role that the management account can assume",
-                "updated_at": now(),
-            }
+        return current.changed(
+            status=AccountStatus.NEEDS_ROLE,
+            failure=f"no {role_name} role that the management account can assume",
         )
 
     return change

@@ -8,11 +8,10 @@ that AWS refused changed nothing, and a closure AWS accepted stays CLOSING
 until Organizations says it is closed.
 """
 
-import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from orgvend.execution_status import ExecutionStatusChange, reports_current_attempt
-from orgvend.models import OffboardingFailure, WorkflowError
+from orgvend.models import OffboardingFailure
 from orgvend.notifications import (
     OFFBOARDING_FAILED_DETAIL_TYPE,
     offboarding_failed_message,
@@ -29,14 +28,6 @@ if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
 
-def _requested(change: ExecutionStatusChange) -> dict[str, Any]:
-    try:
-        request = json.loads(change.input or "{}")
-    except ValueError:
-        return {}
-    return request if isinstance(request, dict) else {}
-
-
 def report_offboarding_failure(
     change: ExecutionStatusChange,
     *,
@@ -51,11 +42,8 @@ def report_offboarding_failure(
         # Redriven since (or a late duplicate): the retried offboarding holds the account again.
         logger.info("Failure report of an earlier attempt ignored", extra={"attempt": change.redriveCount})
         return None
-    error = WorkflowError(
-        error=change.error or f"Execution{change.status.title().replace('_', '')}",
-        cause=change.cause or f"the execution ended {change.status}",
-    )
-    request = _requested(change)
+    error = change.failure()
+    request = change.request()
     requested = {key: value for key in ("accountId", "mode") if isinstance(value := request.get(key), str)}
     if not registry.fail_offboarding(
         change.name,

@@ -6,10 +6,8 @@ Execution Status Change"); this records it in the registry and tells the
 operators, once per execution attempt however often the event arrives.
 """
 
-import json
 from typing import TYPE_CHECKING, Any
 
-from orgvend.clock import now
 from orgvend.execution_status import ExecutionStatusChange, reports_current_attempt
 from orgvend.models import AccountRecord, AccountStatus, OnboardingFailure, WorkflowError
 from orgvend.notifications import FAILED_DETAIL_TYPE, failed_message, publish, put_event
@@ -26,11 +24,7 @@ if TYPE_CHECKING:
 
 def _request_fields(change: ExecutionStatusChange, onboarding: dict[str, Any]) -> dict[str, str | None]:
     """Who the onboarding was for: from the registry, else from the execution's input."""
-    try:
-        request = json.loads(change.input or "{}")
-    except ValueError:
-        request = {}
-    source = onboarding or (request if isinstance(request, dict) else {})
+    source = onboarding or change.request()
     return {
         field: value if isinstance(value := source.get(key), str) else None
         for field, key in (
@@ -58,13 +52,7 @@ def failed_entry(account: AccountRecord, onboarding_id: str, error: WorkflowErro
     """The entry as this failure leaves it, read fresh (None: unchanged)."""
     if account.onboarding_id != onboarding_id or account.status not in FAILABLE_STATUSES:
         return None
-    return account.model_copy(
-        update={
-            "status": AccountStatus.FAILED,
-            "failure": f"{error.error}: {error.message}",
-            "updated_at": now(),
-        }
-    )
+    return account.changed(status=AccountStatus.FAILED, failure=f"{error.error}: {error.message}")
 
 
 def report_onboarding_failure(
@@ -82,10 +70,7 @@ def report_onboarding_failure(
         # Redriven since (or a late duplicate): the newer attempt owns its slot and its entry.
         logger.info("Failure report of an earlier attempt ignored", extra={"attempt": change.redriveCount})
         return None
-    error = WorkflowError(
-        error=change.error or f"Execution{change.status.title().replace('_', '')}",
-        cause=change.cause or f"the execution ended {change.status}",
-    )
+    error = change.failure()
     slots.release(change.name)  # failed, timed out or aborted: whatever it held is free
     onboarding = registry.get_onboarding(change.name) or {}
     account_id = onboarding.get("accountId")

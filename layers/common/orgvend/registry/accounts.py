@@ -222,27 +222,21 @@ class Accounts(Table):
         """One page of accounts matching the filters, always by a Query on the index made for them."""
         if project and not client:
             raise ValueError("a project filter needs a client filter")
-        values: dict[str, Any]
+        # Each filter has its index: a partition to read and, for a narrower filter, a sort-key prefix.
+        prefix: str | None
         if status:
-            index, condition, values = (
-                BY_STATUS_INDEX,
-                "gsi2pk = :partition",
-                {":partition": f"STATUS#{status}"},
-            )
-            if client:
-                condition += " AND begins_with(gsi2sk, :prefix)"
-                values[":prefix"] = f"{client}#{project}#" if project else f"{client}#"
+            index, key, partition = BY_STATUS_INDEX, "gsi2", f"STATUS#{status}"
+            prefix = (f"{client}#{project}#" if project else f"{client}#") if client else None
         elif client:
-            index, condition, values = (
-                BY_CLIENT_INDEX,
-                "gsi1pk = :partition",
-                {":partition": f"CLIENT#{client}"},
-            )
-            if project:
-                condition += " AND begins_with(gsi1sk, :prefix)"
-                values[":prefix"] = f"{project}#"
+            index, key, partition = BY_CLIENT_INDEX, "gsi1", f"CLIENT#{client}"
+            prefix = f"{project}#" if project else None
         else:
-            index, condition, values = ACCOUNTS_INDEX, "gsi3pk = :partition", {":partition": "ACCOUNT"}
+            index, key, partition, prefix = ACCOUNTS_INDEX, "gsi3", "ACCOUNT", None
+        condition = f"{key}pk = :partition"
+        values: dict[str, Any] = {":partition": partition}
+        if prefix:
+            condition += f" AND begins_with({key}sk, :prefix)"
+            values[":prefix"] = prefix
         arguments: QueryInputTypeDef = {
             "TableName": self._table,
             "IndexName": index,

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from orgvend.aws import error_code
 from orgvend.models import FAILED_EXECUTION_STATUSES
 from orgvend.refusals import BadRequest, Conflict, NotFound, public_cause, public_text
+from orgvend.workflows.models import Links, RunSummary, RunView
 from orgvend.workflows.timeline import build_timeline
 
 if TYPE_CHECKING:
@@ -132,3 +133,80 @@ class Executions:
             raise
         redrive_date: datetime = response["redriveDate"]
         return redrive_date
+
+
+def run_links(noun: str, run_id: str, account_id: str | None = None, *, retry: bool = False) -> Links:
+    """The links of a run (``noun`` "onboarding" or "offboarding"): itself, its account, its retry."""
+    return Links(
+        self=f"/{noun}s/{run_id}",
+        account=f"/accounts/{account_id}" if account_id else None,
+        retry=f"/{noun}s/{run_id}/retry" if retry else None,
+    )
+
+
+class Runs[View: RunView, Summary: RunSummary]:
+    """One workflow's runs as the API shows them: Step Functions' side joined with the registry's item.
+
+    A workflow says how to read its items and which of their fields its view and summary add.
+    """
+
+    def __init__(self, executions: Executions, view: type[View], summary: type[Summary]) -> None:
+        self._executions = executions
+        self._view = view
+        self._summary = summary
+
+    def _record(self, run_id: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _records(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+        raise NotImplementedError
+
+    def _view_fields(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The view's fields beyond the account, its client, project and name."""
+        return {}
+
+    def _summary_fields(self, record: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def links(self, run_id: str, account_id: str | None = None, *, retry: bool = False) -> Links:
+        return run_links(self._executions.noun, run_id, account_id, retry=retry)
+
+    def _id(self, run_id: str) -> dict[str, str]:
+        return {f"{self._executions.noun}_id": run_id}
+
+    def describe(self, run_id: str) -> View:
+        execution, run = self._executions.run(run_id)
+        record = self._record(run_id)
+        account_id = record.get("accountId")
+        return self._view.model_validate(
+            {
+                **self._id(run_id),
+                **run,
+                "account_id": account_id,
+                "client": record.get("client"),
+                "project": record.get("project"),
+                "account_name": record.get("accountName"),
+                **self._view_fields(record),
+                "links": self.links(
+                    run_id, account_id, retry=execution["status"] in FAILED_EXECUTION_STATUSES
+                ),
+            }
+        )
+
+    def summaries(
+        self, status: str | None, limit: int, next_token: str | None
+    ) -> tuple[list[Summary], str | None]:
+        """A page of runs, newest first, and the token of the next page."""
+        executions, following = self._executions.page(status, limit, next_token)
+        records = self._records([execution["name"] for execution in executions])
+        return [
+            self._summary.model_validate(
+                {
+                    **self._id(execution["name"]),
+                    **Executions.summary(execution, record := records.get(execution["name"], {})),
+                    **self._summary_fields(record),
+                    "links": self.links(execution["name"], record.get("accountId")),
+                }
+            )
+            for execution in executions
+        ], following

@@ -110,6 +110,10 @@ class RunView(Model):
     stopped_at: datetime | None = None
     redrive_count: int = 0
     timeline: list[TimelineStep] = Field(default_factory=list)
+    account_id: str | None = None
+    client: str | None = None
+    project: str | None = None
+    account_name: str | None = None
     links: Links
 
 
@@ -127,10 +131,6 @@ class RunSummary(Model):
 
 class OnboardingView(RunView):
     onboarding_id: str
-    account_id: str | None = None
-    client: str | None = None
-    project: str | None = None
-    account_name: str | None = None
 
 
 class OnboardingSummary(RunSummary):
@@ -180,11 +180,7 @@ class OffboardingAccepted(Model):
 
 class OffboardingView(RunView):
     offboarding_id: str
-    account_id: str | None = None
     mode: str | None = None
-    client: str | None = None
-    project: str | None = None
-    account_name: str | None = None
     requested_by: str | None = None
     outcome: str | None = Field(default=None, description="The account's registry status once it succeeded.")
 

@@ -1,18 +1,17 @@
 """Start, describe, list and retry offboardings: executions of the offboarding workflow."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from orgvend import aws
 from orgvend.doors import confirmation_refusal, offboarding_refusal
 from orgvend.errors import OffboardingInProgress, OutOfScope
-from orgvend.models import FAILED_EXECUTION_STATUSES, OffboardingRequest
+from orgvend.models import OffboardingRequest
 from orgvend.organizations import Scope, default_scope
 from orgvend.refusals import Conflict, NotFound, Unprocessable, out_of_scope
 from orgvend.registry import Registry, default_registry
 from orgvend.settings import Settings
-from orgvend.workflows.executions import Executions
+from orgvend.workflows.executions import Executions, Runs
 from orgvend.workflows.models import (
-    Links,
     OffboardingAccepted,
     OffboardingPage,
     OffboardingRetryAccepted,
@@ -25,21 +24,15 @@ if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
 
-def offboarding_links(offboarding_id: str, account_id: str | None = None, *, retry: bool = False) -> Links:
-    return Links(
-        self=f"/offboardings/{offboarding_id}",
-        account=f"/accounts/{account_id}" if account_id else None,
-        retry=f"/offboardings/{offboarding_id}/retry" if retry else None,
-    )
-
-
-class Offboardings:
+class Offboardings(Runs[OffboardingView, OffboardingSummary]):
     """The offboarding workflow as the API sees it."""
 
     def __init__(
         self, stepfunctions: "SFNClient", registry: Registry, state_machine_arn: str, scope: Scope
     ) -> None:
-        self._executions = Executions(stepfunctions, state_machine_arn, "offboarding")
+        super().__init__(
+            Executions(stepfunctions, state_machine_arn, "offboarding"), OffboardingView, OffboardingSummary
+        )
         self._registry = registry
         self._scope = scope
 
@@ -77,40 +70,27 @@ class Offboardings:
             offboarding_id=offboarding_id,
             account_id=request.account_id,
             mode=request.mode,
-            links=offboarding_links(offboarding_id, request.account_id),
+            links=self.links(offboarding_id, request.account_id),
         )
 
-    def describe(self, offboarding_id: str) -> OffboardingView:
-        execution, run = self._executions.run(offboarding_id)
-        record = self._registry.get_offboarding(offboarding_id) or {}
-        account_id = record.get("accountId")
-        return OffboardingView(
-            offboarding_id=offboarding_id,
-            **run,
-            account_id=account_id,
-            mode=record.get("mode"),
-            client=record.get("client"),
-            project=record.get("project"),
-            account_name=record.get("accountName"),
-            requested_by=record.get("requestedBy"),
-            outcome=record.get("outcome"),
-            links=offboarding_links(
-                offboarding_id, account_id, retry=execution["status"] in FAILED_EXECUTION_STATUSES
-            ),
-        )
+    def _record(self, run_id: str) -> dict[str, Any]:
+        return self._registry.get_offboarding(run_id) or {}
+
+    def _records(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return self._registry.offboardings(run_ids)
+
+    def _view_fields(self, record: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "mode": record.get("mode"),
+            "requested_by": record.get("requestedBy"),
+            "outcome": record.get("outcome"),
+        }
+
+    def _summary_fields(self, record: dict[str, Any]) -> dict[str, Any]:
+        return {"mode": record.get("mode")}
 
     def list(self, status: str | None, limit: int, next_token: str | None) -> OffboardingPage:
-        executions, following = self._executions.page(status, limit, next_token)
-        records = self._registry.offboardings([execution["name"] for execution in executions])
-        items = [
-            OffboardingSummary(
-                offboarding_id=execution["name"],
-                **Executions.summary(execution, record := records.get(execution["name"], {})),
-                mode=record.get("mode"),
-                links=offboarding_links(execution["name"], record.get("accountId")),
-            )
-            for execution in executions
-        ]
+        items, following = self.summaries(status, limit, next_token)
         return OffboardingPage(items=items, next_token=following)
 
     def retry(self, offboarding_id: str) -> OffboardingRetryAccepted:
@@ -137,7 +117,7 @@ class Offboardings:
             offboarding_id=offboarding_id,
             redrive_date=redrive_date,
             message="redriven: the workflow resumes at the step that failed",
-            links=offboarding_links(offboarding_id, account_id),
+            links=self.links(offboarding_id, account_id),
         )
 
 

@@ -2,19 +2,18 @@
 
 import hashlib
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from orgvend import aws
 from orgvend.doors import check_email_domain, check_role_allowed, check_scope
 from orgvend.errors import InvalidOnboardingRequest, OutOfScope
-from orgvend.models import FAILED_EXECUTION_STATUSES, OnboardingRequest
+from orgvend.models import OnboardingRequest
 from orgvend.organizations import Scope, default_scope
 from orgvend.refusals import BadRequest, Conflict, Unprocessable, out_of_scope
 from orgvend.registry import Registry, default_registry
 from orgvend.settings import Settings
-from orgvend.workflows.executions import Executions
+from orgvend.workflows.executions import Executions, Runs
 from orgvend.workflows.models import (
-    Links,
     OnboardingAccepted,
     OnboardingPage,
     OnboardingSummary,
@@ -33,15 +32,7 @@ def execution_name(idempotency_key: str | None) -> str:
     return str(uuid.uuid4())
 
 
-def onboarding_links(onboarding_id: str, account_id: str | None = None, *, retry: bool = False) -> Links:
-    return Links(
-        self=f"/onboardings/{onboarding_id}",
-        account=f"/accounts/{account_id}" if account_id else None,
-        retry=f"/onboardings/{onboarding_id}/retry" if retry else None,
-    )
-
-
-class Onboardings:
+class Onboardings(Runs[OnboardingView, OnboardingSummary]):
     """The onboarding workflow as the API sees it."""
 
     def __init__(
@@ -52,7 +43,9 @@ class Onboardings:
         scope: Scope,
         settings: Settings,
     ) -> None:
-        self._executions = Executions(stepfunctions, state_machine_arn, "onboarding")
+        super().__init__(
+            Executions(stepfunctions, state_machine_arn, "onboarding"), OnboardingView, OnboardingSummary
+        )
         self._registry = registry
         self._scope = scope
         self._settings = settings
@@ -102,35 +95,16 @@ class Onboardings:
 
     def start(self, request: OnboardingRequest, onboarding_id: str) -> OnboardingAccepted:
         self._executions.start(onboarding_id, request.to_json())
-        return OnboardingAccepted(onboarding_id=onboarding_id, links=onboarding_links(onboarding_id))
+        return OnboardingAccepted(onboarding_id=onboarding_id, links=self.links(onboarding_id))
 
-    def describe(self, onboarding_id: str) -> OnboardingView:
-        execution, run = self._executions.run(onboarding_id)
-        record = self._registry.get_onboarding(onboarding_id) or {}
-        account_id = record.get("accountId")
-        return OnboardingView(
-            onboarding_id=onboarding_id,
-            **run,
-            account_id=account_id,
-            client=record.get("client"),
-            project=record.get("project"),
-            account_name=record.get("accountName"),
-            links=onboarding_links(
-                onboarding_id, account_id, retry=execution["status"] in FAILED_EXECUTION_STATUSES
-            ),
-        )
+    def _record(self, run_id: str) -> dict[str, Any]:
+        return self._registry.get_onboarding(run_id) or {}
+
+    def _records(self, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return self._registry.onboardings(run_ids)
 
     def list(self, status: str | None, limit: int, next_token: str | None) -> OnboardingPage:
-        executions, following = self._executions.page(status, limit, next_token)
-        records = self._registry.onboardings([execution["name"] for execution in executions])
-        items = [
-            OnboardingSummary(
-                onboarding_id=execution["name"],
-                **Executions.summary(execution, record := records.get(execution["name"], {})),
-                links=onboarding_links(execution["name"], record.get("accountId")),
-            )
-            for execution in executions
-        ]
+        items, following = self.summaries(status, limit, next_token)
         return OnboardingPage(items=items, next_token=following)
 
     def retry(self, onboarding_id: str) -> RetryAccepted:
@@ -139,7 +113,7 @@ class Onboardings:
             onboarding_id=onboarding_id,
             redrive_date=self._executions.redrive(onboarding_id, execution),
             message="redriven: the workflow resumes at the step that failed; no second account is created",
-            links=onboarding_links(onboarding_id),
+            links=self.links(onboarding_id),
         )
 
 

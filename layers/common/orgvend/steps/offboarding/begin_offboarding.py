@@ -34,6 +34,10 @@ class BeginOffboardingInput(Model):
     execution: ExecutionContext
 
 
+# What the offboarding keeps of the account's entry (for its hand-over and its report).
+ACCOUNT_FIELDS = {"account_id", "account_name", "email", "client", "project", "role_name", "billing_mode"}
+
+
 def parse_request(raw: dict[str, Any]) -> OffboardingRequest:
     try:
         return OffboardingRequest.model_validate(raw)
@@ -67,13 +71,7 @@ def begin_offboarding(step_input: BeginOffboardingInput, registry: Registry, sco
         execution_arn=execution.id,
         started_at=execution.start_time,
         mode=request.mode,
-        account_id=record.account_id,
-        account_name=record.account_name,
-        email=record.email,
-        client=record.client,
-        project=record.project,
-        role_name=record.role_name,
-        billing_mode=record.billing_mode,
+        **record.model_dump(include=ACCOUNT_FIELDS),
         status_before=record.status,
         requested_by=request.requested_by,
     )
