@@ -31,7 +31,7 @@ from orgvend.baseline_policy import (
     compact,
 )
 from orgvend.models import Model
-from orgvend.organizations import MANAGED_TAG_KEY, managed_tag
+from orgvend.organizations import MANAGED_TAG_KEY, id_named, managed_tag
 
 if TYPE_CHECKING:
     from mypy_boto3_organizations import OrganizationsClient
@@ -119,12 +119,8 @@ def _policy_type_enabled(organizations: "OrganizationsClient") -> tuple[str, boo
 
 
 def find_policy(organizations: "OrganizationsClient", name: str) -> str | None:
-    paginator = organizations.get_paginator("list_policies")
-    for page in paginator.paginate(Filter=SERVICE_CONTROL_POLICY):
-        for policy in page["Policies"]:
-            if policy["Name"] == name:
-                return str(policy["Id"])
-    return None
+    pages = organizations.get_paginator("list_policies").paginate(Filter=SERVICE_CONTROL_POLICY)
+    return id_named(pages, "Policies", name)
 
 
 def keep_guardrail(

@@ -19,9 +19,9 @@ is held to accounts carrying orgvend's ``managed-by`` tag, to the scope's OUs, o
 (AssumeRole) to ``aws:ResourceOrgPaths`` under the scope's OU (template.yaml).
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from botocore.exceptions import ClientError
 
@@ -183,3 +183,12 @@ def managed_tag() -> "TagTypeDef":
 def default_scope(settings: Settings) -> Scope:
     """The function's scope (CLIENTS_PARENT_OU_ID), through its Organizations client."""
     return Scope(aws.client("organizations"), settings.clients_parent_ou_id)
+
+
+def id_named(pages: Iterable[Mapping[str, Any]], items_key: str, name: str) -> str | None:
+    """The ``Id`` of the first item called ``name`` in a paginated listing (OUs, policies), if any."""
+    for page in pages:
+        for item in page[items_key]:
+            if item["Name"] == name:
+                return str(item["Id"])
+    return None

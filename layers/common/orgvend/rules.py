@@ -9,6 +9,7 @@ arguments all use these (tests/unit/test_rules.py fails on a copy elsewhere).
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 EMAIL_MIN_LENGTH = 6
 EMAIL_MAX_LENGTH = 64
@@ -92,28 +93,25 @@ def slug_problem(value: str) -> str | None:
     return None
 
 
-def account_id_problem(value: str) -> str | None:
-    if not ACCOUNT_ID_PATTERN.fullmatch(value):
-        return "must be an AWS account ID: 12 digits"
-    return None
+def pattern_problem(pattern: re.Pattern[str], says: str) -> Callable[[str], str | None]:
+    """A check that a value matches ``pattern`` whole, answering ``says`` when it does not."""
+
+    def problem(value: str) -> str | None:
+        return None if pattern.fullmatch(value) else says
+
+    return problem
 
 
-def ou_id_problem(value: str) -> str | None:
-    if not OU_ID_PATTERN.fullmatch(value):
-        return "must be an OU ID (ou-xxxx-xxxxxxxx) or a root ID (r-xxxx)"
-    return None
-
-
-def execution_name_problem(value: str) -> str | None:
-    if not EXECUTION_NAME_PATTERN.fullmatch(value):
-        return "must be an onboarding or offboarding ID: 1 to 80 characters of A-Z, a-z, 0-9, _ and -"
-    return None
-
-
-def source_profile_problem(value: str) -> str | None:
-    if not SOURCE_PROFILE_PATTERN.fullmatch(value):
-        return "must be an AWS CLI profile name: 1 to 64 characters of A-Z, a-z, 0-9, _, . and -"
-    return None
+account_id_problem = pattern_problem(ACCOUNT_ID_PATTERN, "must be an AWS account ID: 12 digits")
+ou_id_problem = pattern_problem(OU_ID_PATTERN, "must be an OU ID (ou-xxxx-xxxxxxxx) or a root ID (r-xxxx)")
+execution_name_problem = pattern_problem(
+    EXECUTION_NAME_PATTERN,
+    "must be an onboarding or offboarding ID: 1 to 80 characters of A-Z, a-z, 0-9, _ and -",
+)
+source_profile_problem = pattern_problem(
+    SOURCE_PROFILE_PATTERN,
+    "must be an AWS CLI profile name: 1 to 64 characters of A-Z, a-z, 0-9, _, . and -",
+)
 
 
 def _is_tag_character(character: str) -> bool:

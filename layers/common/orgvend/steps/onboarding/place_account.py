@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from orgvend.aws import error_code
 from orgvend.models import Model, Onboarding, Placement
-from orgvend.organizations import Scope, managed_tag, raise_for_organizations_error
+from orgvend.organizations import Scope, id_named, managed_tag, raise_for_organizations_error
 
 if TYPE_CHECKING:
     from mypy_boto3_organizations import OrganizationsClient
@@ -25,12 +25,8 @@ class PlaceAccountInput(Model):
 
 
 def find_child_ou(organizations: "OrganizationsClient", parent_id: str, name: str) -> str | None:
-    paginator = organizations.get_paginator("list_organizational_units_for_parent")
-    for page in paginator.paginate(ParentId=parent_id):
-        for unit in page["OrganizationalUnits"]:
-            if unit["Name"] == name:
-                return str(unit["Id"])
-    return None
+    pages = organizations.get_paginator("list_organizational_units_for_parent").paginate(ParentId=parent_id)
+    return id_named(pages, "OrganizationalUnits", name)
 
 
 def ensure_client_ou(organizations: "OrganizationsClient", parent_id: str, name: str) -> str:
