@@ -100,33 +100,26 @@ class TimelineStep(Model):
     cause: str | None = None
 
 
-class RunView(Model):
-    """What every workflow run (an onboarding, an offboarding) shows: Step Functions' side of it."""
+class RunSummary(Model):
+    """A workflow run (an onboarding, an offboarding) in a list: Step Functions' side and its account."""
 
     status: str
+    started_at: datetime
+    stopped_at: datetime | None = None
+    account_id: str | None = None
+    client: str | None = None
+    project: str | None = None
+    links: Links
+
+
+class RunView(RunSummary):
+    """One workflow run with what went wrong, how often it was redriven, and its timeline."""
+
     error: str | None = None
     cause: str | None = None
-    started_at: datetime
-    stopped_at: datetime | None = None
     redrive_count: int = 0
     timeline: list[TimelineStep] = Field(default_factory=list)
-    account_id: str | None = None
-    client: str | None = None
-    project: str | None = None
     account_name: str | None = None
-    links: Links
-
-
-class RunSummary(Model):
-    """A workflow run in a list."""
-
-    status: str
-    started_at: datetime
-    stopped_at: datetime | None = None
-    account_id: str | None = None
-    client: str | None = None
-    project: str | None = None
-    links: Links
 
 
 class OnboardingView(RunView):
