@@ -692,15 +692,22 @@ def _resource_matches(patterns: tuple[str, ...], resource: str, env: _Env | None
     return any(_glob(pattern, resource, env) for pattern in patterns)
 
 
+def _json_object(value: object, known: frozenset[str], element: str) -> Mapping[str, object]:
+    """``value``, a JSON object whose elements are all ``known`` (so its keys are strings). Fail-closed: an
+    element it does not know is refused, not ignored."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{element}: not a JSON object")
+    unknown = sorted(str(key) for key in value if key not in known)
+    if unknown:
+        raise ValueError(f"{element}: unknown element(s) {', '.join(unknown)}")
+    return value
+
+
 def _statement(
     statement: object, env: _Env, *, principal_must_match: bool, variables: bool
 ) -> tuple[str, _Grant]:
     """The statement's effect, and how it names the principal (NONE when it does not apply)."""
-    if not isinstance(statement, Mapping):
-        raise ValueError("Statement: each statement must be an object")
-    unknown = sorted(str(key) for key in statement if key not in _STATEMENT_KEYS)
-    if unknown:
-        raise ValueError(f"Statement: unknown element(s) {', '.join(unknown)}")
+    statement = _json_object(statement, _STATEMENT_KEYS, "Statement")
     effect = statement.get("Effect")
     if effect not in ("Allow", "Deny"):
         raise ValueError(f"Effect must be 'Allow' or 'Deny', not {effect!r}")
@@ -757,11 +764,7 @@ def _statements(policy: object) -> tuple[list[object], bool]:
             document = json.loads(policy)
         except json.JSONDecodeError as error:
             raise ValueError(f"policy document is not JSON: {error}") from error
-    if not isinstance(document, Mapping):
-        raise ValueError("policy document must be a JSON object")
-    unknown = sorted(str(key) for key in document if key not in _DOCUMENT_KEYS)
-    if unknown:
-        raise ValueError(f"policy document: unknown element(s) {', '.join(unknown)}")
+    document = _json_object(document, _DOCUMENT_KEYS, "policy document")
     version = document.get("Version")
     if version is not None and version not in _VERSIONS:
         raise ValueError(f"Version {version!r} is not 2012-10-17 or 2008-10-17")

@@ -126,15 +126,15 @@ def still(condition: bool, observed: str) -> None:
         raise MotoNowLikeAws(observed)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Patch:
     name: str
     kind: Kind
-    aws: str  # what real AWS does (Markdown)
-    aws_doc: str | None  # the AWS documentation the emulated behaviour follows (None for a cost)
     moto: str  # what stock moto does instead
     closed_by: str  # what the embedded AWS does about it
     canary: Callable[[], None]  # probes stock moto; raises MotoNowLikeAws when moto behaves like AWS
+    aws: str | None = None  # what real AWS does (Markdown); None for a cost, which changes no behaviour
+    aws_doc: str | None = None  # the AWS documentation the emulated behaviour follows (None for a cost)
     apply: Apply | None = None  # None: an emulation beside moto, done where ``implemented_in`` says
     implemented_in: str | None = None  # the module, when ``apply`` does not tell
     needs: tuple[str, ...] = ()  # patches that must be applied first
