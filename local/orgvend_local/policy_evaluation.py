@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 from types import MappingProxyType
-from typing import Final, Self
+from typing import Any, Final, Self
 
 __all__ = [
     "Decision",
@@ -418,17 +418,13 @@ def _instant(text: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _numeric(relation: Callable[[float, float], bool]) -> _Compare:
+def _ordered[Value](
+    parse: Callable[[str], Value | None], relation: Callable[[Value, Value], bool]
+) -> _Compare:
+    """A Numeric or Date comparison: a side that does not parse matches nothing."""
+
     def compare(actual: str, expected: str, _env: _Env | None) -> bool:
-        left, right = _number(actual), _number(expected)
-        return left is not None and right is not None and relation(left, right)
-
-    return compare
-
-
-def _date(relation: Callable[[datetime, datetime], bool]) -> _Compare:
-    def compare(actual: str, expected: str, _env: _Env | None) -> bool:
-        left, right = _instant(actual), _instant(expected)
+        left, right = parse(actual), parse(expected)
         return left is not None and right is not None and relation(left, right)
 
     return compare
@@ -443,14 +439,6 @@ def _ip_address(actual: str, expected: str, _env: _Env | None) -> bool:
 
 def _check_bool(value: str) -> bool:
     return value.lower() in ("true", "false")
-
-
-def _check_number(value: str) -> bool:
-    return _number(value) is not None
-
-
-def _check_date(value: str) -> bool:
-    return _instant(value) is not None
 
 
 def _check_ip(value: str) -> bool:
@@ -469,6 +457,29 @@ class _BaseOperator:
     valid: Callable[[str], bool] | None = None  # checks a policy value, when it holds no variable
 
 
+# The Numeric and the Date operators are the same six comparisons, of numbers or of instants.
+_COMPARISONS: Final[Mapping[str, tuple[Callable[[Any, Any], bool], bool]]] = {
+    "Equals": (operator.eq, False),
+    "NotEquals": (operator.eq, True),
+    "LessThan": (operator.lt, False),
+    "LessThanEquals": (operator.le, False),
+    "GreaterThan": (operator.gt, False),
+    "GreaterThanEquals": (operator.ge, False),
+}
+
+
+def _ordered_operators[Value](family: str, parse: Callable[[str], Value | None]) -> dict[str, _BaseOperator]:
+    """``family``'s six operators (NumericLessThan, ...); a policy value must parse."""
+
+    def valid(value: str) -> bool:
+        return parse(value) is not None
+
+    return {
+        f"{family}{comparison}": _BaseOperator(_ordered(parse, relation), negated=negated, valid=valid)
+        for comparison, (relation, negated) in _COMPARISONS.items()
+    }
+
+
 _OPERATORS: Final[Mapping[str, _BaseOperator]] = {
     "StringEquals": _BaseOperator(_string_equals, variables=True),
     "StringNotEquals": _BaseOperator(_string_equals, negated=True, variables=True),
@@ -482,18 +493,8 @@ _OPERATORS: Final[Mapping[str, _BaseOperator]] = {
     "ArnNotEquals": _BaseOperator(_arn_like, negated=True, variables=True),
     "ArnNotLike": _BaseOperator(_arn_like, negated=True, variables=True),
     "Bool": _BaseOperator(_bool, variables=True, valid=_check_bool),
-    "NumericEquals": _BaseOperator(_numeric(operator.eq), valid=_check_number),
-    "NumericNotEquals": _BaseOperator(_numeric(operator.eq), negated=True, valid=_check_number),
-    "NumericLessThan": _BaseOperator(_numeric(operator.lt), valid=_check_number),
-    "NumericLessThanEquals": _BaseOperator(_numeric(operator.le), valid=_check_number),
-    "NumericGreaterThan": _BaseOperator(_numeric(operator.gt), valid=_check_number),
-    "NumericGreaterThanEquals": _BaseOperator(_numeric(operator.ge), valid=_check_number),
-    "DateEquals": _BaseOperator(_date(operator.eq), valid=_check_date),
-    "DateNotEquals": _BaseOperator(_date(operator.eq), negated=True, valid=_check_date),
-    "DateLessThan": _BaseOperator(_date(operator.lt), valid=_check_date),
-    "DateLessThanEquals": _BaseOperator(_date(operator.le), valid=_check_date),
-    "DateGreaterThan": _BaseOperator(_date(operator.gt), valid=_check_date),
-    "DateGreaterThanEquals": _BaseOperator(_date(operator.ge), valid=_check_date),
+    **_ordered_operators("Numeric", _number),
+    **_ordered_operators("Date", _instant),
     "IpAddress": _BaseOperator(_ip_address, valid=_check_ip),
     "NotIpAddress": _BaseOperator(_ip_address, negated=True, valid=_check_ip),
 }
@@ -691,15 +692,22 @@ def _resource_matches(patterns: tuple[str, ...], resource: str, env: _Env | None
     return any(_glob(pattern, resource, env) for pattern in patterns)
 
 
+def _json_object(value: object, known: frozenset[str], element: str) -> Mapping[str, object]:
+    """``value``, a JSON object whose elements are all ``known`` (so its keys are strings). Fail-closed: an
+    element it does not know is refused, not ignored."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{element}: not a JSON object")
+    unknown = sorted(str(key) for key in value if key not in known)
+    if unknown:
+        raise ValueError(f"{element}: unknown element(s) {', '.join(unknown)}")
+    return value
+
+
 def _statement(
     statement: object, env: _Env, *, principal_must_match: bool, variables: bool
 ) -> tuple[str, _Grant]:
     """The statement's effect, and how it names the principal (NONE when it does not apply)."""
-    if not isinstance(statement, Mapping):
-        raise ValueError("Statement: each statement must be an object")
-    unknown = sorted(str(key) for key in statement if key not in _STATEMENT_KEYS)
-    if unknown:
-        raise ValueError(f"Statement: unknown element(s) {', '.join(unknown)}")
+    statement = _json_object(statement, _STATEMENT_KEYS, "Statement")
     effect = statement.get("Effect")
     if effect not in ("Allow", "Deny"):
         raise ValueError(f"Effect must be 'Allow' or 'Deny', not {effect!r}")
@@ -756,11 +764,7 @@ def _statements(policy: object) -> tuple[list[object], bool]:
             document = json.loads(policy)
         except json.JSONDecodeError as error:
             raise ValueError(f"policy document is not JSON: {error}") from error
-    if not isinstance(document, Mapping):
-        raise ValueError("policy document must be a JSON object")
-    unknown = sorted(str(key) for key in document if key not in _DOCUMENT_KEYS)
-    if unknown:
-        raise ValueError(f"policy document: unknown element(s) {', '.join(unknown)}")
+    document = _json_object(document, _DOCUMENT_KEYS, "policy document")
     version = document.get("Version")
     if version is not None and version not in _VERSIONS:
         raise ValueError(f"Version {version!r} is not 2012-10-17 or 2008-10-17")

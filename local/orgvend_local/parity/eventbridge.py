@@ -85,9 +85,14 @@ def target_input(target: dict[str, Any], event: dict[str, Any], ingestion_time: 
 def apply_lambda_and_state_machine_targets(patcher: Patcher, emulator: Emulator) -> None:
     """For every rule, with moto's own pattern matching; the other targets are still moto's."""
     bridge = emulator.bridge
-    original = events_models.Rule.send_to_targets
 
-    def send_to_targets(rule: Any, original_event: EventMessageType, transform_input: bool = True) -> None:
+    @patcher.around(events_models.Rule, "send_to_targets")
+    def send_to_targets(
+        original: Callable[..., None],
+        rule: Any,
+        original_event: EventMessageType,
+        transform_input: bool = True,
+    ) -> None:
         ours = [target for target in rule.targets if parse_arn(target["Arn"]).service in BRIDGED_SERVICES]
         if len(ours) < len(rule.targets):
             # moto raises on target kinds it does not know: hand it only the others.
@@ -96,8 +101,6 @@ def apply_lambda_and_state_machine_targets(patcher: Patcher, emulator: Emulator)
             original(theirs, original_event, transform_input)
         if ours and rule.state == "ENABLED" and rule.event_pattern.matches_event(original_event):
             bridge.deliver(rule, original_event)
-
-    patcher.replace(events_models.Rule, "send_to_targets", send_to_targets)
 
 
 def canary_lambda_and_state_machine_targets() -> None:

@@ -13,8 +13,23 @@ from typing import Any
 from moto.cloudtrail.models import cloudtrail_backends
 from moto.events.models import events_backends
 
-from orgvend_local.parity.organizations import ASYNCHRONOUS_CREATION, PendingCreation
-from orgvend_local.parity.patch import CANARY_ACCOUNT, Emulator, Kind, Patch, Patcher, still, stock_moto
+from orgvend_local.parity.organizations import (
+    ASYNCHRONOUS_CREATION,
+    PendingCreation,
+    canary_organization,
+    create_canary_account,
+)
+from orgvend_local.parity.patch import (
+    CANARY_ACCOUNT,
+    Emulator,
+    EventsQueue,
+    Kind,
+    Patch,
+    Patcher,
+    poll,
+    still,
+    stock_moto,
+)
 
 ORGANIZATIONS_REGION = "us-east-1"  # where Organizations' CloudTrail events are delivered
 
@@ -98,55 +113,25 @@ def canary_create_account_result_events() -> None:
     """A trail logs and a rule sends Organizations' events to a queue: a creation puts nothing there,
     though an event of the same source put by hand arrives (so the probe could see one)."""
     with stock_moto() as session:
-        organizations = session.client("organizations")
-        organizations.create_organization(FeatureSet="ALL")
+        organizations = canary_organization(session)
         session.client("s3").create_bucket(Bucket="canary-trail")
         cloudtrail = session.client("cloudtrail")
         cloudtrail.create_trail(Name="canary", S3BucketName="canary-trail", IsMultiRegionTrail=True)
         cloudtrail.start_logging(Name="canary")
-        sqs, events = session.client("sqs"), session.client("events")
-        queue_url = sqs.create_queue(QueueName="canary")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        events.put_rule(Name="canary", EventPattern=json.dumps({"source": ["aws.organizations"]}))
-        events.put_targets(Rule="canary", Targets=[{"Id": "queue", "Arn": queue_arn}])
+        queue = EventsQueue.of_source(session, "aws.organizations")
 
-        request_id = organizations.create_account(Email="canary@example.com", AccountName="canary")[
-            "CreateAccountStatus"
-        ]["Id"]
-        _wait_for_creation_end(organizations, request_id)
-        announced = _received(sqs, queue_url, within=1.0)  # the patched emulator announces from a thread
-        still(not announced, f"the creation was announced: {announced}")
-
-        probe = organizations_service_event("Probe", {}, CANARY_ACCOUNT)
-        events.put_events(
-            Entries=[
-                {"Source": probe["Source"], "DetailType": probe["DetailType"], "Detail": probe["Detail"]}
-            ]
+        request_id = create_canary_account(organizations)["Id"]
+        poll(
+            lambda: organizations.describe_create_account_status(CreateAccountRequestId=request_id),
+            lambda status: status["CreateAccountStatus"]["State"] != "IN_PROGRESS",
+            give_up="account creation never ended",
         )
-        if not _received(sqs, queue_url, within=1.0):
-            raise RuntimeError("the canary's rule delivers nothing: it cannot tell whether moto announces")
-
-
-def _wait_for_creation_end(organizations: Any, request_id: str, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = organizations.describe_create_account_status(CreateAccountRequestId=request_id)
-        if status["CreateAccountStatus"]["State"] != "IN_PROGRESS":
-            return
-        time.sleep(0.05)
-    raise RuntimeError("the canary's account creation never ended")
-
-
-def _received(sqs: Any, queue_url: str, *, within: float) -> list[str]:
-    """The bodies of the messages that arrive within ``within`` seconds (moto's queue does not long-poll)."""
-    deadline = time.monotonic() + within
-    while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
-        if messages or time.monotonic() > deadline:
-            return [str(message["Body"]) for message in messages]
-        time.sleep(0.05)
+        announced = queue.received(within=1.0)  # the patched emulator announces from a thread
+        still(not announced, f"the creation was announced: {announced}")
+        probe = organizations_service_event("Probe", {}, CANARY_ACCOUNT)
+        queue.check_delivery(
+            {"Source": probe["Source"], "DetailType": probe["DetailType"], "Detail": probe["Detail"]}
+        )
 
 
 CREATE_ACCOUNT_RESULT_EVENTS = Patch(

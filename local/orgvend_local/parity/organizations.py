@@ -12,9 +12,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.models import AWSManagedPolicy, iam_backends
 from moto.organizations import models as organizations_models
@@ -27,10 +26,16 @@ from moto.organizations.models import FakeAccount, OrganizationsBackend
 from moto.organizations.utils import PAGINATION_MODEL, make_random_create_account_status_id
 from moto.utilities.paginator import paginate
 
-from orgvend_local.parity.patch import Emulator, Kind, Patch, Patcher, still, stock_moto
+from orgvend_local.parity.patch import Emulator, Kind, Patch, Patcher, refusal, still, stock_moto
+
+if TYPE_CHECKING:
+    import boto3
+    from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_organizations.type_defs import CreateAccountStatusTypeDef
 
 ADMINISTRATOR_ACCESS = "AdministratorAccess"
 DEFAULT_ACCESS_ROLE = "OrganizationAccountAccessRole"
+CANARY_EMAIL = "canary@example.com"
 
 
 @dataclass
@@ -130,7 +135,7 @@ class OrganizationsBehaviour:
             self._state(pending, time.monotonic(), peek=True)
 
     def create_account(
-        self, backend: OrganizationsBackend, original: Callable[..., dict[str, Any]], **kwargs: Any
+        self, original: Callable[..., dict[str, Any]], backend: OrganizationsBackend, **kwargs: Any
     ) -> dict[str, Any]:
         in_progress = self.in_progress()
         self.seen_in_progress.append(in_progress)
@@ -184,7 +189,7 @@ class OrganizationsBehaviour:
         return status
 
     def describe_create_account_status(
-        self, backend: OrganizationsBackend, original: Callable[..., dict[str, Any]], **kwargs: Any
+        self, original: Callable[..., dict[str, Any]], backend: OrganizationsBackend, **kwargs: Any
     ) -> dict[str, Any]:
         pending = self._pending.get(kwargs["CreateAccountRequestId"])
         if pending is None:  # created before the patch, or in another way
@@ -231,6 +236,19 @@ def organization_of(account_id: str) -> str | None:
     return None
 
 
+def canary_organization(session: "boto3.session.Session") -> "OrganizationsClient":
+    """An organization with all features in a canary's moto: its management account's client."""
+    organizations = session.client("organizations")
+    organizations.create_organization(FeatureSet="ALL")
+    return organizations
+
+
+def create_canary_account(
+    organizations: "OrganizationsClient", account_name: str = "canary"
+) -> "CreateAccountStatusTypeDef":
+    return organizations.create_account(Email=CANARY_EMAIL, AccountName=account_name)["CreateAccountStatus"]
+
+
 # --------------------------------------------------------------------------- the access role
 
 
@@ -249,24 +267,20 @@ def attach_administrator_access(account_id: str, role_name: str) -> None:
 
 
 def apply_access_role_is_administrator(patcher: Patcher, _emulator: Emulator) -> None:
-    original = OrganizationsBackend.create_account
-
-    def create_account(backend: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
+    @patcher.around(OrganizationsBackend, "create_account")
+    def create_account(
+        original: Callable[..., dict[str, Any]], backend: OrganizationsBackend, **kwargs: Any
+    ) -> dict[str, Any]:
         result = original(backend, **kwargs)
         status = result["CreateAccountStatus"]
         if status.get("AccountId"):
             attach_administrator_access(status["AccountId"], kwargs.get("RoleName", DEFAULT_ACCESS_ROLE))
         return result
 
-    patcher.replace(OrganizationsBackend, "create_account", create_account)
-
 
 def canary_access_role_is_administrator() -> None:
     with stock_moto() as session:
-        organizations = session.client("organizations")
-        organizations.create_organization(FeatureSet="ALL")
-        status = organizations.create_account(Email="canary@example.com", AccountName="canary")
-        account_id = status["CreateAccountStatus"]["AccountId"]
+        account_id = create_canary_account(canary_organization(session))["AccountId"]
         role = next(
             role
             for role in iam_backends[account_id]["global"].roles.values()
@@ -292,11 +306,12 @@ ACCESS_ROLE_IS_ADMINISTRATOR = Patch(
 
 
 def apply_email_already_exists(patcher: Patcher, _emulator: Emulator) -> None:
-    original_create = OrganizationsBackend.create_account
-    original_describe = OrganizationsBackend.describe_create_account_status
     refused: dict[str, dict[str, Any]] = {}
 
-    def create_account(backend: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
+    @patcher.around(OrganizationsBackend, "create_account")
+    def create_account(
+        original: Callable[..., dict[str, Any]], backend: OrganizationsBackend, **kwargs: Any
+    ) -> dict[str, Any]:
         email = kwargs["Email"].lower()
         if any(
             account.email.lower() == email
@@ -314,32 +329,31 @@ def apply_email_already_exists(patcher: Patcher, _emulator: Emulator) -> None:
             }
             refused[status["Id"]] = status
             return {"CreateAccountStatus": dict(status)}
-        return original_create(backend, **kwargs)
+        return original(backend, **kwargs)
 
-    def describe_create_account_status(backend: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
+    @patcher.around(OrganizationsBackend, "describe_create_account_status")
+    def describe_create_account_status(
+        original: Callable[..., dict[str, Any]], backend: OrganizationsBackend, **kwargs: Any
+    ) -> dict[str, Any]:
         status = refused.get(kwargs["CreateAccountRequestId"])
         if status is not None:
             return {"CreateAccountStatus": dict(status)}
-        return original_describe(backend, **kwargs)
-
-    patcher.replace(OrganizationsBackend, "create_account", create_account)
-    patcher.replace(OrganizationsBackend, "describe_create_account_status", describe_create_account_status)
+        return original(backend, **kwargs)
 
 
 def canary_email_already_exists() -> None:
     with stock_moto() as session:
-        organizations = session.client("organizations")
-        organizations.create_organization(FeatureSet="ALL")
-        organizations.create_account(Email="canary@example.com", AccountName="first")
-        second = organizations.create_account(Email="canary@example.com", AccountName="second")
+        organizations = canary_organization(session)
+        create_canary_account(organizations, "first")
+        second = create_canary_account(organizations, "second")
         same_email = [
             account
             for account in organizations.list_accounts()["Accounts"]
-            if account["Email"] == "canary@example.com"
+            if account["Email"] == CANARY_EMAIL
         ]
         still(
-            second["CreateAccountStatus"]["State"] == "SUCCEEDED" and len(same_email) == 2,
-            f"a second creation with the same email answered {second['CreateAccountStatus']}",
+            second["State"] == "SUCCEEDED" and len(same_email) == 2,
+            f"a second creation with the same email answered {second}",
         )
 
 
@@ -360,21 +374,15 @@ EMAIL_ALREADY_EXISTS = Patch(
 
 def apply_asynchronous_creation(patcher: Patcher, emulator: Emulator) -> None:
     behaviour = emulator.organizations_behaviour
-    original_create = OrganizationsBackend.create_account
-    original_describe = OrganizationsBackend.describe_create_account_status
-
-    def create_account(backend: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
-        return behaviour.create_account(backend, original_create, **kwargs)
-
-    def describe_create_account_status(backend: OrganizationsBackend, **kwargs: Any) -> dict[str, Any]:
-        return behaviour.describe_create_account_status(backend, original_describe, **kwargs)
+    patcher.around(OrganizationsBackend, "create_account")(behaviour.create_account)
+    patcher.around(OrganizationsBackend, "describe_create_account_status")(
+        behaviour.describe_create_account_status
+    )
 
     def list_accounts(backend: OrganizationsBackend) -> list[dict[str, Any]]:
         visible = [account for account in backend.accounts if not behaviour.is_hidden(account)]
         return sorted((account.describe() for account in visible), key=lambda item: item["JoinedTimestamp"])
 
-    patcher.replace(OrganizationsBackend, "create_account", create_account)
-    patcher.replace(OrganizationsBackend, "describe_create_account_status", describe_create_account_status)
     # moto's own pagination, around the filtered list.
     patcher.replace(
         OrganizationsBackend, "list_accounts", paginate(pagination_model=PAGINATION_MODEL)(list_accounts)
@@ -383,10 +391,7 @@ def apply_asynchronous_creation(patcher: Patcher, emulator: Emulator) -> None:
 
 def canary_asynchronous_creation() -> None:
     with stock_moto() as session:
-        organizations = session.client("organizations")
-        organizations.create_organization(FeatureSet="ALL")
-        status = organizations.create_account(Email="canary@example.com", AccountName="canary")
-        state = status["CreateAccountStatus"]["State"]
+        state = create_canary_account(canary_organization(session))["State"]
         still(state == "SUCCEEDED", f"CreateAccount answered {state}")
 
 
@@ -411,25 +416,22 @@ ASYNCHRONOUS_CREATION = Patch(
 
 def apply_closure_takes_time(patcher: Patcher, emulator: Emulator) -> None:
     behaviour = emulator.organizations_behaviour
-    original_describe = FakeAccount.describe
 
     def close(account: FakeAccount) -> None:
         behaviour.begin_closure(account)
 
-    def describe(account: FakeAccount) -> dict[str, Any]:
-        behaviour.settle_closure(account)
-        return original_describe(account)
+    patcher.replace(FakeAccount, "close", close)  # a function: moto calls it as the account's method
 
-    patcher.replace(FakeAccount, "close", close)
-    patcher.replace(FakeAccount, "describe", describe)
+    @patcher.around(FakeAccount, "describe")
+    def describe(original: Callable[[FakeAccount], dict[str, Any]], account: FakeAccount) -> dict[str, Any]:
+        behaviour.settle_closure(account)
+        return original(account)
 
 
 def canary_closure_takes_time() -> None:
     with stock_moto() as session:
-        organizations = session.client("organizations")
-        organizations.create_organization(FeatureSet="ALL")
-        status = organizations.create_account(Email="canary@example.com", AccountName="canary")
-        account_id = status["CreateAccountStatus"]["AccountId"]
+        organizations = canary_organization(session)
+        account_id = create_canary_account(organizations)["AccountId"]
         organizations.close_account(AccountId=account_id)
         account_status = organizations.describe_account(AccountId=account_id)["Account"]["Status"]
         still(account_status == "SUSPENDED", f"just after CloseAccount the account is {account_status}")
@@ -452,29 +454,20 @@ CLOSURE_TAKES_TIME = Patch(
 
 
 def apply_removal_of_non_member(patcher: Patcher, _emulator: Emulator) -> None:
-    original = OrganizationsBackend.remove_account_from_organization
-
-    def remove_account_from_organization(backend: OrganizationsBackend, **kwargs: str) -> None:
+    @patcher.around(OrganizationsBackend, "remove_account_from_organization")
+    def remove_account_from_organization(
+        original: Callable[..., None], backend: OrganizationsBackend, **kwargs: str
+    ) -> None:
         if all(account.id != kwargs["AccountId"] for account in backend.accounts):
             raise AccountNotFoundException
         original(backend, **kwargs)
 
-    patcher.replace(
-        OrganizationsBackend, "remove_account_from_organization", remove_account_from_organization
-    )
-
 
 def canary_removal_of_non_member() -> None:
     with stock_moto() as session:
-        organizations = session.client("organizations")
-        organizations.create_organization(FeatureSet="ALL")
-        try:
-            organizations.remove_account_from_organization(AccountId="111122223333")
-        except ClientError as error:
-            code = error.response["Error"]["Code"]
-            still(code == "AWSOrganizationsNotInUseException", f"the removal answered {code}")
-        else:
-            still(False, "the removal of a non-member succeeded")
+        organizations = canary_organization(session)
+        code = refusal(lambda: organizations.remove_account_from_organization(AccountId="111122223333"))
+        still(code == "AWSOrganizationsNotInUseException", f"the removal of a non-member answered {code}")
 
 
 REMOVAL_OF_NON_MEMBER = Patch(

@@ -8,17 +8,24 @@ the patch, once moto behaves like AWS (then the patch can go).
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core.config import DefaultConfig
 
 if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
+    from mypy_boto3_sqs import SQSClient
+
     from orgvend_local.parity.eventbridge import EventBridgeBridge
     from orgvend_local.parity.lambda_runtime import InProcessLambda
     from orgvend_local.parity.organizations import OrganizationsBehaviour
@@ -79,6 +86,20 @@ class Patcher:
 
         self._undo.append(restore)
 
+    def around[Wrapper: Callable[..., Any]](self, owner: type, method: str) -> Callable[[Wrapper], Wrapper]:
+        """Decorates the replacement of a method that still calls moto's: the replacement is called with
+        the method it replaces first, then the method's own arguments (``self`` included)."""
+        original: Callable[..., Any] = getattr(owner, method)
+
+        def decorate(wrapper: Wrapper) -> Wrapper:
+            def replacement(*args: Any, **kwargs: Any) -> Any:
+                return wrapper(original, *args, **kwargs)
+
+            self.replace(owner, method, replacement)
+            return wrapper
+
+        return decorate
+
     def on_undo(self, callback: Callable[[], None]) -> None:
         self._undo.append(callback)
 
@@ -105,15 +126,15 @@ def still(condition: bool, observed: str) -> None:
         raise MotoNowLikeAws(observed)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Patch:
     name: str
     kind: Kind
-    aws: str  # what real AWS does (Markdown)
-    aws_doc: str | None  # the AWS documentation the emulated behaviour follows (None for a cost)
     moto: str  # what stock moto does instead
     closed_by: str  # what the embedded AWS does about it
     canary: Callable[[], None]  # probes stock moto; raises MotoNowLikeAws when moto behaves like AWS
+    aws: str | None = None  # what real AWS does (Markdown); None for a cost, which changes no behaviour
+    aws_doc: str | None = None  # the AWS documentation the emulated behaviour follows (None for a cost)
     apply: Apply | None = None  # None: an emulation beside moto, done where ``implemented_in`` says
     implemented_in: str | None = None  # the module, when ``apply`` does not tell
     needs: tuple[str, ...] = ()  # patches that must be applied first
@@ -148,3 +169,86 @@ def stock_moto(*, execute_state_machines: bool = False) -> Iterator[boto3.sessio
         yield boto3.session.Session(
             aws_access_key_id="test", aws_secret_access_key="test", region_name=CANARY_REGION
         )
+
+
+# --------------------------------------------------------------------------- the canaries' toolkit
+
+
+def poll[Answer](
+    probe: Callable[[], Answer],
+    done: Callable[[Answer], bool],
+    *,
+    timeout: float = 10,
+    give_up: str | None = None,
+) -> Answer:
+    """``probe`` every 50 ms until ``done`` accepts its answer or ``timeout`` seconds have passed: the last
+    answer, or, given ``give_up`` (what never happened), a RuntimeError when the awaited one never came."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = probe()
+        if done(answer):
+            return answer
+        if time.monotonic() > deadline:
+            if give_up is not None:
+                raise RuntimeError(f"the canary's {give_up}")
+            return answer
+        time.sleep(0.05)
+
+
+def refusal(call: Callable[[], object]) -> str | None:
+    """The AWS error code a call answers, or None when moto accepts it."""
+    try:
+        call()
+    except ClientError as error:
+        return str(error.response["Error"]["Code"])
+    return None
+
+
+def still_unimplemented(call: Callable[[], object], says: str) -> None:
+    """The probe of an action moto lacks: in-process moto raises NotImplementedError (what its server
+    answers as a 500) saying ``says``. Any answer, a result or an AWS error, means moto implements it now."""
+    try:
+        answer = call()
+    except NotImplementedError as error:
+        still(says in str(error), f"it failed otherwise: {error}")
+    except ClientError as error:
+        still(False, f"it answered {error.response['Error']['Code']}")
+    else:
+        still(False, f"it answered {answer}")
+
+
+@dataclass(frozen=True)
+class EventsQueue:
+    """A queue that an EventBridge rule fills with the events of one source: what a canary sees announced."""
+
+    sqs: SQSClient
+    events: EventBridgeClient
+    queue_url: str
+
+    @classmethod
+    def of_source(cls, session: boto3.session.Session, source: str) -> EventsQueue:
+        sqs, events = session.client("sqs"), session.client("events")
+        queue_url = sqs.create_queue(QueueName="canary")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events.put_rule(Name="canary", EventPattern=json.dumps({"source": [source]}))
+        events.put_targets(Rule="canary", Targets=[{"Id": "queue", "Arn": queue_arn}])
+        return cls(sqs, events, queue_url)
+
+    def received(self, *, within: float) -> list[str]:
+        """The bodies of the messages that arrive within ``within`` seconds (moto's queue does not long-poll)."""
+        messages = poll(
+            lambda: self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            ),
+            bool,
+            timeout=within,
+        )
+        return [str(message["Body"]) for message in messages]
+
+    def check_delivery(self, entry: PutEventsRequestEntryTypeDef) -> None:
+        """An event of the source, put by hand, arrives: else the canary could not see moto announce one."""
+        self.events.put_events(Entries=[entry])
+        if not self.received(within=1.0):
+            raise RuntimeError("the canary's rule delivers nothing: it cannot tell whether moto announces")

@@ -47,8 +47,6 @@ def canary_reuse_service_integration_clients() -> None:
 REUSE_SERVICE_INTEGRATION_CLIENTS = Patch(
     name="stepfunctions-reuse-service-clients",
     kind=Kind.COST,
-    aws="(a cost, not a behaviour)",
-    aws_doc=None,
     moto="the interpreter builds a new boto3 client for every Task state it runs (`boto_client_for`, about "
     "7 ms of CPU each)",
     closed_by="one client per region and service serves every Task state",
@@ -98,8 +96,6 @@ def canary_parse_definitions_once() -> None:
 PARSE_DEFINITIONS_ONCE = Patch(
     name="stepfunctions-parse-definitions-once",
     kind=Kind.COST,
-    aws="(a cost, not a behaviour)",
-    aws_doc=None,
     moto="the interpreter parses the state machine's definition again for every execution it starts or "
     "redrives (ANTLR in pure Python, a quarter of a second each)",
     closed_by="one parse per definition (the parsed components are stateless and get stable heap keys)",
@@ -126,8 +122,6 @@ def canary_list_moto_modules_once() -> None:
 LIST_MOTO_MODULES_ONCE = Patch(
     name="server-list-moto-modules-once",
     kind=Kind.COST,
-    aws="(a cost, not a behaviour)",
-    aws_doc=None,
     moto="the server lists its own package directory (a listdir and a stat per entry, about 1.4 ms) on every "
     "request to find the service a host names",
     closed_by="the list, made once (it never changes)",

@@ -23,11 +23,10 @@ set before the failure start empty again.
 
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from botocore.exceptions import ClientError
 from moto.core.exceptions import AWSError
 from moto.core.responses import ActionResult
 from moto.stepfunctions.parser.api import (
@@ -47,8 +46,8 @@ from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.utils import TMP_THREADS
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from orgvend_local.parity.patch import Emulator, Kind, Patch, Patcher, still, stock_moto
-from orgvend_local.parity.stepfunctions import ONE_PASS_STATE, create_state_machine, wait_until_stopped
+from orgvend_local.parity.patch import Emulator, Kind, Patch, Patcher, still, still_unimplemented, stock_moto
+from orgvend_local.parity.stepfunctions import start_canary_execution, wait_until_stopped
 from orgvend_local.parity.stepfunctions_events import STATUS_CHANGE_EVENTS, announce_status_change
 
 REDRIVABLE_STATUSES = (ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT, ExecutionStatus.ABORTED)
@@ -193,14 +192,17 @@ def _interpreted(response: StepFunctionResponse) -> Execution:
 
 
 def apply_redrive(patcher: Patcher, _emulator: Emulator) -> None:
-    original_describe = StepFunctionResponse.describe_execution
-
     def redrive_execution(response: StepFunctionResponse) -> ActionResult:
         execution = _interpreted(response)
         return ActionResult({"redriveDate": redrive(execution, response._get_param("clientToken"))})
 
-    def describe_execution(response: StepFunctionResponse) -> ActionResult:
-        result = original_describe(response)
+    patcher.replace(StepFunctionResponse, "redrive_execution", redrive_execution)
+
+    @patcher.around(StepFunctionResponse, "describe_execution")
+    def describe_execution(
+        original: Callable[[StepFunctionResponse], ActionResult], response: StepFunctionResponse
+    ) -> ActionResult:
+        result = original(response)
         execution = _interpreted(response)
         fields = result.result
         if not isinstance(fields, dict):
@@ -208,24 +210,16 @@ def apply_redrive(patcher: Patcher, _emulator: Emulator) -> None:
         fields.update(_redrive_fields(execution))
         return result
 
-    patcher.replace(StepFunctionResponse, "redrive_execution", redrive_execution)
-    patcher.replace(StepFunctionResponse, "describe_execution", describe_execution)
-
 
 def canary_redrive() -> None:
     with stock_moto(execute_state_machines=True) as session:
-        stepfunctions = session.client("stepfunctions")
-        execution_arn = stepfunctions.start_execution(
-            stateMachineArn=create_state_machine(session, "canary", ONE_PASS_STATE), name="canary"
-        )["executionArn"]
+        stepfunctions, execution_arn = start_canary_execution(session)
         execution = wait_until_stopped(stepfunctions, execution_arn)
         still("redriveStatus" not in execution, f"DescribeExecution says {execution.get('redriveStatus')}")
-        try:
-            stepfunctions.redrive_execution(executionArn=execution_arn)
-        except NotImplementedError as error:  # in-process moto raises what its server answers as a 500
-            still("has not been implemented" in str(error), f"it failed otherwise: {error}")
-        except ClientError as error:  # a SUCCEEDED execution is not redrivable: AWS's answer
-            still(False, f"RedriveExecution answered {error.response['Error']['Code']}")
+        # AWS refuses to redrive a SUCCEEDED execution (ExecutionNotRedrivable): moto knows no such action.
+        still_unimplemented(
+            lambda: stepfunctions.redrive_execution(executionArn=execution_arn), "has not been implemented"
+        )
 
 
 REDRIVE = Patch(

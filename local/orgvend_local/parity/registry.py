@@ -79,6 +79,8 @@ def _check(patches: tuple[Patch, ...]) -> None:
                 raise ValueError(f"{patch.name} needs {need}, which must come before it in PATCHES")
         if (patch.apply is None) != (patch.kind is Kind.EMULATION):
             raise ValueError(f"{patch.name}: an emulation is done beside moto (no apply); a patch has apply")
+        if patch.kind is not Kind.COST and not patch.aws:
+            raise ValueError(f"{patch.name}: what AWS does is missing")
         if patch.kind is not Kind.COST and not (patch.aws_doc or "").startswith(
             "https://docs.aws.amazon.com/"
         ):
@@ -194,7 +196,7 @@ def markdown() -> str:
         "| --- | --- | --- | --- |",
     ]
     lines += [
-        f"| `{patch.name}` ({_where(patch)}) | {_cell(patch.aws)} ([AWS docs]({patch.aws_doc})) "
+        f"| `{patch.name}` ({_where(patch)}) | {_cell(patch.aws or '')} ([AWS docs]({patch.aws_doc})) "
         f"| {_cell(patch.moto)} | {_cell(patch.closed_by)} |"
         for patch in behaviour
     ]

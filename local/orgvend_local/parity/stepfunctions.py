@@ -2,13 +2,12 @@
 a task token good for one answer."""
 
 import json
-import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from botocore.exceptions import ClientError
 from moto.core.exceptions import AWSError
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
     StateTaskServiceCallback,
@@ -18,7 +17,17 @@ from moto.stepfunctions.parser.asl.eval.states import ContextObject
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-from orgvend_local.parity.patch import CANARY_ACCOUNT, Emulator, Kind, Patch, Patcher, still, stock_moto
+from orgvend_local.parity.patch import (
+    CANARY_ACCOUNT,
+    Emulator,
+    Kind,
+    Patch,
+    Patcher,
+    poll,
+    refusal,
+    still,
+    stock_moto,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -34,27 +43,38 @@ def create_state_machine(session: boto3.session.Session, name: str, states: dict
     )["stateMachineArn"]
 
 
+ONE_PASS_STATE = {"StartAt": "Only", "States": {"Only": {"Type": "Pass", "End": True}}}
+
+
+def start_canary_execution(
+    session: boto3.session.Session, states: dict[str, Any] = ONE_PASS_STATE
+) -> tuple["SFNClient", str]:
+    """An execution named "canary" of a new state machine: the Step Functions client, the execution's ARN."""
+    stepfunctions = session.client("stepfunctions")
+    execution_arn = stepfunctions.start_execution(
+        stateMachineArn=create_state_machine(session, "canary", states), name="canary"
+    )["executionArn"]
+    return stepfunctions, execution_arn
+
+
 def wait_until_stopped(
     stepfunctions: "SFNClient", execution_arn: str, timeout: float = 10
 ) -> "DescribeExecutionOutputTypeDef":
-    deadline = time.monotonic() + timeout
-    while True:
-        execution = stepfunctions.describe_execution(executionArn=execution_arn)
-        if execution["status"] != "RUNNING" or time.monotonic() > deadline:
-            return execution
-        time.sleep(0.05)
-
-
-ONE_PASS_STATE = {"StartAt": "Only", "States": {"Only": {"Type": "Pass", "End": True}}}
+    """The execution once it stopped running (as it is, should it still run after ``timeout`` seconds)."""
+    return poll(
+        lambda: stepfunctions.describe_execution(executionArn=execution_arn),
+        lambda execution: execution["status"] != "RUNNING",
+        timeout=timeout,
+    )
 
 
 # --------------------------------------------------------------------------- execution names
 
 
 def apply_unnamed_executions_get_uuids(patcher: Patcher, _emulator: Emulator) -> None:
-    original = StepFunctionsParserBackend.start_execution
-
+    @patcher.around(StepFunctionsParserBackend, "start_execution")
     def start_execution(
+        original: Callable[..., Any],
         backend: StepFunctionsParserBackend,
         state_machine_arn: str,
         name: str | None = None,
@@ -62,8 +82,6 @@ def apply_unnamed_executions_get_uuids(patcher: Patcher, _emulator: Emulator) ->
         **kwargs: Any,
     ) -> Any:
         return original(backend, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
-
-    patcher.replace(StepFunctionsParserBackend, "start_execution", start_execution)
 
 
 def canary_unnamed_executions_get_uuids() -> None:
@@ -96,17 +114,16 @@ def iso_8601_milliseconds(moment: datetime) -> str:
 
 
 def apply_iso_start_time(patcher: Patcher, _emulator: Emulator) -> None:
-    original = ExecutionWorker._get_evaluation_environment
-
-    def _get_evaluation_environment(worker: ExecutionWorker) -> Environment:
+    @patcher.around(ExecutionWorker, "_get_evaluation_environment")
+    def _get_evaluation_environment(
+        original: Callable[[ExecutionWorker], Environment], worker: ExecutionWorker
+    ) -> Environment:
         environment = original(worker)
         execution = environment.states.context_object.context_object_data["Execution"]
         start: object = execution["StartTime"]  # typed a string by moto, which puts a datetime there
         if isinstance(start, datetime):
             execution["StartTime"] = iso_8601_milliseconds(start)
         return environment
-
-    patcher.replace(ExecutionWorker, "_get_evaluation_environment", _get_evaluation_environment)
 
 
 def canary_iso_start_time() -> None:
@@ -118,10 +135,7 @@ def canary_iso_start_time() -> None:
         },
     }
     with stock_moto(execute_state_machines=True) as session:
-        stepfunctions = session.client("stepfunctions")
-        execution_arn = stepfunctions.start_execution(
-            stateMachineArn=create_state_machine(session, "canary", states), name="canary"
-        )["executionArn"]
+        stepfunctions, execution_arn = start_canary_execution(session, states)
         try:
             execution = wait_until_stopped(stepfunctions, execution_arn)
         except TypeError as error:  # in-process moto raises what its server answers as a 500
@@ -162,38 +176,40 @@ LAST_TASK_TOKEN = "orgvend_last_task_token"  # where the patch keeps, on a conte
 
 def apply_task_tokens_answer_once(patcher: Patcher, _emulator: Emulator) -> None:
     ended: set[str] = set()
-    original_update = ContextObject.update_task_token
-    original_eval_body = StateTaskServiceCallback._eval_body
-    original_send_task_success = StepFunctionsParserBackend.send_task_success
 
-    def update_task_token(context_object: ContextObject) -> str:
-        token = original_update(context_object)
+    @patcher.around(ContextObject, "update_task_token")
+    def update_task_token(original: Callable[[ContextObject], str], context_object: ContextObject) -> str:
+        token = original(context_object)
         setattr(context_object, LAST_TASK_TOKEN, token)
         return str(token)
 
-    def _eval_body(state: StateTaskServiceCallback, env: Environment) -> None:
+    @patcher.around(StateTaskServiceCallback, "_eval_body")
+    def _eval_body(
+        original: Callable[[StateTaskServiceCallback, Environment], None],
+        state: StateTaskServiceCallback,
+        env: Environment,
+    ) -> None:
         try:
-            original_eval_body(state, env)
+            original(state, env)
         finally:
             token = getattr(env.states.context_object, LAST_TASK_TOKEN, None)
             if token:
                 ended.add(token)
 
-    def send_task_success(backend: StepFunctionsParserBackend, task_token: str, outcome: str) -> Any:
+    @patcher.around(StepFunctionsParserBackend, "send_task_success")
+    def send_task_success(
+        original: Callable[..., Any], backend: StepFunctionsParserBackend, task_token: str, outcome: str
+    ) -> Any:
         if task_token in ended:
             raise TaskTimedOut
-        return original_send_task_success(backend, task_token, outcome)
-
-    patcher.replace(ContextObject, "update_task_token", update_task_token)
-    patcher.replace(StateTaskServiceCallback, "_eval_body", _eval_body)
-    patcher.replace(StepFunctionsParserBackend, "send_task_success", send_task_success)
+        return original(backend, task_token, outcome)
 
 
 def canary_task_tokens_answer_once() -> None:
     """A task waits for its token (sent to a queue), times out, and the execution moves on to a Wait state:
     moto accepts an answer with that token all the same."""
     with stock_moto(execute_state_machines=True) as session:
-        sqs, stepfunctions = session.client("sqs"), session.client("stepfunctions")
+        sqs = session.client("sqs")
         queue_url = sqs.create_queue(QueueName="canary-tokens")["QueueUrl"]
         states = {
             "StartAt": "WaitForToken",
@@ -209,36 +225,20 @@ def canary_task_tokens_answer_once() -> None:
                 "Later": {"Type": "Wait", "Seconds": 5, "End": True},
             },
         }
-        execution_arn = stepfunctions.start_execution(
-            stateMachineArn=create_state_machine(session, "canary", states), name="canary"
-        )["executionArn"]
-        token = _received_token(sqs, queue_url)
-        _wait_for_event(stepfunctions, execution_arn, "WaitStateEntered")
-        try:
-            stepfunctions.send_task_success(taskToken=token, output="{}")
-        except ClientError as error:
-            still(False, f"the token of a timed-out task answered {error.response['Error']['Code']}")
-
-
-def _received_token(sqs: Any, queue_url: str, timeout: float = 10) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in sqs.receive_message(QueueUrl=queue_url).get("Messages", []):
-            return str(json.loads(message["Body"])["token"])
-        time.sleep(0.05)
-    raise RuntimeError("the canary's task sent no token")
-
-
-def _wait_for_event(
-    stepfunctions: "SFNClient", execution_arn: str, event_type: str, timeout: float = 10
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        events = stepfunctions.get_execution_history(executionArn=execution_arn)["events"]
-        if any(event["type"] == event_type for event in events):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"the canary's execution never reached {event_type}")
+        stepfunctions, execution_arn = start_canary_execution(session, states)
+        [message] = poll(
+            lambda: sqs.receive_message(QueueUrl=queue_url).get("Messages", []),
+            bool,
+            give_up="task sent no token",
+        )
+        poll(
+            lambda: stepfunctions.get_execution_history(executionArn=execution_arn)["events"],
+            lambda events: any(event["type"] == "WaitStateEntered" for event in events),
+            give_up="execution never reached its Wait state",
+        )
+        token = json.loads(message["Body"])["token"]
+        code = refusal(lambda: stepfunctions.send_task_success(taskToken=token, output="{}"))
+        still(code is None, f"the token of a timed-out task answered {code}")
 
 
 TASK_TOKENS_ANSWER_ONCE = Patch(

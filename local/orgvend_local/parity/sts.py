@@ -1,9 +1,10 @@
 """STS AssumeRole decided by the role's trust policy, as IAM decides it."""
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import ClientError
 from moto.iam.models import iam_backends
 from moto.sts.exceptions import STSClientError
 from moto.sts.models import sts_backends
@@ -11,7 +12,16 @@ from moto.sts.responses import TokenResponse
 from moto.utilities.arns import parse_arn
 
 from orgvend_local.parity.organizations import organization_of
-from orgvend_local.parity.patch import CANARY_ACCOUNT, Emulator, Kind, Patch, Patcher, still, stock_moto
+from orgvend_local.parity.patch import (
+    CANARY_ACCOUNT,
+    Emulator,
+    Kind,
+    Patch,
+    Patcher,
+    refusal,
+    still,
+    stock_moto,
+)
 from orgvend_local.policy_evaluation import principal_context, trust_allows
 
 # moto's identity for requests signed with keys it does not know (the AWS CLI with the test keys).
@@ -39,9 +49,9 @@ def apply_trust_policies_decide(patcher: Patcher, _emulator: Emulator) -> None:
     principal, and conditions on ``aws:PrincipalArn``, ``aws:PrincipalAccount``, ``aws:PrincipalOrgID``,
     ``sts:RoleSessionName``), and AccessDenied unless it admits the caller. The caller's own identity
     policy is not evaluated: moto enforces no identity policies."""
-    original = TokenResponse.assume_role
 
-    def assume_role(response: TokenResponse) -> Any:
+    @patcher.around(TokenResponse, "assume_role")
+    def assume_role(original: Callable[[TokenResponse], Any], response: TokenResponse) -> Any:
         role_arn = response._get_param("RoleArn")
         session_name = response._get_param("RoleSessionName") or ""
         parts = parse_arn(role_arn)
@@ -67,8 +77,6 @@ def apply_trust_policies_decide(patcher: Patcher, _emulator: Emulator) -> None:
             raise denied
         return original(response)
 
-    patcher.replace(TokenResponse, "assume_role", assume_role)
-
 
 def canary_trust_policies_decide() -> None:
     """moto hands out credentials for a role that does not exist, and for one whose trust admits only Lambda."""
@@ -91,10 +99,8 @@ def canary_trust_policies_decide() -> None:
             (f"arn:aws:iam::{CANARY_ACCOUNT}:role/absent", "a role that does not exist"),
             (lambda_only_arn, "a role whose trust admits only Lambda"),
         ):
-            try:
-                sts.assume_role(RoleArn=role_arn, RoleSessionName="canary")
-            except ClientError as error:
-                still(False, f"assuming {what} answered {error.response['Error']['Code']}")
+            code = refusal(functools.partial(sts.assume_role, RoleArn=role_arn, RoleSessionName="canary"))
+            still(code is None, f"assuming {what} answered {code}")
 
 
 TRUST_POLICIES_DECIDE = Patch(
