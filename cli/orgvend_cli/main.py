@@ -65,19 +65,21 @@ class Workflow:
     """Onboardings and offboardings: workflow executions the CLI starts, follows, lists and retries alike."""
 
     noun: str  # "onboarding": in messages, and its API paths /onboardings/{id}
-    id_field: str  # the execution's ID in the API's answers
     show_command: str  # the command that shows one (and --watch follows it)
     retry_command: str
     view: Callable[[dict[str, Any]], str]  # one, with its timeline, for people
     success: Callable[[dict[str, Any]], str]  # what a SUCCEEDED one did
-    list_columns: tuple[str, ...]
-    list_row: Callable[[dict[str, Any]], list[Any]]
-    list_csv: tuple[str, ...]
+    listing: render.RunListing
     started_csv: tuple[str, ...]  # the fields of the start answer, as CSV
 
     @property
     def title(self) -> str:
         return self.noun.capitalize()
+
+    @property
+    def id_field(self) -> str:
+        """The execution's ID in the API's answers."""
+        return f"{self.noun}Id"
 
     def path(self, execution_id: str) -> str:
         return f"/{self.noun}s/{quote(execution_id, safe='')}"
@@ -85,26 +87,20 @@ class Workflow:
 
 ONBOARDING = Workflow(
     noun="onboarding",
-    id_field="onboardingId",
     show_command="status",
     retry_command="retry",
     view=render.onboarding_view,
     success=render.onboarded,
-    list_columns=render.ONBOARDING_COLUMNS,
-    list_row=render.onboarding_row,
-    list_csv=render.ONBOARDING_CSV,
+    listing=render.ONBOARDINGS,
     started_csv=("onboardingId", "status"),
 )
 OFFBOARDING = Workflow(
     noun="offboarding",
-    id_field="offboardingId",
     show_command="offboarding",
     retry_command="retry-offboarding",
     view=render.offboarding_view,
     success=render.offboarded,
-    list_columns=render.OFFBOARDING_COLUMNS,
-    list_row=render.offboarding_row,
-    list_csv=render.OFFBOARDING_CSV,
+    listing=render.OFFBOARDINGS,
     started_csv=("offboardingId", "accountId", "mode", "status"),
 )
 
@@ -526,10 +522,10 @@ def list_executions(ctx: Context, workflow: Workflow) -> int:
         ctx.json(page)
     elif ctx.format == "csv":
         ctx.out.write(
-            render.csv_text(workflow.list_csv, [[i.get(k) for k in workflow.list_csv] for i in items])
+            render.csv_text(workflow.listing.csv, [[i.get(k) for k in workflow.listing.csv] for i in items])
         )
     elif items:
-        ctx.print(render.table(workflow.list_columns, [workflow.list_row(item) for item in items]))
+        ctx.print(render.table(workflow.listing.columns, [workflow.listing.row(item) for item in items]))
     else:
         ctx.print(f"no {workflow.noun}s" + (f" with status {ctx.args.status}" if ctx.args.status else ""))
     more_pages(ctx, page)

@@ -3,6 +3,7 @@
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -198,8 +199,52 @@ def utc(value: Any) -> str | None:
 
 # -- onboardings ---------------------------------------------------------------------------
 
-ONBOARDING_COLUMNS = ("ONBOARDING ID", "STATUS", "CLIENT", "PROJECT", "ACCOUNT", "STARTED (UTC)", "TOOK")
-ONBOARDING_CSV = ("onboardingId", "status", "client", "project", "accountId", "startedAt", "stoppedAt")
+
+@dataclass(frozen=True)
+class RunListing:
+    """A list of workflow runs (onboardings, offboardings): one row a run, the same columns but ``extra``."""
+
+    noun: str  # "onboarding": its ID is the answer's onboardingId
+    extra: tuple[str, ...] = ()  # the API's fields shown after the status (offboardings: mode)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        extra = (field.upper() for field in self.extra)
+        return (
+            f"{self.noun.upper()} ID",
+            "STATUS",
+            *extra,
+            "CLIENT",
+            "PROJECT",
+            "ACCOUNT",
+            "STARTED (UTC)",
+            "TOOK",
+        )
+
+    @property
+    def csv(self) -> tuple[str, ...]:
+        return (
+            f"{self.noun}Id",
+            "status",
+            *self.extra,
+            "client",
+            "project",
+            "accountId",
+            "startedAt",
+            "stoppedAt",
+        )
+
+    def row(self, item: dict[str, Any]) -> list[Any]:
+        return [
+            *(item.get(field) for field in self.csv[:-2]),
+            show_time(item.get("startedAt")),
+            elapsed(item.get("startedAt"), item.get("stoppedAt")),
+        ]
+
+
+ONBOARDINGS = RunListing("onboarding")
+OFFBOARDINGS = RunListing("offboarding", extra=("mode",))
+
 TIMELINE_COLUMNS = ("STEP", "TYPE", "STATUS", "DURATION", "ATTEMPTS", "RETRIES", "ERROR")
 TIMELINE_CSV = (
     "name",
@@ -215,18 +260,6 @@ TIMELINE_CSV = (
     "cause",
 )
 ERROR_WIDTH = 60
-
-
-def onboarding_row(item: dict[str, Any]) -> list[Any]:
-    return [
-        item.get("onboardingId"),
-        item.get("status"),
-        item.get("client"),
-        item.get("project"),
-        item.get("accountId"),
-        show_time(item.get("startedAt")),
-        elapsed(item.get("startedAt"), item.get("stoppedAt")),
-    ]
 
 
 def step_name(step: dict[str, Any]) -> str:
@@ -352,26 +385,6 @@ def progress_line(step: dict[str, Any]) -> str:
 
 # -- offboardings --------------------------------------------------------------------------
 
-OFFBOARDING_COLUMNS = (
-    "OFFBOARDING ID",
-    "STATUS",
-    "MODE",
-    "CLIENT",
-    "PROJECT",
-    "ACCOUNT",
-    "STARTED (UTC)",
-    "TOOK",
-)
-OFFBOARDING_CSV = (
-    "offboardingId",
-    "status",
-    "mode",
-    "client",
-    "project",
-    "accountId",
-    "startedAt",
-    "stoppedAt",
-)
 OFFBOARDING_CONSEQUENCES = {
     "detach": (
         "stop its discount sharing (RI / Savings Plans)",
@@ -385,19 +398,6 @@ OFFBOARDING_CONSEQUENCES = {
         "the registry keeps its record as CLOSED",
     ),
 }
-
-
-def offboarding_row(item: dict[str, Any]) -> list[Any]:
-    return [
-        item.get("offboardingId"),
-        item.get("status"),
-        item.get("mode"),
-        item.get("client"),
-        item.get("project"),
-        item.get("accountId"),
-        show_time(item.get("startedAt")),
-        elapsed(item.get("startedAt"), item.get("stoppedAt")),
-    ]
 
 
 def offboarding_plan(account: dict[str, Any], mode: str) -> str:
