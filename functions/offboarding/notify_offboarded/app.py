@@ -3,10 +3,10 @@
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgvend import aws
+from orgvend.models import Notification
 from orgvend.observability import step_handler
 from orgvend.settings import Settings
 from orgvend.steps.offboarding.notify_offboarded import NotifyOffboardedInput, notify_offboarded
-from orgvend.steps.onboarding.notify_onboarded import Notification
 
 # Read once, at cold start: a missing or malformed variable fails here, naming it.
 SETTINGS = Settings()
