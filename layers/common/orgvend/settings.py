@@ -1,17 +1,21 @@
-"""The configuration template.yaml gives each function, read once and validated (pydantic-settings).
+"""The configuration template.yaml gives each function, read once and validated (pydantic).
 
 A handler builds its ``Settings()`` when its module is imported, so a variable that is missing or
 malformed fails the function's cold start, naming the variable, instead of a request later. Every
 function gets the variables of template.yaml's ``Globals`` (required here); the others are given to
 the functions that need them, and reading one a function was not given says which
 (``Settings.required``). No variable has a made-up default.
+
+A plain pydantic model over ``os.environ`` rather than pydantic-settings: the functions read nothing
+but their environment, and importing pydantic-settings (its dotenv, secrets, CLI and cloud sources)
+cost every cold start about 0.13x an ``import boto3`` (bench/bench_cold_start.py, bench/RESULTS.md).
 """
 
+import os
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from orgvend import rules
 
@@ -27,13 +31,13 @@ def _comma_separated(value: Any) -> Any:
     return value
 
 
-CommaSeparated = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_comma_separated)]
+CommaSeparated = Annotated[tuple[str, ...], BeforeValidator(_comma_separated)]
 
 
-class Settings(BaseSettings):
-    """One function's environment. Field ``x_y`` is variable ``X_Y``."""
+class Settings(BaseModel):
+    """One function's environment. Field ``x_y`` is variable ``X_Y``: its alias, so errors name the variable."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+    model_config = ConfigDict(frozen=True, extra="ignore", alias_generator=str.upper)
 
     # template.yaml's Globals: every function.
     registry_table_name: str = Field(min_length=1)
@@ -54,6 +58,16 @@ class Settings(BaseSettings):
     offboard_state_machine_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:states:")
     idempotency_table_name: str | None = Field(default=None, min_length=1)
     guardrail_policy_name: str | None = Field(default=None, min_length=1)
+
+    def __init__(self, **values: Any) -> None:
+        """The variables of this process's environment that name a field; ``values`` (by field name) win.
+
+        Only those variables reach pydantic, so a validation error never echoes the rest of the
+        environment (the function's credentials are there).
+        """
+        variables = {name.upper() for name in type(self).model_fields}
+        environment = {name: value for name, value in os.environ.items() if name in variables}
+        super().__init__(**{**environment, **{name.upper(): value for name, value in values.items()}})
 
     @classmethod
     def from_environment(cls) -> "Settings":
