@@ -1,8 +1,9 @@
 """Where moto differs from AWS in ways orgvend depends on, the embedded AWS is taught AWS's behaviour.
 
-One module per emulated service or behaviour; each holds its patches as ``Patch`` records (what AWS
-does, the AWS page that says so, what moto does instead, how it is closed, the function that applies
-it, and a canary that fails once stock moto behaves like AWS). ``registry.PATCHES`` lists them all,
+One module per emulated service or behaviour; each holds its patches as ``Patch`` records: the words
+(what AWS does, the AWS page that says so, what moto does instead, how it is closed) come from a table
+of ``patches.toml``, which the module binds by name (``declared``) to the function that applies the
+patch and a canary that fails once stock moto behaves like AWS. ``registry.PATCHES`` lists them all,
 in the order ``apply_all`` applies them: it is the complete list of the emulator's departures from
 stock moto, and README.md's parity table is generated from it.
 

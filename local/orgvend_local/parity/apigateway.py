@@ -5,8 +5,7 @@ import requests
 from orgvend_local.parity.patch import (
     CANARY_ACCOUNT,
     CANARY_REGION,
-    Kind,
-    Patch,
+    declared,
     still_unimplemented,
     stock_moto,
 )
@@ -41,15 +40,4 @@ def canary_lambda_proxy() -> None:
         still_unimplemented(call_the_stage, "AWS_PROXY")
 
 
-LAMBDA_PROXY_API = Patch(
-    name="apigateway-lambda-proxy",
-    kind=Kind.EMULATION,
-    aws="API Gateway turns each request into the REST API proxy event and hands it to the function (an "
-    "undeclared route answers `403 Missing Authentication Token`)",
-    aws_doc="https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html",
-    moto="no `AWS_PROXY` integration (`NotImplementedError`)",
-    closed_by="`api_server.py` serves the template's routes on `:3000`: each request becomes the proxy event "
-    "and goes through moto's Lambda to the same handler; SigV4 signatures are not verified (no IAM here)",
-    implemented_in="orgvend_local.api_server",
-    canary=canary_lambda_proxy,
-)
+LAMBDA_PROXY_API = declared("apigateway-lambda-proxy", canary=canary_lambda_proxy)

@@ -3,7 +3,7 @@
 import json
 import warnings
 
-from orgvend_local.parity.patch import Kind, Patch, still, stock_moto
+from orgvend_local.parity.patch import declared, still, stock_moto
 
 
 def canary_sam_transform() -> None:
@@ -31,17 +31,4 @@ def canary_sam_transform() -> None:
         )
 
 
-SAM_DEPLOYMENT = Patch(
-    name="cloudformation-sam-deployment",
-    kind=Kind.EMULATION,
-    aws="CloudFormation runs the SAM transform and creates every resource of the template; a custom resource "
-    "gets a `Create` request whose `ResponseURL` is a presigned S3 PUT, and exists once it answered `SUCCESS`",
-    aws_doc="https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-custom-resources.html",
-    moto="no SAM transform (`AWS::Serverless::*` resources are skipped); custom resources answer to moto's "
-    "own endpoint from a function run in Docker",
-    closed_by="`template.py` resolves the template (`Ref`, `Fn::GetAtt`, `Fn::Sub`, … and SAM's `Globals`) "
-    "and `provision.py` creates each resource with moto's APIs, the custom resources last, as CloudFormation "
-    "does, answered through a presigned PUT to the embedded S3",
-    implemented_in="orgvend_local.provision",
-    canary=canary_sam_transform,
-)
+SAM_DEPLOYMENT = declared("cloudformation-sam-deployment", canary=canary_sam_transform)

@@ -16,9 +16,8 @@ from orgvend_local.parity.patch import (
     CANARY_ACCOUNT,
     CANARY_REGION,
     Emulator,
-    Kind,
-    Patch,
     Patcher,
+    declared,
     still,
     stock_moto,
 )
@@ -126,14 +125,8 @@ def canary_lambda_and_state_machine_targets() -> None:
             still(False, f"an event was delivered to a {service} target")
 
 
-LAMBDA_AND_STATE_MACHINE_TARGETS = Patch(
-    name="eventbridge-lambda-and-states-targets",
-    kind=Kind.BEHAVIOUR,
-    aws="EventBridge delivers to Lambda and Step Functions targets",
-    aws_doc="https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-targets.html",
-    moto="only queues, logs, buses, archives (other targets: `NotImplementedError`)",
-    closed_by="`EventBridgeBridge` delivers to both, asynchronously, for every rule, with moto's own pattern "
-    "matching and input transformers, and the event's `time` in ISO 8601 as AWS sends it",
+LAMBDA_AND_STATE_MACHINE_TARGETS = declared(
+    "eventbridge-lambda-and-states-targets",
     apply=apply_lambda_and_state_machine_targets,
     canary=canary_lambda_and_state_machine_targets,
 )

@@ -7,7 +7,7 @@ from moto.iam.responses import IamResponse
 from moto.organizations import models as organizations_models
 
 from orgvend_local.parity.organizations import canary_organization
-from orgvend_local.parity.patch import Emulator, Kind, Patch, Patcher, still_unimplemented, stock_moto
+from orgvend_local.parity.patch import Emulator, Patcher, declared, still_unimplemented, stock_moto
 
 
 def list_organizations_features(response: IamResponse) -> ActionResult:
@@ -30,13 +30,8 @@ def canary_organizations_features() -> None:
         still_unimplemented(session.client("iam").list_organizations_features, "has not been implemented")
 
 
-ORGANIZATIONS_FEATURES = Patch(
-    name="iam-list-organizations-features",
-    kind=Kind.BEHAVIOUR,
-    aws="IAM `ListOrganizationsFeatures` answers (central root access on or off)",
-    aws_doc="https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListOrganizationsFeatures.html",
-    moto="not implemented (500)",
-    closed_by='answers "no features enabled", like a new organization',
+ORGANIZATIONS_FEATURES = declared(
+    "iam-list-organizations-features",
     apply=apply_organizations_features,
     canary=canary_organizations_features,
 )

@@ -41,7 +41,7 @@ from moto.awslambda.models import LambdaFunction
 from moto.sts.models import sts_backends
 from moto.utilities.arns import parse_arn
 
-from orgvend_local.parity.patch import Emulator, Kind, Patch, Patcher, still, stock_moto
+from orgvend_local.parity.patch import Emulator, Patcher, declared, still, stock_moto
 
 
 @dataclass
@@ -302,17 +302,6 @@ def canary_in_process_lambda() -> None:
         still("docker" in payload.lower(), f"the function ran: {payload}")
 
 
-IN_PROCESS_LAMBDA = Patch(
-    name="lambda-in-process",
-    kind=Kind.BEHAVIOUR,
-    aws="Lambda runs the handler with the function's environment variables and its execution role's "
-    "credentials, one invocation at a time per execution environment",
-    aws_doc="https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html",
-    moto="runs the function in Docker (`LambdaFunction._invoke_lambda`); there is no Docker here",
-    closed_by="the handler, imported from the function's `CodeUri`, runs in-process under the function's "
-    "environment variables and its execution role's credentials (a session of the role, opened once per "
-    "function through moto's STS); its result and log lines go back to moto (the response payload; "
-    "CloudWatch Logs)",
-    apply=apply_in_process_lambda,
-    canary=canary_in_process_lambda,
+IN_PROCESS_LAMBDA = declared(
+    "lambda-in-process", apply=apply_in_process_lambda, canary=canary_in_process_lambda
 )

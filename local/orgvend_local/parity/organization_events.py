@@ -14,7 +14,6 @@ from moto.cloudtrail.models import cloudtrail_backends
 from moto.events.models import events_backends
 
 from orgvend_local.parity.organizations import (
-    ASYNCHRONOUS_CREATION,
     PendingCreation,
     canary_organization,
     create_canary_account,
@@ -23,9 +22,8 @@ from orgvend_local.parity.patch import (
     CANARY_ACCOUNT,
     Emulator,
     EventsQueue,
-    Kind,
-    Patch,
     Patcher,
+    declared,
     poll,
     still,
     stock_moto,
@@ -134,17 +132,8 @@ def canary_create_account_result_events() -> None:
         )
 
 
-CREATE_ACCOUNT_RESULT_EVENTS = Patch(
-    name="organizations-create-account-result-event",
-    kind=Kind.BEHAVIOUR,
-    aws="with a trail logging, Organizations puts `CreateAccountResult` on EventBridge when a creation ends",
-    aws_doc="https://docs.aws.amazon.com/organizations/latest/userguide/orgs_security_incident-response.html",
-    moto="announces nothing",
-    closed_by='the event, in CloudTrail\'s shape (masked name, "May 15, 2023 8:26:54 AM" timestamps), on the '
-    "management account's default bus the moment a creation ends, if a trail logs in us-east-1. No trail is "
-    'created by `make run` or the tests (accounts made "before orgvend" stay unannounced); create one with '
-    "`aws cloudtrail create-trail` + `start-logging` to see it",
+CREATE_ACCOUNT_RESULT_EVENTS = declared(
+    "organizations-create-account-result-event",
     apply=apply_create_account_result_events,
     canary=canary_create_account_result_events,
-    needs=(ASYNCHRONOUS_CREATION.name,),  # a creation ends only once it is asynchronous
 )

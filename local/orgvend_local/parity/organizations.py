@@ -26,7 +26,7 @@ from moto.organizations.models import FakeAccount, OrganizationsBackend
 from moto.organizations.utils import PAGINATION_MODEL, make_random_create_account_status_id
 from moto.utilities.paginator import paginate
 
-from orgvend_local.parity.patch import Emulator, Kind, Patch, Patcher, refusal, still, stock_moto
+from orgvend_local.parity.patch import Emulator, Patcher, declared, refusal, still, stock_moto
 
 if TYPE_CHECKING:
     import boto3
@@ -289,14 +289,8 @@ def canary_access_role_is_administrator() -> None:
         still(not role.managed_policies, f"the new role carries {sorted(role.managed_policies)}")
 
 
-ACCESS_ROLE_IS_ADMINISTRATOR = Patch(
-    name="organizations-access-role-administrator",
-    kind=Kind.BEHAVIOUR,
-    aws="the role `CreateAccount` makes in the new account carries `AdministratorAccess`",
-    aws_doc="https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_access.html",
-    moto="no policy attached; no AWS managed policies loaded",
-    closed_by="adds and attaches `AdministratorAccess` in the new account only (loading all 1,500 managed "
-    "policies costs 0.1 s per account)",
+ACCESS_ROLE_IS_ADMINISTRATOR = declared(
+    "organizations-access-role-administrator",
     apply=apply_access_role_is_administrator,
     canary=canary_access_role_is_administrator,
 )
@@ -357,15 +351,8 @@ def canary_email_already_exists() -> None:
         )
 
 
-EMAIL_ALREADY_EXISTS = Patch(
-    name="organizations-email-already-exists",
-    kind=Kind.BEHAVIOUR,
-    aws="a second account with the same email fails `EMAIL_ALREADY_EXISTS`",
-    aws_doc="https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateAccountStatus.html",
-    moto="creates it",
-    closed_by="refuses it the AWS way (a `FAILED` creation, no account)",
-    apply=apply_email_already_exists,
-    canary=canary_email_already_exists,
+EMAIL_ALREADY_EXISTS = declared(
+    "organizations-email-already-exists", apply=apply_email_already_exists, canary=canary_email_already_exists
 )
 
 
@@ -395,19 +382,10 @@ def canary_asynchronous_creation() -> None:
         still(state == "SUCCEEDED", f"CreateAccount answered {state}")
 
 
-ASYNCHRONOUS_CREATION = Patch(
-    name="organizations-asynchronous-creation",
-    kind=Kind.BEHAVIOUR,
-    aws="`CreateAccount` is asynchronous: `IN_PROGRESS` (no `AccountId`, not in `ListAccounts`) for a while; "
-    "too many creations in progress fail `ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED`",
-    aws_doc="https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateAccount.html",
-    moto="`SUCCEEDED` at once, however many",
-    closed_by="`OrganizationsBehaviour`: `IN_PROGRESS` for `--creation-seconds` (tests script exact state "
-    "sequences, and may set the quota of creations in progress)",
+ASYNCHRONOUS_CREATION = declared(
+    "organizations-asynchronous-creation",
     apply=apply_asynchronous_creation,
     canary=canary_asynchronous_creation,
-    # Applied after them: a refused or created account becomes a creation in progress.
-    needs=(ACCESS_ROLE_IS_ADMINISTRATOR.name, EMAIL_ALREADY_EXISTS.name),
 )
 
 
@@ -437,16 +415,8 @@ def canary_closure_takes_time() -> None:
         still(account_status == "SUSPENDED", f"just after CloseAccount the account is {account_status}")
 
 
-CLOSURE_TAKES_TIME = Patch(
-    name="organizations-closure-pending",
-    kind=Kind.BEHAVIOUR,
-    aws="`CloseAccount`: `PENDING_CLOSURE`, later `SUSPENDED`",
-    aws_doc="https://docs.aws.amazon.com/organizations/latest/APIReference/API_CloseAccount.html",
-    moto="`SUSPENDED` at once",
-    closed_by="`PENDING_CLOSURE` for 2 s first (`closure_seconds`); closing it again is "
-    "`AccountAlreadyClosedException`",
-    apply=apply_closure_takes_time,
-    canary=canary_closure_takes_time,
+CLOSURE_TAKES_TIME = declared(
+    "organizations-closure-pending", apply=apply_closure_takes_time, canary=canary_closure_takes_time
 )
 
 
@@ -470,13 +440,6 @@ def canary_removal_of_non_member() -> None:
         still(code == "AWSOrganizationsNotInUseException", f"the removal of a non-member answered {code}")
 
 
-REMOVAL_OF_NON_MEMBER = Patch(
-    name="organizations-remove-non-member",
-    kind=Kind.BEHAVIOUR,
-    aws="`RemoveAccountFromOrganization` of an account that already left: `AccountNotFoundException`",
-    aws_doc="https://docs.aws.amazon.com/organizations/latest/APIReference/API_RemoveAccountFromOrganization.html",
-    moto="`AWSOrganizationsNotInUseException`",
-    closed_by="answered the AWS way",
-    apply=apply_removal_of_non_member,
-    canary=canary_removal_of_non_member,
+REMOVAL_OF_NON_MEMBER = declared(
+    "organizations-remove-non-member", apply=apply_removal_of_non_member, canary=canary_removal_of_non_member
 )

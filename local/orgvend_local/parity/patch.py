@@ -4,22 +4,28 @@ Every record says what real AWS does (and the AWS page that says so), what moto 
 how the emulator closes the gap, the function that applies it, and a canary: a probe of STOCK
 moto that keeps passing while moto still behaves the way the patch replaces, and fails, naming
 the patch, once moto behaves like AWS (then the patch can go).
+
+The words are data, in ``patches.toml`` (one table per patch, validated on load); the code binds a
+table's behaviour to it by name with ``declared``.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from importlib import resources
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import boto3
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core.config import DefaultConfig
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
@@ -32,6 +38,8 @@ if TYPE_CHECKING:
 
 CANARY_REGION = "us-east-1"
 CANARY_ACCOUNT = "123456789012"  # moto's default account
+DECLARATIONS_FILE = "patches.toml"
+AWS_DOCS = "https://docs.aws.amazon.com/"
 
 
 class Kind(StrEnum):
@@ -157,6 +165,80 @@ class Patch:
                 f"({self.module}) can be dropped, with its row in README.md "
                 "(python -m orgvend_local.parity --update-readme)"
             ) from finding
+
+
+class Undocumented(NamedTuple):
+    field: str
+    problem: str
+
+
+def undocumented(kind: Kind, aws: str | None, aws_doc: str | None) -> Undocumented | None:
+    """What a patch's account of AWS lacks: a behaviour or an emulation says what AWS does, and links the
+    AWS page that says so; a cost changes no behaviour, so it needs neither."""
+    if kind is Kind.COST:
+        return None
+    if not aws:
+        return Undocumented("aws", "what AWS does is missing")
+    if not (aws_doc or "").startswith(AWS_DOCS):
+        return Undocumented("aws_doc", "the AWS documentation it follows is missing")
+    return None
+
+
+class Declaration(BaseModel):
+    """A table of ``patches.toml``: the words of a patch, which its module binds to code by name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Kind
+    moto: str
+    closed_by: str
+    aws: str | None = None
+    aws_doc: str | None = None
+    implemented_in: str | None = None
+    needs: tuple[str, ...] = ()
+
+
+def load_declarations(text: str) -> dict[str, Declaration]:
+    """The tables of a ``patches.toml``, by patch name, in file order; a ValueError naming the patch and
+    the field when one is malformed."""
+    declarations: dict[str, Declaration] = {}
+    for name, table in tomllib.loads(text).items():
+        if not isinstance(table, dict):
+            raise ValueError(f"{DECLARATIONS_FILE}: {name!r} is not a table ([{name}])")
+        try:
+            declaration = Declaration.model_validate(table)
+        except ValidationError as error:
+            fields = "; ".join(
+                f"{'.'.join(map(str, detail['loc']))}: {detail['msg']}" for detail in error.errors()
+            )
+            raise ValueError(f"{DECLARATIONS_FILE} [{name}] {fields}") from None
+        if missing := undocumented(declaration.kind, declaration.aws, declaration.aws_doc):
+            raise ValueError(f"{DECLARATIONS_FILE} [{name}] {missing.field}: {missing.problem}")
+        declarations[name] = declaration
+    return declarations
+
+
+DECLARATIONS = load_declarations(resources.files(__package__).joinpath(DECLARATIONS_FILE).read_text("utf-8"))
+
+
+def declared(name: str, *, canary: Callable[[], None], apply: Apply | None = None) -> Patch:
+    """The patch ``patches.toml`` declares under ``name``, bound to the code that applies it (none for an
+    emulation) and to its canary."""
+    if name not in DECLARATIONS:
+        raise ValueError(f"declared({name!r}): {DECLARATIONS_FILE} has no [{name}] table")
+    declaration = DECLARATIONS[name]
+    return Patch(
+        name=name,
+        kind=declaration.kind,
+        moto=declaration.moto,
+        closed_by=declaration.closed_by,
+        canary=canary,
+        aws=declaration.aws,
+        aws_doc=declaration.aws_doc,
+        apply=apply,
+        implemented_in=declaration.implemented_in,
+        needs=declaration.needs,
+    )
 
 
 @contextmanager

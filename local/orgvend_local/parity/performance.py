@@ -16,7 +16,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
-from orgvend_local.parity.patch import Emulator, Kind, Patch, Patcher, still, stock_moto
+from orgvend_local.parity.patch import Emulator, Patcher, declared, still, stock_moto
 from orgvend_local.parity.stepfunctions import ONE_PASS_STATE, create_state_machine, wait_until_stopped
 
 # --------------------------------------------------------------------------- service integration clients
@@ -44,12 +44,8 @@ def canary_reuse_service_integration_clients() -> None:
         still(first is not second, "moto's interpreter reuses its clients")
 
 
-REUSE_SERVICE_INTEGRATION_CLIENTS = Patch(
-    name="stepfunctions-reuse-service-clients",
-    kind=Kind.COST,
-    moto="the interpreter builds a new boto3 client for every Task state it runs (`boto_client_for`, about "
-    "7 ms of CPU each)",
-    closed_by="one client per region and service serves every Task state",
+REUSE_SERVICE_INTEGRATION_CLIENTS = declared(
+    "stepfunctions-reuse-service-clients",
     apply=apply_reuse_service_integration_clients,
     canary=canary_reuse_service_integration_clients,
 )
@@ -93,12 +89,8 @@ def canary_parse_definitions_once() -> None:
         still(counted.call_count >= 2, f"two executions parsed the definition {counted.call_count} time(s)")
 
 
-PARSE_DEFINITIONS_ONCE = Patch(
-    name="stepfunctions-parse-definitions-once",
-    kind=Kind.COST,
-    moto="the interpreter parses the state machine's definition again for every execution it starts or "
-    "redrives (ANTLR in pure Python, a quarter of a second each)",
-    closed_by="one parse per definition (the parsed components are stateless and get stable heap keys)",
+PARSE_DEFINITIONS_ONCE = declared(
+    "stepfunctions-parse-definitions-once",
     apply=apply_parse_definitions_once,
     canary=canary_parse_definitions_once,
 )
@@ -119,12 +111,6 @@ def canary_list_moto_modules_once() -> None:
     still(listed.call_count == 2, f"two requests listed moto's package {listed.call_count} time(s)")
 
 
-LIST_MOTO_MODULES_ONCE = Patch(
-    name="server-list-moto-modules-once",
-    kind=Kind.COST,
-    moto="the server lists its own package directory (a listdir and a stat per entry, about 1.4 ms) on every "
-    "request to find the service a host names",
-    closed_by="the list, made once (it never changes)",
-    apply=apply_list_moto_modules_once,
-    canary=canary_list_moto_modules_once,
+LIST_MOTO_MODULES_ONCE = declared(
+    "server-list-moto-modules-once", apply=apply_list_moto_modules_once, canary=canary_list_moto_modules_once
 )

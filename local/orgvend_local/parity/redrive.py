@@ -46,9 +46,9 @@ from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.utils import TMP_THREADS
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from orgvend_local.parity.patch import Emulator, Kind, Patch, Patcher, still, still_unimplemented, stock_moto
+from orgvend_local.parity.patch import Emulator, Patcher, declared, still, still_unimplemented, stock_moto
 from orgvend_local.parity.stepfunctions import start_canary_execution, wait_until_stopped
-from orgvend_local.parity.stepfunctions_events import STATUS_CHANGE_EVENTS, announce_status_change
+from orgvend_local.parity.stepfunctions_events import announce_status_change
 
 REDRIVABLE_STATUSES = (ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT, ExecutionStatus.ABORTED)
 REDRIVABLE_PERIOD = timedelta(days=14)
@@ -222,15 +222,4 @@ def canary_redrive() -> None:
         )
 
 
-REDRIVE = Patch(
-    name="stepfunctions-redrive-execution",
-    kind=Kind.BEHAVIOUR,
-    aws="`RedriveExecution` resumes a failed execution at the failed state",
-    aws_doc="https://docs.aws.amazon.com/step-functions/latest/dg/redrive-executions.html",
-    moto="not implemented",
-    closed_by="same execution, history continued after `ExecutionRedriven`, redrive fields in "
-    "`DescribeExecution`",
-    apply=apply_redrive,
-    canary=canary_redrive,
-    needs=(STATUS_CHANGE_EVENTS.name,),  # a redriven execution is announced RUNNING again
-)
+REDRIVE = declared("stepfunctions-redrive-execution", apply=apply_redrive, canary=canary_redrive)

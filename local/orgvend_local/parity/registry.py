@@ -23,7 +23,7 @@ from orgvend_local.parity.organizations import (
     EMAIL_ALREADY_EXISTS,
     REMOVAL_OF_NON_MEMBER,
 )
-from orgvend_local.parity.patch import Emulator, Kind, Patch, Patcher, Replacement
+from orgvend_local.parity.patch import Emulator, Kind, Patch, Patcher, Replacement, undocumented
 from orgvend_local.parity.performance import (
     LIST_MOTO_MODULES_ONCE,
     PARSE_DEFINITIONS_ONCE,
@@ -79,12 +79,8 @@ def _check(patches: tuple[Patch, ...]) -> None:
                 raise ValueError(f"{patch.name} needs {need}, which must come before it in PATCHES")
         if (patch.apply is None) != (patch.kind is Kind.EMULATION):
             raise ValueError(f"{patch.name}: an emulation is done beside moto (no apply); a patch has apply")
-        if patch.kind is not Kind.COST and not patch.aws:
-            raise ValueError(f"{patch.name}: what AWS does is missing")
-        if patch.kind is not Kind.COST and not (patch.aws_doc or "").startswith(
-            "https://docs.aws.amazon.com/"
-        ):
-            raise ValueError(f"{patch.name}: the AWS documentation it follows is missing")
+        if missing := undocumented(patch.kind, patch.aws, patch.aws_doc):
+            raise ValueError(f"{patch.name}: {missing.problem}")
         seen.add(patch.name)
 
 

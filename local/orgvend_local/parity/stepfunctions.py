@@ -20,9 +20,8 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from orgvend_local.parity.patch import (
     CANARY_ACCOUNT,
     Emulator,
-    Kind,
-    Patch,
     Patcher,
+    declared,
     poll,
     refusal,
     still,
@@ -94,13 +93,8 @@ def canary_unnamed_executions_get_uuids() -> None:
         still(name == "None", f"an execution started without a name is named {name!r}")
 
 
-UNNAMED_EXECUTIONS_GET_UUIDS = Patch(
-    name="stepfunctions-execution-name",
-    kind=Kind.BEHAVIOUR,
-    aws="`StartExecution` without a name gets a UUID",
-    aws_doc="https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html",
-    moto="names it `None`",
-    closed_by="a UUID, given before moto's interpreter starts it",
+UNNAMED_EXECUTIONS_GET_UUIDS = declared(
+    "stepfunctions-execution-name",
     apply=apply_unnamed_executions_get_uuids,
     canary=canary_unnamed_executions_get_uuids,
 )
@@ -145,15 +139,8 @@ def canary_iso_start_time() -> None:
             still(not isinstance(start, str), f"$$.Execution.StartTime reads {start!r}")
 
 
-ISO_START_TIME = Patch(
-    name="stepfunctions-start-time-iso",
-    kind=Kind.BEHAVIOUR,
-    aws="`$$.Execution.StartTime` is an ISO 8601 string",
-    aws_doc="https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html",
-    moto="a datetime object (then the execution's output cannot be serialised)",
-    closed_by="ISO 8601 with milliseconds, UTC, in the context object of every execution",
-    apply=apply_iso_start_time,
-    canary=canary_iso_start_time,
+ISO_START_TIME = declared(
+    "stepfunctions-start-time-iso", apply=apply_iso_start_time, canary=canary_iso_start_time
 )
 
 
@@ -241,14 +228,8 @@ def canary_task_tokens_answer_once() -> None:
         still(code is None, f"the token of a timed-out task answered {code}")
 
 
-TASK_TOKENS_ANSWER_ONCE = Patch(
-    name="stepfunctions-task-token-answers-once",
-    kind=Kind.BEHAVIOUR,
-    aws="a task token answers once: `SendTaskSuccess` for a task that has ended (answered, timed out) fails "
-    "`TaskTimedOut`",
-    aws_doc="https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html",
-    moto="accepted and dropped while the execution runs on (and its own error classes answer 500)",
-    closed_by="once a `.waitForTaskToken` task ends, its token answers `TaskTimedOut`",
+TASK_TOKENS_ANSWER_ONCE = declared(
+    "stepfunctions-task-token-answers-once",
     apply=apply_task_tokens_answer_once,
     canary=canary_task_tokens_answer_once,
 )

@@ -8,7 +8,7 @@ from typing import Any
 from moto.events.models import events_backends
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 
-from orgvend_local.parity.patch import Emulator, EventsQueue, Kind, Patch, Patcher, still, stock_moto
+from orgvend_local.parity.patch import Emulator, EventsQueue, Patcher, declared, still, stock_moto
 from orgvend_local.parity.stepfunctions import start_canary_execution, wait_until_stopped
 
 EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change"
@@ -72,13 +72,6 @@ def canary_status_change_events() -> None:
         queue.check_delivery({"Source": "aws.states", "DetailType": EXECUTION_STATUS_CHANGE, "Detail": "{}"})
 
 
-STATUS_CHANGE_EVENTS = Patch(
-    name="stepfunctions-status-change-events",
-    kind=Kind.BEHAVIOUR,
-    aws="Step Functions puts *Execution Status Change* events on EventBridge",
-    aws_doc="https://docs.aws.amazon.com/step-functions/latest/dg/eventbridge-integration.html",
-    moto="does not",
-    closed_by="emitted on every start and end (and redrive), with the execution's `redriveCount`",
-    apply=apply_status_change_events,
-    canary=canary_status_change_events,
+STATUS_CHANGE_EVENTS = declared(
+    "stepfunctions-status-change-events", apply=apply_status_change_events, canary=canary_status_change_events
 )

@@ -12,16 +12,7 @@ from moto.sts.responses import TokenResponse
 from moto.utilities.arns import parse_arn
 
 from orgvend_local.parity.organizations import organization_of
-from orgvend_local.parity.patch import (
-    CANARY_ACCOUNT,
-    Emulator,
-    Kind,
-    Patch,
-    Patcher,
-    refusal,
-    still,
-    stock_moto,
-)
+from orgvend_local.parity.patch import CANARY_ACCOUNT, Emulator, Patcher, declared, refusal, still, stock_moto
 from orgvend_local.policy_evaluation import principal_context, trust_allows
 
 # moto's identity for requests signed with keys it does not know (the AWS CLI with the test keys).
@@ -103,16 +94,6 @@ def canary_trust_policies_decide() -> None:
             still(code is None, f"assuming {what} answered {code}")
 
 
-TRUST_POLICIES_DECIDE = Patch(
-    name="sts-assume-role-trust-policy",
-    kind=Kind.BEHAVIOUR,
-    aws="`AssumeRole` is decided by the role's trust policy (and a role that does not exist is `AccessDenied`)",
-    aws_doc="https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html",
-    moto="credentials for any ARN",
-    closed_by="the trust policy is evaluated for the caller (`policy_evaluation.py`: principal, "
-    "`aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalOrgID`, `sts:RoleSessionName`), `AccessDenied` "
-    "unless it admits it; so the narrowed access role admits orgvend's functions and the operators, and "
-    "refuses others. moto enforces no identity policies, so the caller's own is not evaluated",
-    apply=apply_trust_policies_decide,
-    canary=canary_trust_policies_decide,
+TRUST_POLICIES_DECIDE = declared(
+    "sts-assume-role-trust-policy", apply=apply_trust_policies_decide, canary=canary_trust_policies_decide
 )
