@@ -3,6 +3,8 @@
 import ast
 import dataclasses
 import importlib
+from collections import Counter
+from collections.abc import Iterable
 
 import pytest
 
@@ -13,7 +15,14 @@ from orgvend_local.parity.organizations import (
     ASYNCHRONOUS_CREATION,
     EMAIL_ALREADY_EXISTS,
 )
-from orgvend_local.parity.patch import MISSING, Patcher, Replacement
+from orgvend_local.parity.patch import (
+    DECLARATIONS,
+    MISSING,
+    Patcher,
+    Replacement,
+    declared,
+    load_declarations,
+)
 from orgvend_local.parity.registry import _check, applied_replacements, readme_with_table, with_needs
 from orgvend_local.template import PROJECT_ROOT
 
@@ -216,3 +225,106 @@ def test_every_module_of_the_parity_package_contributes_to_the_registry() -> Non
     recorded = {patch.canary.__module__.rsplit(".", 1)[-1] for patch in PATCHES}
     modules = {path.stem for path in (EMULATOR_PACKAGE / "parity").glob("*.py")}
     assert modules - recorded == {"__init__", "__main__", "patch", "registry"}
+
+
+# --------------------------------------------------------------------------- patches.toml and declared()
+
+
+def declared_in(source: str) -> list[str]:
+    """The patch names a module binds with ``declared("<name>", ...)``."""
+    return [
+        node.args[0].value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "declared"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    ]
+
+
+def orphans(tables: Iterable[str], bindings: Counter[str]) -> list[str]:
+    """What breaks "every table is bound by exactly one declared(), every declared() names a table"."""
+    tables = set(tables)
+    return (
+        [f"[{name}] is bound by no declared()" for name in sorted(tables - bindings.keys())]
+        + [f'declared("{name}") names no table' for name in sorted(bindings.keys() - tables)]
+        + [f"[{name}] is bound {count} times" for name, count in sorted(bindings.items()) if count > 1]
+    )
+
+
+def test_the_orphan_check_sees_both_directions() -> None:
+    assert orphans({"kept", "unbound"}, Counter(["kept", "undeclared", "twice", "twice"])) == [
+        "[unbound] is bound by no declared()",
+        'declared("twice") names no table',
+        'declared("undeclared") names no table',
+        "[twice] is bound 2 times",
+    ]
+
+
+def test_every_table_of_patches_toml_is_bound_once_and_every_binding_has_a_table() -> None:
+    bindings = Counter(
+        name for path in (EMULATOR_PACKAGE / "parity").glob("*.py") for name in declared_in(path.read_text())
+    )
+    assert not orphans(DECLARATIONS, bindings)
+    assert [patch.name for patch in PATCHES] == list(DECLARATIONS), (
+        "patches.toml lists the patches in registry order, and PATCHES registers every one"
+    )
+
+
+def test_declared_refuses_a_name_without_a_table() -> None:
+    with pytest.raises(
+        ValueError, match=r"declared\('no-such-patch'\): patches.toml has no \[no-such-patch\]"
+    ):
+        declared("no-such-patch", canary=lambda: None)
+
+
+BEHAVIOUR = """
+[a-patch]
+kind = "behaviour"
+aws = "AWS does it"
+aws_doc = "https://docs.aws.amazon.com/page.html"
+moto = "moto does not"
+closed_by = "the emulator does it"
+"""
+
+
+def test_a_declaration_carries_its_table_and_a_cost_needs_no_aws() -> None:
+    cost = '[a-cost]\nkind = "cost"\nmoto = "slow"\nclosed_by = "fast"\nneeds = ["a-patch"]\n'
+    declarations = load_declarations(BEHAVIOUR + cost)
+    assert list(declarations) == ["a-patch", "a-cost"]
+    assert declarations["a-patch"].aws_doc == "https://docs.aws.amazon.com/page.html"
+    assert (declarations["a-cost"].kind, declarations["a-cost"].aws) == (Kind.COST, None)
+    assert declarations["a-cost"].needs == ("a-patch",)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("", 'owner = "me"\n'), r"\[a-patch\] owner: Extra inputs are not permitted"),
+        (
+            ('"behaviour"', '"behavior"'),
+            r"\[a-patch\] kind: Input should be 'behaviour', 'emulation' or 'cost'",
+        ),
+        (('moto = "moto does not"\n', ""), r"\[a-patch\] moto: Field required"),
+        (('aws = "AWS does it"\n', ""), r"\[a-patch\] aws: what AWS does is missing"),
+        (
+            ("https://docs.aws.amazon.com/", "https://example.com/"),
+            r"\[a-patch\] aws_doc: the AWS documentation",
+        ),
+        (('"moto does not"', "3"), r"\[a-patch\] moto: Input should be a valid string"),
+    ],
+)
+def test_a_malformed_table_is_refused_naming_the_patch_and_the_field(
+    change: tuple[str, str], message: str
+) -> None:
+    old, new = change
+    text = BEHAVIOUR + new if not old else BEHAVIOUR.replace(old, new)
+    with pytest.raises(ValueError, match=message):
+        load_declarations(text)
+
+
+def test_a_value_that_is_not_a_table_is_refused() -> None:
+    with pytest.raises(ValueError, match="'kind' is not a table"):
+        load_declarations('kind = "behaviour"\n')
