@@ -289,33 +289,18 @@ def timeline_row(step: dict[str, Any]) -> list[Any]:
 
 def onboarding_view(view: dict[str, Any]) -> str:
     """The onboarding, its timeline as a table, and the full text of what failed."""
-    client, project = view.get("client"), view.get("project")
-    return execution_view(
-        view,
-        [
-            ("Onboarding", view.get("onboardingId")),
-            ("Status", view.get("status")),
-            ("Client/project", f"{client}/{project}" if client or project else None),
-            ("Account", account_label(view)),
-        ],
-    )
+    return execution_view(view, [("Onboarding", view.get("onboardingId")), ("Status", view.get("status"))])
 
 
 def offboarding_view(view: dict[str, Any]) -> str:
     """The offboarding, its timeline as a table, and the full text of what failed."""
-    client, project = view.get("client"), view.get("project")
-    return execution_view(
-        view,
-        [
-            ("Offboarding", view.get("offboardingId")),
-            ("Status", view.get("status")),
-            ("Mode", view.get("mode")),
-            ("Outcome", view.get("outcome")),
-            ("Client/project", f"{client}/{project}" if client or project else None),
-            ("Account", account_label(view)),
-            ("Requested by", view.get("requestedBy")),
-        ],
-    )
+    run = [
+        ("Offboarding", view.get("offboardingId")),
+        ("Status", view.get("status")),
+        ("Mode", view.get("mode")),
+        ("Outcome", view.get("outcome")),
+    ]
+    return execution_view(view, run, [("Requested by", view.get("requestedBy"))])
 
 
 def account_label(view: dict[str, Any]) -> str | None:
@@ -325,8 +310,17 @@ def account_label(view: dict[str, Any]) -> str | None:
     return account
 
 
-def execution_view(view: dict[str, Any], identity: list[tuple[str, Any]]) -> str:
-    """A workflow execution: who and what (``identity``), when, its timeline, and what failed in full."""
+def execution_view(
+    view: dict[str, Any], run: list[tuple[str, Any]], more: Sequence[tuple[str, Any]] = ()
+) -> str:
+    """A workflow execution: the ``run``, whose account, ``more``, when, its timeline, and what failed in full."""
+    client, project = view.get("client"), view.get("project")
+    identity = [
+        *run,
+        ("Client/project", f"{client}/{project}" if client or project else None),
+        ("Account", account_label(view)),
+        *more,
+    ]
     timeline = view.get("timeline") or []
     failed = [step for step in timeline if step.get("status") == "FAILED"]
     error = view.get("error")

@@ -21,7 +21,7 @@ from orgvend.models import (
     OnboardingRequest,
     Placement,
 )
-from orgvend.notifications import onboarded_message
+from orgvend.notifications import Announcer, onboarded_message
 from orgvend.root_access import root_credentials_management
 from orgvend.steps.onboarding.check_account_creation import pending_record
 from orgvend.steps.onboarding.notify_onboarded import NotifyOnboardedInput, notify_onboarded
@@ -241,9 +241,7 @@ def test_the_notification_and_event_carry_the_billing_mode_and_root_access(
     )
     notify_onboarded(
         NotifyOnboardedInput(account=account),
-        aws.client("sns"),
-        aws.client("events"),
-        settings_for("NotifyOnboardedFunction"),
+        Announcer(aws.client("sns"), aws.client("events"), settings_for("NotifyOnboardedFunction")),
     )
     (message,) = operator_inbox.receive()
     assert "Billing:      direct" in message["Message"]

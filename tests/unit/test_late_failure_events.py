@@ -25,6 +25,7 @@ from botocore.validate import validate_parameters
 from orgvend import aws
 from orgvend.execution_status import STOPPED_STATUSES, ExecutionStatusChange
 from orgvend.models import AccountRecord, AccountStatus, Offboarding
+from orgvend.notifications import Announcer
 from orgvend.reactions.report_offboarding_failure import report_offboarding_failure
 from orgvend.reactions.report_onboarding_failure import report_onboarding_failure
 from orgvend.registry import Registry
@@ -233,9 +234,7 @@ class Onboard:
             registry=self.registry,
             slots=self.slots,
             stepfunctions=self.stepfunctions,
-            sns=aws.client("sns"),
-            events=aws.client("events"),
-            settings=self.settings,
+            announcer=Announcer(aws.client("sns"), aws.client("events"), self.settings),
         )
 
 
@@ -416,9 +415,7 @@ class Offboard:
             change,
             registry=self.registry,
             stepfunctions=self.stepfunctions,
-            sns=aws.client("sns"),
-            events=aws.client("events"),
-            settings=self.settings,
+            announcer=Announcer(aws.client("sns"), aws.client("events"), self.settings),
         )
 
 

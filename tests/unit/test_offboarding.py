@@ -36,7 +36,7 @@ from orgvend.models import (
     OffboardingFailure,
     OffboardingRequest,
 )
-from orgvend.notifications import offboarded_message, offboarding_failed_message
+from orgvend.notifications import Announcer, offboarded_message, offboarding_failed_message
 from orgvend.organizations import Scope
 from orgvend.reactions.report_offboarding_failure import report_offboarding_failure
 from orgvend.registry import Registry
@@ -703,9 +703,7 @@ def test_a_failure_report_lets_go_only_while_the_execution_is_stopped_at_the_att
                 attempt_0_failed,
                 registry=registry,
                 stepfunctions=stepfunctions,
-                sns=aws.client("sns"),
-                events=aws.client("events"),
-                settings=settings,
+                announcer=Announcer(aws.client("sns"), aws.client("events"), settings),
             )
 
     # Still stopped at attempt 0: the report lets go of the account, records and tells, once.

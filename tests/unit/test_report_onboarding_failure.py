@@ -16,7 +16,7 @@ import pytest
 from orgvend import aws
 from orgvend.execution_status import ExecutionStatusChange
 from orgvend.models import AccountStatus, OnboardingFailure
-from orgvend.notifications import FAILED_DETAIL_TYPE, failed_message
+from orgvend.notifications import FAILED_DETAIL_TYPE, Announcer, failed_message
 from orgvend.reactions.report_onboarding_failure import report_onboarding_failure
 from orgvend.registry import Registry
 from orgvend.semaphore import Semaphore
@@ -53,9 +53,7 @@ class Reporter:
             registry=self.registry,
             slots=self.slots,
             stepfunctions=self.stepfunctions,
-            sns=sns or aws.client("sns"),
-            events=aws.client("events"),
-            settings=self.settings,
+            announcer=Announcer(sns or aws.client("sns"), aws.client("events"), self.settings),
         )
 
 

@@ -7,7 +7,7 @@ from botocore.awsrequest import AWSResponse
 
 from orgvend import aws
 from orgvend.models import AccountStatus, Baseline, Placement
-from orgvend.notifications import ONBOARDED_DETAIL_TYPE
+from orgvend.notifications import ONBOARDED_DETAIL_TYPE, Announcer
 from orgvend.steps.onboarding.check_account_creation import pending_record
 from orgvend.steps.onboarding.notify_onboarded import NotifyOnboardedInput, notify_onboarded
 from orgvend.steps.onboarding.register_account import RegisterAccountInput, register_account
@@ -89,7 +89,7 @@ def test_operators_get_the_account_details_and_the_root_user_checklist(
     account, settings, operator_inbox, event_inbox, moto_aws
 ):
     notification = notify_onboarded(
-        NotifyOnboardedInput(account=account), aws.client("sns"), aws.client("events"), settings
+        NotifyOnboardedInput(account=account), Announcer(aws.client("sns"), aws.client("events"), settings)
     )
 
     (message,) = operator_inbox.receive()
@@ -118,7 +118,7 @@ def test_downstream_automation_gets_an_account_onboarded_event(
     account, settings, operator_inbox, event_inbox, moto_aws
 ):
     notification = notify_onboarded(
-        NotifyOnboardedInput(account=account), aws.client("sns"), aws.client("events"), settings
+        NotifyOnboardedInput(account=account), Announcer(aws.client("sns"), aws.client("events"), settings)
     )
 
     assert notification.event_detail_type == ONBOARDED_DETAIL_TYPE == "Account Onboarded"
@@ -142,4 +142,6 @@ def test_a_refused_event_fails_the_step(account, settings, operator_inbox, moto_
 
     events.meta.events.register("before-call.eventbridge.PutEvents", refuse)
     with pytest.raises(RuntimeError, match="EventBridge refused the Account Onboarded event"):
-        notify_onboarded(NotifyOnboardedInput(account=account), aws.client("sns"), events, settings)
+        notify_onboarded(
+            NotifyOnboardedInput(account=account), Announcer(aws.client("sns"), events, settings)
+        )

@@ -4,6 +4,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgvend import aws
 from orgvend.models import Notification
+from orgvend.notifications import default_announcer
 from orgvend.observability import step_handler
 from orgvend.settings import Settings
 from orgvend.steps.offboarding.notify_offboarded import NotifyOffboardedInput, notify_offboarded
@@ -17,7 +18,5 @@ def handler(event: NotifyOffboardedInput, context: LambdaContext) -> Notificatio
     return notify_offboarded(
         event,
         aws.client("organizations"),
-        aws.client("sns"),
-        aws.client("events"),
-        SETTINGS,
+        default_announcer(SETTINGS),
     )

@@ -2,8 +2,8 @@
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orgvend import aws
 from orgvend.models import Notification
+from orgvend.notifications import default_announcer
 from orgvend.observability import step_handler
 from orgvend.settings import Settings
 from orgvend.steps.onboarding.notify_onboarded import NotifyOnboardedInput, notify_onboarded
@@ -14,4 +14,4 @@ SETTINGS = Settings()
 
 @step_handler(NotifyOnboardedInput)
 def handler(event: NotifyOnboardedInput, context: LambdaContext) -> Notification:
-    return notify_onboarded(event, aws.client("sns"), aws.client("events"), SETTINGS)
+    return notify_onboarded(event, default_announcer(SETTINGS))

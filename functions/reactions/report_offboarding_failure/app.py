@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgvend import aws
 from orgvend.execution_status import ExecutionStatusChangeEvent
+from orgvend.notifications import default_announcer
 from orgvend.observability import step_handler
 from orgvend.reactions.report_offboarding_failure import report_offboarding_failure
 from orgvend.registry import default_registry
@@ -21,9 +22,7 @@ def handler(event: ExecutionStatusChangeEvent, context: LambdaContext) -> dict[s
         event.detail,
         registry=default_registry(SETTINGS),
         stepfunctions=aws.client("stepfunctions"),
-        sns=aws.client("sns"),
-        events=aws.client("events"),
-        settings=SETTINGS,
+        announcer=default_announcer(SETTINGS),
         state_machine_arn=SETTINGS.required(
             SETTINGS.offboard_state_machine_arn, "offboard_state_machine_arn"
         ),

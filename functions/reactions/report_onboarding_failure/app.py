@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgvend import aws
 from orgvend.execution_status import ExecutionStatusChangeEvent
+from orgvend.notifications import default_announcer
 from orgvend.observability import step_handler
 from orgvend.reactions.report_onboarding_failure import report_onboarding_failure
 from orgvend.registry import default_registry
@@ -23,9 +24,7 @@ def handler(event: ExecutionStatusChangeEvent, context: LambdaContext) -> dict[s
         registry=default_registry(SETTINGS),
         slots=default_creation_slots(SETTINGS),
         stepfunctions=aws.client("stepfunctions"),
-        sns=aws.client("sns"),
-        events=aws.client("events"),
-        settings=SETTINGS,
+        announcer=default_announcer(SETTINGS),
         state_machine_arn=SETTINGS.required(SETTINGS.onboard_state_machine_arn, "onboard_state_machine_arn"),
     )
     return failure.to_json() if failure else {"duplicate": True}

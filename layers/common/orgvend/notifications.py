@@ -2,9 +2,12 @@
 
 import json
 import unicodedata
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from orgvend import aws
 from orgvend.models import AccountRecord, Offboarding, OffboardingFailure, OnboardingFailure, RunFailure
+from orgvend.settings import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
@@ -190,3 +193,25 @@ def put_event(
     )
     if response.get("FailedEntryCount"):
         raise RuntimeError(f"EventBridge refused the {detail_type} event: {response['Entries']}")
+
+
+@dataclass(frozen=True)
+class Announcer:
+    """How orgvend tells what happened, once per outcome: a message to the operators' topic and an event
+    on the bus for automation, both as the function's settings name them."""
+
+    sns: "SNSClient"
+    events: "EventBridgeClient"
+    settings: Settings
+
+    def announce(self, kind: str, message: tuple[str, str], detail_type: str, detail: dict[str, Any]) -> str:
+        """Publish ``message`` (subject, body) as ``kind``, then the ``detail_type`` event; the message's ID."""
+        subject, body = message
+        message_id = publish(self.sns, self.settings.operator_topic_arn, kind, subject, body)
+        put_event(self.events, self.settings.event_bus_name, self.settings.event_source, detail_type, detail)
+        return message_id
+
+
+def default_announcer(settings: Settings) -> Announcer:
+    """The function's operators' topic and event bus (OPERATOR_TOPIC_ARN, EVENT_BUS_NAME, EVENT_SOURCE)."""
+    return Announcer(aws.client("sns"), aws.client("events"), settings)

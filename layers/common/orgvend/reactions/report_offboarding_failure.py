@@ -14,17 +14,13 @@ from orgvend.execution_status import ExecutionStatusChange, reports_current_atte
 from orgvend.models import OffboardingFailure
 from orgvend.notifications import (
     OFFBOARDING_FAILED_DETAIL_TYPE,
+    Announcer,
     offboarding_failed_message,
-    publish,
-    put_event,
 )
 from orgvend.observability import logger, metrics
 from orgvend.registry import Registry
-from orgvend.settings import Settings
 
 if TYPE_CHECKING:
-    from mypy_boto3_events import EventBridgeClient
-    from mypy_boto3_sns import SNSClient
     from mypy_boto3_stepfunctions import SFNClient
 
 
@@ -33,9 +29,7 @@ def report_offboarding_failure(
     *,
     registry: Registry,
     stepfunctions: "SFNClient",
-    sns: "SNSClient",
-    events: "EventBridgeClient",
-    settings: Settings,
+    announcer: Announcer,
     state_machine_arn: str | None = None,
 ) -> OffboardingFailure | None:
     if not reports_current_attempt(stepfunctions, change, state_machine_arn):
@@ -68,12 +62,9 @@ def report_offboarding_failure(
         client=offboarding.get("client"),
         project=offboarding.get("project"),
     )
-    subject, body = offboarding_failed_message(failure)
-    publish(sns, settings.operator_topic_arn, "offboarding-failed", subject, body)
-    put_event(
-        events,
-        settings.event_bus_name,
-        settings.event_source,
+    announcer.announce(
+        "offboarding-failed",
+        offboarding_failed_message(failure),
         OFFBOARDING_FAILED_DETAIL_TYPE,
         failure.to_json(),
     )

@@ -10,15 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from orgvend.execution_status import ExecutionStatusChange, reports_current_attempt
 from orgvend.models import AccountRecord, AccountStatus, OnboardingFailure, WorkflowError
-from orgvend.notifications import FAILED_DETAIL_TYPE, failed_message, publish, put_event
+from orgvend.notifications import FAILED_DETAIL_TYPE, Announcer, failed_message
 from orgvend.observability import logger, metrics
 from orgvend.registry import Registry
 from orgvend.semaphore import Semaphore
-from orgvend.settings import Settings
 
 if TYPE_CHECKING:
-    from mypy_boto3_events import EventBridgeClient
-    from mypy_boto3_sns import SNSClient
     from mypy_boto3_stepfunctions import SFNClient
 
 
@@ -61,9 +58,7 @@ def report_onboarding_failure(
     registry: Registry,
     slots: Semaphore,
     stepfunctions: "SFNClient",
-    sns: "SNSClient",
-    events: "EventBridgeClient",
-    settings: Settings,
+    announcer: Announcer,
     state_machine_arn: str | None = None,
 ) -> OnboardingFailure | None:
     if not reports_current_attempt(stepfunctions, change, state_machine_arn):
@@ -93,9 +88,7 @@ def report_onboarding_failure(
         account_id=account_id,
         **_request_fields(change, onboarding),
     )
-    subject, body = failed_message(failure)
-    publish(sns, settings.operator_topic_arn, "failed", subject, body)
-    put_event(events, settings.event_bus_name, settings.event_source, FAILED_DETAIL_TYPE, failure.to_json())
+    announcer.announce("failed", failed_message(failure), FAILED_DETAIL_TYPE, failure.to_json())
     # Only now: if publishing failed, the retried event must notify again.
     registry.failure_notified(change.name, change.redriveCount)
     metrics.add_metric(name="OnboardingsFailed", unit="Count", value=1)
