@@ -1,8 +1,8 @@
 """Billing separation and root-user hygiene end to end, on the embedded AWS.
 
-moto has no Billing service and may not answer IAM's ListOrganizationsFeatures: the
-tests answer those calls with hooks on orgvend's botocore session (as
-``orgvend_local.faults`` does). botocore validates every request against the
+The embedded AWS serves Billing (parity patch ``billing-preferences``); most tests still answer
+Billing, and IAM's ListOrganizationsFeatures, with hooks on orgvend's botocore session (as
+``orgvend_local.faults`` does) to see the exact calls. botocore validates every request against the
 service model before a hook sees it, so a malformed request fails the step.
 """
 
@@ -159,3 +159,17 @@ def test_central_root_access_drops_the_checklist(
     assert "Forgot password?" not in message["Message"]
     assert "root access centrally" in message["Message"]
     assert needs_root_mfa(embedded, f"c{unique}") == []
+
+
+def test_direct_billing_on_the_embedded_billing_reads_back_through_its_endpoint(
+    embedded: Harness, unique: str
+) -> None:
+    """No hook: the embedded AWS's own Billing (parity patch ``billing-preferences``) answers the step."""
+    onboarding = finished(embedded, onboard(embedded, request_for(unique, billing="direct")))
+    assert onboarding["status"] == "SUCCEEDED", onboarding
+    account_id = onboarding["accountId"]
+    [preference] = embedded.client("billing").get_billing_preferences(
+        features=["RI_SHARING"], filters=[{"name": "PREFERENCE_KEY", "value": [account_id]}]
+    )["billingPreferences"]
+    assert preference["key"] == account_id and preference["value"] == "DISABLED"
+    assert embedded.account_item(account_id)["billingMode"] == "direct"

@@ -420,6 +420,27 @@ class OffboardingFailure(RunFailure):
     mode: str | None = None
 
 
+FAILURE_TEXT_MAX = 500  # characters: a registry attribute and a line of the operators' message
+
+
+_MARKUP = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1\s*>|<[^>]*>", re.DOTALL | re.IGNORECASE)
+_ENTITIES = {"&nbsp;": " ", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&amp;": "&"}
+
+
+def readable_failure(text: str, limit: int = FAILURE_TEXT_MAX) -> str:
+    """A failure's cause as orgvend stores and tells it, whatever an endpoint answered: markup
+    stripped (an HTML error page keeps only its words), control and unprintable characters
+    (binary garbage) dropped, whitespace collapsed, at most ``limit`` characters."""
+    text = _MARKUP.sub(" ", text)
+    for entity, character in _ENTITIES.items():
+        text = text.replace(entity, character)
+    text = "".join(
+        character if character.isprintable() else " " for character in text if character != "\ufffd"
+    )
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class WorkflowError(BaseModel):
     """What a Catch puts at ``$.error``: Step Functions' own capitalised keys."""
 
@@ -430,14 +451,15 @@ class WorkflowError(BaseModel):
 
     @property
     def message(self) -> str:
-        """The readable part of a Lambda error's cause (its errorMessage), else the cause."""
+        """The readable part of a Lambda error's cause (its errorMessage), else the cause; short and
+        plain text (``readable_failure``) whatever the failed call answered."""
         try:
             parsed = json.loads(self.cause)
         except ValueError:
-            return self.cause
+            return readable_failure(self.cause)
         if isinstance(parsed, dict) and "errorMessage" in parsed:
-            return str(parsed["errorMessage"])
-        return self.cause
+            return readable_failure(str(parsed["errorMessage"]))
+        return readable_failure(self.cause)
 
 
 class OnboardingFailure(RunFailure):

@@ -10,7 +10,7 @@ import re
 import unicodedata
 
 from orgvend.errors import OutOfScope
-from orgvend.models import WorkflowError
+from orgvend.models import WorkflowError, readable_failure
 from orgvend.observability import mask_email_text
 
 
@@ -87,7 +87,7 @@ def public_cause(cause: str | None) -> str | None:
     if not cause:
         return None
     message = WorkflowError(error="", cause=cause).message
-    if message == cause and (found := _LAMBDA_ERROR_MESSAGE.search(cause)):
+    if message == readable_failure(cause) and (found := _LAMBDA_ERROR_MESSAGE.search(cause)):
         # A Lambda error whose JSON was cut (Step Functions truncates causes at 32 KiB).
         message = json.loads(found.group(1))
     return public_text(message) or None

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from importlib.metadata import version
 
 from orgvend_local.parity.apigateway import LAMBDA_PROXY_API
+from orgvend_local.parity.billing import BILLING_PREFERENCES
 from orgvend_local.parity.cloudformation import SAM_DEPLOYMENT
 from orgvend_local.parity.eventbridge import LAMBDA_AND_STATE_MACHINE_TARGETS
 from orgvend_local.parity.iam import ORGANIZATIONS_FEATURES
@@ -50,6 +51,7 @@ PATCHES: tuple[Patch, ...] = (
     CLOSURE_TAKES_TIME,
     REMOVAL_OF_NON_MEMBER,
     ORGANIZATIONS_FEATURES,
+    BILLING_PREFERENCES,
     TRUST_POLICIES_DECIDE,
     UNNAMED_EXECUTIONS_GET_UUIDS,
     ISO_START_TIME,

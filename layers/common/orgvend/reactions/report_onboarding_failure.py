@@ -9,7 +9,7 @@ operators, once per execution attempt however often the event arrives.
 from typing import TYPE_CHECKING, Any
 
 from orgvend.execution_status import ExecutionStatusChange, reports_current_attempt
-from orgvend.models import AccountRecord, AccountStatus, OnboardingFailure, WorkflowError
+from orgvend.models import AccountRecord, AccountStatus, OnboardingFailure, WorkflowError, readable_failure
 from orgvend.notifications import FAILED_DETAIL_TYPE, Announcer, failed_message
 from orgvend.observability import logger, metrics
 from orgvend.registry import Registry
@@ -49,7 +49,9 @@ def failed_entry(account: AccountRecord, onboarding_id: str, error: WorkflowErro
     """The entry as this failure leaves it, read fresh (None: unchanged)."""
     if account.onboarding_id != onboarding_id or account.status not in FAILABLE_STATUSES:
         return None
-    return account.changed(status=AccountStatus.FAILED, failure=f"{error.error}: {error.message}")
+    return account.changed(
+        status=AccountStatus.FAILED, failure=readable_failure(f"{error.error}: {error.message}")
+    )
 
 
 def report_onboarding_failure(
