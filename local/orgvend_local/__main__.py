@@ -15,7 +15,10 @@ from orgvend_local import age
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="orgvend-local", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="orgvend-local",
+        usage="%(prog)s [-h] [--port PORT] [--api-port API_PORT] [--creation-seconds SECONDS] [COMMAND ...]",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--port", type=int, default=4566, help="AWS endpoint port (default 4566)")
     parser.add_argument("--api-port", type=int, default=3000, help="the HTTP API's port (default 3000)")
