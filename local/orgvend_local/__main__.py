@@ -1,4 +1,8 @@
-"""``make run``: start the embedded AWS in the foreground and say how to use it."""
+"""``make run``: start the embedded AWS in the foreground and say how to use it.
+
+``orgvend-local age-account ACCOUNT_ID --days 8`` (in another terminal, while it runs) makes an
+account of it older, so that a detach offboarding is allowed.
+"""
 
 import argparse
 import contextlib
@@ -6,11 +10,16 @@ import signal
 import sys
 import threading
 
-from orgvend_local.runtime import OPERATOR_INBOX, EmbeddedAws
+from orgvend_local import age
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="orgvend-local", description=__doc__)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="orgvend-local",
+        usage="%(prog)s [-h] [--port PORT] [--api-port API_PORT] [--creation-seconds SECONDS] [COMMAND ...]",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--port", type=int, default=4566, help="AWS endpoint port (default 4566)")
     parser.add_argument("--api-port", type=int, default=3000, help="the HTTP API's port (default 3000)")
     parser.add_argument(
@@ -19,7 +28,18 @@ def main() -> None:
         default=2.0,
         help="how long CreateAccount stays IN_PROGRESS (default 2)",
     )
-    arguments = parser.parse_args()
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", help="without one: start the embedded AWS"
+    )
+    age.add_parser(commands)
+    arguments = parser.parse_args(argv)
+    if arguments.command == "age-account":
+        sys.exit(age.run(arguments))
+    serve(arguments)
+
+
+def serve(arguments: argparse.Namespace) -> None:
+    from orgvend_local.runtime import OPERATOR_INBOX, EmbeddedAws  # noqa: PLC0415 (moto: slow to import)
 
     runtime = EmbeddedAws(
         port=arguments.port, api_port=arguments.api_port, creation_seconds=arguments.creation_seconds
@@ -49,6 +69,7 @@ The HTTP API is served at {outputs.get("ApiUrl", "(no API)")} (the same handler 
   curl {outputs.get("ApiUrl")}/onboardings/<onboardingId>
   curl -X POST {outputs.get("ApiUrl")}/accounts/<accountId>/offboard -H 'content-type: application/json' \
     -d '{{"mode": "close", "confirmAccountName": "acme-web"}}'   # or "detach" (an account created here is too young: AWS's 4 days)
+  orgvend-local age-account <accountId> --days 8   # make it old enough to detach (sets its JoinedTimestamp)
   curl {outputs.get("ApiUrl")}/openapi.json
 
 In another terminal (the AWS CLI is in the project's venv):

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
 
+from orgvend_local.parity.account_age import ACCOUNT_JOINED_ROUTE
 from orgvend_local.parity.apigateway import LAMBDA_PROXY_API
 from orgvend_local.parity.billing import BILLING_PREFERENCES
 from orgvend_local.parity.cloudformation import SAM_DEPLOYMENT
@@ -50,6 +51,7 @@ PATCHES: tuple[Patch, ...] = (
     CREATE_ACCOUNT_RESULT_EVENTS,
     CLOSURE_TAKES_TIME,
     REMOVAL_OF_NON_MEMBER,
+    ACCOUNT_JOINED_ROUTE,
     ORGANIZATIONS_FEATURES,
     BILLING_PREFERENCES,
     TRUST_POLICIES_DECIDE,
