@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from typing import Any, TextIO, get_args
 from urllib.parse import quote, urlparse
 
-import boto3
-
 from orgvend import rules
 from orgvend.exports import ExportFormat
 from orgvend.models import (
@@ -33,7 +31,7 @@ from orgvend.models import (
 )
 from orgvend_cli import render
 from orgvend_cli.client import ApiClient, ApiError, CliError, Connection, version
-from orgvend_cli.logs import onboarding_logs
+from orgvend_cli.logs import logs_session, onboarding_logs
 
 DEFAULT_API_URL = "http://127.0.0.1:3000"
 LOCAL_AWS_ENDPOINT = "http://127.0.0.1:4566"
@@ -620,7 +618,7 @@ def cmd_logs(ctx: Context) -> int:
     endpoint = args.aws_endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
     if endpoint is None and urlparse(ctx.client.api_url).hostname in ("127.0.0.1", "localhost"):
         endpoint = LOCAL_AWS_ENDPOINT
-    session = boto3.session.Session(profile_name=args.profile, region_name=args.region or "us-east-1")
+    session = logs_session(profile=args.profile, region=args.region, endpoint_url=endpoint)
     lines = onboarding_logs(
         args.onboarding_id,
         stack_name=args.stack,
