@@ -33,7 +33,10 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # https://<api-id>.execute-api.<region>.amazonaws.com[.cn]/<stage>
 EXECUTE_API_HOST = re.compile(r"^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
-NO_CREDENTIALS = "no AWS credentials found: set AWS_PROFILE or run aws configure (or pass --profile)"
+NO_CREDENTIALS = (
+    "no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+    "or run aws configure (or pass --profile)"
+)
 
 
 def version() -> str:
@@ -99,8 +102,16 @@ class Connection:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
 
 
-def is_local(host: str) -> bool:
+def is_local(host: str | None) -> bool:
     return host in LOCAL_HOSTS
+
+
+def profile_not_found(error: ProfileNotFound, profile: str | None) -> CliError:
+    name = error.kwargs.get("profile", profile)
+    source = "" if profile else " (from AWS_PROFILE)"
+    return CliError(
+        f"AWS profile {name!r}{source} not found: check ~/.aws/config or run aws configure --profile {name}"
+    )
 
 
 class ApiClient:
@@ -142,12 +153,7 @@ class ApiClient:
             self._region = self._pick_region(session)
             ca_bundle = session.get_config_variable("ca_bundle")
         except ProfileNotFound as error:
-            profile = error.kwargs.get("profile", self.connection.profile)
-            source = "" if self.connection.profile else " (from AWS_PROFILE)"
-            raise CliError(
-                f"AWS profile {profile!r}{source} not found: check ~/.aws/config "
-                f"or run aws configure --profile {profile}"
-            ) from None
+            raise profile_not_found(error, self.connection.profile) from None
         except BotoCoreError as error:
             raise CliError(f"cannot load AWS credentials: {error}") from None
         if credentials is None and not self.local:

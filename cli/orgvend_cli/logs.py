@@ -12,10 +12,14 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
-from orgvend_cli.client import CliError
+from orgvend_cli.client import DEFAULT_REGION, NO_CREDENTIALS, CliError, is_local, profile_not_found
 
 if TYPE_CHECKING:
     from mypy_boto3_logs.type_defs import ResultFieldTypeDef
@@ -23,6 +27,14 @@ if TYPE_CHECKING:
 QUERY = (
     "fields @timestamp, @message, @log | filter correlation_id = '{id}' or @message like '{id}' "
     "| sort @timestamp asc | limit 10000"
+)
+
+
+# The embedded AWS (moto) accepts any signature: it needs credentials only so that botocore signs at all.
+EMBEDDED_AWS_CREDENTIALS = ("orgvend-local", "orgvend-local")
+# Few and quick retries: a stopped `make run` or an unreachable endpoint is said at once.
+LOGS_CLIENT_CONFIG = Config(
+    connect_timeout=5, read_timeout=30, retries={"mode": "standard", "max_attempts": 3}
 )
 
 
@@ -58,6 +70,33 @@ def _timestamp(value: str) -> datetime:
     return datetime.fromisoformat(value.replace(" ", "T")).replace(tzinfo=UTC)
 
 
+def logs_session(
+    *, profile: str | None, region: str | None, endpoint_url: str | None
+) -> boto3.session.Session:
+    """The caller's AWS credentials; against the embedded AWS, stand-ins when there are none (as the
+    local API takes unsigned requests), so `orgvend logs` works on `make run` with nothing exported."""
+    local = endpoint_url is not None and is_local(urlparse(endpoint_url).hostname)
+    try:
+        session = botocore.session.Session(profile=profile)
+        if local:  # never wait on the instance metadata service for credentials moto ignores
+            resolver = session.get_component("credential_provider")
+            for name in ("iam-role", "container-role"):
+                resolver.remove(name)
+        credentials = session.get_credentials()
+        configured_region = session.get_config_variable("region")
+    except ProfileNotFound as error:
+        raise profile_not_found(error, profile) from None
+    except BotoCoreError as error:
+        raise CliError(f"cannot load AWS credentials: {error}") from None
+    if credentials is None:
+        if not local:
+            raise CliError(NO_CREDENTIALS)
+        session.set_credentials(*EMBEDDED_AWS_CREDENTIALS)
+    return boto3.session.Session(
+        botocore_session=session, region_name=region or configured_region or DEFAULT_REGION
+    )
+
+
 def onboarding_logs(
     onboarding_id: str,
     *,
@@ -66,7 +105,29 @@ def onboarding_logs(
     session: boto3.session.Session,
     endpoint_url: str | None,
 ) -> list[LogLine]:
-    logs = session.client("logs", endpoint_url=endpoint_url)
+    """Its lines, oldest first; CloudWatch Logs' failures as one CliError (exit 2), never a traceback."""
+    where = endpoint_url or "AWS"
+    try:
+        return _query(onboarding_id, stack_name, since_hours, session, endpoint_url)
+    except ClientError as error:
+        info = error.response.get("Error", {})
+        raise CliError(
+            f"CloudWatch Logs at {where} refused: {info.get('Code')}: {info.get('Message')}"
+        ) from None
+    except BotoCoreError as error:
+        local = endpoint_url is not None and is_local(urlparse(endpoint_url).hostname)
+        hint = " (is `make run` running? or pass --aws-endpoint-url)" if local else ""
+        raise CliError(f"cannot read CloudWatch Logs at {where}: {error}{hint}") from None
+
+
+def _query(
+    onboarding_id: str,
+    stack_name: str,
+    since_hours: float,
+    session: boto3.session.Session,
+    endpoint_url: str | None,
+) -> list[LogLine]:
+    logs = session.client("logs", endpoint_url=endpoint_url, config=LOGS_CLIENT_CONFIG)
     groups = log_groups(logs, stack_name)
     if not groups:
         raise CliError(

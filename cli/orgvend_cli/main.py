@@ -15,10 +15,8 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO, get_args
+from typing import Any, Protocol, TextIO, get_args
 from urllib.parse import quote, urlparse
-
-import boto3
 
 from orgvend import rules
 from orgvend.exports import ExportFormat
@@ -33,7 +31,7 @@ from orgvend.models import (
 )
 from orgvend_cli import render
 from orgvend_cli.client import ApiClient, ApiError, CliError, Connection, version
-from orgvend_cli.logs import onboarding_logs
+from orgvend_cli.logs import logs_session, onboarding_logs
 
 DEFAULT_API_URL = "http://127.0.0.1:3000"
 LOCAL_AWS_ENDPOINT = "http://127.0.0.1:4566"
@@ -56,6 +54,10 @@ LOG_NOISE = frozenset(
 )
 # How the CLI prints an answer: its own choice, not the API's (every other choice is the server's own enum).
 OUTPUT_FORMATS = ("table", "json", "csv")
+# switch-roles prints the API's export as it is: its --format is the export's, the server's own enum.
+EXPORT_FORMATS = tuple(str(member.value) for member in ExportFormat)
+# Before the command, --format takes any command's format; main checks it against the command's own.
+ANY_FORMAT = tuple(dict.fromkeys(OUTPUT_FORMATS + EXPORT_FORMATS))
 NOT_CONFIRMED = 1
 INTERRUPTED = 130
 
@@ -115,7 +117,8 @@ class Context:
 
     @property
     def format(self) -> str:
-        return str(self.args.format)
+        """--format, else the command's default (the first of its formats)."""
+        return str(self.args.format or self.args.formats[0])
 
     def print(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -195,7 +198,9 @@ def seconds(value: str) -> float:
     return number
 
 
-def add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+def add_global_options(
+    parser: argparse.ArgumentParser, *, top: bool, formats: tuple[str, ...] = OUTPUT_FORMATS
+) -> None:
     """The global options, accepted before and after the command (the command's copies never reset them)."""
 
     def default(value: Any) -> Any:
@@ -207,12 +212,24 @@ def add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
         default=default(None),
         help=f"the orgvend API (default: $ORGVEND_API_URL, else {DEFAULT_API_URL}, the API of `make run`)",
     )
-    group.add_argument(
-        "--format",
-        choices=OUTPUT_FORMATS,
-        default=default("table"),
-        help="table (default) for people, json (the API's JSON) or csv for scripts",
-    )
+    if top:
+        group.add_argument(
+            "--format",
+            choices=ANY_FORMAT,
+            metavar="FORMAT",
+            default=None,
+            help="how to print the answer: table (default) for people, json (the API's JSON) or csv for "
+            f"scripts; switch-roles: {', '.join(EXPORT_FORMATS)} (default {EXPORT_FORMATS[0]})",
+        )
+    else:
+        group.add_argument(
+            "--format",
+            choices=formats,
+            default=argparse.SUPPRESS,
+            help="table (default) for people, json (the API's JSON) or csv for scripts"
+            if formats == OUTPUT_FORMATS
+            else f"{', '.join(formats)} (default {formats[0]})",
+        )
     group.add_argument(
         "--region",
         default=default(None),
@@ -252,8 +269,18 @@ def add_list_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--next-token", metavar="TOKEN", help="start at this page (from a previous answer)")
 
 
-# build_parser's command(name, handler, help): adds a subcommand that takes the global options too.
-AddCommand = Callable[[str, Callable[[Context], int], str], argparse.ArgumentParser]
+class AddCommand(Protocol):
+    """build_parser's command(name, handler, help): adds a subcommand that takes the global options too;
+    its --format takes ``formats``, the first the default."""
+
+    def __call__(
+        self,
+        name: str,
+        handler: Callable[[Context], int],
+        text: str,
+        *,
+        formats: tuple[str, ...] = OUTPUT_FORMATS,
+    ) -> argparse.ArgumentParser: ...
 
 
 def add_onboarding_commands(command: AddCommand) -> None:
@@ -346,10 +373,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_global_options(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def command(name: str, handler: Callable[[Context], int], text: str) -> argparse.ArgumentParser:
+    def command(
+        name: str,
+        handler: Callable[[Context], int],
+        text: str,
+        *,
+        formats: tuple[str, ...] = OUTPUT_FORMATS,
+    ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text, description=text)
-        add_global_options(sub, top=False)
-        sub.set_defaults(handler=handler)
+        add_global_options(sub, top=False, formats=formats)
+        sub.set_defaults(handler=handler, formats=formats)
         return sub
 
     add_onboarding_commands(command)
@@ -386,15 +419,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     switch_roles = command(
-        "switch-roles", cmd_switch_roles, "Export switch-role access for every account you can see"
+        "switch-roles",
+        cmd_switch_roles,
+        "Export switch-role access for every account you can see",
+        formats=EXPORT_FORMATS,
     )
-    switch_roles.add_argument(
-        "--as",
-        dest="export_format",
-        default=ExportFormat.AWS_CONFIG.value,
-        choices=values(ExportFormat),
-        help=f"{', '.join(values(ExportFormat))} (default {ExportFormat.AWS_CONFIG.value})",
-    )
+    # Deprecated for --format; kept (hidden) for one release so that scripts keep working meanwhile.
+    switch_roles.add_argument("--as", dest="deprecated_as", choices=EXPORT_FORMATS, help=argparse.SUPPRESS)
     switch_roles.add_argument("--client", type=SLUG)
     switch_roles.add_argument("--project", type=SLUG, help="needs --client")
     switch_roles.add_argument(
@@ -620,7 +651,7 @@ def cmd_logs(ctx: Context) -> int:
     endpoint = args.aws_endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
     if endpoint is None and urlparse(ctx.client.api_url).hostname in ("127.0.0.1", "localhost"):
         endpoint = LOCAL_AWS_ENDPOINT
-    session = boto3.session.Session(profile_name=args.profile, region_name=args.region or "us-east-1")
+    session = logs_session(profile=args.profile, region=args.region, endpoint_url=endpoint)
     lines = onboarding_logs(
         args.onboarding_id,
         stack_name=args.stack,
@@ -653,7 +684,11 @@ def cmd_logs(ctx: Context) -> int:
 
 def cmd_switch_roles(ctx: Context) -> int:
     args = ctx.args
-    query = {"format": args.export_format, "client": args.client, "project": args.project}
+    export_format = ctx.format
+    if args.deprecated_as:
+        ctx.note("warning: --as is deprecated and goes in the next release: use --format instead")
+        export_format = args.format or args.deprecated_as
+    query = {"format": export_format, "client": args.client, "project": args.project}
     if args.source_profile:
         query["sourceProfile"] = args.source_profile
     content = ctx.client.get_text("/switch-roles", query)
@@ -812,6 +847,13 @@ def main(
         args = parser.parse_args(argv)
     except SystemExit as stop:  # --help, --version, or a usage error (argparse printed it)
         return stop.code if isinstance(stop.code, int) else int(stop.code is not None) * 2
+    if args.format is not None and args.format not in args.formats:
+        print(
+            f"orgvend {args.command}: error: argument --format: invalid choice: {args.format!r} "
+            f"(choose from {', '.join(args.formats)})",
+            file=err,
+        )
+        return 2
     api_url = args.api_url or os.environ.get("ORGVEND_API_URL") or DEFAULT_API_URL
     try:
         client = ApiClient(

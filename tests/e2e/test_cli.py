@@ -28,7 +28,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from orgvend_cli.client import signing_region
+from orgvend_cli.client import NO_CREDENTIALS, signing_region
 from orgvend_cli.main import main
 
 from .conftest import FaultInjector, Harness, free_port, request_for
@@ -425,9 +425,7 @@ def test_api_url_comes_from_the_environment() -> None:
 def test_remote_api_without_credentials_says_how_to_get_them() -> None:
     run = installed("--api-url", REMOTE_URL, "accounts", env=without_credentials())
     assert run.code == 2, run
-    assert run.err.strip() == (
-        "error: no AWS credentials found: set AWS_PROFILE or run aws configure (or pass --profile)"
-    )
+    assert run.err.strip() == (f"error: {NO_CREDENTIALS}")
 
     unknown_profile = installed(
         "--api-url", REMOTE_URL, "--profile", "nobody", "accounts", env=without_credentials()

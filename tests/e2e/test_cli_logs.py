@@ -92,3 +92,35 @@ def test_logs_prints_an_offboardings_lines_too(embedded: Harness, unique: str) -
     messages = [line["message"] for line in lines]
     assert messages.index("Offboarding begun") < messages.index("Account closure requested")
     assert messages.index("Account closure requested") < messages.index("Offboarding finished")
+
+
+def test_logs_works_on_the_embedded_aws_with_nothing_exported(
+    embedded: Harness, unique: str, tmp_path: Path
+) -> None:
+    """As on a fresh `make run`: no AWS variables, no ~/.aws, no config files (stand-in credentials)."""
+    execution = embedded.wait(embedded.start(request_for(unique)))
+    (home := tmp_path / "home").mkdir()
+    completed = subprocess.run(
+        [
+            str(ORGVEND),
+            "--api-url",
+            embedded.outputs["ApiUrl"],
+            "logs",
+            execution["name"],
+            "--aws-endpoint-url",
+            embedded.runtime.endpoint_url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(home),
+            # Not AWS: where this checkout's packages are (the venv may be shared between worktrees).
+            "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+        },
+        check=False,
+    )
+    assert "Traceback" not in completed.stderr, completed.stderr
+    assert completed.returncode == 0, completed.stderr
+    assert "CreateAccountFunction" in completed.stdout and "Baseline applied" in completed.stdout

@@ -19,7 +19,7 @@ SHARED_CHOICES: dict[tuple[str, str], Any] = {
     ("offboardings", "status"): ExecutionStatus,
     ("offboard", "mode"): OffboardingMode,
     ("accounts", "status"): AccountStatus,
-    ("switch-roles", "export_format"): ExportFormat,
+    ("switch-roles", "deprecated_as"): ExportFormat,
 }
 
 
@@ -49,10 +49,13 @@ def test_every_choice_of_the_cli_is_a_shared_enum() -> None:
         assert actions[key] == shared_values(definition), key
 
 
-def test_the_output_format_is_the_clis_own_choice() -> None:
-    for command in commands(cli.build_parser()).values():
+def test_the_output_format_is_the_clis_own_choice_but_switch_roles_takes_the_export_formats() -> None:
+    for name, command in commands(cli.build_parser()).items():
         [output] = [action for action in command._actions if action.dest == "format"]
-        assert tuple(output.choices or ()) == cli.OUTPUT_FORMATS
+        if name == "switch-roles":
+            assert list(output.choices or ()) == shared_values(ExportFormat)
+        else:
+            assert tuple(output.choices or ()) == cli.OUTPUT_FORMATS, name
 
 
 class RecordingClient:
@@ -60,6 +63,7 @@ class RecordingClient:
 
     requests: list[tuple[str, str]] = []
     bodies: list[Any] = []
+    queries: list[dict[str, Any]] = []
 
     def __init__(self, connection: Any) -> None:
         self.api_url = connection.api_url
@@ -70,6 +74,7 @@ class RecordingClient:
 
     def get_text(self, path: str, query: Any = None) -> str:
         self.requests.append(("GET", path))
+        RecordingClient.queries.append(dict(query or {}))
         return ""
 
     def post(self, path: str, body: Any = None, idempotency_key: str | None = None) -> dict[str, Any]:
@@ -82,6 +87,7 @@ class RecordingClient:
 def api(monkeypatch: pytest.MonkeyPatch) -> type[RecordingClient]:
     RecordingClient.requests = []
     RecordingClient.bodies = []
+    RecordingClient.queries = []
     monkeypatch.setattr(cli, "ApiClient", RecordingClient)
     return RecordingClient
 
@@ -110,7 +116,10 @@ def run(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str]:
         (("switch-roles", "--client", "a" * 25), "--client", "lowercase slug"),
         (("switch-roles", "--source-profile", "my profile"), "--source-profile", "profile name"),
         (("onboardings", "--status", "DONE"), "--status", "invalid choice"),
-        (("switch-roles", "--as", "word"), "--as", "invalid choice"),
+        (("switch-roles", "--format", "word"), "--format", "invalid choice"),
+        (("switch-roles", "--format", "table"), "--format", "invalid choice"),
+        (("accounts", "--format", "aws-config"), "--format", "invalid choice"),
+        (("--format", "aws-config", "accounts"), "--format", "invalid choice"),
     ],
 )
 def test_a_malformed_value_is_refused_naming_the_field_before_any_request(
@@ -168,3 +177,45 @@ def test_onboard_passes_the_billing_mode_and_leaves_the_body_to_the_server(
         "billing": "direct",
         "iamUserAccessToBilling": "ALLOW",
     }
+
+
+@pytest.mark.parametrize(
+    ("arguments", "export_format"),
+    [
+        ((), "aws-config"),
+        (("--format", "html"), "html"),
+        (("--format", "json"), "json"),
+    ],
+)
+def test_switch_roles_format_names_the_export(
+    api: type[RecordingClient],
+    capsys: pytest.CaptureFixture[str],
+    arguments: tuple[str, ...],
+    export_format: str,
+) -> None:
+    code, err = run(capsys, "switch-roles", *arguments)
+    assert code == 0, err
+    assert api.queries[0]["format"] == export_format
+    assert "deprecated" not in err
+
+
+def test_the_format_before_the_command_counts_too(
+    api: type[RecordingClient], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run(capsys, "--format", "bookmarks", "switch-roles")
+    assert code == 0, err
+    assert api.queries[0]["format"] == "bookmarks"
+
+
+def test_the_deprecated_as_still_picks_the_export_and_warns(
+    api: type[RecordingClient], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run(capsys, "switch-roles", "--as", "bookmarks")
+    assert code == 0, err
+    assert api.queries[0]["format"] == "bookmarks"
+    assert "warning: --as is deprecated" in err and "--format" in err
+    assert "--as" not in switch_roles_help()
+
+
+def switch_roles_help() -> str:
+    return commands(cli.build_parser())["switch-roles"].format_help()

@@ -163,7 +163,7 @@ def redrive(execution: Execution, client_token: str | None = None) -> datetime:
         worker = _RedriveWorker(execution, history, state_name, state_input)
         execution.exec_worker = worker
         worker.start_redrive(execution.redrive_count)
-        announce_status_change(execution)  # AWS announces the redriven execution RUNNING again
+        announce_status_change(execution, started=True)  # AWS announces the redriven execution RUNNING again
         return execution.redrive_date
 
 

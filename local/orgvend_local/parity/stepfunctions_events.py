@@ -18,21 +18,27 @@ def _millis(moment: datetime | None) -> int | None:
     return int(moment.timestamp() * 1000) if moment else None
 
 
-def announce_status_change(execution: Any) -> None:
-    """The event AWS puts on the execution's account's default bus when its status changes."""
+def announce_status_change(execution: Any, *, started: bool = False) -> None:
+    """The event AWS puts on the execution's account's default bus when its status changes.
+
+    ``started``: the RUNNING event of a start. The execution runs on moto's worker thread, so by the
+    time this is called a short one may already have ended: the event says what it announces, the
+    start, not the status the execution has reached meanwhile."""
+    ended = not started
+    output = execution.output if ended else None
     detail = {
         "executionArn": execution.exec_arn,
         "stateMachineArn": execution.state_machine.arn,
         "name": execution.name,
-        "status": execution.exec_status.value,
+        "status": execution.exec_status.value if ended else "RUNNING",
         "startDate": _millis(execution.start_date),
-        "stopDate": _millis(execution.stop_date),
+        "stopDate": _millis(execution.stop_date) if ended else None,
         "input": json.dumps(execution.input_data),
         "inputDetails": {"included": True},
-        "output": json.dumps(execution.output) if execution.output is not None else None,
-        "outputDetails": {"included": True} if execution.output is not None else None,
-        "error": execution.error,
-        "cause": execution.cause,
+        "output": json.dumps(output) if output is not None else None,
+        "outputDetails": {"included": True} if output is not None else None,
+        "error": execution.error if ended else None,
+        "cause": execution.cause if ended else None,
         "redriveCount": getattr(execution, "redrive_count", 0),
     }
     events_backends[execution.account_id][execution.region_name].put_events(
@@ -58,7 +64,7 @@ def apply_status_change_events(patcher: Patcher, _emulator: Emulator) -> None:
     @patcher.around(sfn_execution.Execution, "start")
     def start(original: Callable[[Any], None], execution: Any) -> None:
         original(execution)
-        announce_status_change(execution)
+        announce_status_change(execution, started=True)
 
 
 def canary_status_change_events() -> None:
