@@ -7,11 +7,16 @@ service model before a hook sees it, so a malformed request fails the step.
 """
 
 import json
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from botocore.awsrequest import AWSResponse
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest, AWSResponse
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 
 from orgvend_cli import render
 
@@ -173,3 +178,32 @@ def test_direct_billing_on_the_embedded_billing_reads_back_through_its_endpoint(
     )["billingPreferences"]
     assert preference["key"] == account_id and preference["value"] == "DISABLED"
     assert embedded.account_item(account_id)["billingMode"] == "direct"
+
+
+def test_a_billing_call_the_embedded_aws_does_not_emulate_answers_json_in_awss_shape(
+    embedded: Harness,
+) -> None:
+    """Over HTTP, as the AWS CLI would call it: a JSON error naming the reason, never a page of HTML."""
+    billing = embedded.client("billing")
+    with pytest.raises(ClientError) as not_emulated:
+        billing.get_billing_view(arn="arn:aws:billing::123456789012:billingview/primary")
+    assert not_emulated.value.response["Error"]["Code"] == "ValidationException"
+
+    credentials = Credentials("test", "test")
+    request = AWSRequest(
+        method="POST",
+        url=embedded.runtime.endpoint_url + "/",
+        data=b"{}",
+        headers={"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AWSBilling.NoSuchOperation"},
+    )
+    SigV4Auth(credentials, "billing", "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    signed = urllib.request.Request(
+        prepared.url, data=prepared.body, headers=dict(prepared.headers), method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(signed, timeout=10)
+    assert 400 <= refused.value.code < 500
+    assert refused.value.headers.get_content_type() == "application/x-amz-json-1.0"
+    body = json.loads(refused.value.read())
+    assert body["__type"].endswith("ValidationException") and "<html" not in json.dumps(body).lower()
