@@ -108,7 +108,8 @@ def onboarding_logs(
     """Its lines, oldest first; CloudWatch Logs' failures as one CliError (exit 2), never a traceback."""
     where = endpoint_url or "AWS"
     try:
-        return _query(onboarding_id, stack_name, since_hours, session, endpoint_url)
+        logs = session.client("logs", endpoint_url=endpoint_url, config=LOGS_CLIENT_CONFIG)
+        return _query(logs, onboarding_id, stack_name, since_hours)
     except ClientError as error:
         info = error.response.get("Error", {})
         raise CliError(
@@ -120,14 +121,7 @@ def onboarding_logs(
         raise CliError(f"cannot read CloudWatch Logs at {where}: {error}{hint}") from None
 
 
-def _query(
-    onboarding_id: str,
-    stack_name: str,
-    since_hours: float,
-    session: boto3.session.Session,
-    endpoint_url: str | None,
-) -> list[LogLine]:
-    logs = session.client("logs", endpoint_url=endpoint_url, config=LOGS_CLIENT_CONFIG)
+def _query(logs: Any, onboarding_id: str, stack_name: str, since_hours: float) -> list[LogLine]:
     groups = log_groups(logs, stack_name)
     if not groups:
         raise CliError(
