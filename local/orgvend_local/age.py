@@ -11,12 +11,13 @@ parity patch ``organizations-account-age``); it never talks to real AWS.
 
 import argparse
 import json
-import re
 import sys
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from orgvend import rules
 
 ACCOUNT_JOINED_PATH = "/moto-api/orgvend/organizations/account-joined"  # parity.account_age serves it
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
@@ -33,7 +34,7 @@ Exit status: 0 done, 1 the embedded AWS refused or is not running, 2 bad argumen
 
 
 def account_id(text: str) -> str:
-    if not re.fullmatch(r"\d{12}", text):
+    if rules.account_id_problem(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not an AWS account ID (12 digits)")
     return text
 

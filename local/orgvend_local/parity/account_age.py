@@ -13,18 +13,18 @@ it. ``orgvend-local age-account`` is its client.
 """
 
 import json
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from moto.moto_api._internal import urls as moto_api_urls
 
+from orgvend import rules
 from orgvend_local.parity.organizations import all_organizations_backends
 from orgvend_local.parity.patch import Emulator, Patcher, declared, still, stock_moto
 
 ACCOUNT_JOINED_PATH = "/moto-api/orgvend/organizations/account-joined"
-ACCOUNT_ID = re.compile(r"^\d{12}$")
+ACCOUNT_ID = rules.ACCOUNT_ID_PATTERN  # the one spelling of an account ID (orgvend.rules)
 
 Response = tuple[int, dict[str, str], str]
 
