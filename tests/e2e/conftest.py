@@ -34,6 +34,25 @@ from orgvend import aws
 from orgvend_local.faults import FaultInjector
 from orgvend_local.runtime import EmbeddedAws, OrganizationLayout
 
+# The states an onboarding that creates an account passes through, one poll, in order: the spec the
+# API's timeline and the execution history are both held to (written once).
+CREATED_ACCOUNT_STATES = [
+    "Configure",
+    "RecordRequest",
+    "CreateOrAdopt",
+    "CreateAccount",
+    "HasCreationSlot",
+    "WaitForAccountCreation",
+    "CheckAccountCreation",
+    "IsAccountCreated",
+    "PlaceAccount",
+    "ApplyBaseline",
+    "SetBillingPreferences",
+    "RegisterAccount",
+    "NotifyOnboarded",
+    "Onboarded",
+]
+
 
 def free_port() -> int:
     with socket.socket() as probe:

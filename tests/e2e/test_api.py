@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import urllib3
 
-from .conftest import FaultInjector, Harness, request_for
+from .conftest import CREATED_ACCOUNT_STATES, FaultInjector, Harness, request_for
 
 pytestmark = pytest.mark.e2e
 http = urllib3.PoolManager(retries=False, timeout=30)
@@ -63,22 +63,7 @@ def test_post_accounts_onboards_and_the_onboarding_has_a_timeline(embedded: Harn
     assert onboarding["status"] == "SUCCEEDED"
     assert onboarding["client"] == f"c{unique}" and onboarding["accountId"]
     steps = {step["name"]: step for step in onboarding["timeline"]}
-    assert list(steps) == [
-        "Configure",
-        "RecordRequest",
-        "CreateOrAdopt",
-        "CreateAccount",
-        "HasCreationSlot",
-        "WaitForAccountCreation",
-        "CheckAccountCreation",
-        "IsAccountCreated",
-        "PlaceAccount",
-        "ApplyBaseline",
-        "SetBillingPreferences",
-        "RegisterAccount",
-        "NotifyOnboarded",
-        "Onboarded",
-    ]
+    assert list(steps) == CREATED_ACCOUNT_STATES
     assert all(step["status"] == "SUCCEEDED" for step in onboarding["timeline"])
     check = steps["CheckAccountCreation"]
     assert check["visits"] >= 1 and check["attempts"] == check["visits"] and check["retries"] == 0

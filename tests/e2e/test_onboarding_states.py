@@ -13,7 +13,7 @@ import pytest
 
 from orgvend.semaphore import creation_slots
 
-from .conftest import Harness, OrgvendCalls, request_for
+from .conftest import CREATED_ACCOUNT_STATES, Harness, OrgvendCalls, request_for
 from .test_onboarding import catch_events, entered_states, receive_one
 
 pytestmark = pytest.mark.e2e
@@ -66,22 +66,7 @@ def test_an_onboarding_runs_through_every_handler(
     execution = start_named(embedded, request, name)
 
     assert execution["status"] == "SUCCEEDED", execution
-    assert entered_states(embedded.history(execution["executionArn"])) == [
-        "Configure",
-        "RecordRequest",
-        "CreateOrAdopt",
-        "CreateAccount",
-        "HasCreationSlot",
-        "WaitForAccountCreation",
-        "CheckAccountCreation",
-        "IsAccountCreated",
-        "PlaceAccount",
-        "ApplyBaseline",
-        "SetBillingPreferences",
-        "RegisterAccount",
-        "NotifyOnboarded",
-        "Onboarded",
-    ]
+    assert entered_states(embedded.history(execution["executionArn"])) == CREATED_ACCOUNT_STATES
     state = json.loads(execution["output"])
     assert snake_case_keys(state) == []
 
