@@ -29,14 +29,18 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_iam import IAMClient
+    from mypy_boto3_identitystore import IdentityStoreClient
     from mypy_boto3_organizations import OrganizationsClient
     from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sso_admin import SSOAdminClient
     from mypy_boto3_stepfunctions import SFNClient
     from mypy_boto3_sts import STSClient
     from mypy_boto3_sts.type_defs import CredentialsTypeDef
 
 # The services orgvend's functions call (each needs its stub package in the dev extra).
 ServiceName = Literal["billing", "dynamodb", "events", "iam", "organizations", "sns", "stepfunctions", "sts"]
+# IAM Identity Center's services: called in the instance's Region, which may not be the stack's.
+IdentityCenterService = Literal["sso-admin", "identitystore"]
 
 # Standard retry mode: exponential backoff with jitter for throttling and
 # transient errors inside one invocation; the state machine retries beyond that.
@@ -62,12 +66,17 @@ def _environment_credentials() -> tuple[str, str, str] | None:
 
 
 @cache
-def _client(service_name: ServiceName, credentials: tuple[str, str, str] | None) -> BaseClient:
+def _client(
+    service_name: ServiceName | IdentityCenterService,
+    credentials: tuple[str, str, str] | None,
+    region: str | None = None,
+) -> BaseClient:
     if credentials is None:
-        return session().client(service_name, config=CLIENT_CONFIG)
+        return session().client(service_name, region_name=region, config=CLIENT_CONFIG)
     key, secret, token = credentials
     return session().client(
         service_name,
+        region_name=region,
         config=CLIENT_CONFIG,
         aws_access_key_id=key,
         aws_secret_access_key=secret,
@@ -93,6 +102,14 @@ def client(service_name: Literal["stepfunctions"]) -> "SFNClient": ...
 def client(service_name: Literal["sts"]) -> "STSClient": ...
 def client(service_name: ServiceName) -> BaseClient:
     return _client(service_name, _environment_credentials())
+
+
+@overload
+def identity_center_client(service_name: Literal["sso-admin"], region: str) -> "SSOAdminClient": ...
+@overload
+def identity_center_client(service_name: Literal["identitystore"], region: str) -> "IdentityStoreClient": ...
+def identity_center_client(service_name: IdentityCenterService, region: str) -> BaseClient:
+    return _client(service_name, _environment_credentials(), region)
 
 
 def client_with_credentials(service_name: Literal["iam"], credentials: "CredentialsTypeDef") -> "IAMClient":

@@ -27,6 +27,14 @@ class AccountNotReady(Retryable):
     """A fresh account is not usable yet (assume-role denied, not yet subscribed)."""
 
 
+class IdentityCenterBusy(Retryable):
+    """IAM Identity Center throttled us, or another change to the same assignment is in progress."""
+
+
+class AccessNotReady(Retryable):
+    """An account assignment is still IN_PROGRESS after the step's bounded wait: the step's retry looks again."""
+
+
 class WriteContention(Retryable):
     """A registry entry changed under every attempt to write it: the step's retry reads it again."""
 
@@ -78,6 +86,10 @@ class BaselineFailed(Terminal):
 
 class BillingPreferencesFailed(Terminal):
     """Billing refused to turn off discount sharing, or the account's sharing is still on afterwards."""
+
+
+class AccessAssignmentFailed(Terminal):
+    """IAM Identity Center refused or failed an account assignment; the message names the group and permission set."""
 
 
 # Offboarding (statemachines/offboard_account.asl.json): all terminal.

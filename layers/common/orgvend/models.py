@@ -98,6 +98,53 @@ FAILED_EXECUTION_STATUSES = frozenset(
 FINISHED_EXECUTION_STATUSES = FAILED_EXECUTION_STATUSES | {ExecutionStatus.SUCCEEDED}
 
 
+GroupName = Annotated[str, _checked(rules.group_name_problem)]
+PermissionSetName = Annotated[str, _checked(rules.permission_set_problem)]
+
+
+class AccessRequest(Model):
+    """An assignment a request adds to the access rules: a group of the Identity Store, a kept permission set."""
+
+    group: GroupName
+    permission_set: PermissionSetName
+
+
+class AccessAssignment(Model):
+    """One account assignment orgvend made in IAM Identity Center: a group, a permission set, why."""
+
+    group: str
+    group_id: str
+    permission_set: str
+    permission_set_arn: str
+    rule: str = Field(description="The access rule (or 'request') the assignment comes from.")
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.group_id, self.permission_set_arn
+
+
+class AccountAccess(Model):
+    """People's access to an account through IAM Identity Center; ``$.access`` in the workflow."""
+
+    configured: bool = Field(description="False when the stack names no Identity Center instance.")
+    portal_url: str | None = Field(default=None, description="The AWS access portal's URL.")
+    sso_region: str | None = Field(default=None, description="The Identity Center instance's Region.")
+    assignments: list[AccessAssignment] = Field(default_factory=list)
+    missing_groups: list[str] = Field(
+        default_factory=list,
+        description="Groups the rules name that the Identity Store does not have: reported, never created "
+        "(unless the stack's CreateMissingGroups says so).",
+    )
+    created: int = Field(default=0, description="Assignments this run created (0 on a second run).")
+    removed: int = Field(default=0, description="Assignments this run removed (a client or project change).")
+
+    @property
+    def permission_sets(self) -> list[str]:
+        """The permission sets the account offers through the portal, in the order orgvend keeps them."""
+        offered = {assignment.permission_set for assignment in self.assignments}
+        return [name for name in rules.KEPT_PERMISSION_SETS if name in offered]
+
+
 class AccountRequest(Model):
     """A new account as anyone may ask for it, at every door (HTTP, EventBridge, the workflow)."""
 
@@ -161,6 +208,12 @@ class OnboardRequest(AccountRequest):
         description="Adoption only: leave the account in its current OU (the default when adopting); "
         "false moves it into its client's OU (or ``ou``).",
     )
+    access: list[AccessRequest] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Assignments in IAM Identity Center on top of the stack's access rules: a group of the "
+        "Identity Store and one of the permission sets orgvend keeps.",
+    )
 
     @model_validator(mode="after")
     def _placement_is_consistent(self) -> "OnboardRequest":
@@ -210,6 +263,7 @@ class Onboarding(Model):
     account_id: AccountId | None = None
     ou: OuId | None = None
     keep_ou: bool = False
+    access: list[AccessRequest] = Field(default_factory=list)
     requested_by: str | None = None
 
 
@@ -313,6 +367,9 @@ class AccountRecord(Model):
     )
     requested_by: str | None = Field(
         default=None, description="Who asked for the onboarding that registered the account."
+    )
+    access: AccountAccess | None = Field(
+        default=None, description="People's access through IAM Identity Center: what orgvend assigned."
     )
     created_at: datetime
     updated_at: datetime

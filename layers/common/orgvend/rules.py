@@ -154,3 +154,33 @@ def email_domain_problem(email: str, allowed_domains: tuple[str, ...]) -> str | 
             return None
     listed = ", ".join(allowed_domains) or "(none)"
     return f"the domain {domain} is not one of the stack's AllowedEmailDomains: {listed}"
+
+
+# IAM Identity Center (orgvend.access). A group's DisplayName in the Identity Store: 1 to 1024 characters,
+# no control characters but tab and line breaks (IdentityStore's API reference, Group.DisplayName); orgvend
+# refuses tabs and line breaks too, since a rule or a request names the group on one line.
+GROUP_NAME_MAX_LENGTH = 1024
+# The permission sets orgvend keeps in the Identity Center instance: the names rules and requests use.
+ADMINISTRATOR_MINUS_BILLING = "AdministratorMinusBilling"
+READ_ONLY_ACCESS = "ReadOnlyAccess"
+KEPT_PERMISSION_SETS: tuple[str, ...] = (ADMINISTRATOR_MINUS_BILLING, READ_ONLY_ACCESS)
+# A permission set's SessionDuration (ISO 8601, 1 to 12 hours), as the stack parameter takes it.
+SESSION_DURATION_PATTERN = re.compile(r"^PT(?:[1-9]|1[0-2])H$")
+# A rule's group may name the account's client and project; nothing else is substituted.
+GROUP_PLACEHOLDERS = ("{client}", "{project}")
+
+
+def group_name_problem(name: str) -> str | None:
+    if not 1 <= len(name) <= GROUP_NAME_MAX_LENGTH:
+        return f"a group's display name must be 1 to {GROUP_NAME_MAX_LENGTH} characters long"
+    if any(unicodedata.category(character) == "Cc" for character in name):
+        return "a group's display name must not contain control characters (tabs, line breaks)"
+    if name != name.strip():
+        return "a group's display name must not start or end with whitespace"
+    return None
+
+
+def permission_set_problem(name: str) -> str | None:
+    if name not in KEPT_PERMISSION_SETS:
+        return f"must be one of the permission sets orgvend keeps: {', '.join(KEPT_PERMISSION_SETS)}"
+    return None

@@ -58,6 +58,18 @@ class Settings(BaseModel):
     offboard_state_machine_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:states:")
     idempotency_table_name: str | None = Field(default=None, min_length=1)
     guardrail_policy_name: str | None = Field(default=None, min_length=1)
+    # People's access through IAM Identity Center (orgvend.access): empty instance ARN, none.
+    identity_center_instance_arn: str | None = Field(
+        default=None, pattern=r"^$|^arn:aws[a-z-]*:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$"
+    )
+    identity_store_id: str | None = Field(default=None, pattern=r"^$|^d-[0-9a-f]{10}$|^[0-9a-f-]{1,36}$")
+    identity_center_region: str | None = Field(
+        default=None, pattern=r"^$|" + rules.REGION_PATTERN.pattern[1:]
+    )
+    access_portal_url: str | None = Field(default=None, pattern=r"^$|^https://")
+    access_rules: CommaSeparated | None = None
+    create_missing_groups: bool | None = None
+    access_session_duration: str | None = Field(default=None, pattern=rules.SESSION_DURATION_PATTERN.pattern)
 
     def __init__(self, **values: Any) -> None:
         """The variables of this process's environment that name a field; ``values`` (by field name) win.

@@ -49,6 +49,7 @@ def resolve_request(
         ou=request.ou,
         # Adoption keeps the account's OU unless the request says otherwise; a new account is always placed.
         keep_ou=bool(request.account_id) and request.keep_ou is not False and request.ou is None,
+        access=request.access,
         requested_by=request.requested_by,
     )
 

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING
 
 from orgvend.clock import now
 from orgvend.models import (
+    AccountAccess,
     AccountRecord,
     AccountStatus,
     Baseline,
@@ -28,6 +29,7 @@ class RegisterAccountInput(Model):
     placement: Placement
     baseline: Baseline
     billing: BillingSetup | None = None
+    access: AccountAccess | None = None
 
 
 def register_account(
@@ -47,6 +49,8 @@ def register_account(
             # An owner's confirmation survives a re-registration of the same account.
             "root_secured_at": existing.root_secured_at if existing else None,
             "root_secured_by": existing.root_secured_by if existing else None,
+            # What AssignAccess made (a run started before AssignAccess existed: what was recorded).
+            "access": step_input.access or (existing.access if existing else None),
         }
     )
     registry.save_account(record, onboarding_status=OnboardingStatus.SUCCEEDED)
