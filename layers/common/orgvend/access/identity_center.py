@@ -9,10 +9,10 @@ throttling (orgvend.aws.CLIENT_CONFIG); these names are for what outlasts it.
 """
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
@@ -128,14 +128,7 @@ class IdentityCenter:
                 PrincipalType="GROUP",
                 PrincipalId=assignment.group_id,
             )["AccountAssignmentCreationStatus"]
-        self._wait(
-            "creation",
-            status.get("Status", "IN_PROGRESS"),
-            status.get("RequestId", ""),
-            status.get("FailureReason", ""),
-            label,
-            assignment,
-        )
+        self._wait("creation", status, label, assignment)
 
     def unassign(self, assignment: Assignment, label: str) -> None:
         """Delete the assignment and wait for it."""
@@ -148,25 +141,18 @@ class IdentityCenter:
                 PrincipalType="GROUP",
                 PrincipalId=assignment.group_id,
             )["AccountAssignmentDeletionStatus"]
-        self._wait(
-            "deletion",
-            status.get("Status", "IN_PROGRESS"),
-            status.get("RequestId", ""),
-            status.get("FailureReason", ""),
-            label,
-            assignment,
-        )
+        self._wait("deletion", status, label, assignment)
 
     def _wait(
         self,
         kind: Literal["creation", "deletion"],
-        state: str,
-        request_id: str,
-        failure: str,
+        status: Mapping[str, Any],
         label: str,
         assignment: Assignment,
     ) -> None:
         """Poll the request's status (DescribeAccountAssignment{Creation,Deletion}Status), bounded."""
+        state, request_id = status.get("Status", "IN_PROGRESS"), status.get("RequestId", "")
+        failure = status.get("FailureReason", "")
         waited = 0.0
         while state == "IN_PROGRESS":
             if waited >= self.wait_seconds:

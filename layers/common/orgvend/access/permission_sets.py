@@ -84,12 +84,22 @@ def keep_permission_sets(
     with identity_center_errors("keeping the permission sets"):
         found = _find(sso_admin, instance_arn)
         for spec in specs:
-            kept.append(_keep(sso_admin, instance_arn, spec, session_duration, found.get(spec.name), sleep))
+            kept.append(
+                _keep(
+                    sso_admin,
+                    instance_arn=instance_arn,
+                    spec=spec,
+                    session_duration=session_duration,
+                    current=found.get(spec.name),
+                    sleep=sleep,
+                )
+            )
     return kept
 
 
 def _keep(
     sso_admin: "SSOAdminClient",
+    *,
     instance_arn: str,
     spec: PermissionSetSpec,
     session_duration: str,
