@@ -47,8 +47,8 @@ def serve(arguments: argparse.Namespace) -> None:
     deployment = runtime.start()
     endpoint = runtime.endpoint_url
     outputs = deployment.outputs
-    layout = runtime.layout
-    assert layout is not None
+    layout, identity_center = runtime.layout, runtime.identity_center
+    assert layout is not None and identity_center is not None
     print(
         f"""
 orgvend is running on the embedded AWS at {endpoint} (moto; region us-east-1, account 123456789012).
@@ -56,6 +56,12 @@ orgvend is running on the embedded AWS at {endpoint} (moto; region us-east-1, ac
 The organization: orgvend manages the Clients OU {layout.clients_ou_id} (ClientsParentOuId) and what is in it;
 beside it, the Security OU {layout.security_ou_id} holds a log-archive account {layout.log_archive_account_id}
 that orgvend never touches.
+
+IAM Identity Center: instance {identity_center.instance_arn}, access portal {identity_center.portal_url}
+(moto serves no portal: the URL is the one orgvend hands out). Groups in its Identity Store, which
+template.yaml's default AccessRules assign on every onboarding: {", ".join(identity_center.groups)}.
+  aws --endpoint-url {endpoint} sso-admin list-account-assignments --instance-arn {identity_center.instance_arn} \\
+    --account-id <accountId> --permission-set-arn <arn from: sso-admin list-permission-sets>
 
 Stack outputs (from template.yaml):
 """

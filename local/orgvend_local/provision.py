@@ -76,7 +76,7 @@ class Provisioner:
                 create(logical_id, self.template.resolve(resource.get("Properties", {})))
         # Custom resources last, as CloudFormation creates them once what they refer to exists.
         for logical_id, resource in self.template.resources.items():
-            if (
+            if self.template.enabled(resource) and (
                 resource["Type"].startswith("Custom::")
                 or resource["Type"] == "AWS::CloudFormation::CustomResource"
             ):
@@ -85,7 +85,7 @@ class Provisioner:
                     logical_id, resource["Type"], self.template.resolve(resource["Properties"])
                 )
         for logical_id, resource in self.template.resources.items():
-            if resource["Type"] not in handled:
+            if resource["Type"] not in handled and self.template.enabled(resource):
                 self.deployment.skipped[logical_id] = NOT_EMULATED.get(
                     resource["Type"], f"{resource['Type']} is not emulated"
                 )

@@ -29,17 +29,22 @@ EmulatedService = Literal[
     "dynamodb",
     "events",
     "iam",
+    "identitystore",
     "lambda",
     "logs",
     "organizations",
     "s3",
     "sns",
     "sqs",
+    "sso-admin",
     "stepfunctions",
     "sts",
 ]
 OPERATOR_INBOX = "orgvend-local-operator-inbox"
 LOG_ARCHIVE_EMAIL = "aws+log-archive@example.com"
+# The embedded Identity Store's groups: the agency's operators, and two clients' developers, for
+# template.yaml's default AccessRules (agency-ops, {client}-developers, {client}-{project}-readonly).
+IDENTITY_STORE_GROUPS = ("agency-ops", "acme-developers", "globex-developers", "acme-web-readonly")
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,19 @@ class OrganizationLayout:
     clients_ou_id: str  # orgvend's scope (ClientsParentOuId)
     security_ou_id: str  # outside the scope
     log_archive_account_id: str  # in Security: never adopted, tagged, moved, baselined or closed by orgvend
+
+
+@dataclass(frozen=True)
+class IdentityCenterLayout:
+    """The organization's IAM Identity Center instance (moto makes one per account) and its groups."""
+
+    instance_arn: str
+    identity_store_id: str
+    groups: dict[str, str]  # display name -> group ID
+
+    @property
+    def portal_url(self) -> str:
+        return f"https://{self.identity_store_id}.awsapps.com/start"
 
 
 @dataclass
@@ -82,6 +100,7 @@ class EmbeddedAws:
         self._server: ThreadedMotoServer | None = None
         self.api: LocalApi | None = None
         self.layout: OrganizationLayout | None = None
+        self.identity_center: IdentityCenterLayout | None = None
 
     def _function_runtime_environment(self) -> dict[str, str]:
         """What Lambda's runtime would set, pointed at this endpoint (boto3 honours AWS_ENDPOINT_URL)."""
@@ -114,9 +133,12 @@ class EmbeddedAws:
         self._server.start()
         self.client("organizations").create_organization(FeatureSet="ALL")
         self.layout = self._lay_out_organization()
+        self.identity_center = self._lay_out_identity_center()
         overrides = {
             **parameter_overrides(PROJECT_ROOT / "samconfig.toml", self.samconfig_environment),
             "ClientsParentOuId": self.layout.clients_ou_id,
+            "IdentityCenterInstanceArn": self.identity_center.instance_arn,
+            "IdentityStoreId": self.identity_center.identity_store_id,
         }
         self.template = Template.load(
             stack_name="orgvend",
@@ -152,6 +174,20 @@ class EmbeddedAws:
             clients_ou_id=clients["OrganizationalUnit"]["Id"],
             security_ou_id=security_ou_id,
             log_archive_account_id=account_id,
+        )
+
+    def _lay_out_identity_center(self) -> IdentityCenterLayout:
+        """The instance moto has for the management account, and the groups the access rules name."""
+        instance = self.client("sso-admin").list_instances()["Instances"][0]
+        identity_store = self.client("identitystore")
+        groups = {
+            name: identity_store.create_group(IdentityStoreId=instance["IdentityStoreId"], DisplayName=name)[
+                "GroupId"
+            ]
+            for name in IDENTITY_STORE_GROUPS
+        }
+        return IdentityCenterLayout(
+            instance_arn=instance["InstanceArn"], identity_store_id=instance["IdentityStoreId"], groups=groups
         )
 
     def _serve_apis(self) -> None:

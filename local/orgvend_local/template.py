@@ -106,10 +106,14 @@ class Template:
         for logical_id, resource in self.resources.items():
             if resource["Type"] != resource_type:
                 continue
-            if "Condition" in resource and not self._conditions[resource["Condition"]]:
+            if not self.enabled(resource):
                 continue
             found[logical_id] = self._with_globals(resource)
         return found
+
+    def enabled(self, resource: dict[str, Any]) -> bool:
+        """Whether CloudFormation creates the resource: it has no Condition, or its Condition is true."""
+        return "Condition" not in resource or self._conditions[resource["Condition"]]
 
     def _with_globals(self, resource: dict[str, Any]) -> dict[str, Any]:
         kind = resource["Type"].removeprefix("AWS::Serverless::")

@@ -9,9 +9,12 @@ written here with the standard library.
 
 import json
 import urllib.request
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from orgvend.observability import logger
 
 MAX_REASON = 1000
 
@@ -61,3 +64,30 @@ def respond(
     )
     with urllib.request.urlopen(answer, timeout=timeout) as response:
         response.read()
+
+
+def answer(
+    request: CustomResourceRequest,
+    physical_resource_id: str,
+    *,
+    keep: Callable[[], dict[str, Any]],
+    remove: Callable[[], None] | None = None,
+) -> None:
+    """Run ``keep`` on Create and Update (its result is the resource's data), ``remove`` on Delete, and
+    always answer CloudFormation: a failure is answered FAILED with its reason, never left to time out."""
+    try:
+        data: dict[str, Any] = {}
+        if request.RequestType != "Delete":
+            data = keep()
+        elif remove is not None:
+            remove()
+    except Exception as error:
+        logger.exception("Custom resource not kept", extra={"resource": request.LogicalResourceId})
+        respond(
+            request,
+            succeeded=False,
+            physical_resource_id=physical_resource_id,
+            reason=f"{type(error).__name__}: {error}",
+        )
+        return
+    respond(request, succeeded=True, physical_resource_id=physical_resource_id, data=data)

@@ -16,6 +16,7 @@ from orgvend_local.parity.billing import BILLING_PREFERENCES
 from orgvend_local.parity.cloudformation import SAM_DEPLOYMENT
 from orgvend_local.parity.eventbridge import LAMBDA_AND_STATE_MACHINE_TARGETS
 from orgvend_local.parity.iam import ORGANIZATIONS_FEATURES
+from orgvend_local.parity.identity_center import ASSIGNMENTS_ONCE
 from orgvend_local.parity.lambda_runtime import IN_PROCESS_LAMBDA
 from orgvend_local.parity.organization_events import CREATE_ACCOUNT_RESULT_EVENTS
 from orgvend_local.parity.organizations import (
@@ -54,6 +55,7 @@ PATCHES: tuple[Patch, ...] = (
     ACCOUNT_JOINED_ROUTE,
     ORGANIZATIONS_FEATURES,
     BILLING_PREFERENCES,
+    ASSIGNMENTS_ONCE,
     TRUST_POLICIES_DECIDE,
     UNNAMED_EXECUTIONS_GET_UUIDS,
     ISO_START_TIME,

@@ -1,9 +1,9 @@
 """KeepGuardrails: the guardrail SCP on orgvend's scope, kept at deployment (a CloudFormation custom
 resource) and on the reconciliation's schedule (orgvend.guardrails says what it is and why)."""
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from orgvend.custom_resource import CustomResourceRequest, respond
+from orgvend.custom_resource import CustomResourceRequest, answer
 from orgvend.guardrails import Guardrail, guardrail_policy, keep_guardrail, remove_guardrail
 from orgvend.observability import logger, metrics
 from orgvend.settings import Settings
@@ -34,17 +34,14 @@ def answer_cloudformation(
 ) -> None:
     """The custom resource: keep the guardrail on Create and Update, remove it on Delete; always answer."""
     name = settings.required(settings.guardrail_policy_name, "guardrail_policy_name")
-    try:
-        if request.RequestType == "Delete":
-            if request.PhysicalResourceId == name:  # never what a failed Create left under another ID
-                remove_guardrail(organizations, name)
-            data: dict[str, Any] = {}
-        else:
-            data = {"PolicyId": keep_guardrails(organizations, settings, partition).policy_id}
-    except Exception as error:
-        logger.exception("Guardrail not kept")
-        respond(
-            request, succeeded=False, physical_resource_id=name, reason=f"{type(error).__name__}: {error}"
-        )
-        return
-    respond(request, succeeded=True, physical_resource_id=name, data=data)
+
+    def remove() -> None:
+        if request.PhysicalResourceId == name:  # never what a failed Create left under another ID
+            remove_guardrail(organizations, name)
+
+    answer(
+        request,
+        name,
+        keep=lambda: {"PolicyId": keep_guardrails(organizations, settings, partition).policy_id},
+        remove=remove,
+    )
