@@ -88,10 +88,9 @@ class Template:
             raise ValueError(f"parameter overrides for unknown parameters: {sorted(unknown)}")
         parameters.update(overrides or {})
         template = cls(body, stack_name, region, account_id, parameters, path.parent, endpoint_url)
-        template._conditions = {
-            name: bool(template.resolve(expression))
-            for name, expression in body.get("Conditions", {}).items()
-        }
+        # In order: a condition may name one declared before it (Condition: Name).
+        for name, expression in body.get("Conditions", {}).items():
+            template._conditions[name] = bool(template.resolve(expression))
         return template
 
     # -- resources -------------------------------------------------------------

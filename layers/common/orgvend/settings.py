@@ -62,7 +62,7 @@ class Settings(BaseModel):
     identity_center_instance_arn: str | None = Field(
         default=None, pattern=r"^$|^arn:aws[a-z-]*:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$"
     )
-    identity_store_id: str | None = Field(default=None, pattern=r"^$|^d-[0-9a-f]{10}$|^[0-9a-f-]{1,36}$")
+    identity_store_id: str | None = Field(default=None, pattern=r"^$|^d-[0-9a-z]{10}$|^[0-9a-f-]{36}$")
     identity_center_region: str | None = Field(
         default=None, pattern=r"^$|" + rules.REGION_PATTERN.pattern[1:]
     )
