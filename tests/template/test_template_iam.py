@@ -157,6 +157,8 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "organizations:DescribeAccount",
         "organizations:ListDelegatedServicesForAccount",
     },
+    # RemoveAccess: the registry entry's access (its sso: statements are conditional on HasIdentityCenter).
+    "RemoveAccessFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
     "StopDiscountSharingFunction": {"billing:UpdateBillingPreferences", "billing:GetBillingPreferences"},
     "RemoveAccountFunction": {"organizations:RemoveAccountFromOrganization"},
     "CloseAccountFunction": {

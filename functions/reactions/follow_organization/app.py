@@ -5,6 +5,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgvend import aws
+from orgvend.access import access_setup, identity_center
+from orgvend.account_access import access_upkeep
 from orgvend.observability import logger, step_handler
 from orgvend.organization_events import OrganizationsEvent
 from orgvend.organizations import default_scope
@@ -16,6 +18,7 @@ from orgvend.workflows.onboardings import default_onboardings
 
 # Read once, at cold start: a missing or malformed variable fails here, naming it.
 SETTINGS = Settings()
+SETUP = access_setup(SETTINGS)
 
 
 @step_handler(OrganizationsEvent, correlation_id_path="id")
@@ -29,6 +32,7 @@ def handler(event: OrganizationsEvent, context: LambdaContext) -> dict[str, Any]
         creation_slots=default_creation_slots(SETTINGS),
         settings=SETTINGS,
         scope=default_scope(SETTINGS),
+        access=access_upkeep(identity_center(SETTINGS), SETUP),
     )
     reaction = follower.react(event.detail)
     logger.info("Organizations event handled", extra=reaction.to_json())

@@ -5,6 +5,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgvend import aws
+from orgvend.access import access_setup, identity_center
+from orgvend.account_access import access_upkeep
 from orgvend.observability import observed_handler
 from orgvend.organizations import default_scope
 from orgvend.reactions.reconcile_registry import reconcile_registry, report_drift
@@ -14,6 +16,7 @@ from orgvend.workflows.onboardings import default_onboardings
 
 # Read once, at cold start: a missing or malformed variable fails here, naming it.
 SETTINGS = Settings()
+SETUP = access_setup(SETTINGS)
 
 
 @observed_handler()
@@ -25,6 +28,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         registry=default_registry(SETTINGS),
         onboardings=default_onboardings(SETTINGS),
         access_role_name=SETTINGS.default_role_name,
+        access=access_upkeep(identity_center(SETTINGS), SETUP),
     )
     report_drift(drift, aws.client("sns"), SETTINGS.operator_topic_arn)
     return {**drift.to_json(), "summary": drift.summary}

@@ -137,6 +137,10 @@ class AccountAccess(Model):
     )
     created: int = Field(default=0, description="Assignments this run created (0 on a second run).")
     removed: int = Field(default=0, description="Assignments this run removed (a client or project change).")
+    offboarded: list[AccessAssignment] = Field(
+        default_factory=list,
+        description="Assignments an offboarding removed before the account left (assignments is then empty).",
+    )
 
     @property
     def permission_sets(self) -> list[str]:
@@ -444,6 +448,15 @@ class Removal(Model):
     """What RemoveAccount did; ``$.removal``."""
 
     removed: bool = Field(description="False when the account had already left the organization.")
+
+
+class AccessRemoval(Model):
+    """What RemoveAccess did; ``$.accessRemoval``."""
+
+    configured: bool = Field(description="False when the stack names no Identity Center instance.")
+    removed: list[AccessAssignment] = Field(
+        default_factory=list, description="The assignments orgvend made that the offboarding removed."
+    )
 
 
 class ClosureState(StrEnum):

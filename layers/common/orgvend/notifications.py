@@ -121,6 +121,27 @@ until then AWS Support can reopen it. A final bill may still arrive. Its email a
 ({email}) can never be used for another AWS account. The registry keeps its record as CLOSED."""
 
 
+def removed_access_section(account: AccountRecord) -> list[str]:
+    """What the offboarding removed of people's access through IAM Identity Center (nothing without it)."""
+    access = account.access
+    if access is None or not access.configured:
+        return []
+    if not access.offboarded and access.assignments:
+        return [
+            "",
+            "IAM Identity Center: the account had left the organization before orgvend removed its "
+            "assignments; these are recorded:",
+            *(f"  {assignment.group} ({assignment.permission_set})" for assignment in access.assignments),
+        ]
+    if not access.offboarded:
+        return ["", "IAM Identity Center: orgvend had no assignment left to remove on the account."]
+    return [
+        "",
+        f"IAM Identity Center: orgvend removed its {len(access.offboarded)} assignment(s) on the account:",
+        *(f"  {assignment.group} ({assignment.permission_set})" for assignment in access.offboarded),
+    ]
+
+
 def offboarded_message(
     account: AccountRecord, offboarding: Offboarding, management_account_id: str
 ) -> tuple[str, str]:
@@ -142,7 +163,16 @@ def offboarded_message(
         intro = f"Account {account.account_id} of {account.client} / {account.project} has been closed."
         details = CLOSURE_NOTE.format(account_id=account.account_id, email=account.email)
     requested = f" (requested by {offboarding.requested_by})" if offboarding.requested_by else ""
-    body = "\n".join([intro, "", details, "", f"Offboarding: {offboarding.offboarding_id}{requested}"])
+    body = "\n".join(
+        [
+            intro,
+            "",
+            details,
+            *removed_access_section(account),
+            "",
+            f"Offboarding: {offboarding.offboarding_id}{requested}",
+        ]
+    )
     return clean_subject(subject), body
 
 

@@ -11,7 +11,9 @@
   - inside, not managed (created or invited outside orgvend, moved in, or back in
     after it was moved out): adopted, if its access role exists; else registered
     NEEDS_ROLE with what to create;
-  - inside and managed: its entry is synced (OU, tags, client/project, status).
+  - inside and managed: its entry is synced (OU, tags, client/project, status); when its client or
+    project changed, people's access through IAM Identity Center follows (orgvend.account_access:
+    the new client's assignments made, the old ones orgvend made removed).
 New accounts are created at the root, outside the scope: an account made outside
 orgvend is adopted when an operator moves it into the scope (MoveAccount), not before.
 """
@@ -19,6 +21,7 @@ orgvend is adopted when an operator moves it into the scope (MoveAccount), not b
 import json
 from typing import TYPE_CHECKING, Literal
 
+from orgvend.account_access import AccessUpkeep, keep_entry_access
 from orgvend.account_sync import FINAL_STATUSES, IN_FLIGHT, gone, out_of_scope, sync_account
 from orgvend.adoption import access_role_exists, adopt_account, adoption_request
 from orgvend.clock import now
@@ -82,6 +85,7 @@ class OrganizationFollower:
         creation_slots: Semaphore,
         settings: Settings,
         scope: Scope,
+        access: AccessUpkeep | None = None,
     ) -> None:
         self.organizations = organizations
         self.sts = sts
@@ -91,6 +95,7 @@ class OrganizationFollower:
         self.creation_slots = creation_slots
         self.settings = settings
         self.scope = scope
+        self.access = access
 
     def react(self, detail: CloudTrailDetail) -> Reaction:
         name = detail.eventName
@@ -276,9 +281,14 @@ class OrganizationFollower:
                 "Registry updated from Organizations",
                 extra={"accountId": record.account_id, "changed": changed},
             )
+        details = [", ".join(changed)] if changed else []
+        if self.access is not None and {"client", "project"} & set(changed):
+            current = self.registry.get_account(record.account_id)
+            if current is not None and current.status is AccountStatus.ACTIVE:
+                details.append(keep_entry_access(self.access, self.registry, current).describe())
         return Reaction(
             event_name=event_name,
             account_id=record.account_id,
             action="synced" if changed else "unchanged",
-            detail=", ".join(changed),
+            detail="; ".join(details),
         )

@@ -8,12 +8,18 @@ per-account call is made only for drift: an account in the scope orgvend does no
 manage yet (adopted), an entry whose account is no longer in the walk (left the
 organization, or moved out of the scope: ``ListParents`` tells which). Every repair
 re-reads the entry when it writes (``Registry.update_account``).
+
+People's access (IAM Identity Center, when the stack has an instance): every ACTIVE managed account's
+assignments are kept what the access rules say (orgvend.account_access: two ListAccountAssignments
+per account, one per kept permission set); an assignment of orgvend's removed by hand is made again
+(a repair, "access restored"); one orgvend did not make is reported (``unexpected``), never removed.
 """
 
 from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from orgvend.account_access import AccessUpkeep, entry_unexpected_access, keep_entry_access
 from orgvend.account_sync import CLOSURE_STATUSES, FINAL_STATUSES, IN_FLIGHT, gone, out_of_scope
 from orgvend.adoption import access_role_exists, adopt_account
 from orgvend.models import ADOPTABLE_STATUSES, AccountRecord, AccountStatus, Model
@@ -37,11 +43,19 @@ class Repair(Model):
     action: str
 
 
+class UnexpectedAccess(Model):
+    """Assignments on orgvend's permission sets that orgvend did not make: reported, not removed."""
+
+    account_id: str
+    assignments: list[str]  # "<group> (<permission set>)"
+
+
 class Drift(Model):
     members: int  # accounts in the scope
     registered: int
     outside: int  # member accounts outside the scope: counted, never looked at one by one
     repairs: list[Repair]
+    unexpected_access: list[UnexpectedAccess] = []
 
     @property
     def summary(self) -> dict[str, int]:
@@ -62,6 +76,7 @@ def reconcile_registry(
     registry: Registry,
     onboardings: Onboardings,
     access_role_name: str,
+    access: AccessUpkeep | None = None,
 ) -> Drift:
     members = {str(account["Id"]): (account, ou_id) for account, ou_id in scope.accounts()}
     records = {record.account_id: record for record in registry.all_accounts()}
@@ -82,18 +97,45 @@ def reconcile_registry(
             )
         else:
             repairs.extend(_member_drift(record, member, ou_id, registry))
+    unexpected: list[UnexpectedAccess] = []
+    if access is not None:
+        for account_id, (member, _) in members.items():
+            record = records.get(account_id)
+            if (
+                record is None
+                or record.status is not AccountStatus.ACTIVE
+                or member.get("Status") != "ACTIVE"
+            ):
+                continue
+            access_repairs, found = _access_drift(access, registry, record)
+            repairs.extend(access_repairs)
+            if found:
+                unexpected.append(UnexpectedAccess(account_id=account_id, assignments=found))
     for account_id, record in records.items():
         if account_id not in members:
             repairs.extend(_entry_outside_the_walk(record, scope, registry))
     outside = max(0, organization_size(organizations) - len(members) - 1)  # the management account
-    drift = Drift(members=len(members), registered=len(records), outside=outside, repairs=repairs)
+    drift = Drift(
+        members=len(members),
+        registered=len(records),
+        outside=outside,
+        repairs=repairs,
+        unexpected_access=unexpected,
+    )
     metrics.add_metric(name="DriftFixed", unit="Count", value=len(repairs))
+    if access is not None:
+        metrics.add_metric(
+            name="UnexpectedAccessAssignments",
+            unit="Count",
+            value=sum(len(each.assignments) for each in unexpected),
+        )
     logger.info(
         "Reconciliation done",
         extra={
             "members": drift.members,
             "registered": drift.registered,
             "outsideScope": drift.outside,
+            "unexpectedAccess": len(drift.unexpected_access),
             **drift.summary,
         },
     )
@@ -120,6 +162,21 @@ def _take_in(
         return []
     adoption = adopt_account(member, organizations, registry, onboardings, REQUESTED_BY)
     return [Repair(account_id=account_id, action="adopted")] if adoption.outcome == "started" else []
+
+
+def _access_drift(
+    access: AccessUpkeep, registry: Registry, record: AccountRecord
+) -> tuple[list[Repair], list[str]]:
+    """An ACTIVE account's assignments kept true (repairs), and those orgvend did not make (reported)."""
+    kept = keep_entry_access(access, registry, record)
+    repairs: list[Repair] = []
+    if kept.created:
+        repairs.append(Repair(account_id=record.account_id, action="access restored"))
+    if kept.removed:
+        repairs.append(Repair(account_id=record.account_id, action="access withdrawn"))
+    return repairs, entry_unexpected_access(
+        access, record if kept.access is None else record.changed(access=kept.access)
+    )
 
 
 def _member_drift(
@@ -206,17 +263,27 @@ def _repair(
 
 
 def report_drift(drift: Drift, sns: "SNSClient", topic_arn: str) -> None:
-    if not drift.repairs:
+    if not drift.repairs and not drift.unexpected_access:
         return
     lines = [
         f"orgvend's reconciliation found {len(drift.repairs)} difference(s) between its scope "
         f"({drift.members} member accounts; {drift.outside} more outside it, left alone) and the registry "
-        f"({drift.registered} entries), and repaired them:",
+        f"({drift.registered} entries)" + (", and repaired them:" if drift.repairs else "."),
         "",
         *(f"  {repair.account_id}: {repair.action}" for repair in drift.repairs[:200]),
     ]
     if len(drift.repairs) > 200:
         lines.append(f"  ... and {len(drift.repairs) - 200} more")
-    publish(
-        sns, topic_arn, "drift", f"orgvend: registry drift repaired ({len(drift.repairs)})", "\n".join(lines)
-    )
+    if drift.unexpected_access:
+        lines += [
+            "",
+            "IAM Identity Center assignments orgvend did not make, on its permission sets (left in place;",
+            "remove them with sso-admin delete-account-assignment if nobody should have them):",
+            "",
+        ]
+        for each in drift.unexpected_access[:200]:
+            lines += [f"  {each.account_id}: {assignment}" for assignment in each.assignments]
+    subject = f"orgvend: registry drift repaired ({len(drift.repairs)})"
+    if drift.unexpected_access:
+        subject += f", unexpected access in {len(drift.unexpected_access)} account(s)"
+    publish(sns, topic_arn, "drift", subject, "\n".join(lines))
