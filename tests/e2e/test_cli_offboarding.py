@@ -137,10 +137,12 @@ def test_offboarding_shows_one_as_table_json_and_csv(api: str, closed: Offboarde
         "close",
         "CLOSED",
     )
-    assert [step["name"] for step in view["timeline"]][:4] == [
+    assert [step["name"] for step in view["timeline"]][:6] == [
         "Configure",
         "BeginOffboarding",
         "ChooseMode",
+        "RemoveAccess",
+        "LeaveBy",
         "CloseAccount",
     ]
 

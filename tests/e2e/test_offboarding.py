@@ -128,6 +128,8 @@ def test_detach_hands_the_account_over(embedded: Harness, unique: str, billing: 
         "ChooseMode",
         "CheckDetachPreconditions",
         "StillMember",
+        "RemoveAccess",
+        "LeaveBy",
         "StopDiscountSharing",
         "RemoveAccount",
         "FinishOffboarding",
@@ -228,7 +230,14 @@ def test_close_goes_closing_then_closed(embedded: Harness, unique: str) -> None:
     assert offboarding["status"] == "SUCCEEDED", offboarding
     assert offboarding["outcome"] == "CLOSED"
     names = [step["name"] for step in offboarding["timeline"]]
-    assert names[:4] == ["Configure", "BeginOffboarding", "ChooseMode", "CloseAccount"]
+    assert names[:6] == [
+        "Configure",
+        "BeginOffboarding",
+        "ChooseMode",
+        "RemoveAccess",
+        "LeaveBy",
+        "CloseAccount",
+    ]
     assert "WaitForClosure" in names and "CheckAccountClosure" in names
     assert names[-2:] == ["FinishOffboarding", "NotifyOffboarded"]
     account = embedded.client("organizations").describe_account(AccountId=account_id)["Account"]
