@@ -55,6 +55,23 @@ def trust_section(findings: list[str]) -> list[str]:
     ]
 
 
+def access_section(account: AccountRecord) -> list[str]:
+    """People's access through IAM Identity Center as the onboarding left it (nothing without it)."""
+    access = account.access
+    if access is None or not access.configured:
+        return []
+    lines = ["", "People's access (IAM Identity Center):"]
+    if access.portal_url:
+        lines.append(f"  Portal: {access.portal_url}")
+    lines += [f"  {assignment.group} ({assignment.permission_set})" for assignment in access.assignments]
+    if access.missing_groups:
+        lines.append(
+            "  Missing groups (the access rules name them; the Identity Store has none, so nobody got "
+            f"their access): {', '.join(access.missing_groups)}"
+        )
+    return lines
+
+
 def onboarded_message(account: AccountRecord, trust_findings: list[str] | None = None) -> tuple[str, str]:
     subject = f"orgvend: account {account.account_name} ({account.account_id}) is ready"
     body = "\n".join(
@@ -72,6 +89,7 @@ def onboarded_message(account: AccountRecord, trust_findings: list[str] | None =
             f"  {account.switch_role_url}",
             "",
             root_user_section(account),
+            *access_section(account),
             *trust_section(trust_findings or []),
             "",
             f"Onboarding: {account.onboarding_id}",

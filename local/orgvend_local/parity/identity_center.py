@@ -46,7 +46,7 @@ def canary_assignments_once() -> None:
         permission_set_arn = sso_admin.create_permission_set(InstanceArn=instance_arn, Name="canary")[
             "PermissionSet"
         ]["PermissionSetArn"]
-        assignment = {
+        assignment: dict[str, Any] = {
             "InstanceArn": instance_arn,
             "TargetId": "111111111111",
             "TargetType": "AWS_ACCOUNT",
