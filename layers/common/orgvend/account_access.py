@@ -92,7 +92,11 @@ def keep_entry_access(upkeep: AccessUpkeep, registry: Registry, record: AccountR
         metrics.add_metric(name="AccessAssignmentsRemoved", unit="Count", value=access.removed)
         logger.info(
             "People's access kept",
-            extra={"accountId": record.account_id, "created": access.created, "removed": access.removed},
+            extra={
+                "accountId": record.account_id,
+                "assignmentsCreated": access.created,
+                "assignmentsRemoved": access.removed,
+            },
         )
     return KeptAccess(access=access)
 
