@@ -5,6 +5,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgvend import aws
+from orgvend.access import access_setup, identity_center
+from orgvend.account_access import access_upkeep
 from orgvend.execution_status import ExecutionStatusChangeEvent
 from orgvend.notifications import default_announcer
 from orgvend.observability import step_handler
@@ -14,6 +16,7 @@ from orgvend.settings import Settings
 
 # Read once, at cold start: a missing or malformed variable fails here, naming it.
 SETTINGS = Settings()
+SETUP = access_setup(SETTINGS)
 
 
 @step_handler(ExecutionStatusChangeEvent, correlation_id_path="detail.name")
@@ -26,5 +29,6 @@ def handler(event: ExecutionStatusChangeEvent, context: LambdaContext) -> dict[s
         state_machine_arn=SETTINGS.required(
             SETTINGS.offboard_state_machine_arn, "offboard_state_machine_arn"
         ),
+        access=access_upkeep(identity_center(SETTINGS), SETUP),
     )
     return failure.to_json() if failure else {"duplicate": True}

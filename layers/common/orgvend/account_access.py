@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from orgvend.access.assignments import AccessSetup, keep_access, unexpected_assignments
 from orgvend.access.identity_center import IdentityCenter
 from orgvend.errors import AccessAssignmentFailed, AccessNotReady, IdentityCenterBusy
-from orgvend.models import AccountAccess, AccountRecord
+from orgvend.models import OFFBOARDABLE_STATUSES, AccountAccess, AccountRecord
 from orgvend.observability import logger, metrics
 from orgvend.registry import Registry
 
@@ -117,3 +117,28 @@ def access_upkeep(center: IdentityCenter | None, setup: AccessSetup | None) -> A
     if center is None or setup is None:
         return None
     return AccessUpkeep(center=center, setup=setup)
+
+
+def restore_offboarded_access(upkeep: AccessUpkeep, registry: Registry, account_id: str) -> KeptAccess | None:
+    """A failed offboarding whose account stays (a refused removal or closure): the assignments RemoveAccess
+    took away are made again, so a refused offboarding keeps people's access. None: nothing to restore."""
+    record = registry.get_account(account_id)
+    if (
+        record is None
+        or record.status not in OFFBOARDABLE_STATUSES
+        or record.access is None
+        or not record.access.offboarded
+    ):
+        return None
+    taken = record.access.offboarded
+    kept = keep_entry_access(
+        upkeep,
+        registry,
+        record.changed(access=record.access.model_copy(update={"assignments": taken, "offboarded": []})),
+    )
+    if kept.access is not None:
+        logger.info(
+            "People's access restored after a failed offboarding",
+            extra={"accountId": account_id, "restored": kept.created},
+        )
+    return kept

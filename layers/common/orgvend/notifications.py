@@ -147,8 +147,9 @@ def removed_access_section(account: AccountRecord) -> list[str]:
     if not access.offboarded and access.assignments:
         return [
             "",
-            "IAM Identity Center: the account had left the organization before orgvend removed its "
-            "assignments; these are recorded:",
+            "IAM Identity Center: orgvend's assignments on the account were not removed (it left the "
+            "organization before RemoveAccess ran, or a retried offboarding resumed after access was "
+            "restored); remove them with sso-admin delete-account-assignment:",
             *(f"  {assignment.group} ({assignment.permission_set})" for assignment in access.assignments),
         ]
     if not access.offboarded:

@@ -284,7 +284,11 @@ class OrganizationFollower:
         details = [", ".join(changed)] if changed else []
         if self.access is not None and {"client", "project"} & set(changed):
             current = self.registry.get_account(record.account_id)
-            if current is not None and current.status is AccountStatus.ACTIVE:
+            if (
+                current is not None
+                and current.status is AccountStatus.ACTIVE
+                and current.offboarding_id is None  # an offboarding holds it: RemoveAccess may have run
+            ):
                 details.append(keep_entry_access(self.access, self.registry, current).describe())
         return Reaction(
             event_name=event_name,

@@ -104,6 +104,7 @@ def reconcile_registry(
             if (
                 record is None
                 or record.status is not AccountStatus.ACTIVE
+                or record.offboarding_id is not None  # an offboarding holds it: RemoveAccess may have run
                 or member.get("Status") != "ACTIVE"
             ):
                 continue

@@ -5,11 +5,14 @@ step). This reaction lets go of the account, so a corrected or different
 offboarding can start, records the failure, and tells the operators, once per
 attempt. The account's registry entry is otherwise left as it was: a detach
 that AWS refused changed nothing, and a closure AWS accepted stays CLOSING
-until Organizations says it is closed.
+until Organizations says it is closed. People's access that RemoveAccess took away from an account
+that stays (a refused removal or closure) is made again (orgvend.account_access), so a refused
+offboarding does not cut it.
 """
 
 from typing import TYPE_CHECKING
 
+from orgvend.account_access import AccessUpkeep, restore_offboarded_access
 from orgvend.execution_status import ExecutionStatusChange, reports_current_attempt
 from orgvend.models import OffboardingFailure
 from orgvend.notifications import (
@@ -31,6 +34,7 @@ def report_offboarding_failure(
     stepfunctions: "SFNClient",
     announcer: Announcer,
     state_machine_arn: str | None = None,
+    access: AccessUpkeep | None = None,
 ) -> OffboardingFailure | None:
     if not reports_current_attempt(stepfunctions, change, state_machine_arn):
         # Redriven since (or a late duplicate): the retried offboarding holds the account again.
@@ -62,6 +66,8 @@ def report_offboarding_failure(
         client=offboarding.get("client"),
         project=offboarding.get("project"),
     )
+    if access is not None and failure.account_id:
+        restore_offboarded_access(access, registry, failure.account_id)
     announcer.announce(
         "offboarding-failed",
         offboarding_failed_message(failure),
