@@ -42,6 +42,10 @@ def report_offboarding_failure(
         return None
     error = change.failure()
     request = change.request()
+    if access is not None and isinstance(subject := request.get("accountId"), str):
+        # Before the account is let go, so whoever sees it free sees its access back. Idempotent: a
+        # duplicate report finds nothing taken away any more.
+        restore_offboarded_access(access, registry, subject)
     requested = {key: value for key in ("accountId", "mode") if isinstance(value := request.get(key), str)}
     if not registry.fail_offboarding(
         change.name,
@@ -66,8 +70,6 @@ def report_offboarding_failure(
         client=offboarding.get("client"),
         project=offboarding.get("project"),
     )
-    if access is not None and failure.account_id:
-        restore_offboarded_access(access, registry, failure.account_id)
     announcer.announce(
         "offboarding-failed",
         offboarding_failed_message(failure),
