@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Harness, request_for
+from .conftest import FaultInjector, Harness, request_for
 from .events import api_call
 from .test_offboarding import offboard, offboarding_finished
 
@@ -212,6 +212,31 @@ def test_an_offboarding_removes_the_assignments_and_says_so(embedded: Harness, u
         f"c{unique}-web-readonly (ReadOnlyAccess)",
     ):
         assert line in message
+
+
+def test_a_refused_offboarding_keeps_the_access(
+    embedded: Harness, unique: str, faults: FaultInjector
+) -> None:
+    make_groups(embedded, f"c{unique}-developers", f"c{unique}-web-readonly")
+    account_id = onboarding(embedded, unique)["account"]["accountId"]
+    before = assignments(embedded, account_id)
+    faults.fail(
+        "before-call.organizations.CloseAccount",
+        "ConstraintViolationException",
+        times=1,
+        extra={"Reason": "CLOSE_ACCOUNT_QUOTA_EXCEEDED"},
+    )
+
+    failed = offboarding_finished(embedded, offboard(embedded, account_id, "close"))
+
+    assert (failed["status"], failed["error"]) == ("FAILED", "AccountClosureRefused")
+    # RemoveAccess ran before CloseAccount; the failure reporter made the assignments again.
+    item = embedded.eventually(
+        lambda: (found := embedded.account_item(account_id)) and "offboardingId" not in found and found,
+        what="the account let go",
+    )
+    assert assignments(embedded, account_id) == before
+    assert len(item["access"]["assignments"]) == 3 and item["access"].get("offboarded", []) == []
 
 
 def test_reconciliation_restores_a_removed_assignment_and_reports_a_stranger(
