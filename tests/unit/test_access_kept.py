@@ -12,6 +12,7 @@ from orgvend.access.rules import parse_access_rules
 from orgvend.account_access import AccessUpkeep, entry_unexpected_access, keep_entry_access
 from orgvend.models import AccountRecord, AccountStatus, Offboarding
 from orgvend.notifications import offboarded_message
+from orgvend.reactions.reconcile_registry import Drift, UnexpectedAccess, report_drift
 from orgvend.registry import Registry
 from orgvend.steps.offboarding.remove_access import RemoveAccessInput, remove_account_access
 
@@ -186,3 +187,38 @@ def test_an_assignment_removed_by_hand_comes_back_and_one_added_is_only_reported
     assert ("acme-developers", "AdministratorMinusBilling") in present(center)
     assert entry_unexpected_access(upkeep, entry) == ["auditors (ReadOnlyAccess)"]
     assert ("auditors", "ReadOnlyAccess") in present(center)
+
+
+class FakeSns:
+    def __init__(self) -> None:
+        self.published: list[dict[str, Any]] = []
+
+    def publish(self, **arguments: Any) -> dict[str, str]:
+        self.published.append(arguments)
+        return {"MessageId": "m-1"}
+
+
+def test_the_drift_report_names_unexpected_access_even_without_repairs() -> None:
+    sns = FakeSns()
+    drift = Drift(
+        members=3,
+        registered=3,
+        outside=0,
+        repairs=[],
+        unexpected_access=[
+            UnexpectedAccess(account_id=ACCOUNT_ID, assignments=["auditors (ReadOnlyAccess)"])
+        ],
+    )
+
+    report_drift(drift, sns, "arn:aws:sns:us-east-1:123456789012:operators")  # type: ignore[arg-type]
+
+    [message] = sns.published
+    assert f"{ACCOUNT_ID}: auditors (ReadOnlyAccess)" in message["Message"]
+    assert "unexpected access in 1 account(s)" in message["Subject"]
+    assert "repaired them" not in message["Message"]
+
+
+def test_nothing_to_report_publishes_nothing() -> None:
+    sns = FakeSns()
+    report_drift(Drift(members=1, registered=1, outside=0, repairs=[]), sns, "arn")  # type: ignore[arg-type]
+    assert sns.published == []
