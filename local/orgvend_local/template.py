@@ -88,10 +88,10 @@ class Template:
             raise ValueError(f"parameter overrides for unknown parameters: {sorted(unknown)}")
         parameters.update(overrides or {})
         template = cls(body, stack_name, region, account_id, parameters, path.parent, endpoint_url)
-        template._conditions = {
-            name: bool(template.resolve(expression))
-            for name, expression in body.get("Conditions", {}).items()
-        }
+        # In order, each into _conditions as it is resolved: a condition may name an earlier one
+        # (!Condition), as CloudFormation allows.
+        for name, expression in body.get("Conditions", {}).items():
+            template._conditions[name] = bool(template.resolve(expression))
         return template
 
     # -- resources -------------------------------------------------------------
