@@ -87,6 +87,18 @@ def test_a_bad_rule_is_refused_naming_it(entry: str, words: str) -> None:
     assert repr(entry) in message
 
 
+def test_a_group_too_long_for_the_longest_client_and_project_is_refused() -> None:
+    # 1,019 characters as written, 1,004 with one-letter slugs, 1,050 with the longest slugs (24 each).
+    entry = "x" * 1000 + "-{client}-{project}=ReadOnlyAccess"
+    with pytest.raises(InvalidAccessRules, match="1 to 1024 characters"):
+        parse_access_rules((entry,))
+    longest = "a" * rules.SLUG_MAX_LENGTH
+    fits = "x" * (rules.GROUP_NAME_MAX_LENGTH - 2 * rules.SLUG_MAX_LENGTH - 1) + "-{client}{project}"
+    (rule,) = parse_access_rules((fits + "=ReadOnlyAccess",))
+    assert len(rule.group_for(longest, longest)) == rules.GROUP_NAME_MAX_LENGTH
+    assert rules.group_name_problem(rule.group_for(longest, longest)) is None
+
+
 def test_the_first_bad_rule_is_the_one_named() -> None:
     with pytest.raises(InvalidAccessRules, match="'first'"):
         parse_access_rules(("first", "second=Nope"))
