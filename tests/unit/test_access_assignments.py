@@ -17,7 +17,7 @@ from typing import Any
 
 import botocore.endpoint
 import pytest
-from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 
 from orgvend import aws, rules
 from orgvend.access.assignments import (
@@ -488,12 +488,9 @@ class Throttle:
         # not answered by moto's stubber too, as a throttled request never reaches Identity Center.
         request.url = THROTTLED_URL
         body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
-        return AWSResponse(
-            "https://sso.us-east-1.amazonaws.com/",
-            400,
-            {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "throttled"},
-            _Raw(body),
-        )
+        headers = HTTPHeaders()
+        headers["Content-Type"] = "application/x-amz-json-1.1"
+        return AWSResponse("https://sso.us-east-1.amazonaws.com/", 400, headers, _Raw(body))
 
 
 @pytest.fixture
@@ -504,9 +501,14 @@ def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return slept
 
 
+def events_of(center: IdentityCenter) -> Any:
+    """The sso-admin client's event hooks (botocore-stubs types a handler as returning None: ours answer)."""
+    return center.sso_admin.meta.events
+
+
 def throttle(center: IdentityCenter, operation: str, times: int | None) -> Throttle:
     handler = Throttle(times)
-    center.sso_admin.meta.events.register_first(f"before-send.sso-admin.{operation}", handler)
+    events_of(center).register_first(f"before-send.sso-admin.{operation}", handler)
     return handler
 
 
@@ -535,7 +537,8 @@ def test_persistent_throttling_is_identity_center_busy(
 
     # orgvend.aws.CLIENT_CONFIG, standard mode: botocore's max_attempts (4) counts the retries, not the
     # first try; the client's own config says the total.
-    attempts = center.sso_admin.meta.config.retries["total_max_attempts"]
+    config: Any = center.sso_admin.meta.config  # botocore-stubs declares no retries
+    attempts = config.retries["total_max_attempts"]
     assert (throttled.sent, len(retry_sleeps)) == (attempts, attempts - 1) == (5, 4)
     assert instance.listed(ACCOUNT, permission_sets[ADMIN]) == []
 
@@ -558,14 +561,10 @@ def test_a_retry_after_busy_creates_only_what_is_missing(
         made.append("call")
         return Throttle(times=None)(request) if len(made) > 1 else None
 
-    center.sso_admin.meta.events.register_first(
-        "before-send.sso-admin.CreateAccountAssignment", throttled_after_one
-    )
+    events_of(center).register_first("before-send.sso-admin.CreateAccountAssignment", throttled_after_one)
     with pytest.raises(IdentityCenterBusy):
         keep(center)
-    center.sso_admin.meta.events.unregister(
-        "before-send.sso-admin.CreateAccountAssignment", throttled_after_one
-    )
+    events_of(center).unregister("before-send.sso-admin.CreateAccountAssignment", throttled_after_one)
 
     access = keep(center)
     assert access.created == 2
@@ -585,7 +584,7 @@ def parsed(key: str, status: str, failure: str = "") -> tuple[AWSResponse, dict[
     if failure:
         body["FailureReason"] = failure
     return (
-        AWSResponse("https://sso.us-east-1.amazonaws.com/", 200, {}, None),
+        AWSResponse("https://sso.us-east-1.amazonaws.com/", 200, HTTPHeaders(), None),
         {key: body, "ResponseMetadata": {"HTTPStatusCode": 200, "RequestId": "canned"}},
     )
 
@@ -605,10 +604,8 @@ def script(center: IdentityCenter, kind: str, first: str, then: list[str], failu
         return parsed(key, status, failure if status == "FAILED" else "")
 
     verb = "Create" if kind == "Creation" else "Delete"
-    center.sso_admin.meta.events.register(f"before-call.sso-admin.{verb}AccountAssignment", request)
-    center.sso_admin.meta.events.register(
-        f"before-call.sso-admin.DescribeAccountAssignment{kind}Status", describe
-    )
+    events_of(center).register(f"before-call.sso-admin.{verb}AccountAssignment", request)
+    events_of(center).register(f"before-call.sso-admin.DescribeAccountAssignment{kind}Status", describe)
     return answered
 
 

@@ -252,7 +252,7 @@ def test_record_request_refuses_an_unknown_permission_set_naming_access_0_permis
     )
     with pytest.raises(InvalidOnboardingRequest) as raised:
         record_request(
-            step_input, registry, scope, settings.access_role_names, settings.allowed_email_domains
+            step_input, registry, scope, settings.access_role_names or (), settings.allowed_email_domains
         )
     message = str(raised.value)
     assert message.startswith("access.0.permissionSet")
