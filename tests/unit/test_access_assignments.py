@@ -12,6 +12,7 @@ does since it lists first. Faults are injected through botocore's public events 
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -21,6 +22,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 
 from orgvend import aws, rules
 from orgvend.access.assignments import (
+    NOT_CONFIGURED,
     AccessSetup,
     keep_access,
     kept_permission_sets,
@@ -32,7 +34,9 @@ from orgvend.access.permission_sets import KeptPermissionSet, keep_permission_se
 from orgvend.access.rules import REQUESTED, parse_access_rules
 from orgvend.baseline_policy import administrator_minus_billing, same_document
 from orgvend.errors import AccessAssignmentFailed, AccessNotReady, IdentityCenterBusy
-from orgvend.models import AccessRequest, AccountAccess
+from orgvend.models import AccessRequest, AccountAccess, AccountRecord, AccountStatus, Onboarding
+from orgvend.registry import Registry
+from orgvend.steps.onboarding.assign_access import AssignAccessInput, assign_access
 
 from .support import record_calls
 
@@ -455,6 +459,65 @@ def test_a_requests_own_assignment_stays_with_the_account(
 def test_a_missing_permission_set_fails_naming_it(center: IdentityCenter) -> None:
     with pytest.raises(AccessAssignmentFailed, match="AdministratorMinusBilling, ReadOnlyAccess"):
         keep(center)
+
+
+# -- the AssignAccess step ------------------------------------------------------------------------
+
+
+def record_of(account_id: str) -> AccountRecord:
+    now = datetime.now(UTC)
+    return AccountRecord(
+        account_id=account_id,
+        account_name="acme-web",
+        email=f"{account_id}@example.com",
+        client="acme",
+        project="web",
+        role_name="OrganizationAccountAccessRole",
+        status=AccountStatus.ACTIVE,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def test_assign_access_without_an_instance_calls_nothing(
+    registry: Registry, make_onboarding: Callable[..., Onboarding]
+) -> None:
+    step_input = AssignAccessInput(onboarding=make_onboarding(), account_id=ACCOUNT)
+    assert assign_access(step_input, None, None, registry) == NOT_CONFIGURED
+    assert registry.get_account(ACCOUNT) is None
+
+
+def test_assign_access_records_what_it_made_and_a_retry_creates_nothing(
+    center: IdentityCenter,
+    instance: Instance,
+    permission_sets: dict[str, str],
+    registry: Registry,
+    make_onboarding: Callable[..., Onboarding],
+) -> None:
+    registry.save_account(record_of(ACCOUNT))
+    instance.add_group("auditors")
+    onboarding = make_onboarding(access=[AccessRequest(group="auditors", permission_set=READ_ONLY)])
+    step_input = AssignAccessInput(onboarding=onboarding, account_id=ACCOUNT)
+
+    access = assign_access(step_input, center, setup(), registry)
+
+    assert access.created == 4
+    stored = registry.get_account(ACCOUNT)
+    assert stored is not None and stored.access == access
+    again = assign_access(step_input, center, setup(), registry)
+    assert again.created == 0 and again.assignments == access.assignments
+    assert instance.assigned_groups(ACCOUNT, permission_sets[READ_ONLY]) == ["acme-web-readonly", "auditors"]
+
+
+def test_assign_access_before_the_account_is_registered_records_nothing(
+    center: IdentityCenter,
+    permission_sets: dict[str, str],
+    registry: Registry,
+    make_onboarding: Callable[..., Onboarding],
+) -> None:
+    step_input = AssignAccessInput(onboarding=make_onboarding(), account_id=ACCOUNT)
+    assert assign_access(step_input, center, setup(), registry).created == 3
+    assert registry.get_account(ACCOUNT) is None
 
 
 # -- faults: throttling --------------------------------------------------------------------------
