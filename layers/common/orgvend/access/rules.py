@@ -79,7 +79,8 @@ def parse_access_rules(entries: tuple[str, ...]) -> tuple[AccessRule, ...]:
                 f"access rule {entry!r}: a group may name only {' and '.join(rules.GROUP_PLACEHOLDERS)}"
             )
         # The longest group the rule can make: both placeholders filled with the longest slugs.
-        problem = rules.group_name_problem(group.replace("{client}", "c").replace("{project}", "p"))
+        longest = "x" * rules.SLUG_MAX_LENGTH
+        problem = rules.group_name_problem(group.replace("{client}", longest).replace("{project}", longest))
         if problem:
             raise InvalidAccessRules(f"access rule {entry!r}: {problem}")
         rule = AccessRule(group, permission_set)
