@@ -230,7 +230,7 @@ class Intrinsics:
             return self.physical_name(logical_id)
         raise NotImplementedError(f"Fn::GetAtt {logical_id}.{attribute}")
 
-    def resolve(self, value: Any) -> Any:  # noqa: PLR0911, PLR0912 (one branch per intrinsic)
+    def resolve(self, value: Any) -> Any:  # noqa: PLR0912 (one branch per intrinsic)
         if isinstance(value, list):
             return [item for item in (self.resolve(item) for item in value) if item is not NO_VALUE]
         if not isinstance(value, dict):

@@ -734,15 +734,10 @@ def test_a_removal_is_waited_for_too(
     assert len(sleeps.slept) == 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a request's own assignment that a rule also gives is credited to the rule, so the record forgets "
-    "the request asked for it: a client change removes it (reported; a decision for the owner of issue 14)",
-)
 def test_a_requested_assignment_a_rule_also_gives_survives_a_client_change(
     center: IdentityCenter, instance: Instance, permission_sets: dict[str, str]
 ) -> None:
     first = keep(center, requested=[AccessRequest(group="acme-developers", permission_set=ADMIN)])
-    assert first.created == 3  # one assignment, credited to the rule "{client}-developers=…"
+    assert first.created == 3  # one assignment for the rule and the request, credited to the request
     after = keep(center, client="globex", recorded=first)
     assert "acme-developers" in instance.assigned_groups(ACCOUNT, permission_sets[ADMIN]), after

@@ -169,7 +169,7 @@ def test_two_rules_reaching_the_same_assignment_make_one_credited_to_the_first()
     ]
 
 
-def test_requested_assignments_come_after_the_rules_and_are_deduplicated() -> None:
+def test_requested_assignments_come_after_the_rules_deduplicated_and_credited_to_the_request() -> None:
     requested = [
         AccessRequest(group="auditors", permission_set=READ_ONLY),
         AccessRequest(group="acme-developers", permission_set=ADMIN),  # a rule already gives it
@@ -178,7 +178,8 @@ def test_requested_assignments_come_after_the_rules_and_are_deduplicated() -> No
     ]
     desired = resolve(("{client}-developers=AdministratorMinusBilling",), requested)
     assert desired == [
-        DesiredAssignment("acme-developers", ADMIN, "{client}-developers=AdministratorMinusBilling"),
+        # Credited to the request, so that it stays with the account when its client changes.
+        DesiredAssignment("acme-developers", ADMIN, REQUESTED),
         DesiredAssignment("auditors", READ_ONLY, REQUESTED),
         DesiredAssignment("acme-developers", READ_ONLY, REQUESTED),
     ]

@@ -9,7 +9,7 @@ throttling (orgvend.aws.CLIENT_CONFIG); these names are for what outlasts it.
 """
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -61,6 +61,7 @@ class IdentityCenter:
     sleep: Callable[[float], None] = time.sleep
     wait_seconds: float = WAIT_SECONDS
     _group_ids: dict[str, str | None] = field(default_factory=dict)
+    _permission_sets: dict[str, str] = field(default_factory=dict)
 
     # -- groups ----------------------------------------------------------------------------------
 
@@ -87,8 +88,15 @@ class IdentityCenter:
 
     # -- permission sets -------------------------------------------------------------------------
 
-    def permission_sets(self) -> dict[str, str]:
-        """Every permission set of the instance: ARN by name."""
+    def permission_sets(self, wanted: Collection[str] | None = None) -> dict[str, str]:
+        """The instance's permission sets, ARN by name: every one, or only the ``wanted`` names.
+
+        Names are only in DescribePermissionSet, one call per set: with ``wanted``, the listing stops
+        once all of them are found, and the sets found are remembered for this object's life (one
+        invocation), so that an account's several assignments look them up once.
+        """
+        if wanted is not None and all(name in self._permission_sets for name in wanted):
+            return {name: self._permission_sets[name] for name in wanted}
         found: dict[str, str] = {}
         with identity_center_errors("listing permission sets"):
             for page in self.sso_admin.get_paginator("list_permission_sets").paginate(
@@ -99,6 +107,10 @@ class IdentityCenter:
                         InstanceArn=self.instance_arn, PermissionSetArn=arn
                     )["PermissionSet"]
                     found[described["Name"]] = arn
+                    if wanted is not None and all(name in found for name in wanted):
+                        self._permission_sets.update(found)
+                        return {name: found[name] for name in wanted}
+        self._permission_sets.update(found)
         return found
 
     # -- assignments -----------------------------------------------------------------------------

@@ -99,8 +99,9 @@ def desired_assignments(
 ) -> list[DesiredAssignment]:
     """What the account of ``client`` and ``project`` should have: the rules, then the request's own.
 
-    Two rules (or a rule and the request) that come to the same group and permission set make one
-    assignment, credited to the first of them.
+    Two rules that come to the same group and permission set make one assignment, credited to the
+    first of them. One the request asks for is credited to the request even when a rule gives it too:
+    a request's own assignments stay with the account whatever its client or project becomes later.
     """
     desired: dict[tuple[str, str], DesiredAssignment] = {}
     for rule in access_rules:
@@ -109,8 +110,7 @@ def desired_assignments(
             (group, rule.permission_set), DesiredAssignment(group, rule.permission_set, str(rule))
         )
     for request in requested:
-        desired.setdefault(
-            (request.group, request.permission_set),
-            DesiredAssignment(request.group, request.permission_set, REQUESTED),
+        desired[(request.group, request.permission_set)] = DesiredAssignment(
+            request.group, request.permission_set, REQUESTED
         )
     return list(desired.values())
