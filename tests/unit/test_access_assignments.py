@@ -741,3 +741,31 @@ def test_a_requested_assignment_a_rule_also_gives_survives_a_client_change(
     assert first.created == 3  # one assignment for the rule and the request, credited to the request
     after = keep(center, client="globex", recorded=first)
     assert "acme-developers" in instance.assigned_groups(ACCOUNT, permission_sets[ADMIN]), after
+
+
+def test_a_permission_set_made_again_since_it_was_remembered_is_looked_up_again(
+    center: IdentityCenter, instance: Instance, permission_sets: dict[str, str]
+) -> None:
+    """The kept permission sets are remembered for the process; one deleted and made again under a new
+    ARN makes the next call ResourceNotFound: Busy (retried), and the retry looks them up afresh."""
+    keep(center, recorded=None)  # remembered now
+    looked_up: list[str] = []
+    events_of(center).register(
+        "before-call.sso-admin.ListPermissionSets", lambda **_: looked_up.append("listed")
+    )
+
+    def gone_once(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        events_of(center).unregister("before-call.sso-admin.ListAccountAssignments", gone_once)
+        error = {"Code": "ResourceNotFoundException", "Message": "Could not find PermissionSet"}
+        return (
+            AWSResponse("https://sso.us-east-1.amazonaws.com/", 400, HTTPHeaders(), None),
+            {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}},
+        )
+
+    events_of(center).register_first("before-call.sso-admin.ListAccountAssignments", gone_once)
+    with pytest.raises(IdentityCenterBusy, match="looked up again"):
+        keep(center, account_id=OTHER_ACCOUNT)
+    assert looked_up == []  # the remembered ARNs were used
+
+    keep(center, account_id=OTHER_ACCOUNT)
+    assert looked_up == ["listed"]  # forgotten: looked up again

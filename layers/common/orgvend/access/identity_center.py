@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from mypy_boto3_sso_admin import SSOAdminClient
 
 BUSY_CODES = frozenset({"ThrottlingException", "ConflictException", "TooManyRequestsException"})
+# The kept permission sets' ARNs, by instance, for the life of the process (a warm Lambda): finding
+# them costs a DescribePermissionSet per permission set of the instance, and they change only when
+# one is deleted and made again. A call that no longer finds one forgets them (StalePermissionSets).
+_known_permission_sets: dict[str, dict[str, str]] = {}
 # How long one step waits for an assignment before handing the wait to the workflow's retry.
 WAIT_SECONDS = 20.0
 POLL_SECONDS = 0.5
@@ -38,6 +42,11 @@ def identity_center_errors(what: str) -> Iterator[None]:
         code = error_code(error)
         if code in BUSY_CODES:
             raise IdentityCenterBusy(f"{what}: Identity Center is busy ({code})") from error
+        if code == "ResourceNotFoundException" and _known_permission_sets:
+            # Maybe a permission set remembered from an earlier invocation was made again: look
+            # them up afresh on the retry.
+            _known_permission_sets.clear()
+            raise IdentityCenterBusy(f"{what}: {code}; the permission sets are looked up again") from error
         raise AccessAssignmentFailed(f"{what}: {code}: {error}") from error
 
 
@@ -61,7 +70,6 @@ class IdentityCenter:
     sleep: Callable[[float], None] = time.sleep
     wait_seconds: float = WAIT_SECONDS
     _group_ids: dict[str, str | None] = field(default_factory=dict)
-    _permission_sets: dict[str, str] = field(default_factory=dict)
 
     # -- groups ----------------------------------------------------------------------------------
 
@@ -92,11 +100,11 @@ class IdentityCenter:
         """The instance's permission sets, ARN by name: every one, or only the ``wanted`` names.
 
         Names are only in DescribePermissionSet, one call per set: with ``wanted``, the listing stops
-        once all of them are found, and the sets found are remembered for this object's life (one
-        invocation), so that an account's several assignments look them up once.
+        once all of them are found, and what was found is remembered for the process's life.
         """
-        if wanted is not None and all(name in self._permission_sets for name in wanted):
-            return {name: self._permission_sets[name] for name in wanted}
+        known = _known_permission_sets.setdefault(self.instance_arn, {})
+        if wanted is not None and all(name in known for name in wanted):
+            return {name: known[name] for name in wanted}
         found: dict[str, str] = {}
         with identity_center_errors("listing permission sets"):
             for page in self.sso_admin.get_paginator("list_permission_sets").paginate(
@@ -108,9 +116,9 @@ class IdentityCenter:
                     )["PermissionSet"]
                     found[described["Name"]] = arn
                     if wanted is not None and all(name in found for name in wanted):
-                        self._permission_sets.update(found)
+                        known.update(found)
                         return {name: found[name] for name in wanted}
-        self._permission_sets.update(found)
+        known.update(found)
         return found
 
     # -- assignments -----------------------------------------------------------------------------
