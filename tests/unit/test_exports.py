@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import botocore.session
+import pytest
 from botocore.configloader import build_profile_map, raw_config_parse
 from botocore.credentials import SSOProvider
 from pydantic import ValidationError
@@ -257,7 +257,7 @@ def test_aws_config_sso_profiles_resolve_through_botocore_to_the_portal_account_
         # The SSO credential provider's own reading of the profile (what `aws sso login` then uses):
         # the session's start URL and region, the profile's account and role (the permission set).
         provider = SSOProvider(
-            load_config=lambda: profile.full_config, client_creator=None, profile_name=name
+            load_config=lambda: session.full_config, client_creator=None, profile_name=name
         )
         assert provider._load_sso_config() == {
             "sso_start_url": PORTAL,
@@ -305,7 +305,7 @@ def test_accounts_without_access_through_the_portal_get_no_sso_profile() -> None
     [ExportOptions(), ExportOptions(sso_start_url=PORTAL), ExportOptions(sso_region=SSO_REGION)],
 )
 def test_sso_profiles_without_a_portal_are_refused_naming_identity_center(options: ExportOptions) -> None:
-    with pytest.raises(IdentityCenterNotConfigured, match="aws-config-sso.*Identity Center"):
+    with pytest.raises(IdentityCenterNotConfigured, match=r"aws-config-sso.*Identity Center"):
         export_accounts(sample(), ExportFormat.AWS_CONFIG_SSO, options)
     # The role exports need no Identity Center.
     assert export_accounts(sample(), ExportFormat.AWS_CONFIG, options).count == len(sample())
