@@ -107,3 +107,33 @@ def test_the_cli_exports_too(
     config = configparser.ConfigParser()
     config.read(target)
     assert {config[section]["role_arn"].split(":")[4] for section in config.sections()} == set(ids)
+
+
+def test_sso_profiles_of_a_stack_without_identity_center_are_a_conflict_naming_it(
+    embedded: Harness, tmp_path: Path
+) -> None:
+    # The embedded stack names no Identity Center instance (samconfig.toml's local parameters).
+    response = get(embedded, "format=aws-config-sso")
+    assert response.status == 409
+    error = json.loads(response.data)["error"]
+    assert (error["code"], error["field"]) == ("NoIdentityCenter", "format")
+    assert "aws-config-sso" in error["message"] and "Identity Center" in error["message"]
+    target = tmp_path / "config"
+    completed = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "orgvend"),
+            "--api-url",
+            embedded.outputs["ApiUrl"],
+            "switch-roles",
+            "--format",
+            "aws-config-sso",
+            "--output",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode != 0 and "Identity Center" in completed.stderr
+    assert not target.exists()
