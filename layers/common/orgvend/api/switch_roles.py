@@ -1,4 +1,4 @@
-"""``/switch-roles``: switch-role access to every account, in the format of each tool people switch roles with."""
+"""``/switch-roles``: access to every account, in the format of each tool people switch roles (or sign in) with."""
 
 from typing import Annotated
 
@@ -18,7 +18,8 @@ MEDIA_TYPES = ("text/plain", "text/html", "text/csv", "application/json")
 
 @router.get(
     "/switch-roles",
-    summary="Switch-role access for every account: ~/.aws/config, the extension's INI, bookmarks, a page, CSV, JSON",
+    summary="Every account's access: ~/.aws/config (role or SSO profiles), the extension's INI, bookmarks, "
+    "a page, CSV, JSON",
     description="format=aws-config-sso gives AWS CLI profiles that sign in through the AWS access portal "
     "(IAM Identity Center): one [sso-session], and a profile <client>-<project>-<permission set> for each "
     "permission set orgvend assigned in an account; accounts without such access get none. A stack without "
@@ -38,7 +39,13 @@ def get_switch_roles(
     *,
     accounts: AccountsService,
     provided: Dependencies,
-    format: Annotated[ExportFormat, Query()] = ExportFormat.AWS_CONFIG,
+    format: Annotated[
+        ExportFormat,
+        Query(
+            description="aws-config (role profiles), aws-config-sso (profiles through the AWS access "
+            "portal), extend-switch-roles, bookmarks, html, csv or json"
+        ),
+    ] = ExportFormat.AWS_CONFIG,
     client: SlugFilter = None,
     project: SlugFilter = None,
     sourceProfile: Annotated[str, Query(pattern=rules.SOURCE_PROFILE_PATTERN.pattern)] = "default",
