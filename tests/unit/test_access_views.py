@@ -137,6 +137,8 @@ def test_the_api_reads_the_portal_and_region_of_the_stacks_identity_center(api_s
 def test_a_stack_without_identity_center_gives_the_api_no_portal(api_settings: Settings) -> None:
     given = ApiDependencies(api_settings)
     assert given.access_portal_url() is None
+    store_only = ApiDependencies(api_settings.model_copy(update={"identity_store_id": "d-1234567890"}))
+    assert store_only.access_portal_url() is None
     # The template gives IDENTITY_CENTER_REGION the stack's Region even without an instance; it is
     # the SSO export's refusal, not a region, that tells such a stack.
     given = ApiDependencies(api_settings.model_copy(update={"identity_center_region": ""}))

@@ -77,7 +77,8 @@ class ApiDependencies:
 
     def access_portal_url(self) -> str | None:
         """The AWS access portal people sign in to; None when the stack names no Identity Center instance."""
-        return portal_url(self.settings)
+        # As orgvend.access.access_setup: no instance, no access assigned, whatever else the stack names.
+        return portal_url(self.settings) if self.settings.identity_center_instance_arn else None
 
     def identity_center_region(self) -> str | None:
         # The template gives the variable a Region even without an instance: empty means none.
