@@ -161,6 +161,8 @@ def account_detail(account: dict[str, Any]) -> str:
             ("OU", account.get("ouId")),
             ("Role", account.get("roleName")),
             ("Switch role", account_link(account)),
+            ("Access portal", access_portal(account)),
+            ("Permission sets", ", ".join(account.get("permissionSets") or []) or None),
             ("Tags", account.get("tags") or None),
             ("Baseline policy", account.get("baselinePolicyArn")),
             ("Billing", account.get("billingMode")),
@@ -173,6 +175,15 @@ def account_detail(account: dict[str, Any]) -> str:
             ("Updated", utc(account.get("updatedAt"))),
         ]
     )
+
+
+def access_portal(account: dict[str, Any]) -> str | None:
+    """Where people sign in to the account through IAM Identity Center; None when orgvend assigned no access."""
+    access = account.get("access")
+    if not isinstance(access, dict) or not access.get("configured"):
+        return None
+    portal = access.get("portalUrl")
+    return portal if isinstance(portal, str) and portal else None
 
 
 def needs_root_mfa(account: dict[str, Any]) -> bool:

@@ -47,6 +47,7 @@ CREATED_ACCOUNT_STATES = [
     "IsAccountCreated",
     "PlaceAccount",
     "ApplyBaseline",
+    "AssignAccess",
     "SetBillingPreferences",
     "RegisterAccount",
     "NotifyOnboarded",

@@ -148,7 +148,7 @@ def test_a_missing_group_is_reported_and_the_onboarding_succeeds(embedded: Harne
         (f"c{unique}-developers", "AdministratorMinusBilling"),
     )
     message = message_with(embedded, account_id, "is ready")
-    assert "Missing groups" in message and f"c{unique}-web-readonly" in message
+    assert "the Identity Store does not have" in message and f"  - c{unique}-web-readonly" in message
 
 
 def test_a_client_change_moves_the_assignments(embedded: Harness, unique: str) -> None:

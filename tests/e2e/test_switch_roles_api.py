@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import urllib3
+from botocore.configloader import build_profile_map, raw_config_parse
 
 from .conftest import Harness, request_for
 
@@ -107,3 +108,48 @@ def test_the_cli_exports_too(
     config = configparser.ConfigParser()
     config.read(target)
     assert {config[section]["role_arn"].split(":")[4] for section in config.sections()} == set(ids)
+
+
+def test_sso_profiles_sign_in_through_the_embedded_portal_from_the_api_and_the_cli(
+    embedded: Harness, client_accounts: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    # The embedded stack has an Identity Center instance; template.yaml's default rules give every
+    # account agency-ops with AdministratorMinusBilling (this client has no groups of its own).
+    client, ids = client_accounts
+    assert embedded.runtime.identity_center is not None
+    portal = embedded.runtime.identity_center.portal_url
+    for account_id in ids:
+        answer = json.loads(http.request("GET", f"{embedded.outputs['ApiUrl']}/accounts/{account_id}").data)
+        assert answer["permissionSets"] == ["AdministratorMinusBilling"]
+        assert answer["access"]["portalUrl"] == portal
+    target = tmp_path / "config"
+    completed = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "orgvend"),
+            "--api-url",
+            embedded.outputs["ApiUrl"],
+            "switch-roles",
+            "--format",
+            "aws-config-sso",
+            "--client",
+            client,
+            "--output",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    response = get(embedded, f"format=aws-config-sso&client={client}")
+    assert response.status == 200 and response.data.decode() == target.read_text()
+    config = raw_config_parse(str(target))
+    assert config["sso-session orgvend"]["sso_start_url"] == portal
+    profiles = build_profile_map(config)["profiles"]
+    assert {
+        name: (profile["sso_account_id"], profile["sso_role_name"]) for name, profile in profiles.items()
+    } == {
+        f"{client}-web-AdministratorMinusBilling": (ids[0], "AdministratorMinusBilling"),
+        f"{client}-api-AdministratorMinusBilling": (ids[1], "AdministratorMinusBilling"),
+    }

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from template_support import (
+    IDENTITY_CENTER_ON,
     ROOT,
     Intrinsics,
     load_sam_template,
@@ -27,8 +28,9 @@ def cfn(sam_template: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def intrinsics(cfn: dict[str, Any]) -> Intrinsics:
-    """Intrinsic functions of the transformed template, evaluated with the parameters' defaults."""
-    return Intrinsics(cfn)
+    """Intrinsic functions of the transformed template, evaluated with the parameters' defaults and people's
+    access through IAM Identity Center on (its grants are checked too)."""
+    return Intrinsics(cfn, IDENTITY_CENTER_ON)
 
 
 @pytest.fixture(scope="session")

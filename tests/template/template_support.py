@@ -151,8 +151,17 @@ _NAME_PROPERTIES = {
 }
 
 
+NO_VALUE = object()  # AWS::NoValue: the property or list item is dropped
+# A stack with people's access through IAM Identity Center on: the widest grants template.yaml makes.
+IDENTITY_CENTER_ON = {
+    "IdentityCenterInstanceArn": "arn:aws:sso:::instance/ssoins-0123456789abcdef",
+    "IdentityStoreId": "d-0123456789",
+}
+
+
 class Intrinsics:
-    """Evaluates Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Split and Fn::Select for one stack."""
+    """Evaluates Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Split, Fn::Select and the conditions (Fn::If,
+    Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition, AWS::NoValue) for one stack."""
 
     def __init__(self, template: Mapping[str, Any], overrides: Mapping[str, str] | None = None) -> None:
         self.template = template
@@ -169,6 +178,15 @@ class Intrinsics:
             "AWS::StackName": STACK_NAME,
             "AWS::URLSuffix": "amazonaws.com",
         }
+        # In order: a condition may name one declared before it.
+        self.conditions: dict[str, bool] = {}
+        for name, expression in template.get("Conditions", {}).items():
+            self.conditions[name] = bool(self.resolve(expression))
+
+    def enabled(self, logical_id: str) -> bool:
+        """Whether CloudFormation creates the resource with these parameters."""
+        condition = self.template["Resources"][logical_id].get("Condition")
+        return condition is None or self.conditions[condition]
 
     def resource_type(self, logical_id: str) -> str:
         return self.template["Resources"][logical_id]["Type"]
@@ -190,6 +208,8 @@ class Intrinsics:
         )
 
     def ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
         if name in self.parameters:
             if self.template.get("Parameters", {}).get(name, {}).get("Type") == "CommaDelimitedList":
                 return self.parameters[name].split(",")  # Ref gives CloudFormation's list of strings
@@ -210,9 +230,9 @@ class Intrinsics:
             return self.physical_name(logical_id)
         raise NotImplementedError(f"Fn::GetAtt {logical_id}.{attribute}")
 
-    def resolve(self, value: Any) -> Any:
+    def resolve(self, value: Any) -> Any:  # noqa: PLR0912 (one branch per intrinsic)
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            return [item for item in (self.resolve(item) for item in value) if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -234,9 +254,24 @@ class Intrinsics:
             if key == "Fn::Select":
                 index, items = argument
                 return self.resolve(items)[int(self.resolve(index))]
-            if key.startswith("Fn::") or key == "Condition":
+            if key == "Fn::If":
+                condition, when_true, when_false = argument
+                return self.resolve(when_true if self.conditions[condition] else when_false)
+            if key == "Fn::Equals":
+                left, right = self.resolve(argument)
+                return str(left) == str(right)
+            if key == "Fn::Not":
+                return not self.resolve(argument[0])
+            if key == "Fn::And":
+                return all(self.resolve(argument))
+            if key == "Fn::Or":
+                return any(self.resolve(argument))
+            if key == "Condition":
+                return self.conditions[argument]
+            if key.startswith("Fn::"):
                 raise NotImplementedError(key)
-        return {key: self.resolve(item) for key, item in value.items()}
+        resolved = {key: self.resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
     def _sub(self, argument: str | list[Any]) -> str:
         if isinstance(argument, list):
@@ -266,10 +301,12 @@ def role_of_function(cfn: Mapping[str, Any], function_id: str) -> str:
     return target[0]
 
 
-def inline_statements(role: Mapping[str, Any]) -> list[dict[str, Any]]:
+def inline_statements(role: Mapping[str, Any], intrinsics: Intrinsics | None = None) -> list[dict[str, Any]]:
+    """The role's inline statements; with ``intrinsics``, as that stack has them (conditions applied)."""
     statements = []
     for policy in role["Properties"].get("Policies", []):
-        statements.extend(as_list(policy["PolicyDocument"]["Statement"]))
+        listed = policy["PolicyDocument"]["Statement"]
+        statements.extend(as_list(intrinsics.resolve(listed) if intrinsics else listed))
     return statements
 
 

@@ -23,6 +23,17 @@ from template_support import (
 # Reading the scope (orgvend/organizations.py): an account's or OU's parents, and the management account.
 SCOPE_READS = {"organizations:DescribeOrganization", "organizations:ListParents"}
 
+# IAM Identity Center (orgvend/access): finding the kept permission sets and groups, listing and
+# removing the account's assignments, waiting for a removal.
+ACCESS_ASSIGNMENTS = {
+    "sso:ListPermissionSets",
+    "sso:DescribePermissionSet",
+    "sso:ListAccountAssignments",
+    "sso:DeleteAccountAssignment",
+    "sso:DescribeAccountAssignmentDeletionStatus",
+    "identitystore:ListGroups",
+}
+
 EXPECTED_ACTIONS: dict[str, set[str]] = {
     "RecordRequestFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", *SCOPE_READS},
     # PutItem: the CREATEREQUEST# item that tells orgvend's own creations from others'.
@@ -75,6 +86,16 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
     # Everything else ApplyBaseline does (IAM in the member account) uses the assumed role.
     # DescribeAccount: the trust audit (is a principal the role trusted a member of the organization?).
     "ApplyBaselineFunction": {"sts:AssumeRole", "organizations:DescribeAccount"},
+    # IAM Identity Center: the kept permission sets by name, assignments of those only (a tag condition),
+    # groups looked up by name (created only with CreateMissingGroups=true, the CreatesGroups condition).
+    "AssignAccessFunction": {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        *ACCESS_ASSIGNMENTS,
+        "sso:CreateAccountAssignment",
+        "sso:DescribeAccountAssignmentCreationStatus",
+    },
     "SetBillingPreferencesFunction": {"billing:UpdateBillingPreferences", "billing:GetBillingPreferences"},
     # ListOrganizationsFeatures: does the organization manage root access centrally?
     "RegisterAccountFunction": {
@@ -223,6 +244,23 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "kms:GenerateDataKey",
         "kms:Decrypt",
     },
+    # The permission sets orgvend keeps: created tagged, changed and provisioned only while tagged.
+    "KeepPermissionSetsFunction": {
+        "sso:ListPermissionSets",
+        "sso:DescribePermissionSet",
+        "sso:CreatePermissionSet",
+        "sso:TagResource",
+        "sso:UpdatePermissionSet",
+        "sso:GetInlinePolicyForPermissionSet",
+        "sso:PutInlinePolicyToPermissionSet",
+        "sso:ListManagedPoliciesInPermissionSet",
+        "sso:AttachManagedPolicyToPermissionSet",
+        "sso:ProvisionPermissionSet",
+        "sso:DescribePermissionSetProvisioningStatus",
+        "sqs:SendMessage",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+    },
 }
 
 VENDED_LOGS_ACTIONS = {
@@ -272,13 +310,19 @@ MACHINE = "AWS::StepFunctions::StateMachine"
 MANAGED_POLICY_ARN = re.compile(r"^arn:aws:iam::aws:policy/(?:service-role/)?(?P<name>[\w+=,.@-]+)$")
 
 
-def actions_of(cfn: dict[str, Any], role_id: str) -> set[str]:
-    return {action for s in inline_statements(cfn["Resources"][role_id]) for action in statement_actions(s)}
+def actions_of(cfn: dict[str, Any], role_id: str, intrinsics: Intrinsics | None = None) -> set[str]:
+    return {
+        action
+        for s in inline_statements(cfn["Resources"][role_id], intrinsics)
+        for action in statement_actions(s)
+    }
 
 
-def test_every_function_has_exactly_its_expected_actions(cfn, lambda_functions):
+def test_every_function_has_exactly_its_expected_actions(cfn, lambda_functions, intrinsics):
+    # With people's access through IAM Identity Center on: the widest the stack grants.
     actual = {
-        function_id: actions_of(cfn, role_of_function(cfn, function_id)) for function_id in lambda_functions
+        function_id: actions_of(cfn, role_of_function(cfn, function_id), intrinsics)
+        for function_id in lambda_functions
     }
     assert actual == EXPECTED_ACTIONS
 
@@ -482,8 +526,8 @@ def test_data_permissions_target_the_resources_the_function_is_configured_with(
             },
         }
         role = cfn["Resources"][role_of_function(cfn, function_id)]
-        for statement in inline_statements(role):
-            resources = set(as_list(intrinsics.resolve(statement["Resource"])))
+        for statement in inline_statements(role, intrinsics):
+            resources = set(as_list(statement["Resource"]))
             for action in statement_actions(statement):
                 service = action.split(":", 1)[0]
                 if resources == {"*"} and action in RESOURCE_WILDCARD_ALLOWED:

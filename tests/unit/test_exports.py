@@ -13,22 +13,28 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import botocore.session
 import pytest
 from botocore.configloader import build_profile_map, raw_config_parse
+from botocore.credentials import SSOProvider
 from pydantic import ValidationError
 
+from orgvend import rules
 from orgvend.exports import (
     CSV_COLUMNS,
+    PROFILE_NAME_PATTERN,
+    SSO_REGISTRATION_SCOPES,
     ClientSetting,
     ExportFormat,
     ExportOptions,
+    IdentityCenterNotConfigured,
     client_colour,
     display_name_for,
     export_accounts,
     profile_names,
     truncate_display_name,
 )
-from orgvend.models import AccountRecord, AccountStatus
+from orgvend.models import AccessAssignment, AccountAccess, AccountRecord, AccountStatus
 from orgvend.switch_role import CONSOLE_COLOURS, DISPLAY_NAME_MAX_LENGTH, SWITCH_ROLE_ENDPOINT
 
 ROLE = "OrganizationAccountAccessRole"
@@ -37,6 +43,30 @@ EPOCH = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 HOSTILE_CLIENT = '<script>alert("client")</script>'
 HOSTILE_ACCOUNT_NAME = "<img src=x onerror=alert(1)> & \"quoted\" 'single'"
 HOSTILE_PROJECT = '"><b>bold</b>'
+PORTAL = "https://d-1234567890.awsapps.com/start"
+SSO_REGION = "eu-central-1"
+# What the API gives every export when the stack names an Identity Center instance.
+WITH_PORTAL = ExportOptions(sso_start_url=PORTAL, sso_region=SSO_REGION)
+ADMIN, READ_ONLY = rules.KEPT_PERMISSION_SETS
+
+
+def access(*grants: tuple[str, str], configured: bool = True) -> AccountAccess:
+    """An account's access: (group, permission set) assignments, as AssignAccess records them."""
+    return AccountAccess(
+        configured=configured,
+        portal_url=PORTAL if configured else None,
+        sso_region=SSO_REGION if configured else None,
+        assignments=[
+            AccessAssignment(
+                group=group,
+                group_id=f"id-{group}",
+                permission_set=permission_set,
+                permission_set_arn=f"arn:aws:sso:::permissionSet/ssoins-1/{permission_set}",
+                rule="rule",
+            )
+            for group, permission_set in grants
+        ],
+    )
 
 
 def record(number: int, client: str = "acme", project: str = "web", **changes: Any) -> AccountRecord:
@@ -59,10 +89,10 @@ def record(number: int, client: str = "acme", project: str = "web", **changes: A
 def sample() -> list[AccountRecord]:
     """Three clients; acme/web held by two accounts (a profile-name collision)."""
     return [
-        record(101, "acme", "web"),
+        record(101, "acme", "web", access=access(("acme-ops", READ_ONLY), ("acme-admins", ADMIN))),
         record(102, "acme", "api", tags={"cost-center": "42"}),
-        record(103, "acme", "web"),
-        record(201, "globex", "data"),
+        record(103, "acme", "web", access=access(("acme-admins", ADMIN), ("agency-admins", ADMIN))),
+        record(201, "globex", "data", access=access(("globex", READ_ONLY))),
         record(301, "initech", "tps-reports", role_name="Admin"),
     ]
 
@@ -182,6 +212,105 @@ def test_aws_config_defaults_and_no_session_name() -> None:
         assert "role_session_name" not in parser[section]
 
 
+# --------------------------------------------------------------------------- aws-config-sso
+
+
+def test_aws_config_sso_profiles_resolve_through_botocore_to_the_portal_account_and_permission_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts = sample()
+    export = export_accounts(accounts, ExportFormat.AWS_CONFIG_SSO, WITH_PORTAL)
+    path = tmp_path / "config"
+    path.write_text(export.content)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(path))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+    names = profile_names(accounts)
+    expected = {
+        f"{names[account.account_id]}-{permission_set}": (account.account_id, permission_set)
+        for account in accounts
+        if account.access
+        for permission_set in account.access.permission_sets
+    }
+    # acme/web twice (the newer one with the account ID), each permission set once per account.
+    assert set(expected) == {
+        "acme-web-AdministratorMinusBilling",
+        "acme-web-ReadOnlyAccess",
+        "acme-web-000000000103-AdministratorMinusBilling",
+        "globex-data-ReadOnlyAccess",
+    }
+    session = botocore.session.Session()
+    assert set(session.full_config["profiles"]) == set(expected)
+    assert session.full_config["sso_sessions"] == {
+        "orgvend": {
+            "sso_start_url": PORTAL,
+            "sso_region": SSO_REGION,
+            "sso_registration_scopes": SSO_REGISTRATION_SCOPES,
+        }
+    }
+    for name, (account_id, permission_set) in expected.items():
+        assert PROFILE_NAME_PATTERN.fullmatch(name)
+        profile = botocore.session.Session(profile=name)
+        assert (
+            profile.get_scoped_config()["region"] == SSO_REGION
+        )  # the file's (the tests' environment sets one)
+        # The SSO credential provider's own reading of the profile (what `aws sso login` then uses):
+        # the session's start URL and region, the profile's account and role (the permission set).
+        provider = SSOProvider(
+            load_config=lambda: session.full_config, client_creator=None, profile_name=name
+        )
+        assert provider._load_sso_config() == {
+            "sso_start_url": PORTAL,
+            "sso_region": SSO_REGION,
+            "sso_account_id": account_id,
+            "sso_role_name": permission_set,
+            "sso_session": "orgvend",
+        }
+    assert export.count == 3  # accounts with profiles: acme/api and initech have no access
+    assert export.warnings == ()
+
+
+def test_aws_config_sso_profiles_take_the_given_region_and_prefix() -> None:
+    options = WITH_PORTAL.model_copy(update={"region": "us-west-2", "profile_prefix": "agency-"})
+    parser = ini(export_accounts(sample(), ExportFormat.AWS_CONFIG_SSO, options).content)
+    assert parser["sso-session agency-orgvend"]["sso_region"] == SSO_REGION
+    profile = parser["profile agency-globex-data-ReadOnlyAccess"]
+    assert dict(profile) == {
+        "sso_session": "agency-orgvend",
+        "sso_account_id": "000000000201",
+        "sso_role_name": READ_ONLY,
+        "region": "us-west-2",
+    }
+
+
+def test_accounts_without_access_through_the_portal_get_no_sso_profile() -> None:
+    accounts = [
+        record(1, "acme", "none"),
+        record(2, "acme", "unconfigured", access=access(configured=False)),
+        record(3, "acme", "unassigned", access=access()),
+        record(4, "acme", "unknown-set", access=access(("ops", "SomeoneElsesSet"))),
+        record(5, "acme", "closed", access=access(("ops", ADMIN)), status=AccountStatus.CLOSED),
+        record(6, "acme", "web", access=access(("ops", ADMIN))),
+    ]
+    export = export_accounts(accounts, ExportFormat.AWS_CONFIG_SSO, WITH_PORTAL)
+    assert ini(export.content).sections() == [
+        "sso-session orgvend",
+        "profile acme-web-AdministratorMinusBilling",
+    ]
+    assert export.count == 1
+
+
+@pytest.mark.parametrize(
+    "options",
+    [ExportOptions(), ExportOptions(sso_start_url=PORTAL), ExportOptions(sso_region=SSO_REGION)],
+)
+def test_sso_profiles_without_a_portal_are_refused_naming_identity_center(options: ExportOptions) -> None:
+    with pytest.raises(IdentityCenterNotConfigured, match=r"aws-config-sso.*Identity Center"):
+        export_accounts(sample(), ExportFormat.AWS_CONFIG_SSO, options)
+    # The role exports need no Identity Center.
+    assert export_accounts(sample(), ExportFormat.AWS_CONFIG, options).count == len(sample())
+
+
 def _sorted(accounts: list[AccountRecord]) -> list[AccountRecord]:
     return sorted(accounts, key=lambda account: (account.client, account.project, account.account_id))
 
@@ -192,12 +321,12 @@ def _sorted(accounts: list[AccountRecord]) -> list[AccountRecord]:
 @pytest.mark.parametrize("fmt", list(ExportFormat))
 def test_every_format_is_stable_across_runs_and_input_order(fmt: ExportFormat) -> None:
     accounts = sample()
-    first = export_accounts(accounts, fmt).content
+    first = export_accounts(accounts, fmt, WITH_PORTAL).content
     shuffled = accounts[:]
     random.Random(7).shuffle(shuffled)
-    assert export_accounts(accounts, fmt).content == first
-    assert export_accounts(reversed(accounts), fmt).content == first
-    assert export_accounts(iter(shuffled), fmt).content == first
+    assert export_accounts(accounts, fmt, WITH_PORTAL).content == first
+    assert export_accounts(reversed(accounts), fmt, WITH_PORTAL).content == first
+    assert export_accounts(iter(shuffled), fmt, WITH_PORTAL).content == first
 
 
 def test_profile_names_collide_only_with_the_account_id_and_the_oldest_keeps_the_plain_name() -> None:
@@ -593,6 +722,10 @@ def test_client_setting_accepts_camel_case_json_as_an_api_would_send_it() -> Non
         {"management_account_id": "12345"},
         {"management_account_id": "Has Space"},
         {"profile_prefix": "a b"},
+        {"sso_start_url": "http://d-1234567890.awsapps.com/start"},
+        {"sso_start_url": PORTAL + "\ncredential_process = evil"},
+        {"sso_start_url": PORTAL + " ;comment"},
+        {"sso_region": "Europe"},
         {"unknown": 1},
     ],
 )
@@ -644,10 +777,12 @@ def test_a_repeated_account_is_listed_once_with_its_latest_record() -> None:
 
 @pytest.mark.parametrize("fmt", list(ExportFormat))
 def test_empty_input_gives_a_valid_empty_export(fmt: ExportFormat) -> None:
-    export = export_accounts([], fmt)
+    export = export_accounts([], fmt, WITH_PORTAL)
     assert export.count == 0
     if fmt in (ExportFormat.AWS_CONFIG, ExportFormat.EXTEND_SWITCH_ROLES):
         assert ini(export.content).sections() == []
+    elif fmt == ExportFormat.AWS_CONFIG_SSO:
+        assert ini(export.content).sections() == ["sso-session orgvend"]
     elif fmt == ExportFormat.CSV:
         reader = csv.DictReader(io.StringIO(export.content, newline=""))
         assert list(reader) == [] and tuple(reader.fieldnames or ()) == CSV_COLUMNS
@@ -665,6 +800,7 @@ def test_empty_input_gives_a_valid_empty_export(fmt: ExportFormat) -> None:
     ("fmt", "media_type", "filename"),
     [
         ("aws-config", "text/plain; charset=utf-8", "orgvend-aws-config.ini"),
+        ("aws-config-sso", "text/plain; charset=utf-8", "orgvend-aws-config-sso.ini"),
         ("extend-switch-roles", "text/plain; charset=utf-8", "orgvend-extend-switch-roles.ini"),
         ("bookmarks", "text/html; charset=utf-8", "orgvend-bookmarks.html"),
         ("html", "text/html; charset=utf-8", "orgvend-switch-roles.html"),
@@ -673,7 +809,7 @@ def test_empty_input_gives_a_valid_empty_export(fmt: ExportFormat) -> None:
     ],
 )
 def test_media_types_and_file_names(fmt: str, media_type: str, filename: str) -> None:
-    export = export_accounts(sample(), fmt)
+    export = export_accounts(sample(), fmt, WITH_PORTAL)
     assert (export.media_type, export.filename) == (media_type, filename)
     assert export.content.endswith("\n")
 

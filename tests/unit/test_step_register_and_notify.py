@@ -6,7 +6,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from orgvend import aws
-from orgvend.models import AccountStatus, Baseline, Placement
+from orgvend.models import AccessAssignment, AccountAccess, AccountStatus, Baseline, Placement
 from orgvend.notifications import ONBOARDED_DETAIL_TYPE, Announcer
 from orgvend.steps.onboarding.check_account_creation import pending_record
 from orgvend.steps.onboarding.notify_onboarded import NotifyOnboardedInput, notify_onboarded
@@ -112,6 +112,59 @@ def test_operators_get_the_account_details_and_the_root_user_checklist(
     assert (url.scheme, url.netloc, url.path) == ("https", "signin.aws.amazon.com", "/switchrole")
     query = parse_qs(url.query)
     assert query == {"account": [ACCOUNT_ID], "roleName": [account.role_name], "displayName": ["acme/web"]}
+
+
+def test_operators_learn_where_people_sign_in_with_which_permission_sets_and_the_missing_groups(
+    account, settings, operator_inbox, event_inbox, moto_aws
+):
+    def assignment(group, permission_set):
+        arn = f"arn:aws:sso:::permissionSet/ssoins-1/{permission_set}"
+        return AccessAssignment(
+            group=group,
+            group_id=f"id-{group}",
+            permission_set=permission_set,
+            permission_set_arn=arn,
+            rule="r",
+        )
+
+    access = AccountAccess(
+        configured=True,
+        portal_url="https://d-1234567890.awsapps.com/start",
+        sso_region="eu-central-1",
+        assignments=[
+            assignment("acme-readers", "ReadOnlyAccess"),
+            assignment("platform", "AdministratorMinusBilling"),
+            assignment("acme-admins", "AdministratorMinusBilling"),
+        ],
+        missing_groups=["acme-web-auditors"],
+    )
+    # As the state machine passes it: the registered account (with its access) in the step's JSON input.
+    step_input = NotifyOnboardedInput.model_validate(
+        {"account": account.model_copy(update={"access": access}).to_json(), "trustFindings": []}
+    )
+    notify_onboarded(step_input, Announcer(aws.client("sns"), aws.client("events"), settings))
+
+    (message,) = operator_inbox.receive()
+    lines = message["Message"].splitlines()
+    at = lines.index("People sign in through the AWS access portal (IAM Identity Center):")
+    assert lines[at + 1 : at + 4] == [
+        "  https://d-1234567890.awsapps.com/start",
+        "  AdministratorMinusBilling: acme-admins, platform",
+        "  ReadOnlyAccess: acme-readers",
+    ]
+    assert lines[at + 4].endswith("(reported, not created):")
+    assert lines[at + 5] == "  - acme-web-auditors"
+
+
+def test_operators_hear_of_no_portal_when_the_stack_has_no_identity_center(
+    account, settings, operator_inbox, event_inbox, moto_aws
+):
+    without = account.model_copy(update={"access": AccountAccess(configured=False)})
+    notify_onboarded(
+        NotifyOnboardedInput(account=without), Announcer(aws.client("sns"), aws.client("events"), settings)
+    )
+    (message,) = operator_inbox.receive()
+    assert "access portal" not in message["Message"]
 
 
 def test_downstream_automation_gets_an_account_onboarded_event(

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from orgvend import aws
-from orgvend.models import AccountRecord, Offboarding, OffboardingFailure, OnboardingFailure, RunFailure
+from orgvend.models import (
+    AccountAccess,
+    AccountRecord,
+    Offboarding,
+    OffboardingFailure,
+    OnboardingFailure,
+    RunFailure,
+)
 from orgvend.settings import Settings
 
 if TYPE_CHECKING:
@@ -55,20 +62,27 @@ def trust_section(findings: list[str]) -> list[str]:
     ]
 
 
-def access_section(account: AccountRecord) -> list[str]:
-    """People's access through IAM Identity Center as the onboarding left it (nothing without it)."""
-    access = account.access
+def access_section(access: AccountAccess | None) -> list[str]:
+    """Where people sign in to the account, with which permission sets for which groups, and the groups
+    the access rules name that the Identity Store lacks (the operators create them, or fix the rules)."""
     if access is None or not access.configured:
         return []
-    lines = ["", "People's access (IAM Identity Center):"]
-    if access.portal_url:
-        lines.append(f"  Portal: {access.portal_url}")
-    lines += [f"  {assignment.group} ({assignment.permission_set})" for assignment in access.assignments]
+    lines = [
+        "",
+        "People sign in through the AWS access portal (IAM Identity Center):",
+        f"  {access.portal_url}",
+    ]
+    for permission_set in access.permission_sets:
+        groups = sorted({item.group for item in access.assignments if item.permission_set == permission_set})
+        lines.append(f"  {permission_set}: {', '.join(groups)}")
+    if not access.assignments:
+        lines.append("  No group has access to this account yet: no access rule gave it one.")
     if access.missing_groups:
-        lines.append(
-            "  Missing groups (the access rules name them; the Identity Store has none, so nobody got "
-            f"their access): {', '.join(access.missing_groups)}"
-        )
+        lines += [
+            "Groups the access rules name that the Identity Store does not have (reported, not created):",
+            *(f"  - {group}" for group in access.missing_groups),
+            "Create them in the Identity Store, or correct the access rules (stack parameter AccessRules).",
+        ]
     return lines
 
 
@@ -87,9 +101,9 @@ def onboarded_message(account: AccountRecord, trust_findings: list[str] | None =
             "",
             "Switch role into it (works in any browser, no five-role history needed):",
             f"  {account.switch_role_url}",
+            *access_section(account.access),
             "",
             root_user_section(account),
-            *access_section(account),
             *trust_section(trust_findings or []),
             "",
             f"Onboarding: {account.onboarding_id}",

@@ -46,16 +46,19 @@ def canary_assignments_once() -> None:
         permission_set_arn = sso_admin.create_permission_set(InstanceArn=instance_arn, Name="canary")[
             "PermissionSet"
         ]["PermissionSetArn"]
-        assignment: dict[str, Any] = {
-            "InstanceArn": instance_arn,
-            "TargetId": "111111111111",
-            "TargetType": "AWS_ACCOUNT",
-            "PermissionSetArn": permission_set_arn,
-            "PrincipalType": "GROUP",
-            "PrincipalId": "canary-group",
-        }
-        sso_admin.create_account_assignment(**assignment)
-        sso_admin.create_account_assignment(**assignment)
+
+        def assign() -> None:
+            sso_admin.create_account_assignment(
+                InstanceArn=instance_arn,
+                TargetId="111111111111",
+                TargetType="AWS_ACCOUNT",
+                PermissionSetArn=permission_set_arn,
+                PrincipalType="GROUP",
+                PrincipalId="canary-group",
+            )
+
+        assign()
+        assign()
         listed = sso_admin.list_account_assignments(
             InstanceArn=instance_arn, AccountId="111111111111", PermissionSetArn=permission_set_arn
         )["AccountAssignments"]

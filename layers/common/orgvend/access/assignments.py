@@ -31,7 +31,7 @@ NOT_CONFIGURED = AccountAccess(configured=False)
 
 def kept_permission_sets(center: IdentityCenter) -> dict[str, str]:
     """The permission sets orgvend keeps, ARN by name; AccessAssignmentFailed if one is missing."""
-    found = center.permission_sets()
+    found = center.permission_sets(wanted=rules.KEPT_PERMISSION_SETS)
     missing = [name for name in rules.KEPT_PERMISSION_SETS if name not in found]
     if missing:
         raise AccessAssignmentFailed(

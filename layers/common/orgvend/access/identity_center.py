@@ -9,7 +9,7 @@ throttling (orgvend.aws.CLIENT_CONFIG); these names are for what outlasts it.
 """
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from mypy_boto3_sso_admin import SSOAdminClient
 
 BUSY_CODES = frozenset({"ThrottlingException", "ConflictException", "TooManyRequestsException"})
+# The kept permission sets' ARNs, by instance, for the life of the process (a warm Lambda): finding
+# them costs a DescribePermissionSet per permission set of the instance, and they change only when
+# one is deleted and made again. A call that no longer finds one forgets them (StalePermissionSets).
+_known_permission_sets: dict[str, dict[str, str]] = {}
 # How long one step waits for an assignment before handing the wait to the workflow's retry.
 WAIT_SECONDS = 20.0
 POLL_SECONDS = 0.5
@@ -38,6 +42,11 @@ def identity_center_errors(what: str) -> Iterator[None]:
         code = error_code(error)
         if code in BUSY_CODES:
             raise IdentityCenterBusy(f"{what}: Identity Center is busy ({code})") from error
+        if code == "ResourceNotFoundException" and _known_permission_sets:
+            # Maybe a permission set remembered from an earlier invocation was made again: look
+            # them up afresh on the retry.
+            _known_permission_sets.clear()
+            raise IdentityCenterBusy(f"{what}: {code}; the permission sets are looked up again") from error
         raise AccessAssignmentFailed(f"{what}: {code}: {error}") from error
 
 
@@ -87,8 +96,15 @@ class IdentityCenter:
 
     # -- permission sets -------------------------------------------------------------------------
 
-    def permission_sets(self) -> dict[str, str]:
-        """Every permission set of the instance: ARN by name."""
+    def permission_sets(self, wanted: Collection[str] | None = None) -> dict[str, str]:
+        """The instance's permission sets, ARN by name: every one, or only the ``wanted`` names.
+
+        Names are only in DescribePermissionSet, one call per set: with ``wanted``, the listing stops
+        once all of them are found, and what was found is remembered for the process's life.
+        """
+        known = _known_permission_sets.setdefault(self.instance_arn, {})
+        if wanted is not None and all(name in known for name in wanted):
+            return {name: known[name] for name in wanted}
         found: dict[str, str] = {}
         with identity_center_errors("listing permission sets"):
             for page in self.sso_admin.get_paginator("list_permission_sets").paginate(
@@ -99,6 +115,10 @@ class IdentityCenter:
                         InstanceArn=self.instance_arn, PermissionSetArn=arn
                     )["PermissionSet"]
                     found[described["Name"]] = arn
+                    if wanted is not None and all(name in found for name in wanted):
+                        known.update(found)
+                        return {name: found[name] for name in wanted}
+        known.update(found)
         return found
 
     # -- assignments -----------------------------------------------------------------------------

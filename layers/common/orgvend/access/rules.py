@@ -79,7 +79,8 @@ def parse_access_rules(entries: tuple[str, ...]) -> tuple[AccessRule, ...]:
                 f"access rule {entry!r}: a group may name only {' and '.join(rules.GROUP_PLACEHOLDERS)}"
             )
         # The longest group the rule can make: both placeholders filled with the longest slugs.
-        problem = rules.group_name_problem(group.replace("{client}", "c").replace("{project}", "p"))
+        longest = "x" * rules.SLUG_MAX_LENGTH
+        problem = rules.group_name_problem(group.replace("{client}", longest).replace("{project}", longest))
         if problem:
             raise InvalidAccessRules(f"access rule {entry!r}: {problem}")
         rule = AccessRule(group, permission_set)
@@ -98,8 +99,9 @@ def desired_assignments(
 ) -> list[DesiredAssignment]:
     """What the account of ``client`` and ``project`` should have: the rules, then the request's own.
 
-    Two rules (or a rule and the request) that come to the same group and permission set make one
-    assignment, credited to the first of them.
+    Two rules that come to the same group and permission set make one assignment, credited to the
+    first of them. One the request asks for is credited to the request even when a rule gives it too:
+    a request's own assignments stay with the account whatever its client or project becomes later.
     """
     desired: dict[tuple[str, str], DesiredAssignment] = {}
     for rule in access_rules:
@@ -108,8 +110,7 @@ def desired_assignments(
             (group, rule.permission_set), DesiredAssignment(group, rule.permission_set, str(rule))
         )
     for request in requested:
-        desired.setdefault(
-            (request.group, request.permission_set),
-            DesiredAssignment(request.group, request.permission_set, REQUESTED),
+        desired[(request.group, request.permission_set)] = DesiredAssignment(
+            request.group, request.permission_set, REQUESTED
         )
     return list(desired.values())

@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 
 from orgvend import aws
+from orgvend.access import portal_url
 from orgvend.models import OnboardingRequest
 from orgvend.organizations import default_scope
 from orgvend.registry import default_registry
@@ -73,6 +74,15 @@ class ApiDependencies:
     def management_account_id(self) -> str:
         """The account the API runs in: the organization's management account."""
         return str(aws.client("sts").get_caller_identity()["Account"])
+
+    def access_portal_url(self) -> str | None:
+        """The AWS access portal people sign in to; None when the stack names no Identity Center instance."""
+        # As orgvend.access.access_setup: no instance, no access assigned, whatever else the stack names.
+        return portal_url(self.settings) if self.settings.identity_center_instance_arn else None
+
+    def identity_center_region(self) -> str | None:
+        # The template gives the variable a Region even without an instance: empty means none.
+        return self.settings.identity_center_region or None
 
     @cached_property
     def start_onboarding_once(self) -> Callable[..., dict[str, Any]]:

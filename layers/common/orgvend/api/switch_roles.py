@@ -1,4 +1,4 @@
-"""``/switch-roles``: switch-role access to every account, in the format of each tool people switch roles with."""
+"""``/switch-roles``: access to every account, in the format of each tool people switch roles (or sign in) with."""
 
 from typing import Annotated
 
@@ -10,7 +10,7 @@ from orgvend import rules
 from orgvend.api.dependencies import AccountsService, Dependencies
 from orgvend.api.errors import ERRORS
 from orgvend.api.parameters import SlugFilter
-from orgvend.exports import ExportFormat, ExportOptions
+from orgvend.exports import DEFAULT_PROFILE_REGION, ExportFormat, ExportOptions
 
 router = Router()
 MEDIA_TYPES = ("text/plain", "text/html", "text/csv", "application/json")
@@ -18,7 +18,12 @@ MEDIA_TYPES = ("text/plain", "text/html", "text/csv", "application/json")
 
 @router.get(
     "/switch-roles",
-    summary="Switch-role access for every account: ~/.aws/config, the extension's INI, bookmarks, a page, CSV, JSON",
+    summary="Every account's access: ~/.aws/config (role or SSO profiles), the extension's INI, bookmarks, "
+    "a page, CSV, JSON",
+    description="format=aws-config-sso gives AWS CLI profiles that sign in through the AWS access portal "
+    "(IAM Identity Center): one [sso-session], and a profile <client>-<project>-<permission set> for each "
+    "permission set orgvend assigned in an account; accounts without such access get none. A stack without "
+    "an Identity Center instance answers it 409 NoIdentityCenter. The other formats assume the access role.",
     responses={
         200: {
             "description": "The export, as a file to save",
@@ -34,14 +39,31 @@ def get_switch_roles(
     *,
     accounts: AccountsService,
     provided: Dependencies,
-    format: Annotated[ExportFormat, Query()] = ExportFormat.AWS_CONFIG,
+    format: Annotated[
+        ExportFormat,
+        Query(
+            description="aws-config (role profiles), aws-config-sso (profiles through the AWS access "
+            "portal), extend-switch-roles, bookmarks, html, csv or json"
+        ),
+    ] = ExportFormat.AWS_CONFIG,
     client: SlugFilter = None,
     project: SlugFilter = None,
     sourceProfile: Annotated[str, Query(pattern=rules.SOURCE_PROFILE_PATTERN.pattern)] = "default",
-    region: Annotated[str, Query(pattern=rules.REGION_PATTERN.pattern)] = "us-east-1",
+    region: Annotated[
+        str | None,
+        Query(
+            pattern=rules.REGION_PATTERN.pattern,
+            description=f"The profiles' region: default {DEFAULT_PROFILE_REGION}, "
+            "or Identity Center's Region for aws-config-sso",
+        ),
+    ] = None,
 ) -> Response[str]:
     options = ExportOptions(
-        source_profile=sourceProfile, region=region, management_account_id=provided.management_account_id()
+        source_profile=sourceProfile,
+        region=region,
+        management_account_id=provided.management_account_id(),
+        sso_start_url=provided.access_portal_url(),
+        sso_region=provided.identity_center_region(),
     )
     export = accounts.export(format, client, project, options)
     return Response(

@@ -1,4 +1,4 @@
-"""Exports of the registry's accounts: CLI profiles, extension config, bookmarks, a page, CSV, JSON.
+"""Exports of the registry's accounts: CLI profiles, SSO profiles, extension config, bookmarks, a page, CSV, JSON.
 
 The console's switch-role history keeps only five roles, in a cookie of one
 browser; these exports give every account a caller can see to every tool
@@ -9,6 +9,10 @@ Every format is deterministic: the same accounts give the same bytes, whatever
 their order. Profile names are ``<client>-<project>``; when accounts share that
 name the oldest keeps it and the others get their account ID appended, so adding
 an account never renames an existing profile.
+
+The SSO profiles (``aws-config-sso``) sign in through the AWS access portal of IAM Identity Center
+instead of assuming the access role: one profile per account and permission set orgvend assigned,
+named ``<client>-<project>-<permission set>``.
 """
 
 import base64
@@ -40,11 +44,15 @@ from orgvend.switch_role import (
 
 __all__ = [
     "CSV_COLUMNS",
+    "DEFAULT_PROFILE_REGION",
+    "SSO_REGISTRATION_SCOPES",
+    "SSO_SESSION_NAME",
     "SWITCHABLE_STATUSES",
     "ClientSetting",
     "Export",
     "ExportFormat",
     "ExportOptions",
+    "IdentityCenterNotConfigured",
     "client_colour",
     "client_label",
     "display_name_for",
@@ -57,6 +65,7 @@ __all__ = [
 
 class ExportFormat(StrEnum):
     AWS_CONFIG = "aws-config"
+    AWS_CONFIG_SSO = "aws-config-sso"
     EXTEND_SWITCH_ROLES = "extend-switch-roles"
     BOOKMARKS = "bookmarks"
     HTML = "html"
@@ -68,8 +77,20 @@ class ExportFormat(StrEnum):
 # the registry formats (csv, json) list every account. ExportOptions.statuses overrides.
 SWITCHABLE_STATUSES = frozenset({AccountStatus.ACTIVE})
 _SWITCH_FORMATS = frozenset(
-    {ExportFormat.AWS_CONFIG, ExportFormat.EXTEND_SWITCH_ROLES, ExportFormat.BOOKMARKS, ExportFormat.HTML}
+    {
+        ExportFormat.AWS_CONFIG,
+        ExportFormat.AWS_CONFIG_SSO,
+        ExportFormat.EXTEND_SWITCH_ROLES,
+        ExportFormat.BOOKMARKS,
+        ExportFormat.HTML,
+    }
 )
+# The region of a role profile when the caller names none (an SSO profile takes the portal's region).
+DEFAULT_PROFILE_REGION = "us-east-1"
+# The SSO token's scope: listing and signing in to the portal's accounts, what `aws configure sso` asks for.
+SSO_REGISTRATION_SCOPES = "sso:account:access"
+# The [sso-session] every SSO profile names: `aws sso login --sso-session orgvend` signs in to all of them.
+SSO_SESSION_NAME = "orgvend"
 
 # Profile and section names: what the AWS CLI, configparser and the extension all read
 # the same way (no spaces, quotes, brackets, ; # or =).
@@ -81,6 +102,12 @@ _ROLE_SESSION_NAME_PATTERN = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
 # The extension's base account: the account ID, or its alias when it has one.
 _BASE_ACCOUNT_PATTERN = re.compile(r"^(?:[0-9]{12}|[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9])$")
 _COLOUR_PATTERN = re.compile(r"^[0-9A-Fa-f]{6}$")
+# The portal's URL is written into an INI value: no whitespace (a newline would add keys), nor ; or #.
+_START_URL_PATTERN = re.compile(r"^https://[^\s;#]{1,2000}$")
+
+
+class IdentityCenterNotConfigured(ValueError):
+    """An SSO export was asked for, but the options name no access portal: the stack has no Identity Center."""
 
 
 def _colour(value: str | None) -> str | None:
@@ -112,7 +139,14 @@ class ExportOptions(Model):
     source_profile: str = Field(
         default="default", description="Profile with the credentials that assume the roles."
     )
-    region: str = "us-east-1"
+    region: str | None = Field(
+        default=None,
+        description=f"The profiles' region; default {DEFAULT_PROFILE_REGION}, or the SSO region for SSO profiles.",
+    )
+    sso_start_url: str | None = Field(
+        default=None, description="The AWS access portal's URL; SSO profiles need it (and sso_region)."
+    )
+    sso_region: str | None = Field(default=None, description="The IAM Identity Center instance's Region.")
     role_session_name: str | None = None
     management_account_id: str | None = Field(
         default=None,
@@ -136,12 +170,23 @@ class ExportOptions(Model):
             raise ValueError("must be 1 to 128 characters of letters, digits and _.@+-")
         return value
 
-    @field_validator("region")
+    @field_validator("region", "sso_region")
     @classmethod
-    def _valid_region(cls, value: str) -> str:
-        if not _REGION_PATTERN.fullmatch(value):
+    def _valid_region(cls, value: str | None) -> str | None:
+        if value is not None and not _REGION_PATTERN.fullmatch(value):
             raise ValueError("must be an AWS Region code such as us-east-1")
         return value
+
+    @field_validator("sso_start_url")
+    @classmethod
+    def _valid_start_url(cls, value: str | None) -> str | None:
+        if value is not None and not _START_URL_PATTERN.fullmatch(value):
+            raise ValueError("must be an https:// URL without spaces, ; or #")
+        return value
+
+    @property
+    def role_profile_region(self) -> str:
+        return self.region or DEFAULT_PROFILE_REGION
 
     @field_validator("role_session_name")
     @classmethod
@@ -389,11 +434,62 @@ def _aws_config(rows: Sequence[_Row], options: ExportOptions) -> _Written:
             f"[profile {row.profile}]",
             f"role_arn = {role_arn(record)}",
             f"source_profile = {options.source_profile}",
-            f"region = {options.region}",
+            f"region = {options.role_profile_region}",
         ]
         if options.role_session_name:
             lines.append(f"role_session_name = {options.role_session_name}")
     return _Written("\n".join(lines) + "\n", len(kept), tuple(warnings))
+
+
+def _sso_profile_lines(row: _Row, permission_set: str, session: str, region: str) -> list[str]:
+    return [
+        f"[profile {row.profile}-{permission_set}]",
+        f"sso_session = {session}",
+        f"sso_account_id = {row.record.account_id}",
+        f"sso_role_name = {permission_set}",
+        f"region = {region}",
+    ]
+
+
+def _offered_permission_sets(record: AccountRecord) -> list[str]:
+    """The permission sets people sign in to the account with; none when orgvend assigned it no access."""
+    if record.access is None or not record.access.configured:
+        return []
+    return record.access.permission_sets
+
+
+def _aws_config_sso(rows: Sequence[_Row], options: ExportOptions) -> _Written:
+    """One [sso-session] and a profile per account and permission set, as `aws configure sso` writes them.
+
+    A profile's name is the account's role-profile name and the permission set: the account's part is
+    unique and lowercase while a kept permission set's name starts with a capital, so no two collide.
+    """
+    if not options.sso_start_url or not options.sso_region:
+        raise IdentityCenterNotConfigured(
+            f"format {ExportFormat.AWS_CONFIG_SSO} needs an AWS access portal: this stack names no "
+            "IAM Identity Center instance (IdentityCenterInstanceArn, IdentityStoreId)"
+        )
+    session = f"{options.profile_prefix}{SSO_SESSION_NAME}"
+    region = options.region or options.sso_region
+    offered = [(row, _offered_permission_sets(row.record)) for row in rows]
+    kept = [(row, permission_sets) for row, permission_sets in offered if permission_sets]
+    lines = [
+        _comment(
+            f"orgvend: AWS CLI SSO profiles for {len(kept)} accounts ({options.title}), "
+            "through the AWS access portal."
+        ),
+        _comment(f"Append to ~/.aws/config, then sign in once: aws sso login --sso-session {session}"),
+        "",
+        f"[sso-session {session}]",
+        f"sso_start_url = {options.sso_start_url}",
+        f"sso_region = {options.sso_region}",
+        f"sso_registration_scopes = {SSO_REGISTRATION_SCOPES}",
+    ]
+    for row, permission_sets in kept:
+        lines += ["", _comment(f"{row.display_name}: {row.record.account_name}")]
+        for permission_set in permission_sets:
+            lines += _sso_profile_lines(row, permission_set, session, region)
+    return _Written("\n".join(lines) + "\n", len(kept))
 
 
 def _extension_problem(record: AccountRecord) -> str | None:
@@ -427,7 +523,7 @@ def _extend_switch_roles(rows: Sequence[_Row], options: ExportOptions) -> _Writt
             f"aws_account_id = {record.account_id}",
             f"role_name = {record.role_name}",
             f"color = {row.colour.lower()}",
-            f"region = {options.region}",
+            f"region = {options.role_profile_region}",
         ]
         if base:
             lines.append(f"source_profile = {options.source_profile}")
@@ -664,6 +760,7 @@ def _json(rows: Sequence[_Row], options: ExportOptions) -> _Written:
 _Writer = Callable[[Sequence[_Row], ExportOptions], _Written]
 _FORMATS: dict[ExportFormat, tuple[_Writer, str, str]] = {
     ExportFormat.AWS_CONFIG: (_aws_config, "text/plain; charset=utf-8", "orgvend-aws-config.ini"),
+    ExportFormat.AWS_CONFIG_SSO: (_aws_config_sso, "text/plain; charset=utf-8", "orgvend-aws-config-sso.ini"),
     ExportFormat.EXTEND_SWITCH_ROLES: (
         _extend_switch_roles,
         "text/plain; charset=utf-8",
@@ -681,7 +778,8 @@ def export_accounts(
 ) -> Export:
     """``records`` in format ``fmt``; a string format must be one of ExportFormat's values.
 
-    Raises ValueError for an unknown format. Accounts that a format cannot hold
+    Raises ValueError for an unknown format, IdentityCenterNotConfigured for SSO profiles without
+    ``options.sso_start_url`` and ``options.sso_region``. Accounts that a format cannot hold
     safely (an invalid role name in an INI file) are left out and named in ``warnings``.
     """
     fmt = ExportFormat(fmt)

@@ -9,7 +9,13 @@ from botocore.exceptions import ClientError
 
 from orgvend.aws import error_code
 from orgvend.errors import OutOfScope
-from orgvend.exports import Export, ExportFormat, ExportOptions, export_accounts
+from orgvend.exports import (
+    Export,
+    ExportFormat,
+    ExportOptions,
+    IdentityCenterNotConfigured,
+    export_accounts,
+)
 from orgvend.models import ADOPTABLE_STATUSES, AccountRecord
 from orgvend.organizations import Scope
 from orgvend.refusals import BadRequest, Conflict, NotFound, Unprocessable, out_of_scope
@@ -103,7 +109,10 @@ class Accounts:
                     break
         else:
             records = list(self._registry.all_accounts())
-        return export_accounts(records, fmt, options)
+        try:
+            return export_accounts(records, fmt, options)
+        except IdentityCenterNotConfigured as error:
+            raise Conflict("NoIdentityCenter", str(error), "format") from None
 
     def adoptable_email(self, account_id: str) -> str:
         """The email of a member account that may be adopted; refuses the management account, strangers

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, computed_field
 
 from orgvend import models
 from orgvend.models import (
@@ -77,6 +77,13 @@ class OnboardingAccepted(Model):
 
 class AccountView(AccountRecord):
     links: Links
+
+    # Computed from ``access`` (whose portalUrl is the portal to sign in at), like switchRoleUrl.
+    @computed_field  # type: ignore[prop-decorator]  # mypy cannot type a decorated property; pydantic's documented form
+    @property
+    def permission_sets(self) -> list[str]:
+        """The permission sets people sign in to the account with through the AWS access portal."""
+        return self.access.permission_sets if self.access else []
 
 
 class AccountPage(Model):
