@@ -33,6 +33,13 @@ ACCESS_ASSIGNMENTS = {
     "sso:DescribeAccountAssignmentDeletionStatus",
     "identitystore:ListGroups",
 }
+# What keeping an account's access takes (orgvend.account_access: AssignAccess's grants): the reactions
+# that keep it true after the onboarding (a client change, the reconciliation, a refused offboarding).
+ACCESS_KEEPING = {
+    *ACCESS_ASSIGNMENTS,
+    "sso:CreateAccountAssignment",
+    "sso:DescribeAccountAssignmentCreationStatus",
+}
 
 EXPECTED_ACTIONS: dict[str, set[str]] = {
     "RecordRequestFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", *SCOPE_READS},
@@ -151,6 +158,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "sqs:SendMessage",
         "kms:GenerateDataKey",
         "kms:Decrypt",
+        *ACCESS_KEEPING,
     },
     "ReconcileRegistryFunction": {
         *SCOPE_READS,
@@ -170,6 +178,8 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "kms:GenerateDataKey",
         "kms:Decrypt",
         "sqs:SendMessage",
+        *ACCESS_KEEPING,
+        "identitystore:DescribeGroup",  # naming the groups of assignments orgvend did not make
     },
     # Offboarding (statemachines/offboard_account.asl.json), one step per function.
     "BeginOffboardingFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", *SCOPE_READS},
@@ -178,8 +188,17 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "organizations:DescribeAccount",
         "organizations:ListDelegatedServicesForAccount",
     },
-    # RemoveAccess: the registry entry's access (its sso: statements are conditional on HasIdentityCenter).
-    "RemoveAccessFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+    # RemoveAccess: the assignments the registry entry records, of orgvend's permission sets only.
+    "RemoveAccessFunction": {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "sso:ListPermissionSets",
+        "sso:DescribePermissionSet",
+        "sso:ListAccountAssignments",
+        "sso:DeleteAccountAssignment",
+        "sso:DescribeAccountAssignmentDeletionStatus",
+    },
     "StopDiscountSharingFunction": {"billing:UpdateBillingPreferences", "billing:GetBillingPreferences"},
     "RemoveAccountFunction": {"organizations:RemoveAccountFromOrganization"},
     "CloseAccountFunction": {
@@ -209,6 +228,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "sqs:SendMessage",
         "kms:GenerateDataKey",
         "kms:Decrypt",
+        *ACCESS_KEEPING,
     },
     # The HTTP API: starts, follows and redrives onboardings and offboardings; reads the registry;
     # its own idempotency table.
