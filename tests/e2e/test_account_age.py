@@ -86,6 +86,8 @@ def test_a_detach_is_refused_while_the_account_is_young_and_succeeds_once_it_is_
         "ChooseMode",
         "CheckDetachPreconditions",
         "StillMember",
+        "RemoveAccess",
+        "LeaveBy",
         "StopDiscountSharing",
         "RemoveAccount",
         "FinishOffboarding",
