@@ -13,7 +13,7 @@ import pytest
 
 from .conftest import FaultInjector, Harness, request_for
 from .events import api_call
-from .test_offboarding import offboard, offboarding_finished
+from .test_offboarding import OLD_ENOUGH, offboard, offboarding_finished
 
 pytestmark = pytest.mark.e2e
 
@@ -200,7 +200,8 @@ def test_an_offboarding_removes_the_assignments_and_says_so(embedded: Harness, u
 
     assert finished["status"] == "SUCCEEDED", finished
     names = [step["name"] for step in finished["timeline"]]
-    assert names.index("RemoveAccess") < names.index("CloseAccount")
+    # Once AWS accepted the closure: a refused closure keeps people's access.
+    assert names.index("CloseAccount") < names.index("RemoveAccess") < names.index("IsClosed")
     assert assignments(embedded, account_id) == []
     access = embedded.account_item(account_id)["access"]
     assert access["assignments"] == [] and len(access["offboarded"]) == 3
@@ -214,9 +215,7 @@ def test_an_offboarding_removes_the_assignments_and_says_so(embedded: Harness, u
         assert line in message
 
 
-def test_a_refused_offboarding_keeps_the_access(
-    embedded: Harness, unique: str, faults: FaultInjector
-) -> None:
+def test_a_refused_closure_keeps_the_access(embedded: Harness, unique: str, faults: FaultInjector) -> None:
     make_groups(embedded, f"c{unique}-developers", f"c{unique}-web-readonly")
     account_id = onboarding(embedded, unique)["account"]["accountId"]
     before = assignments(embedded, account_id)
@@ -230,12 +229,43 @@ def test_a_refused_offboarding_keeps_the_access(
     failed = offboarding_finished(embedded, offboard(embedded, account_id, "close"))
 
     assert (failed["status"], failed["error"]) == ("FAILED", "AccountClosureRefused")
-    # RemoveAccess ran before CloseAccount; the failure reporter made the assignments again.
+    # RemoveAccess comes after AWS accepted the closure: a refused one never took the access.
+    assert "RemoveAccess" not in [step["name"] for step in failed["timeline"]]
     item = embedded.eventually(
         lambda: (found := embedded.account_item(account_id)) and "offboardingId" not in found and found,
         what="the account let go",
     )
     assert assignments(embedded, account_id) == before
+    assert len(item["access"]["assignments"]) == 3 and item["access"].get("offboarded", []) == []
+
+
+def test_a_refused_detach_has_its_access_made_again(
+    embedded: Harness, unique: str, faults: FaultInjector
+) -> None:
+    make_groups(embedded, f"c{unique}-developers", f"c{unique}-web-readonly")
+    account_id = onboarding(embedded, unique)["account"]["accountId"]
+    embedded.backdate_account(account_id, OLD_ENOUGH)
+    before = assignments(embedded, account_id)
+    faults.fail(
+        "before-call.organizations.RemoveAccountFromOrganization",
+        "ConstraintViolationException",
+        times=1,
+        extra={"Reason": "MEMBER_ACCOUNT_PAYMENT_INSTRUMENT_REQUIRED"},
+    )
+
+    failed = offboarding_finished(embedded, offboard(embedded, account_id, "detach"))
+
+    assert (failed["status"], failed["error"]) == ("FAILED", "AccountRemovalRefused")
+    names = [step["name"] for step in failed["timeline"]]
+    assert names.index("RemoveAccess") < names.index("RemoveAccount")
+    # The account stays a member: ReportOffboardingFailure makes again what RemoveAccess took.
+    embedded.eventually(
+        lambda: assignments(embedded, account_id) == before, what="the assignments made again"
+    )
+    item = embedded.eventually(
+        lambda: (found := embedded.account_item(account_id)) and "offboardingId" not in found and found,
+        what="the account let go",
+    )
     assert len(item["access"]["assignments"]) == 3 and item["access"].get("offboarded", []) == []
 
 

@@ -141,9 +141,9 @@ def test_offboarding_shows_one_as_table_json_and_csv(api: str, closed: Offboarde
         "Configure",
         "BeginOffboarding",
         "ChooseMode",
+        "CloseAccount",
         "RemoveAccess",
         "LeaveBy",
-        "CloseAccount",
     ]
 
     as_csv = cli("--api-url", api, "offboarding", offboarding_id, "--format", "csv")

@@ -128,9 +128,9 @@ def test_detach_hands_the_account_over(embedded: Harness, unique: str, billing: 
         "ChooseMode",
         "CheckDetachPreconditions",
         "StillMember",
+        "StopDiscountSharing",
         "RemoveAccess",
         "LeaveBy",
-        "StopDiscountSharing",
         "RemoveAccount",
         "FinishOffboarding",
         "NotifyOffboarded",
@@ -234,9 +234,9 @@ def test_close_goes_closing_then_closed(embedded: Harness, unique: str) -> None:
         "Configure",
         "BeginOffboarding",
         "ChooseMode",
+        "CloseAccount",
         "RemoveAccess",
         "LeaveBy",
-        "CloseAccount",
     ]
     assert "WaitForClosure" in names and "CheckAccountClosure" in names
     assert names[-2:] == ["FinishOffboarding", "NotifyOffboarded"]
