@@ -25,12 +25,15 @@ from botocore.client import BaseClient
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from mypy_boto3_account import AccountClient
     from mypy_boto3_billing import BillingClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_identitystore import IdentityStoreClient
     from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_s3control import S3ControlClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sso_admin import SSOAdminClient
     from mypy_boto3_stepfunctions import SFNClient
@@ -38,9 +41,14 @@ if TYPE_CHECKING:
     from mypy_boto3_sts.type_defs import CredentialsTypeDef
 
 # The services orgvend's functions call (each needs its stub package in the dev extra).
-ServiceName = Literal["billing", "dynamodb", "events", "iam", "organizations", "sns", "stepfunctions", "sts"]
+ServiceName = Literal[
+    "account", "billing", "dynamodb", "events", "iam", "organizations", "sns", "stepfunctions", "sts"
+]
 # IAM Identity Center's services: called in the instance's Region, which may not be the stack's.
 IdentityCenterService = Literal["sso-admin", "identitystore"]
+# What orgvend calls inside a member account, with the access role's temporary credentials
+# (orgvend.account_settings): EC2's settings are per Region, so its clients are too.
+MemberService = Literal["iam", "ec2", "s3control"]
 
 # Standard retry mode: exponential backoff with jitter for throttling and
 # transient errors inside one invocation; the state machine retries beyond that.
@@ -85,6 +93,8 @@ def _client(
 
 
 @overload
+def client(service_name: Literal["account"]) -> "AccountClient": ...
+@overload
 def client(service_name: Literal["billing"]) -> "BillingClient": ...
 @overload
 def client(service_name: Literal["dynamodb"]) -> "DynamoDBClient": ...
@@ -112,15 +122,36 @@ def identity_center_client(service_name: IdentityCenterService, region: str) -> 
     return _client(service_name, _environment_credentials(), region)
 
 
-def client_with_credentials(service_name: Literal["iam"], credentials: "CredentialsTypeDef") -> "IAMClient":
-    """An IAM client acting with temporary credentials (an assumed role in a member account)."""
+@overload
+def member_client(
+    service_name: Literal["iam"], credentials: "CredentialsTypeDef", region: str | None = None
+) -> "IAMClient": ...
+@overload
+def member_client(
+    service_name: Literal["ec2"], credentials: "CredentialsTypeDef", region: str | None = None
+) -> "EC2Client": ...
+@overload
+def member_client(
+    service_name: Literal["s3control"], credentials: "CredentialsTypeDef", region: str | None = None
+) -> "S3ControlClient": ...
+def member_client(
+    service_name: MemberService, credentials: "CredentialsTypeDef", region: str | None = None
+) -> BaseClient:
+    """A client acting with temporary credentials (an assumed role in a member account), in ``region``
+    (the stack's when None). Not cached: the credentials expire within the hour, and a step makes few."""
     return session().client(
         service_name,
+        region_name=region,
         config=CLIENT_CONFIG,
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
     )
+
+
+def client_with_credentials(service_name: Literal["iam"], credentials: "CredentialsTypeDef") -> "IAMClient":
+    """An IAM client acting with temporary credentials (an assumed role in a member account)."""
+    return member_client(service_name, credentials)
 
 
 def reset() -> None:

@@ -116,3 +116,36 @@ class AccountClosureRefused(Terminal):
 
 class AccountClosureTimedOut(Terminal):
     """The account stayed PENDING_CLOSURE longer than the configured timeout."""
+
+
+# Account settings (orgvend.account_settings).
+class InvalidSettingsProfile(Terminal):
+    """A settings profile (or an override of one) breaks a rule; ``problems`` maps each field's path
+    (``settings.passwordPolicy.minimumPasswordLength``) to what is wrong with it."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{path}: {problem}" for path, problem in problems.items()))
+        self.problems = problems
+
+
+class SettingsNotApplied(Terminal):
+    """A setting could not be applied to the account; ``setting`` names it (a redrive resumes there)."""
+
+    def __init__(self, setting: str, why: str) -> None:
+        super().__init__(f"{setting}: {why}")
+        self.setting = setting
+
+
+class AccountAliasTaken(SettingsNotApplied):
+    """The account alias is another AWS account's already: aliases are unique across all of AWS."""
+
+    def __init__(self, alias: str) -> None:
+        super().__init__(
+            "alias", f"the account alias {alias!r} is taken by another AWS account (aliases are global)"
+        )
+        self.alias = alias
+
+
+class RegionNotReady(Retryable):
+    """An opt-in Region is still being enabled (or disabled) after the step's bounded wait: the step's
+    retry looks again."""

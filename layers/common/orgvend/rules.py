@@ -184,3 +184,22 @@ def permission_set_problem(name: str) -> str | None:
     if name not in KEPT_PERMISSION_SETS:
         return f"must be one of the permission sets orgvend keeps: {', '.join(KEPT_PERMISSION_SETS)}"
     return None
+
+
+# Account settings (orgvend.account_settings). IAM's AccountAlias (CreateAccountAlias): 3 to 63 lowercase
+# letters, digits and single hyphens, starting and ending with a letter or digit.
+ACCOUNT_ALIAS_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?!-)){1,61}[a-z0-9]$")
+# An alias pattern may name the account's client and project; nothing else is substituted.
+ALIAS_PLACEHOLDERS = ("{client}", "{project}")
+account_alias_problem = pattern_problem(
+    ACCOUNT_ALIAS_PATTERN,
+    "must be an IAM account alias: 3 to 63 characters of a-z, 0-9 and single hyphens, "
+    "starting and ending with a letter or digit",
+)
+# Account Management's AlternateContact (PutAlternateContact's EmailAddress and PhoneNumber).
+CONTACT_EMAIL_MAX_LENGTH = 254
+CONTACT_EMAIL_PATTERN = re.compile(r"^\s*[\w+=.#|!&-]+@[\w.-]+\.\w+\s*$")
+CONTACT_PHONE_MAX_LENGTH = 25
+CONTACT_PHONE_PATTERN = re.compile(r"^[\s0-9()+-]+$")
+CONTACT_NAME_MAX_LENGTH = 64
+CONTACT_TITLE_MAX_LENGTH = 50
