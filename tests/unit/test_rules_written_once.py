@@ -89,6 +89,12 @@ CONTRACTS = (
         ("Europe", "mars", "us-east", "US-EAST-1", "us-east-1a"),
     ),
     Contract(
+        "IAM account alias",
+        rules.account_alias_problem,
+        ("acme-web", "a1b", "a" * 63, "my-1-alias"),
+        ("ab", "a" * 64, "-acme", "acme-", "acme--web", "Acme", "acme_web"),
+    ),
+    Contract(
         "source profile",
         rules.source_profile_problem,
         ("default", "orgvend-admin", "a.b_c", "a", "p" * 64),

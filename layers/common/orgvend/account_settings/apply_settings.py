@@ -25,6 +25,7 @@ from orgvend.account_settings.models import (
     Setting,
     SettingDrift,
     SettingResult,
+    SettingsCheck,
     SettingsProfile,
     SettingsResult,
 )
@@ -167,3 +168,34 @@ def settings_drift(
         management_account=management_account,
     )
     return [drift for step in steps for drift in _named(step.setting, step.drift)]
+
+
+def check_settings(
+    profile: SettingsProfile,
+    *,
+    account_id: str,
+    client: str,
+    project: str,
+    member: MemberAccount,
+    management_account: "AccountClient",
+) -> SettingsCheck:
+    """The account's drift, repaired when the profile says ``repair`` (else only reported)."""
+    drift = settings_drift(
+        profile,
+        account_id=account_id,
+        client=client,
+        project=project,
+        member=member,
+        management_account=management_account,
+    )
+    if not drift or not profile.repair:
+        return SettingsCheck(drift=drift)
+    repaired = apply_settings(
+        profile,
+        account_id=account_id,
+        client=client,
+        project=project,
+        member=member,
+        management_account=management_account,
+    )
+    return SettingsCheck(drift=drift, repaired=repaired)

@@ -230,3 +230,12 @@ class SettingsResult(Model):
     @property
     def changed(self) -> bool:
         return any(result.changed for result in self.results)
+
+
+class SettingsCheck(Model):
+    """A later look at an account: how it differs from its profile, and what was repaired (``repair``)."""
+
+    drift: list[SettingDrift] = Field(default_factory=list)
+    repaired: SettingsResult | None = Field(
+        default=None, description="What applying the profile again did; None when it was not (no repair)."
+    )
