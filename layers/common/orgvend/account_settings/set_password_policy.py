@@ -21,7 +21,12 @@ def current_password_policy(iam: "IAMClient") -> dict[str, Any]:
             return {}
         raise
     # ExpirePasswords is IAM's own: it says whether MaxPasswordAge is set.
-    return profile_form(policy, leave_out=frozenset({"ExpirePasswords"}))
+    current = profile_form(policy, leave_out=frozenset({"ExpirePasswords"}))
+    # Unset, these are absent from IAM's answer, or 0 from some implementations (moto); 0 is no valid
+    # value of either, so both read as the profile's None.
+    for unset_when_zero in ("maxPasswordAge", "passwordReusePrevention"):
+        current[unset_when_zero] = current.get(unset_when_zero) or None
+    return current
 
 
 def password_policy_drift(iam: "IAMClient", wanted: PasswordPolicy) -> list[SettingDrift]:
