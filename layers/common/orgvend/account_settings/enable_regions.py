@@ -30,6 +30,14 @@ def region_statuses(account: "AccountClient", account_id: str, regions: list[str
     }
 
 
+def not_enabled(account: "AccountClient", account_id: str, regions: list[str]) -> list[str]:
+    return [
+        region
+        for region, status in region_statuses(account, account_id, regions).items()
+        if status not in ENABLED_STATUSES
+    ]
+
+
 def opt_in_regions_drift(account: "AccountClient", account_id: str, regions: list[str]) -> list[SettingDrift]:
     return [
         drift
@@ -55,15 +63,13 @@ def apply_opt_in_regions(
     # ENABLING, and DISABLING too: a Region being disabled cannot be enabled until it is DISABLED, which
     # the workflow's retry finds and enables.
     waiting = [region for region, status in statuses.items() if status not in ENABLED_STATUSES]
+    if enabled:
+        waiting = not_enabled(account, account_id, waiting)  # a look before any wait: it may be quick
     for _ in range(attempts):
         if not waiting:
             break
         sleep(interval)
-        waiting = [
-            region
-            for region, status in region_statuses(account, account_id, waiting).items()
-            if status not in ENABLED_STATUSES
-        ]
+        waiting = not_enabled(account, account_id, waiting)
     if waiting:
         raise RegionNotReady(
             f"{Setting.OPT_IN_REGIONS}: {', '.join(waiting)} not enabled yet for {account_id} "
