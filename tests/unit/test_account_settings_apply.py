@@ -211,6 +211,36 @@ def test_a_default_vpc_in_use_is_reported_and_kept(member: AssumedMemberAccount)
     assert fields(default_vpcs_drift(member, wanted)) == [("delete", "us-east-1")]
 
 
+def test_a_default_vpc_with_an_instance_is_kept(member: AssumedMemberAccount) -> None:
+    ec2 = member.ec2("us-east-1")
+    vpc_id = default_vpc_id(ec2)
+    subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [str(vpc_id)]}])["Subnets"][0]
+    ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, SubnetId=subnet["SubnetId"])
+
+    result = apply_default_vpcs(member, DefaultVpcs(delete=True, regions=["us-east-1"]))
+
+    assert not result.changed and "network interface eni-" in result.kept[0]
+    assert default_vpc_id(ec2) == vpc_id
+
+
+def test_a_custom_subnet_keeps_the_default_vpc(member: AssumedMemberAccount) -> None:
+    ec2 = member.ec2("us-east-1")
+    vpc_id = str(default_vpc_id(ec2))
+    subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock="172.31.96.0/20")["Subnet"]
+
+    result = apply_default_vpcs(member, DefaultVpcs(delete=True, regions=["us-east-1"]))
+
+    assert result.kept == [f"{vpc_id} in us-east-1: not empty (subnet {subnet['SubnetId']})"]
+
+
+def test_ebs_encryption_turned_off_where_the_profile_says_so(member: AssumedMemberAccount) -> None:
+    member.ec2("us-east-1").enable_ebs_encryption_by_default()
+    wanted = EbsEncryption(enabled=False, regions=["us-east-1"])
+
+    assert apply_ebs_encryption(member, wanted).changed
+    assert not member.ec2("us-east-1").get_ebs_encryption_by_default()["EbsEncryptionByDefault"]
+
+
 def test_default_vpcs_kept_by_the_profile_are_left_alone(member: AssumedMemberAccount) -> None:
     wanted = DefaultVpcs(delete=False, regions=["us-east-1"])
 
