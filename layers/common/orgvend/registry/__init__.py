@@ -17,6 +17,9 @@ pk                        sk             what
 ``CREATEREQUEST#<id>``    ``CREATEREQUEST`` which onboarding made a CreateAccount request
 ``OFFBOARDING#<id>``      ``OFFBOARDING`` one offboarding (execution): account, mode, outcome
 ``SEMAPHORE#<name>``      ``SEMAPHORE``  the creation slots (orgvend.semaphore)
+``SETTINGSPROFILE#<name>`` ``PROFILE``  a settings profile and its version
+                                         (orgvend.registry.settings_profiles), in
+                                         ``Accounts`` under gsi3pk ``SETTINGSPROFILE``
 ========================  =============  ======================================
 
 "All accounts of client X" is a Query on ``ByClient`` with gsi1pk only, "of
@@ -46,11 +49,12 @@ from orgvend.registry.items import (
 )
 from orgvend.registry.offboardings import Offboardings
 from orgvend.registry.onboardings import Onboardings
+from orgvend.registry.settings_profiles import SettingsProfiles
 from orgvend.settings import Settings
 
 
-class Registry(Offboardings, Onboardings):
-    """The registry table: accounts, onboardings, offboardings and email guards, one facade."""
+class Registry(Offboardings, Onboardings, SettingsProfiles):
+    """The registry table: accounts, onboardings, offboardings, email guards and settings profiles, one facade."""
 
 
 def default_registry(settings: Settings) -> Registry:

@@ -1,0 +1,42 @@
+"""Settings profiles in the registry: the built-in default, versions, and writes that cannot lose a change."""
+
+import pytest
+
+from orgvend.account_settings.models import DEFAULT_PROFILE, PasswordPolicy, SettingsProfile
+from orgvend.errors import WriteContention
+from orgvend.registry import Registry
+
+
+def test_the_default_is_the_built_in_one_until_written(registry: Registry) -> None:
+    assert registry.get_settings_profile("default") == DEFAULT_PROFILE
+    assert registry.get_settings_profile("strict") is None
+    assert [profile.name for profile in registry.list_settings_profiles()] == ["default"]
+
+
+def test_each_write_is_the_next_version_and_listed(registry: Registry) -> None:
+    strict = SettingsProfile(name="strict", password_policy=PasswordPolicy(minimum_password_length=20))
+    first = registry.put_settings_profile(strict, replacing=None)
+    second = registry.put_settings_profile(first.model_copy(update={"repair": True}), replacing=first.version)
+
+    assert (first.version, second.version) == (1, 2)
+    stored = registry.get_settings_profile("strict")
+    assert stored == second and stored.repair and stored.password_policy == strict.password_policy
+    assert [profile.name for profile in registry.list_settings_profiles()] == ["default", "strict"]
+
+
+def test_writing_over_the_default_replaces_the_built_in_one(registry: Registry) -> None:
+    written = registry.put_settings_profile(
+        DEFAULT_PROFILE.model_copy(update={"repair": True}), replacing=None
+    )
+    assert written.version == DEFAULT_PROFILE.version + 1  # after the built-in one, never the same number
+    assert registry.get_settings_profile("default") == written
+    assert [profile.repair for profile in registry.list_settings_profiles()] == [True]
+
+
+def test_a_write_from_an_old_version_is_refused(registry: Registry) -> None:
+    first = registry.put_settings_profile(SettingsProfile(name="team"), replacing=None)
+    registry.put_settings_profile(first, replacing=1)
+    with pytest.raises(WriteContention, match="changed since version 1"):
+        registry.put_settings_profile(first, replacing=1)
+    with pytest.raises(WriteContention):
+        registry.put_settings_profile(SettingsProfile(name="team"), replacing=None)  # it exists now
