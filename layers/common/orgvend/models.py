@@ -334,6 +334,19 @@ class Notification(Model):
 _SWITCH_ROLE_URL_KEYS = ("switchRoleUrl", "switch_role_url")
 
 
+class AppliedSettings(Model):
+    """Which settings profile an account was set up with (orgvend.account_settings), and what it did."""
+
+    profile: str
+    version: int
+    applied_at: datetime
+    changed: list[str] = Field(default_factory=list, description="The settings this application changed.")
+    kept: list[str] = Field(
+        default_factory=list,
+        description="What was found and deliberately left alone (a default VPC with something in it).",
+    )
+
+
 class AccountRecord(Model):
     """A registry entry: one AWS account that orgvend knows."""
 
@@ -374,6 +387,9 @@ class AccountRecord(Model):
     )
     access: AccountAccess | None = Field(
         default=None, description="People's access through IAM Identity Center: what orgvend assigned."
+    )
+    settings: AppliedSettings | None = Field(
+        default=None, description="The settings profile (and version) last applied to the account."
     )
     created_at: datetime
     updated_at: datetime
