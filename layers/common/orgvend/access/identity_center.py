@@ -22,6 +22,7 @@ from orgvend.errors import AccessAssignmentFailed, AccessNotReady, IdentityCente
 if TYPE_CHECKING:
     from mypy_boto3_identitystore import IdentityStoreClient
     from mypy_boto3_sso_admin import SSOAdminClient
+    from mypy_boto3_sso_admin.type_defs import CreateAccountAssignmentRequestTypeDef
 
 BUSY_CODES = frozenset({"ThrottlingException", "ConflictException", "TooManyRequestsException"})
 # The kept permission sets' ARNs, by instance, for the life of the process (a warm Lambda): finding
@@ -140,28 +141,29 @@ class IdentityCenter:
     def assign(self, assignment: Assignment, label: str) -> None:
         """Create the assignment and wait for it; ``label`` names it in errors (group, permission set)."""
         with identity_center_errors(f"assigning {label} to {assignment.account_id}"):
-            status = self.sso_admin.create_account_assignment(
-                InstanceArn=self.instance_arn,
-                TargetId=assignment.account_id,
-                TargetType="AWS_ACCOUNT",
-                PermissionSetArn=assignment.permission_set_arn,
-                PrincipalType="GROUP",
-                PrincipalId=assignment.group_id,
-            )["AccountAssignmentCreationStatus"]
+            status = self.sso_admin.create_account_assignment(**self._target(assignment))[
+                "AccountAssignmentCreationStatus"
+            ]
         self._wait("creation", status, label, assignment)
 
     def unassign(self, assignment: Assignment, label: str) -> None:
         """Delete the assignment and wait for it."""
         with identity_center_errors(f"removing {label} from {assignment.account_id}"):
-            status = self.sso_admin.delete_account_assignment(
-                InstanceArn=self.instance_arn,
-                TargetId=assignment.account_id,
-                TargetType="AWS_ACCOUNT",
-                PermissionSetArn=assignment.permission_set_arn,
-                PrincipalType="GROUP",
-                PrincipalId=assignment.group_id,
-            )["AccountAssignmentDeletionStatus"]
+            status = self.sso_admin.delete_account_assignment(**self._target(assignment))[
+                "AccountAssignmentDeletionStatus"
+            ]
         self._wait("deletion", status, label, assignment)
+
+    def _target(self, assignment: Assignment) -> "CreateAccountAssignmentRequestTypeDef":
+        """The request naming an assignment: the same for its creation and its deletion."""
+        return {
+            "InstanceArn": self.instance_arn,
+            "TargetId": assignment.account_id,
+            "TargetType": "AWS_ACCOUNT",
+            "PermissionSetArn": assignment.permission_set_arn,
+            "PrincipalType": "GROUP",
+            "PrincipalId": assignment.group_id,
+        }
 
     def _wait(
         self,

@@ -74,48 +74,60 @@ def setting_steps(
     except ValueError as error:
         raise SettingsNotApplied(Setting.ALIAS, str(error)) from None
     if alias is not None:
-        steps[Setting.ALIAS] = SettingStep(
-            Setting.ALIAS,
-            lambda: apply_account_alias(member.iam(), alias),
-            lambda: account_alias_drift(member.iam(), alias),
+        steps[Setting.ALIAS] = _step(
+            Setting.ALIAS, apply_account_alias, account_alias_drift, member.iam(), alias
         )
     if (contacts := profile.alternate_contacts) is not None:
-        steps[Setting.ALTERNATE_CONTACTS] = SettingStep(
+        steps[Setting.ALTERNATE_CONTACTS] = _step(
             Setting.ALTERNATE_CONTACTS,
-            lambda: apply_alternate_contacts(management_account, account_id, contacts),
-            lambda: alternate_contacts_drift(management_account, account_id, contacts),
+            apply_alternate_contacts,
+            alternate_contacts_drift,
+            management_account,
+            account_id,
+            contacts,
         )
     if (policy := profile.password_policy) is not None:
-        steps[Setting.PASSWORD_POLICY] = SettingStep(
-            Setting.PASSWORD_POLICY,
-            lambda: apply_password_policy(member.iam(), policy),
-            lambda: password_policy_drift(member.iam(), policy),
+        steps[Setting.PASSWORD_POLICY] = _step(
+            Setting.PASSWORD_POLICY, apply_password_policy, password_policy_drift, member.iam(), policy
         )
     if (block := profile.s3_public_access_block) is not None:
-        steps[Setting.S3_PUBLIC_ACCESS_BLOCK] = SettingStep(
+        steps[Setting.S3_PUBLIC_ACCESS_BLOCK] = _step(
             Setting.S3_PUBLIC_ACCESS_BLOCK,
-            lambda: apply_public_access_block(member.s3control(), account_id, block),
-            lambda: public_access_block_drift(member.s3control(), account_id, block),
+            apply_public_access_block,
+            public_access_block_drift,
+            member.s3control(),
+            account_id,
+            block,
         )
     if regions := profile.opt_in_regions:
-        steps[Setting.OPT_IN_REGIONS] = SettingStep(
+        steps[Setting.OPT_IN_REGIONS] = _step(
             Setting.OPT_IN_REGIONS,
-            lambda: apply_opt_in_regions(management_account, account_id, regions),
-            lambda: opt_in_regions_drift(management_account, account_id, regions),
+            apply_opt_in_regions,
+            opt_in_regions_drift,
+            management_account,
+            account_id,
+            regions,
         )
     if (encryption := profile.ebs_encryption) is not None:
-        steps[Setting.EBS_ENCRYPTION] = SettingStep(
-            Setting.EBS_ENCRYPTION,
-            lambda: apply_ebs_encryption(member, encryption),
-            lambda: ebs_encryption_drift(member, encryption),
+        steps[Setting.EBS_ENCRYPTION] = _step(
+            Setting.EBS_ENCRYPTION, apply_ebs_encryption, ebs_encryption_drift, member, encryption
         )
     if (vpcs := profile.default_vpcs) is not None:
-        steps[Setting.DEFAULT_VPCS] = SettingStep(
-            Setting.DEFAULT_VPCS,
-            lambda: apply_default_vpcs(member, vpcs),
-            lambda: default_vpcs_drift(member, vpcs),
+        steps[Setting.DEFAULT_VPCS] = _step(
+            Setting.DEFAULT_VPCS, apply_default_vpcs, default_vpcs_drift, member, vpcs
         )
     return [steps[setting] for setting in ORDER if setting in steps]
+
+
+def _step[**Arguments](
+    setting: Setting,
+    apply: Callable[Arguments, SettingResult],
+    drift: Callable[Arguments, list[SettingDrift]],
+    *arguments: Arguments.args,
+    **keywords: Arguments.kwargs,
+) -> SettingStep:
+    """A setting's apply and drift, which take the same arguments."""
+    return SettingStep(setting, lambda: apply(*arguments, **keywords), lambda: drift(*arguments, **keywords))
 
 
 def _named[T](setting: Setting, run: Callable[[], T]) -> T:
