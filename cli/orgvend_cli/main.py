@@ -269,9 +269,13 @@ def add_list_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--next-token", metavar="TOKEN", help="start at this page (from a previous answer)")
 
 
+# argparse's type of add_subparsers()' answer (a lazy alias: the class is generic to type checkers only).
+type Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
 class AddCommand(Protocol):
     """build_parser's command(name, handler, help): adds a subcommand that takes the global options too;
-    its --format takes ``formats``, the first the default."""
+    its --format takes ``formats``, the first the default; ``under``: a group's subcommands (settings)."""
 
     def __call__(
         self,
@@ -280,6 +284,7 @@ class AddCommand(Protocol):
         text: str,
         *,
         formats: tuple[str, ...] = OUTPUT_FORMATS,
+        under: Subcommands | None = None,
     ) -> argparse.ArgumentParser: ...
 
 
@@ -362,6 +367,28 @@ def add_offboarding_commands(command: AddCommand) -> None:
     add_wait_options(retry_offboarding, "--wait", "then follow it until it ends (like offboarding --watch)")
 
 
+def add_settings_commands(command: AddCommand) -> None:
+    settings = command("settings", cmd_settings_help, "Settings profiles: list, show and write them")
+    group = settings.add_subparsers(dest="settings_command", metavar="SETTINGS_COMMAND")
+    command("profiles", cmd_settings_profiles, "Every settings profile, with its version", under=group)
+    show = command("show", cmd_settings_show, "One settings profile (table: readable text)", under=group)
+    show.add_argument("name", metavar="NAME", type=SLUG)
+    put = command(
+        "put",
+        cmd_settings_put,
+        "Write a settings profile from a JSON file: its next version (refused if it changed meanwhile)",
+        under=group,
+    )
+    put.add_argument("name", metavar="NAME", type=SLUG)
+    put.add_argument(
+        "--file",
+        required=True,
+        metavar="FILE",
+        help="the profile's JSON (- for standard input); a version in it (from `settings show --format json`) "
+        "is the version the edit started from, else the current one is read first",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="orgvend",
@@ -379,8 +406,9 @@ def build_parser() -> argparse.ArgumentParser:
         text: str,
         *,
         formats: tuple[str, ...] = OUTPUT_FORMATS,
+        under: Subcommands | None = None,
     ) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=text, description=text)
+        sub = (under or commands).add_parser(name, help=text, description=text)
         add_global_options(sub, top=False, formats=formats)
         sub.set_defaults(handler=handler, formats=formats)
         return sub
@@ -432,6 +460,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--source-profile", type=SOURCE_PROFILE, help="the profile your own credentials are in (aws-config)"
     )
     switch_roles.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
+
+    add_settings_commands(command)
 
     command("health", cmd_health, "Check that the API answers")
     return parser
@@ -699,6 +729,95 @@ def cmd_switch_roles(ctx: Context) -> int:
     else:
         ctx.out.write(content)
     return 0
+
+
+def cmd_settings_help(ctx: Context) -> int:
+    """`orgvend settings` alone: which commands it has."""
+    ctx.note(f"usage: {ctx.command('settings', '{profiles,show,put}')}  (see: orgvend settings --help)")
+    return 2
+
+
+def profile_path(name: str) -> str:
+    return f"/settings-profiles/{quote(name, safe='')}"
+
+
+def cmd_settings_profiles(ctx: Context) -> int:
+    profiles = ctx.client.get("/settings-profiles")
+    items = profiles.get("items") or []
+    if ctx.format == "json":
+        ctx.json(profiles)
+    elif ctx.format == "csv":
+        ctx.out.write(render.csv_text(render.PROFILE_COLUMNS, [render.profile_row(item) for item in items]))
+    else:
+        ctx.print(render.table(render.PROFILE_COLUMNS, [render.profile_row(item) for item in items]))
+    return 0
+
+
+def cmd_settings_show(ctx: Context) -> int:
+    show_profile(ctx, ctx.client.get(profile_path(ctx.args.name)))
+    return 0
+
+
+def show_profile(ctx: Context, profile: dict[str, Any]) -> None:
+    if ctx.format == "json":
+        ctx.json(profile)
+    elif ctx.format == "csv":
+        ctx.out.write(render.csv_text(("setting", "value"), render.profile_settings(profile)))
+    else:
+        ctx.print(render.profile_text(profile))
+
+
+def cmd_settings_put(ctx: Context) -> int:
+    name = ctx.args.name
+    body = profile_file(ctx)
+    if body.pop("name", name) != name:
+        raise CliError(
+            f"{ctx.args.file} is the profile of another name than {name!r}: fix its name or drop it"
+        )
+    version = body.pop("version", None) or current_version(ctx, name)
+    headers = {"If-Match": str(version)} if version else {}
+    try:
+        written = ctx.client.request("PUT", profile_path(name), body=body, headers=headers)
+    except ApiError as error:
+        if error.status == 409:
+            error.hint = (
+                f"someone wrote {name!r} after version {version or '(none)'} that you edited: read it again "
+                f"({ctx.command('settings', 'show', name, '--format', 'json')}), redo your change and put it"
+            )
+        raise
+    ctx.note(f"settings profile {name}: version {written.get('version')}")
+    show_profile(ctx, written)
+    return 0
+
+
+def profile_file(ctx: Context) -> dict[str, Any]:
+    """The JSON object of --file (- : standard input)."""
+    path = ctx.args.file
+    try:
+        if path == "-":
+            data = json.load(ctx.stdin)
+        else:
+            with open(path, encoding="utf-8") as file:  # noqa: PTH123 (a path given by the user)
+                data = json.load(file)
+    except OSError as error:
+        raise CliError(f"cannot read {path}: {error.strerror or error}") from None
+    except ValueError as error:
+        raise CliError(f"{path} is not JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise CliError(f"{path} is not a JSON object (a settings profile)")
+    return data
+
+
+def current_version(ctx: Context, name: str) -> int | None:
+    """The stored version of ``name`` (the built-in default's too); None when there is none yet."""
+    try:
+        current = ctx.client.get(profile_path(name))
+    except ApiError as error:
+        if error.status == 404:
+            return None
+        raise
+    version = current.get("version") if isinstance(current, dict) else None
+    return version if isinstance(version, int) else None
 
 
 # -- helpers -------------------------------------------------------------------------------

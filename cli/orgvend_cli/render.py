@@ -165,6 +165,7 @@ def account_detail(account: dict[str, Any]) -> str:
             ("Permission sets", ", ".join(account.get("permissionSets") or []) or None),
             ("Tags", account.get("tags") or None),
             ("Baseline policy", account.get("baselinePolicyArn")),
+            ("Settings", applied_settings(account)),
             ("Billing", account.get("billingMode")),
             ("Root access", root_access(account)),
             ("Onboarding", account.get("onboardingId")),
@@ -175,6 +176,16 @@ def account_detail(account: dict[str, Any]) -> str:
             ("Updated", utc(account.get("updatedAt"))),
         ]
     )
+
+
+def applied_settings(account: dict[str, Any]) -> str | None:
+    """The settings profile the account was set up with: its name, version and when."""
+    settings = account.get("settings")
+    if not isinstance(settings, dict):
+        return None
+    applied = f"{settings.get('profile')} version {settings.get('version')}, applied {utc(settings.get('appliedAt'))}"
+    kept = settings.get("kept") or []
+    return applied + (f"; kept: {', '.join(str(item) for item in kept)}" if kept else "")
 
 
 def access_portal(account: dict[str, Any]) -> str | None:
@@ -413,3 +424,66 @@ def offboarding_plan(account: dict[str, Any], mode: str) -> str:
     if account.get("offboardingId"):
         lines.append(f"It is being offboarded already, by {account['offboardingId']}.")
     return "\n".join(lines)
+
+
+# -- settings profiles ---------------------------------------------------------------------
+
+PROFILE_COLUMNS = ("name", "version", "alias", "repair", "settings")
+# What a profile is besides its settings.
+PROFILE_IDENTITY = ("name", "version", "repair")
+
+
+def profile_row(profile: dict[str, Any]) -> list[Any]:
+    """A profile in a list: its identity, its alias pattern and the settings it sets."""
+    settings = [
+        key for key, value in profile.items() if key not in PROFILE_IDENTITY and value not in (None, [])
+    ]
+    return [
+        profile.get("name"),
+        profile.get("version"),
+        profile.get("alias"),
+        profile.get("repair"),
+        " ".join(settings),
+    ]
+
+
+def profile_text(profile: dict[str, Any]) -> str:
+    """A profile as indented ``key: value`` lines (YAML-like); a setting left alone says so."""
+    return "\n".join(_outline(profile, 0))
+
+
+def _outline(value: dict[str, Any], depth: int) -> list[str]:
+    lines = []
+    for key, item in value.items():
+        lead = "  " * depth + f"{key}:"
+        if isinstance(item, dict):
+            lines += [lead, *_outline(item, depth + 1)]
+        else:
+            lines.append(f"{lead} {_scalar(item)}")
+    return lines
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "(left alone)"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return "[" + ", ".join(str(item) for item in value) + "]"
+    return str(value)
+
+
+def profile_settings(profile: dict[str, Any], prefix: str = "") -> list[list[Any]]:
+    """Each setting of a profile as (its dotted path, its value): the CSV form."""
+    rows: list[list[Any]] = []
+    for key, value in profile.items():
+        if isinstance(value, dict):
+            rows += profile_settings(value, f"{prefix}{key}.")
+        else:
+            rows.append(
+                [
+                    f"{prefix}{key}",
+                    _scalar(value) if value is None or isinstance(value, list | bool) else value,
+                ]
+            )
+    return rows

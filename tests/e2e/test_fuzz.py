@@ -9,6 +9,7 @@ driven with Hypothesis directly, through schemathesis' public strategies.)
 """
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,6 +23,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from orgvend.registry.settings_profiles import DEFAULT_PROFILE_NAME, profile_key
+
 from .conftest import Harness
 
 pytestmark = pytest.mark.e2e
@@ -32,6 +35,16 @@ CHECKS = [status_code_conformance, response_schema_conformance, content_type_con
 @pytest.fixture(scope="module")
 def api_schema(embedded: Harness) -> Any:
     return schemathesis.openapi.from_url(f"{embedded.outputs['ApiUrl']}/openapi.json")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def default_settings_profile_kept(embedded: Harness) -> Iterator[None]:
+    """PUT /settings-profiles/{name} is fuzzed too: a ``default`` it wrote would be every later
+    onboarding's profile in this session, so the built-in one is put back."""
+    yield
+    embedded.client("dynamodb").delete_item(
+        TableName=embedded.outputs["RegistryTableName"], Key=profile_key(DEFAULT_PROFILE_NAME)
+    )
 
 
 def operations(api_schema: Any) -> list[Any]:

@@ -241,7 +241,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:GetItem",
         "dynamodb:BatchGetItem",
         "dynamodb:Query",
-        "dynamodb:PutItem",
+        "dynamodb:PutItem",  # the idempotency table; the registry's for PUT /settings-profiles/{name}
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
         "organizations:DescribeOrganization",

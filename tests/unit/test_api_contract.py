@@ -63,9 +63,14 @@ def resolver() -> APIGatewayRestResolver:
 
 
 def event(
-    method: str, path: str, body: str | None = None, content_type: str = "application/json", **identity: str
+    method: str,
+    path: str,
+    body: str | None = None,
+    content_type: str = "application/json",
+    headers: dict[str, str] | None = None,
+    **identity: str,
 ) -> dict[str, Any]:
-    headers = {"content-type": content_type}
+    headers = {"content-type": content_type, **(headers or {})}
     return {
         "resource": path,
         "path": path,

@@ -37,6 +37,9 @@ def choice_actions() -> dict[tuple[str, str], list[str]]:
     found = {}
     for name, command in commands(cli.build_parser()).items():
         for action in command._actions:
+            # A group's subcommands (settings profiles|show|put) are commands, not an option's choices.
+            if isinstance(action, argparse._SubParsersAction):
+                continue
             if action.choices is not None and action.dest != "format":
                 found[(name, action.dest)] = [str(choice) for choice in action.choices]
     return found

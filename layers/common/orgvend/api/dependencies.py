@@ -33,6 +33,7 @@ from orgvend.settings import Settings
 from orgvend.workflows.accounts import Accounts
 from orgvend.workflows.offboardings import Offboardings, default_offboardings
 from orgvend.workflows.onboardings import Onboardings, default_onboardings, execution_name
+from orgvend.workflows.settings_profiles import SettingsProfileCatalog
 
 _CONTEXT_KEY = "orgvend.api.dependencies"
 # How long an Idempotency-Key keeps its answer.
@@ -70,6 +71,9 @@ class ApiDependencies:
 
     def offboardings(self) -> Offboardings:
         return default_offboardings(self.settings)
+
+    def settings_profiles(self) -> SettingsProfileCatalog:
+        return SettingsProfileCatalog(default_registry(self.settings))
 
     def management_account_id(self) -> str:
         """The account the API runs in: the organization's management account."""
@@ -132,6 +136,10 @@ def offboardings(provided: Dependencies) -> Offboardings:
     return provided.offboardings()
 
 
+def settings_profiles(provided: Dependencies) -> SettingsProfileCatalog:
+    return provided.settings_profiles()
+
+
 def caller_identity(request: Request) -> str:
     """Who calls (SigV4): the IAM identity API Gateway verified, else the access key it saw."""
     event = request.resolved_event
@@ -144,4 +152,5 @@ def caller_identity(request: Request) -> str:
 AccountsService = Annotated[Accounts, Depends(accounts)]
 OnboardingsService = Annotated[Onboardings, Depends(onboardings)]
 OffboardingsService = Annotated[Offboardings, Depends(offboardings)]
+SettingsProfilesService = Annotated[SettingsProfileCatalog, Depends(settings_profiles)]
 Caller = Annotated[str, Depends(caller_identity)]

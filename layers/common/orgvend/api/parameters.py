@@ -25,3 +25,18 @@ IdempotencyKey = Annotated[
         description="Makes retries safe: the same key returns the same onboarding (never a second account) or offboarding.",
     ),
 ]
+SettingsProfileNamePath = Annotated[str, Path(pattern=rules.SLUG_PATTERN.pattern)]
+# Optimistic concurrency on a settings profile: the version the writer read (its ETag form, "3", too).
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        pattern=r'^"?[1-9][0-9]{0,8}"?$',
+        description="The version of the profile you read (GET); absent: the profile must not exist yet.",
+    ),
+]
+
+
+def version_in(if_match: str | None) -> int | None:
+    """The version an ``If-Match`` header names (already checked against its pattern)."""
+    return int(if_match.strip('"')) if if_match else None

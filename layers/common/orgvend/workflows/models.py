@@ -1,11 +1,13 @@
 """Request and response bodies of the HTTP API (the OpenAPI document is generated from these)."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, computed_field
+from pydantic import Field, computed_field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from orgvend import models
+from orgvend.account_settings.models import SettingsProfile
 from orgvend.models import (
     AccountId,
     AccountName,
@@ -197,6 +199,36 @@ class OffboardingPage(Model):
 
 class OffboardingRetryAccepted(Redriven):
     offboarding_id: str
+
+
+class SettingsProfileBody(SettingsProfile):
+    """``PUT /settings-profiles/{name}``: a profile's settings. Its name is the path's, and its version
+    is the registry's to give: the version the writer read goes in ``If-Match``."""
+
+    name: SkipJsonSchema[Slug] = "default"
+    version: SkipJsonSchema[int] = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _settings_only(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            if "name" in data:
+                raise ValueError("name: not part of the body: the path names the profile")
+            if "version" in data:
+                raise ValueError("version: not part of the body: send the version you read in If-Match")
+        return data
+
+    def named(self, name: str) -> SettingsProfile:
+        """These settings as the profile ``name`` (its version is given when it is written)."""
+        return SettingsProfile.model_validate(
+            {**self.model_dump(exclude={"name", "version"}, exclude_unset=True), "name": name}
+        )
+
+
+class SettingsProfileList(Model):
+    """Every settings profile, the built-in ``default`` included unless one was written over it."""
+
+    items: list[SettingsProfile]
 
 
 class ErrorDetail(Model):
