@@ -14,6 +14,7 @@ from orgvend.models import (
     OffboardingMode,
     OuId,
     RoleName,
+    SettingsRequest,
     Slug,
     TagKey,
     TagValue,
@@ -37,7 +38,7 @@ class OnboardRequest(models.OnboardRequest):
     }
 
 
-class AdoptRequest(Model):
+class AdoptRequest(SettingsRequest):
     """``POST /accounts/adopt``: register and baseline an existing member account."""
 
     model_config = Model.model_config | {
