@@ -76,7 +76,8 @@ def apply_account_settings(
     if record.kept:
         metrics.add_metric(name="SettingsKept", unit="Count", value=len(record.kept))
         logger.warning(
-            "Settings found something to keep (not deleted)", extra={"accountId": account_id, "kept": record.kept}
+            "Settings found something to keep (not deleted)",
+            extra={"accountId": account_id, "kept": record.kept},
         )
     logger.info(
         "Settings applied",
