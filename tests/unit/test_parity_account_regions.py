@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from orgvend_local.parity.account_regions import REGION_OPT_IN
 
+from orgvend_local.parity.account_regions import REGION_OPT_IN
 from tests.unit.test_parity_behaviour import emulator, patched
 
 __all__ = ["emulator", "patched"]  # the fixtures, shared
