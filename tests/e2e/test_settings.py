@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Harness, request_for
+from .conftest import FaultInjector, Harness, request_for
 from .test_api import call, executions_count, finished, onboard
 
 pytestmark = pytest.mark.e2e
@@ -146,3 +146,28 @@ def test_the_workflow_refuses_a_bad_override_before_creating_anything(embedded: 
     assert execution["status"] == "FAILED"
     assert execution["error"] == "InvalidOnboardingRequest"
     assert "settings.passwordPolicy.minimumPasswordLength" in execution["cause"]
+
+
+def test_a_setting_refused_fails_the_run_at_apply_settings_naming_it_and_a_redrive_resumes_there(
+    embedded: Harness, unique: str, faults: FaultInjector
+) -> None:
+    contacts = {"alternateContacts": {"security": contact("security", unique)}}
+    faults.fail("before-call.account.PutAlternateContact", "AccessDeniedException", times=10, status=403)
+    onboarding_id = onboard(embedded, request_for(unique, settings=contacts))
+    failed = finished(embedded, onboarding_id, timeout=90)
+
+    assert failed["status"] == "FAILED" and failed["error"] == "SettingsNotApplied"
+    assert "alternateContacts: AWS refused it (AccessDeniedException)" in failed["cause"]
+    [step] = [step for step in failed["timeline"] if step["name"] == "ApplySettings"]
+    assert step["status"] == "FAILED" and step["attempts"] == 1  # Terminal: not retried
+
+    faults.clear()
+    status, body = call(embedded, "POST", f"/onboardings/{onboarding_id}/retry")
+    assert status == 202, body
+    done = finished(embedded, onboarding_id, timeout=90)
+    assert done["status"] == "SUCCEEDED" and done["redriveCount"] == 1
+    assert [step["name"] for step in done["timeline"]].count("ApplyBaseline") == 1
+    found = embedded.client("account").get_alternate_contact(
+        AccountId=done["accountId"], AlternateContactType="SECURITY"
+    )["AlternateContact"]
+    assert found["EmailAddress"] == f"security+{unique}@example.com"
