@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import re
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 from moto.utilities.arns import parse_arn
 
+from orgvend import aws
 from orgvend_local import parity
 from orgvend_local.api_server import LocalApi
 from orgvend_local.provision import Deployment, Provisioner
@@ -115,6 +117,12 @@ class EmbeddedAws:
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
 
+    def _s3_control_on_the_endpoint(self, request: Any, **_: Any) -> None:
+        """S3 Control's endpoint rules put the account ID in front of the host (``{AccountId}.s3-control.…``),
+        the endpoint URL's too: a name nothing resolves locally. The request goes to the endpoint itself
+        (moto finds the account in the ``x-amz-account-id`` header)."""
+        request.url = re.sub(rf"//\d{{12}}\.{re.escape(self.host)}", f"//{self.host}", request.url, count=1)
+
     def client(self, service: EmulatedService) -> Any:
         return self.session.client(service, endpoint_url=self.endpoint_url)
 
@@ -129,6 +137,8 @@ class EmbeddedAws:
         # Powertools warns on every invocation that adds no metric; locally that drowns the logs.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         parity.apply_all(self)  # moto's classes are process-wide: one embedded AWS per process
+        for session in (self.session, aws.session()):
+            session.events.register("before-send.s3-control", self._s3_control_on_the_endpoint)
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         self.client("organizations").create_organization(FeatureSet="ALL")

@@ -48,6 +48,7 @@ CREATED_ACCOUNT_STATES = [
     "PlaceAccount",
     "ApplyBaseline",
     "AssignAccess",
+    "ApplySettings",
     "SetBillingPreferences",
     "RegisterAccount",
     "NotifyOnboarded",
@@ -240,11 +241,22 @@ class Harness:
         raise AssertionError(f"account {account_id} is not in the embedded Organizations")
 
     def member_iam(self, account_id: str, role_name: str = "OrganizationAccountAccessRole") -> Any:
+        return self.member_client(account_id, "iam", role_name=role_name)
+
+    def member_client(
+        self,
+        account_id: str,
+        service: str,
+        region: str | None = None,
+        role_name: str = "OrganizationAccountAccessRole",
+    ) -> Any:
+        """A client of ``service`` acting in the member account through its access role (EC2 in ``region``)."""
         credentials = self.client("sts").assume_role(
             RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}", RoleSessionName="e2e-check"
         )["Credentials"]
         return self.runtime.session.client(
-            "iam",
+            service,  # type: ignore[call-overload]
+            region_name=region or self.runtime.session.region_name,
             endpoint_url=self.runtime.endpoint_url,
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],

@@ -103,6 +103,18 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "sso:CreateAccountAssignment",
         "sso:DescribeAccountAssignmentCreationStatus",
     },
+    # The member's own settings through the assumed access role; contacts and Regions from the management
+    # account (Account Management, never DisableRegion); the profiles and the account's entry.
+    "ApplySettingsFunction": {
+        "sts:AssumeRole",
+        "account:GetAlternateContact",
+        "account:PutAlternateContact",
+        "account:GetRegionOptStatus",
+        "account:EnableRegion",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    },
     "SetBillingPreferencesFunction": {"billing:UpdateBillingPreferences", "billing:GetBillingPreferences"},
     # ListOrganizationsFeatures: does the organization manage root access centrally?
     "RegisterAccountFunction": {

@@ -118,6 +118,7 @@ def test_assume_role_reaches_only_the_access_roles_of_accounts_in_the_scope(cfn,
     assumers = [(f, c) for f, a, _, c in grants(cfn, scoped) if a == "sts:AssumeRole"]
     assert {f for f, _ in assumers} == {
         "ApplyBaselineFunction",
+        "ApplySettingsFunction",
         "FollowOrganizationFunction",
         "ReconcileRegistryFunction",
     }

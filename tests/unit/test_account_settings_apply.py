@@ -35,7 +35,7 @@ from orgvend.account_settings.models import (
 from orgvend.account_settings.set_account_alias import account_alias_drift, apply_account_alias
 from orgvend.account_settings.set_alternate_contacts import alternate_contacts_drift, apply_alternate_contacts
 from orgvend.account_settings.set_password_policy import apply_password_policy, password_policy_drift
-from orgvend.errors import AccountAliasTaken, SettingsNotApplied
+from orgvend.errors import AccountAliasTaken, SettingFailed, SettingsNotApplied
 
 from .support import failing
 
@@ -95,7 +95,7 @@ def test_an_alias_taken_elsewhere_is_terminal_naming_it_and_keeps_the_old_alias(
         apply_account_alias(iam, "acme-web")
 
     assert (raised.value.setting, raised.value.alias) == ("alias", "acme-web")
-    assert isinstance(raised.value, SettingsNotApplied)
+    assert isinstance(raised.value, SettingFailed)
     assert iam.list_account_aliases()["AccountAliases"] == ["acme-old"]
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from orgvend.account_settings.models import DEFAULT_PROFILE, PasswordPolicy, SettingsProfile
-from orgvend.errors import WriteContention
+from orgvend.errors import InvalidSettingsProfile, WriteContention
 from orgvend.registry import Registry
 
 
@@ -40,3 +40,45 @@ def test_a_write_from_an_old_version_is_refused(registry: Registry) -> None:
         registry.put_settings_profile(first, replacing=1)
     with pytest.raises(WriteContention):
         registry.put_settings_profile(SettingsProfile(name="team"), replacing=None)  # it exists now
+
+
+# -- resolving a request's profile -------------------------------------------------------------------
+
+
+def test_a_request_gets_the_stored_default_then_its_named_profile_then_its_overrides(
+    registry: Registry,
+) -> None:
+    registry.put_settings_profile(
+        DEFAULT_PROFILE.model_copy(update={"alias": "{project}-{client}"}), replacing=None
+    )
+    registry.put_settings_profile(
+        SettingsProfile(name="strict", password_policy=PasswordPolicy(minimum_password_length=20)),
+        replacing=None,
+    )
+
+    resolved = registry.resolve_settings_profile("strict", {"passwordPolicy": {"requireSymbols": False}})
+
+    assert (resolved.name, resolved.version) == ("strict", 1)
+    assert resolved.password_policy is not None
+    assert resolved.password_policy.minimum_password_length == 20
+    assert resolved.password_policy.require_symbols is False
+    assert resolved.alias == "{project}-{client}"  # the stored default's, which strict does not say
+
+
+def test_an_unknown_profile_or_a_bad_override_is_named_by_its_field(registry: Registry) -> None:
+    with pytest.raises(InvalidSettingsProfile) as unknown:
+        registry.resolve_settings_profile("nosuch")
+    assert list(unknown.value.problems) == ["settingsProfile"]
+
+    with pytest.raises(InvalidSettingsProfile) as bad:
+        registry.resolve_settings_profile("default", {"passwordPolicy": {"minimumPasswordLength": 3}})
+    assert list(bad.value.problems) == ["settings.passwordPolicy.minimumPasswordLength"]
+
+
+@pytest.mark.parametrize("own", ["name", "version"])
+def test_an_override_cannot_change_which_profile_and_version_are_recorded(
+    registry: Registry, own: str
+) -> None:
+    with pytest.raises(InvalidSettingsProfile) as raised:
+        registry.resolve_settings_profile("default", {own: 7 if own == "version" else "other"})
+    assert list(raised.value.problems) == [f"settings.{own}"]

@@ -231,3 +231,36 @@ def test_a_retry_of_the_same_execution_is_accepted(registry, record):
     first = record(REQUEST)
     again = record(REQUEST)
     assert again == first
+
+
+# -- the settings profile ----------------------------------------------------------------------------
+
+
+def test_the_settings_profile_and_overrides_are_carried_to_the_onboarding(record):
+    overrides = {"passwordPolicy": {"minimumPasswordLength": 20}}
+    onboarding = record({**REQUEST, "settingsProfile": "default", "settings": overrides})
+
+    assert (onboarding.settings_profile, onboarding.settings) == ("default", overrides)
+    assert record({**REQUEST, "email": "two@example.com"}, "onb-0002").settings_profile == "default"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"settingsProfile": "nosuch"}, "settingsProfile"),
+        (
+            {"settings": {"passwordPolicy": {"minimumPasswordLength": 3}}},
+            "settings.passwordPolicy.minimumPasswordLength",
+        ),
+        ({"settings": {"ebsEncryption": {"regions": []}}}, "settings.ebsEncryption.regions"),
+        ({"settings": {"alias": "{client}-{project}-" + "x" * 60}}, "settings.alias"),
+    ],
+)
+def test_bad_settings_are_refused_naming_the_field_before_anything_is_written(
+    registry, record, change, field
+):
+    with pytest.raises(InvalidOnboardingRequest, match=rf"^{field}: "):
+        record({**REQUEST, **change})
+
+    assert registry.get_onboarding("onb-0001") is None
+    assert registry.email_owner("ops@example.com") is None

@@ -2,14 +2,17 @@
 first steps (RecordRequest, BeginOffboarding), so that all of them refuse the same requests the same way."""
 
 from orgvend import rules
+from orgvend.account_settings.models import SettingsProfile
 from orgvend.errors import (
     InvalidOffboardingRequest,
     InvalidOnboardingRequest,
+    InvalidSettingsProfile,
     OffboardingInProgress,
     OrgvendError,
 )
 from orgvend.models import OFFBOARDABLE_STATUSES, AccountRecord, OnboardingRequest
 from orgvend.organizations import Scope
+from orgvend.registry.settings_profiles import SettingsProfiles
 
 # -- onboarding ----------------------------------------------------------------------------------
 
@@ -34,6 +37,25 @@ def check_scope(request: OnboardingRequest, scope: Scope) -> None:
         scope.require_account(request.account_id)
     if request.ou:
         scope.require_ou(request.ou)
+
+
+def check_settings(request: OnboardingRequest, profiles: SettingsProfiles) -> SettingsProfile:
+    """The request's settings profile resolved (the stack's default, the named one, the overrides) and its
+    account alias made for the client and project; ``InvalidSettingsProfile`` names the field otherwise."""
+    profile = profiles.resolve_settings_profile(request.settings_profile, request.settings)
+    try:
+        profile.alias_for(request.client, request.project)
+    except ValueError as error:
+        raise InvalidSettingsProfile({"settings.alias": str(error)}) from None
+    return profile
+
+
+def check_settings_requested(request: OnboardingRequest, profiles: SettingsProfiles) -> None:
+    """``check_settings`` as the workflow's first step refuses: an ``InvalidOnboardingRequest``."""
+    try:
+        check_settings(request, profiles)
+    except InvalidSettingsProfile as error:
+        raise InvalidOnboardingRequest(str(error)) from None
 
 
 # -- offboarding ---------------------------------------------------------------------------------

@@ -128,15 +128,20 @@ class InvalidSettingsProfile(Terminal):
         self.problems = problems
 
 
-class SettingsNotApplied(Terminal):
-    """A setting could not be applied to the account; ``setting`` names it (a redrive resumes there)."""
+class SettingFailed(Terminal):
+    """A setting of the profile failed; ``setting`` names it (a redrive resumes at the step). Not raised
+    itself: the workflow sees its subclasses by name."""
 
     def __init__(self, setting: str, why: str) -> None:
         super().__init__(f"{setting}: {why}")
         self.setting = setting
 
 
-class AccountAliasTaken(SettingsNotApplied):
+class SettingsNotApplied(SettingFailed):
+    """A setting could not be applied to the account (AWS refused it, or it did not read back)."""
+
+
+class AccountAliasTaken(SettingFailed):
     """The account alias is another AWS account's already: aliases are unique across all of AWS."""
 
     def __init__(self, alias: str) -> None:

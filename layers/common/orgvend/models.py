@@ -197,7 +197,22 @@ class AccountRequest(Model):
         return self
 
 
-class OnboardRequest(AccountRequest):
+class SettingsRequest(Model):
+    """The settings profile a request asks for (orgvend.account_settings): a named profile on top of the
+    stack's default, and single settings overridden on top of both."""
+
+    settings_profile: Slug = Field(
+        default="default",
+        description="The settings profile the account is set up with (see /settings-profiles).",
+    )
+    settings: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Settings overridden for this account, in the profile's JSON form "
+        '(e.g. {"passwordPolicy": {"minimumPasswordLength": 16}}); null turns a section off.',
+    )
+
+
+class OnboardRequest(AccountRequest, SettingsRequest):
     """What an operator may ask for through the API (``POST /accounts``), and the workflow's own checks."""
 
     account_id: AccountId | None = Field(
@@ -249,7 +264,7 @@ class ExecutionContext(Model):
     start_time: datetime
 
 
-class Onboarding(Model):
+class Onboarding(SettingsRequest):
     """A validated request with every default resolved; ``$.onboarding`` in the workflow."""
 
     onboarding_id: str

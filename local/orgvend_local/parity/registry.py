@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from importlib.metadata import version
 
 from orgvend_local.parity.account_age import ACCOUNT_JOINED_ROUTE
+from orgvend_local.parity.account_regions import REGION_OPT_IN
 from orgvend_local.parity.apigateway import LAMBDA_PROXY_API
 from orgvend_local.parity.billing import BILLING_PREFERENCES
 from orgvend_local.parity.cloudformation import SAM_DEPLOYMENT
@@ -66,6 +67,7 @@ PATCHES: tuple[Patch, ...] = (
     PARSE_DEFINITIONS_ONCE,
     LIST_MOTO_MODULES_ONCE,
     ASSIGNMENTS_ONCE,
+    REGION_OPT_IN,
 )
 PATCHES_BY_NAME = {patch.name: patch for patch in PATCHES}
 README_START = (

@@ -10,20 +10,23 @@ two operators editing the same profile cannot lose each other's change silently.
 The ``default`` profile is ``account_settings.DEFAULT_PROFILE`` until an operator writes one.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from orgvend.account_settings.models import DEFAULT_PROFILE, SettingsProfile
+from orgvend.account_settings.models import DEFAULT_PROFILE, SettingsProfile, resolve_profile
 from orgvend.aws import error_code
 from orgvend.clock import now
-from orgvend.errors import WriteContention
+from orgvend.errors import InvalidSettingsProfile, WriteContention
 from orgvend.registry.items import ACCOUNTS_INDEX, attribute_values, plain
 from orgvend.registry.writes import Table
 
 PROFILE_PREFIX = "SETTINGSPROFILE#"
 PROFILES_PARTITION = "SETTINGSPROFILE"  # their partition of the Accounts index (gsi3pk)
 DEFAULT_PROFILE_NAME = DEFAULT_PROFILE.name
+# What a request's overrides may not change: which profile, and which version of it, the account records.
+PROFILE_OWN = ("name", "version")
 
 
 def profile_key(name: str) -> dict[str, Any]:
@@ -39,6 +42,25 @@ class SettingsProfiles(Table):
         if "Item" not in response:
             return DEFAULT_PROFILE if name == DEFAULT_PROFILE_NAME else None
         return _profile_of(plain(response["Item"]))
+
+    def resolve_settings_profile(
+        self, name: str, overrides: Mapping[str, Any] | None = None
+    ) -> SettingsProfile:
+        """The profile an account gets: the stack's default (as stored), the profile ``name``, a request's
+        ``overrides``; ``InvalidSettingsProfile`` naming the request's field (``settingsProfile``, or the
+        override's path) otherwise."""
+        fixed = {
+            f"settings.{key}": "is the profile's own, not a setting"
+            for key in PROFILE_OWN
+            if key in (overrides or {})
+        }
+        if fixed:
+            raise InvalidSettingsProfile(fixed)
+        named = self.get_settings_profile(name)
+        if named is None:
+            raise InvalidSettingsProfile({"settingsProfile": f"there is no settings profile named {name!r}"})
+        default = named if name == DEFAULT_PROFILE_NAME else self.get_settings_profile(DEFAULT_PROFILE_NAME)
+        return resolve_profile(default or DEFAULT_PROFILE, named, overrides)
 
     def list_settings_profiles(self) -> list[SettingsProfile]:
         """Every stored profile, and the built-in default unless one was written over it."""

@@ -16,6 +16,7 @@ from orgvend.models import (
     OffboardingMode,
     OuId,
     RoleName,
+    SettingsRequest,
     Slug,
     TagKey,
     TagValue,
@@ -39,7 +40,7 @@ class OnboardRequest(models.OnboardRequest):
     }
 
 
-class AdoptRequest(Model):
+class AdoptRequest(SettingsRequest):
     """``POST /accounts/adopt``: register and baseline an existing member account."""
 
     model_config = Model.model_config | {

@@ -5,8 +5,8 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from orgvend import aws
-from orgvend.doors import check_email_domain, check_role_allowed, check_scope
-from orgvend.errors import InvalidOnboardingRequest, OutOfScope
+from orgvend.doors import check_email_domain, check_role_allowed, check_scope, check_settings
+from orgvend.errors import InvalidOnboardingRequest, InvalidSettingsProfile, OutOfScope
 from orgvend.models import OnboardingRequest
 from orgvend.organizations import Scope, default_scope
 from orgvend.refusals import BadRequest, Conflict, Unprocessable, out_of_scope
@@ -70,7 +70,7 @@ class Onboardings(Runs[OnboardingView, OnboardingSummary]):
             raise Conflict("EmailAlreadyRegistered", f"this email is already registered to {where}", "email")
 
     def check(self, request: OnboardingRequest) -> None:
-        """RecordRequest's checks, answered before anything starts: role, email domain, scope."""
+        """RecordRequest's checks, answered before anything starts: role, email domain, scope, settings."""
         try:
             check_role_allowed(request, self._settings.roles)
         except InvalidOnboardingRequest as error:
@@ -86,6 +86,11 @@ class Onboardings(Runs[OnboardingView, OnboardingSummary]):
                 check_scope(request, self._scope)
             except OutOfScope as error:
                 raise out_of_scope(error) from None
+        try:
+            check_settings(request, self._registry)
+        except InvalidSettingsProfile as error:
+            # The first field named: a problem's path in the request (settings.passwordPolicy.maxPasswordAge).
+            raise Unprocessable("InvalidSettings", str(error), next(iter(error.problems))) from None
 
     def submit(self, request: OnboardingRequest, onboarding_id: str) -> OnboardingAccepted:
         """What every way in (HTTP, EventBridge) checks before starting: the workflow's checks, email not taken."""

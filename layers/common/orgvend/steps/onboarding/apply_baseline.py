@@ -20,11 +20,12 @@ from urllib.parse import unquote
 from botocore.exceptions import ClientError
 
 from orgvend import aws
+from orgvend.access_role import NOT_READY_ERRORS, access_role_arn, assume_access_role
 from orgvend.aws import error_code
 from orgvend.baseline_policy import access_role_trust, administrator_minus_billing, compact, same_document
 from orgvend.errors import AccountNotReady, BaselineFailed, UnsafeAccessRoleTrust
 from orgvend.models import Baseline, Model, Onboarding
-from orgvend.observability import logger, metrics
+from orgvend.observability import logger
 from orgvend.settings import Settings
 
 if TYPE_CHECKING:
@@ -32,37 +33,15 @@ if TYPE_CHECKING:
     from mypy_boto3_iam.type_defs import PolicyDocumentDictTypeDef, PolicyVersionTypeDef
     from mypy_boto3_organizations import OrganizationsClient
     from mypy_boto3_sts import STSClient
-    from mypy_boto3_sts.type_defs import CredentialsTypeDef
 
 ADMINISTRATOR_ACCESS = "AdministratorAccess"
 SESSION_NAME = "orgvend-baseline"
-# A new account answers these until it is fully set up (minutes after SUCCEEDED).
-NOT_READY_ERRORS = frozenset(
-    {
-        "AccessDenied",
-        "AccessDeniedException",
-        "SubscriptionRequiredException",
-        "OptInRequired",
-        "InvalidClientTokenId",
-        "RegionDisabledException",
-    }
-)
 MAX_POLICY_VERSIONS = 5
 
 
 class ApplyBaselineInput(Model):
     onboarding: Onboarding
     account_id: str
-
-
-def assume_access_role(sts: "STSClient", role_arn: str) -> "CredentialsTypeDef":
-    try:
-        return sts.assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)["Credentials"]
-    except ClientError as error:
-        if error_code(error) in NOT_READY_ERRORS:
-            metrics.add_metric(name="AccountNotReady", unit="Count", value=1)  # one retry of the workflow
-            raise AccountNotReady(f"cannot assume {role_arn} yet: {error_code(error)}") from None
-        raise BaselineFailed(f"cannot assume {role_arn}: {error}") from None
 
 
 def _decoded(document: "str | PolicyDocumentDictTypeDef") -> dict[str, Any]:
@@ -207,8 +186,8 @@ def apply_baseline(
     if not orgvend_principals:
         raise BaselineFailed("ORGVEND_PRINCIPAL_ARNS is empty: the access role's trust would admit nobody")
     partition = caller["Arn"].split(":")[1]
-    role_arn = f"arn:{partition}:iam::{account_id}:role/{onboarding.role_name}"
-    credentials = assume_access_role(sts, role_arn)
+    role_arn = access_role_arn(partition, account_id, onboarding.role_name)
+    credentials = assume_access_role(sts, role_arn, session_name=SESSION_NAME, failed=BaselineFailed)
     iam = aws.client_with_credentials("iam", credentials)
     policy_arn = f"arn:{partition}:iam::{account_id}:policy/{policy_name}"
     policy = administrator_minus_billing(

@@ -2,15 +2,16 @@
 
 It is the workflow's own door: whatever started the execution (the API, an event,
 ``aws stepfunctions start-execution``), nothing is written before the request has
-passed every check the API makes: fields, allowed role, allowed email domain, and
-orgvend's managed scope for an account to adopt or an OU to place into.
+passed every check the API makes: fields, allowed role, allowed email domain,
+orgvend's managed scope for an account to adopt or an OU to place into, and the settings
+profile (named, and each override) the account will be set up with.
 """
 
 from typing import Any
 
 from pydantic import ValidationError
 
-from orgvend.doors import check_email_domain, check_role_allowed, check_scope
+from orgvend.doors import check_email_domain, check_role_allowed, check_scope, check_settings_requested
 from orgvend.errors import InvalidOnboardingRequest
 from orgvend.models import (
     ExecutionContext,
@@ -50,6 +51,8 @@ def resolve_request(
         # Adoption keeps the account's OU unless the request says otherwise; a new account is always placed.
         keep_ou=bool(request.account_id) and request.keep_ou is not False and request.ou is None,
         access=request.access,
+        settings_profile=request.settings_profile,
+        settings=request.settings,
         requested_by=request.requested_by,
     )
 
@@ -72,6 +75,7 @@ def record_request(
     check_role_allowed(request, allowed_role_names)
     check_email_domain(request, allowed_email_domains)
     check_scope(request, scope)
+    check_settings_requested(request, registry)
     onboarding = resolve_request(request, step_input.execution, allowed_role_names[0])
     registry.open_onboarding(onboarding)
     return onboarding

@@ -51,6 +51,8 @@ def register_account(
             "root_secured_by": existing.root_secured_by if existing else None,
             # What AssignAccess made (a run started before AssignAccess existed: what was recorded).
             "access": step_input.access or (existing.access if existing else None),
+            # What ApplySettings recorded on the entry (the profile, its version, when).
+            "settings": existing.settings if existing else None,
         }
     )
     registry.save_account(record, onboarding_status=OnboardingStatus.SUCCEEDED)
