@@ -82,3 +82,19 @@ def test_an_override_cannot_change_which_profile_and_version_are_recorded(
     with pytest.raises(InvalidSettingsProfile) as raised:
         registry.resolve_settings_profile("default", {own: 7 if own == "version" else "other"})
     assert list(raised.value.problems) == [f"settings.{own}"]
+
+
+def test_a_named_profile_inherits_what_it_does_not_say_from_the_stored_default(registry: Registry) -> None:
+    registry.put_settings_profile(
+        DEFAULT_PROFILE.model_copy(update={"repair": True, "opt_in_regions": ["af-south-1"]}), replacing=None
+    )
+    registry.put_settings_profile(
+        SettingsProfile.model_validate({"name": "strict", "passwordPolicy": {"minimumPasswordLength": 20}}),
+        replacing=None,
+    )
+
+    resolved = registry.resolve_settings_profile("strict")
+
+    assert resolved.password_policy is not None and resolved.password_policy.minimum_password_length == 20
+    assert resolved.repair and resolved.opt_in_regions == ["af-south-1"]  # the default's, not re-defaulted
+    assert (resolved.name, resolved.version) == ("strict", 1)

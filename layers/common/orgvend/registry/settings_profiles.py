@@ -88,7 +88,15 @@ class SettingsProfiles(Table):
             **profile_key(profile.name),
             **attribute_values(
                 {
-                    "profile": written.to_json(),
+                    # What the writer said, not the fields' defaults: a named profile that says
+                    # nothing of ``repair`` or ``optInRegions`` keeps inheriting the default's.
+                    "profile": {
+                        **written.model_dump(
+                            mode="json", by_alias=True, exclude_unset=True, exclude_none=True
+                        ),
+                        "name": written.name,
+                        "version": written.version,
+                    },
                     "updatedAt": now().isoformat(),
                     "gsi3pk": PROFILES_PARTITION,
                     "gsi3sk": profile.name,
