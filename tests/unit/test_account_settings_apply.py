@@ -7,12 +7,19 @@ a hand change is drift.
 """
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from orgvend import aws
-from orgvend.account_settings.apply_settings import ORDER, apply_settings, check_settings, settings_drift
+from orgvend.account_settings.apply_settings import (
+    ORDER,
+    SettingsTarget,
+    apply_settings,
+    check_settings,
+    settings_drift,
+)
 from orgvend.account_settings.block_public_access import apply_public_access_block, public_access_block_drift
 from orgvend.account_settings.delete_default_vpcs import (
     apply_default_vpcs,
@@ -255,14 +262,14 @@ def profile_for_tests() -> Any:
     return resolve_profile(DEFAULT_PROFILE, overrides={"alternateContacts": {"security": SECURITY}})
 
 
-def target(account_id: str, member: AssumedMemberAccount, management_account: Any) -> dict[str, Any]:
-    return {
-        "account_id": account_id,
-        "client": "acme",
-        "project": "web",
-        "member": member,
-        "management_account": management_account,
-    }
+def target(account_id: str, member: AssumedMemberAccount, management_account: Any) -> SettingsTarget:
+    return SettingsTarget(
+        account_id=account_id,
+        client="acme",
+        project="web",
+        member=member,
+        management_account=management_account,
+    )
 
 
 def test_apply_settings_applies_each_section_in_order_and_a_second_run_changes_nothing(
@@ -271,8 +278,8 @@ def test_apply_settings_applies_each_section_in_order_and_a_second_run_changes_n
     profile = profile_for_tests()
     where = target(account_id, member, management_account)
 
-    first = apply_settings(profile, **where)
-    second = apply_settings(profile, **where)
+    first = apply_settings(profile, where)
+    second = apply_settings(profile, where)
 
     applied = [result.setting for result in first.results]
     assert applied == [setting for setting in ORDER if setting != Setting.OPT_IN_REGIONS]
@@ -280,7 +287,7 @@ def test_apply_settings_applies_each_section_in_order_and_a_second_run_changes_n
     assert not second.changed
     assert (first.profile, first.version) == ("default", 1)
     assert member.iam().list_account_aliases()["AccountAliases"] == ["acme-web"]
-    assert settings_drift(profile, **where) == []
+    assert settings_drift(profile, where) == []
     assert first.to_json()["results"][0] == {
         "setting": "alias",
         "changed": True,
@@ -294,11 +301,11 @@ def test_settings_drift_reads_everything_back_without_changing_it(
 ) -> None:
     profile = profile_for_tests()
     where = target(account_id, member, management_account)
-    apply_settings(profile, **where)
+    apply_settings(profile, where)
     member.iam().delete_account_alias(AccountAlias="acme-web")
     member.ec2("us-east-1").disable_ebs_encryption_by_default()
 
-    drift = settings_drift(profile, **where)
+    drift = settings_drift(profile, where)
 
     assert [(item.setting, item.field) for item in drift] == [
         (Setting.ALIAS, "alias"),
@@ -313,18 +320,18 @@ def test_check_settings_repairs_only_when_the_profile_says_so(
     where = target(account_id, member, management_account)
     reporting = profile_for_tests()
     repairing = reporting.model_copy(update={"repair": True})
-    apply_settings(reporting, **where)
+    apply_settings(reporting, where)
     member.ec2("us-east-1").disable_ebs_encryption_by_default()
 
-    reported = check_settings(reporting, **where)
-    repaired = check_settings(repairing, **where)
+    reported = check_settings(reporting, where)
+    repaired = check_settings(repairing, where)
 
     assert reported.repaired is None and len(reported.drift) == 1
     assert repaired.repaired is not None
     assert [result.setting for result in repaired.repaired.results if result.changed] == [
         Setting.EBS_ENCRYPTION
     ]
-    assert check_settings(repairing, **where).drift == []
+    assert check_settings(repairing, where).drift == []
 
 
 def test_a_setting_aws_refuses_stops_the_rest_naming_it(
@@ -337,7 +344,7 @@ def test_a_setting_aws_refuses_stops_the_rest_naming_it(
     with pytest.raises(
         SettingsNotApplied, match=r"^s3PublicAccessBlock: AWS refused it \(AccessDenied\)"
     ) as raised:
-        apply_settings(profile_for_tests(), **target(account_id, member, management_account))
+        apply_settings(profile_for_tests(), target(account_id, member, management_account))
 
     assert raised.value.setting == "s3PublicAccessBlock"
     # Applied before it: kept. After it: not reached.
@@ -348,10 +355,10 @@ def test_a_setting_aws_refuses_stops_the_rest_naming_it(
 def test_an_alias_too_long_for_the_account_is_not_applied_naming_the_setting(
     member: AssumedMemberAccount, management_account: Any, account_id: str
 ) -> None:
-    where = {**target(account_id, member, management_account), "client": "c" * 24, "project": "p" * 24}
+    where = replace(target(account_id, member, management_account), client="c" * 24, project="p" * 24)
     profile = resolve_profile(DEFAULT_PROFILE, overrides={"alias": "agency-{client}-{project}-workloads"})
 
     with pytest.raises(SettingsNotApplied, match=r"^alias: the account alias") as raised:
-        apply_settings(profile, **where)
+        apply_settings(profile, where)
 
     assert raised.value.setting == "alias"

@@ -14,7 +14,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from orgvend import aws
-from orgvend.account_settings.apply_settings import apply_settings, settings_drift
+from orgvend.account_settings.apply_settings import SettingsTarget, apply_settings, settings_drift
 from orgvend.account_settings.enable_regions import apply_opt_in_regions, opt_in_regions_drift
 from orgvend.account_settings.models import Setting, SettingsProfile
 from orgvend.errors import RegionNotReady
@@ -137,17 +137,13 @@ def test_the_coordinator_enables_regions_from_the_management_account(account: An
     regions = script(account, {"af-south-1": "DISABLED"})
     profile = SettingsProfile(opt_in_regions=["af-south-1"])
     member: Any = object()  # no member-account setting in this profile: never asked for a client
-    where: dict[str, Any] = {
-        "account_id": ACCOUNT,
-        "client": "acme",
-        "project": "web",
-        "member": member,
-        "management_account": account,
-    }
+    where = SettingsTarget(
+        account_id=ACCOUNT, client="acme", project="web", member=member, management_account=account
+    )
 
-    assert [item.region for item in settings_drift(profile, **where)] == ["af-south-1"]
+    assert [item.region for item in settings_drift(profile, where)] == ["af-south-1"]
     # The step's own wait (seconds) is not reached: the Region is ENABLED at the first look.
-    result = apply_settings(profile, **where)
+    result = apply_settings(profile, where)
 
     assert [item.setting for item in result.results] == [Setting.OPT_IN_REGIONS]
     assert regions.enabled == [(ACCOUNT, "af-south-1")]

@@ -58,16 +58,22 @@ class SettingStep:
     drift: Callable[[], list[SettingDrift]]
 
 
-def setting_steps(
-    profile: SettingsProfile,
-    *,
-    account_id: str,
-    client: str,
-    project: str,
-    member: MemberAccount,
-    management_account: "AccountClient",
-) -> list[SettingStep]:
+@dataclass(frozen=True)
+class SettingsTarget:
+    """The account a profile is applied to: its ID, client and project, the clients acting inside it
+    (``member``), and the management account's Account Management client (contacts, Regions)."""
+
+    account_id: str
+    client: str
+    project: str
+    member: MemberAccount
+    management_account: "AccountClient"
+
+
+def setting_steps(profile: SettingsProfile, target: SettingsTarget) -> list[SettingStep]:
     """The profile's sections that say something, in ``ORDER``."""
+    account_id, client, project = target.account_id, target.client, target.project
+    member, management_account = target.member, target.management_account
     steps: dict[Setting, SettingStep] = {}
     try:
         alias = profile.alias_for(client, project)
@@ -139,75 +145,23 @@ def _named[T](setting: Setting, run: Callable[[], T]) -> T:
         raise SettingsNotApplied(setting, f"AWS refused it ({error_code(error)}): {error}") from None
 
 
-def apply_settings(
-    profile: SettingsProfile,
-    *,
-    account_id: str,
-    client: str,
-    project: str,
-    member: MemberAccount,
-    management_account: "AccountClient",
-) -> SettingsResult:
+def apply_settings(profile: SettingsProfile, target: SettingsTarget) -> SettingsResult:
     """Apply each of the profile's settings in ``ORDER``; a second run changes nothing."""
-    steps = setting_steps(
-        profile,
-        account_id=account_id,
-        client=client,
-        project=project,
-        member=member,
-        management_account=management_account,
-    )
+    steps = setting_steps(profile, target)
     results = [_named(step.setting, step.apply) for step in steps]
     return SettingsResult(profile=profile.name, version=profile.version, results=results)
 
 
-def settings_drift(
-    profile: SettingsProfile,
-    *,
-    account_id: str,
-    client: str,
-    project: str,
-    member: MemberAccount,
-    management_account: "AccountClient",
-) -> list[SettingDrift]:
+def settings_drift(profile: SettingsProfile, target: SettingsTarget) -> list[SettingDrift]:
     """How the account differs from the profile, setting by setting; nothing is changed."""
-    steps = setting_steps(
-        profile,
-        account_id=account_id,
-        client=client,
-        project=project,
-        member=member,
-        management_account=management_account,
-    )
+    steps = setting_steps(profile, target)
     return [drift for step in steps for drift in _named(step.setting, step.drift)]
 
 
-def check_settings(
-    profile: SettingsProfile,
-    *,
-    account_id: str,
-    client: str,
-    project: str,
-    member: MemberAccount,
-    management_account: "AccountClient",
-) -> SettingsCheck:
+def check_settings(profile: SettingsProfile, target: SettingsTarget) -> SettingsCheck:
     """The account's drift, repaired when the profile says ``repair`` (else only reported)."""
-    drift = settings_drift(
-        profile,
-        account_id=account_id,
-        client=client,
-        project=project,
-        member=member,
-        management_account=management_account,
-    )
+    drift = settings_drift(profile, target)
     if not drift or not profile.repair:
         return SettingsCheck(drift=drift)
-    repaired = apply_settings(
-        profile,
-        account_id=account_id,
-        client=client,
-        project=project,
-        member=member,
-        management_account=management_account,
-    )
+    repaired = apply_settings(profile, target)
     return SettingsCheck(drift=drift, repaired=repaired)

@@ -14,7 +14,7 @@ where what is done already changes nothing.
 from typing import TYPE_CHECKING
 
 from orgvend.access_role import access_role_arn, assume_access_role
-from orgvend.account_settings.apply_settings import apply_settings
+from orgvend.account_settings.apply_settings import SettingsTarget, apply_settings
 from orgvend.account_settings.member_account import AssumedMemberAccount
 from orgvend.account_settings.models import SettingsResult
 from orgvend.clock import now
@@ -64,11 +64,13 @@ def apply_account_settings(
     )
     result = apply_settings(
         profile,
-        account_id=account_id,
-        client=onboarding.client,
-        project=onboarding.project,
-        member=AssumedMemberAccount(credentials),
-        management_account=account,
+        SettingsTarget(
+            account_id=account_id,
+            client=onboarding.client,
+            project=onboarding.project,
+            member=AssumedMemberAccount(credentials),
+            management_account=account,
+        ),
     )
     record = applied(result)
     registry.update_account(account_id, lambda current: current.changed(settings=record))
