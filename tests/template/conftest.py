@@ -41,7 +41,7 @@ def lambda_functions(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 # The workflows: every state machine test runs for each of them.
-STATE_MACHINES = ("OnboardAccountStateMachine", "OffboardAccountStateMachine")
+STATE_MACHINES = ("OnboardAccountStateMachine", "OffboardAccountStateMachine", "KeepSettingsStateMachine")
 
 
 @pytest.fixture(scope="session", params=STATE_MACHINES)

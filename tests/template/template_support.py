@@ -366,7 +366,11 @@ def snake_case(state_name: str) -> str:
 
 
 # Each workflow's ASL file and the word its functions and steps are grouped under.
-WORKFLOWS = {"onboard_account.asl.json": "onboarding", "offboard_account.asl.json": "offboarding"}
+WORKFLOWS = {
+    "onboard_account.asl.json": "onboarding",
+    "offboard_account.asl.json": "offboarding",
+    "keep_settings.asl.json": "settings",
+}
 
 
 def lambda_task_names(asl_file: str) -> list[str]:

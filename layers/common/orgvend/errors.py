@@ -151,6 +151,15 @@ class AccountAliasTaken(SettingFailed):
         self.alias = alias
 
 
+class InvalidSettingsRun(Terminal):
+    """A settings run names an account, client or profile that cannot be run, or its registry item is gone."""
+
+
+class SettingsThrottled(Retryable):
+    """AWS throttled (or briefly failed) a setting's call past botocore's own retries: the step's retry
+    applies the profile again, where what is done already changes nothing."""
+
+
 class RegionNotReady(Retryable):
     """An opt-in Region is still being enabled (or disabled) after the step's bounded wait: the step's
     retry looks again."""

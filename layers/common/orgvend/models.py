@@ -349,6 +349,41 @@ class Notification(Model):
 _SWITCH_ROLE_URL_KEYS = ("switchRoleUrl", "switch_role_url")
 
 
+Region = Annotated[str, Field(pattern=rules.REGION_PATTERN.pattern)]
+
+
+class Setting(StrEnum):
+    """Each setting of a settings profile (orgvend.account_settings) by its section's name in the profile's JSON: errors and results name them so."""
+
+    ALIAS = "alias"
+    ALTERNATE_CONTACTS = "alternateContacts"
+    PASSWORD_POLICY = "passwordPolicy"
+    S3_PUBLIC_ACCESS_BLOCK = "s3PublicAccessBlock"
+    OPT_IN_REGIONS = "optInRegions"
+    EBS_ENCRYPTION = "ebsEncryption"
+    DEFAULT_VPCS = "defaultVpcs"
+
+
+class SettingDrift(Model):
+    """One way the account differs from its profile."""
+
+    setting: Setting
+    field: str = Field(description="The profile's field that differs (camelCase), or the setting itself.")
+    expected: Any = None
+    actual: Any = None
+    region: Region | None = None
+
+
+class SettingsDriftReport(Model):
+    """The last check of an account's settings against its profile (a settings run in ``check`` mode)."""
+
+    checked_at: datetime
+    profile: str
+    version: int
+    drift: list[SettingDrift] = Field(default_factory=list, description="Empty: as the profile says.")
+    repaired: bool = Field(default=False, description="The profile said repair, and it was applied again.")
+
+
 class AppliedSettings(Model):
     """Which settings profile an account was set up with (orgvend.account_settings), and what it did."""
 
@@ -359,6 +394,11 @@ class AppliedSettings(Model):
     kept: list[str] = Field(
         default_factory=list,
         description="What was found and deliberately left alone (a default VPC with something in it).",
+    )
+    overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The single settings overridden for this account (the onboarding's ``settings``): a "
+        "later run applies them again on top of the profile's current version.",
     )
 
 
@@ -405,6 +445,9 @@ class AccountRecord(Model):
     )
     settings: AppliedSettings | None = Field(
         default=None, description="The settings profile (and version) last applied to the account."
+    )
+    settings_drift: SettingsDriftReport | None = Field(
+        default=None, description="How the account differed from its profile when last checked."
     )
     created_at: datetime
     updated_at: datetime

@@ -20,10 +20,12 @@ if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_sns import SNSClient
 
+
 ONBOARDED_DETAIL_TYPE = "Account Onboarded"
 FAILED_DETAIL_TYPE = "Account Onboarding Failed"
 OFFBOARDED_DETAIL_TYPE = "Account Offboarded"
 OFFBOARDING_FAILED_DETAIL_TYPE = "Account Offboarding Failed"
+SETTINGS_RUN_DETAIL_TYPE = "Account Settings Run Finished"
 # SNS: "less than 100 characters", no line breaks or control characters.
 SNS_SUBJECT_MAX_LENGTH = 99
 

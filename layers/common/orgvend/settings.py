@@ -56,6 +56,7 @@ class Settings(BaseModel):
     operator_principal_arns: CommaSeparated | None = None
     onboard_state_machine_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:states:")
     offboard_state_machine_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:states:")
+    keep_settings_state_machine_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:states:")
     idempotency_table_name: str | None = Field(default=None, min_length=1)
     guardrail_policy_name: str | None = Field(default=None, min_length=1)
     # People's access through IAM Identity Center (orgvend.access): empty instance ARN, none.

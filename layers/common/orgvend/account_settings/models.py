@@ -7,30 +7,16 @@ that an override may change a single setting.
 """
 
 from collections.abc import Mapping
-from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 
 from orgvend import rules
 from orgvend.errors import InvalidSettingsProfile
-from orgvend.models import Model, Slug
+from orgvend.models import Model, Region, Setting, SettingDrift, Slug
 
-Region = Annotated[str, Field(pattern=rules.REGION_PATTERN.pattern)]
 # Where a profile's problems are reported from: the request's field that carries the profile.
 PROFILE_FIELD = "settings"
-
-
-class Setting(StrEnum):
-    """Each setting by its section's name in the profile's JSON: errors and results name them so."""
-
-    ALIAS = "alias"
-    ALTERNATE_CONTACTS = "alternateContacts"
-    PASSWORD_POLICY = "passwordPolicy"
-    S3_PUBLIC_ACCESS_BLOCK = "s3PublicAccessBlock"
-    OPT_IN_REGIONS = "optInRegions"
-    EBS_ENCRYPTION = "ebsEncryption"
-    DEFAULT_VPCS = "defaultVpcs"
 
 
 class AlternateContact(Model):
@@ -208,16 +194,6 @@ class SettingResult(Model):
         default_factory=list,
         description="What was found and deliberately left alone (a non-empty default VPC).",
     )
-
-
-class SettingDrift(Model):
-    """One way the account differs from its profile."""
-
-    setting: Setting
-    field: str = Field(description="The profile's field that differs (camelCase), or the setting itself.")
-    expected: Any = None
-    actual: Any = None
-    region: Region | None = None
 
 
 class SettingsResult(Model):

@@ -20,6 +20,8 @@ pk                        sk             what
 ``SETTINGSPROFILE#<name>`` ``PROFILE``  a settings profile and its version
                                          (orgvend.registry.settings_profiles), in
                                          ``Accounts`` under gsi3pk ``SETTINGSPROFILE``
+``SETTINGSRUN#<runId>``   ``RUN``        a settings run and each account's outcome
+                                         (orgvend.registry.settings_runs); TTL ``expiresAt``
 ========================  =============  ======================================
 
 "All accounts of client X" is a Query on ``ByClient`` with gsi1pk only, "of
@@ -50,11 +52,13 @@ from orgvend.registry.items import (
 from orgvend.registry.offboardings import Offboardings
 from orgvend.registry.onboardings import Onboardings
 from orgvend.registry.settings_profiles import SettingsProfiles
+from orgvend.registry.settings_runs import SettingsRuns
 from orgvend.settings import Settings
 
 
-class Registry(Offboardings, Onboardings, SettingsProfiles):
-    """The registry table: accounts, onboardings, offboardings, email guards and settings profiles, one facade."""
+class Registry(Offboardings, Onboardings, SettingsProfiles, SettingsRuns):
+    """The registry table: accounts, onboardings, offboardings, email guards, settings profiles and
+    settings runs, one facade."""
 
 
 def default_registry(settings: Settings) -> Registry:

@@ -249,6 +249,17 @@ class Accounts(Table):
         response = self._dynamodb.query(**arguments)
         return [record_of(item) for item in response["Items"]], response.get("LastEvaluatedKey")
 
+    def accounts_where(self, *, status: str, client: str | None = None) -> Iterator[AccountRecord]:
+        """Every account with ``status`` (of ``client``), page by page (Query on ``ByStatus``)."""
+        start_key: Item | None = None
+        while True:
+            records, start_key = self.list_accounts(
+                status=status, client=client, limit=1000, start_key=start_key
+            )
+            yield from records
+            if not start_key:
+                return
+
     def all_accounts(self) -> Iterator[AccountRecord]:
         """Every account, page by page (Query on ``Accounts``, up to 1 MB a page)."""
         start_key: Item | None = None

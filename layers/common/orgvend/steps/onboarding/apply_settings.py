@@ -13,13 +13,10 @@ where what is done already changes nothing.
 
 from typing import TYPE_CHECKING
 
-from orgvend.access_role import access_role_arn, assume_access_role
-from orgvend.account_settings.apply_settings import SettingsTarget, apply_settings
-from orgvend.account_settings.member_account import AssumedMemberAccount
+from orgvend.account_settings.apply_settings import apply_settings
 from orgvend.account_settings.models import SettingsResult
-from orgvend.clock import now
-from orgvend.errors import SettingsNotApplied
-from orgvend.models import AppliedSettings, Model, Onboarding
+from orgvend.account_settings.reach import applied, reach_account
+from orgvend.models import Model, Onboarding
 from orgvend.observability import logger, metrics
 from orgvend.registry import Registry
 
@@ -27,27 +24,10 @@ if TYPE_CHECKING:
     from mypy_boto3_account import AccountClient
     from mypy_boto3_sts import STSClient
 
-SESSION_NAME = "orgvend-settings"
-
 
 class ApplySettingsInput(Model):
     onboarding: Onboarding
     account_id: str
-
-
-def applied(result: SettingsResult) -> AppliedSettings:
-    """What the account's entry records of an application."""
-    return AppliedSettings(
-        profile=result.profile,
-        version=result.version,
-        applied_at=now(),
-        changed=[str(each.setting) for each in result.results if each.changed],
-        kept=[kept for each in result.results for kept in each.kept],
-    )
-
-
-def _not_assumable(why: str) -> SettingsNotApplied:
-    return SettingsNotApplied("accessRole", why)
 
 
 def apply_account_settings(
@@ -55,24 +35,16 @@ def apply_account_settings(
 ) -> SettingsResult:
     onboarding, account_id = step_input.onboarding, step_input.account_id
     profile = registry.resolve_settings_profile(onboarding.settings_profile, onboarding.settings)
-    partition = sts.get_caller_identity()["Arn"].split(":")[1]
-    credentials = assume_access_role(
+    target = reach_account(
         sts,
-        access_role_arn(partition, account_id, onboarding.role_name),
-        session_name=SESSION_NAME,
-        failed=_not_assumable,
+        account,
+        account_id=account_id,
+        role_name=onboarding.role_name,
+        client=onboarding.client,
+        project=onboarding.project,
     )
-    result = apply_settings(
-        profile,
-        SettingsTarget(
-            account_id=account_id,
-            client=onboarding.client,
-            project=onboarding.project,
-            member=AssumedMemberAccount(credentials),
-            management_account=account,
-        ),
-    )
-    record = applied(result)
+    result = apply_settings(profile, target)
+    record = applied(result, onboarding.settings)
     registry.update_account(account_id, lambda current: current.changed(settings=record))
     metrics.add_metric(name="SettingsChanged", unit="Count", value=len(record.changed))
     if record.kept:
