@@ -342,6 +342,30 @@ def all_states(states: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]
                 yield from all_states(state[key]["States"])
 
 
+# A Distributed Map's item ends at a state that records the item's failure in the run's registry item
+# (orgvend.registry.settings_runs): the one place a Catch may lead a terminal error other than Fail.
+RECORD_ITEM_FAILURE = "arn:aws:states:::dynamodb:updateItem"
+
+
+def item_processor_states(states: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The states inside Map item processors (their items' own little workflows)."""
+    found: dict[str, dict[str, Any]] = {}
+    for _, state in all_states(states):
+        if "ItemProcessor" in state:
+            found.update(all_states(state["ItemProcessor"]["States"]))
+    return found
+
+
+def records_item_failure(state: Mapping[str, Any]) -> bool:
+    """A state that adds the failed item to the run's ``failed`` set, and ends the item."""
+    return (
+        state.get("Type") == "Task"
+        and state.get("Resource") == RECORD_ITEM_FAILURE
+        and state.get("End") is True
+        and "ADD failed " in state.get("Parameters", {}).get("UpdateExpression", "")
+    )
+
+
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 

@@ -35,6 +35,7 @@ ENVIRONMENT_PER_FUNCTION = {
     "ApiFunction": {
         "ONBOARD_STATE_MACHINE_ARN",
         "OFFBOARD_STATE_MACHINE_ARN",
+        "KEEP_SETTINGS_STATE_MACHINE_ARN",
         "IDEMPOTENCY_TABLE_NAME",
         "ACCESS_ROLE_NAMES",
     },
@@ -43,6 +44,7 @@ ENVIRONMENT_PER_FUNCTION = {
     "ReconcileRegistryFunction": {"ONBOARD_STATE_MACHINE_ARN", "ACCESS_ROLE_NAMES"},
     "ReportOnboardingFailureFunction": {"ONBOARD_STATE_MACHINE_ARN"},
     "ReportOffboardingFailureFunction": {"OFFBOARD_STATE_MACHINE_ARN"},
+    "ReportSettingsRunFailureFunction": {"KEEP_SETTINGS_STATE_MACHINE_ARN"},
     "KeepGuardrailsFunction": {"ACCESS_ROLE_NAMES", "BASELINE_POLICY_NAME", "GUARDRAIL_POLICY_NAME"},
 }
 

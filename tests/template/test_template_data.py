@@ -12,6 +12,7 @@ from orgvend.registry import BY_CLIENT_INDEX, account_key, onboarding_key
 REPORT_FUNCTIONS = {
     "OnboardAccountStateMachine": "ReportOnboardingFailureFunction",
     "OffboardAccountStateMachine": "ReportOffboardingFailureFunction",
+    "KeepSettingsStateMachine": "ReportSettingsRunFailureFunction",
 }
 FAILURE_STATUSES = {"FAILED", "TIMED_OUT", "ABORTED"}
 

@@ -9,7 +9,9 @@ applies them (the first clause that matches), must:
 - retry every retryable error (by name, or by ``States.TaskFailed``/``States.ALL``);
 - never retry a terminal error, and let it end the run on the failure path: a Catch may only lead it to a
   Fail state, and with no Catch the execution fails, which the template's rule on the state machine's
-  FAILED status reports (and leaves the run where it stopped, for RedriveExecution).
+  FAILED status reports (and leaves the run where it stopped, for RedriveExecution). Inside a Distributed
+  Map's item processor the run is the item: a Catch may also lead to the state that records the item's
+  failure in the run's registry item and ends the item (a settings run goes on with the other accounts).
 """
 
 import copy
@@ -29,6 +31,7 @@ from template_support import (
     invoked_function_id,
     lambda_task_names,
     orgvend_modules_of,
+    records_item_failure,
     ref_target,
     referenced_errors,
     resources_of_type,
@@ -83,7 +86,8 @@ def handling_problems(
                     f"{retrier[1]['ErrorEquals']}"
                 )
             catcher = first_matching(state.get("Catch", []), error)
-            if catcher is not None and states[catcher[1]["Next"]]["Type"] != "Fail":
+            ending = states[catcher[1]["Next"]] if catcher is not None else None
+            if ending is not None and ending["Type"] != "Fail" and not records_item_failure(ending):
                 problems.append(
                     f"{state_name}: terminal {error} {origin} is caught by catcher {catcher[0]} and the run "
                     f"goes on to {catcher[1]['Next']} instead of failing"
@@ -219,3 +223,14 @@ def test_a_terminal_error_may_be_caught_only_to_fail_the_run():
         "NotifyOnboarded instead of failing"
     ]
     assert handling_problems("NotifyOnboarded", states, {"OutOfScope": ["m"]}) == []
+
+
+def test_a_terminal_error_of_a_map_item_may_end_the_item_where_its_failure_is_recorded():
+    states = asl_states("keep_settings.asl.json")
+    assert handling_problems("KeepAccountSettings", states, {"SettingsNotApplied": ["m"]}) == []
+    # The recording state must end the item and record it as failed: else the item goes on.
+    states["RecordSettingsFailure"] = {**states["RecordSettingsFailure"], "End": False, "Next": "Elsewhere"}
+    assert handling_problems("KeepAccountSettings", states, {"SettingsNotApplied": ["m"]}) == [
+        "KeepAccountSettings: terminal SettingsNotApplied (named in m) is caught by catcher 0 and the run "
+        "goes on to RecordSettingsFailure instead of failing"
+    ]

@@ -115,6 +115,37 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
     },
+    # Settings runs (statemachines/keep_settings.asl.json): the accounts chosen from the registry and the
+    # run's item; each account as ApplySettings; the summary to the operators.
+    "SelectSettingsAccountsFunction": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"},
+    "KeepAccountSettingsFunction": {
+        "sts:AssumeRole",
+        "account:GetAlternateContact",
+        "account:PutAlternateContact",
+        "account:GetRegionOptStatus",
+        "account:EnableRegion",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    },
+    "SummarizeSettingsRunFunction": {
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "sns:Publish",
+        "events:PutEvents",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+    },
+    "ReportSettingsRunFailureFunction": {
+        "states:DescribeExecution",  # a report acts only for the execution's current attempt
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "sns:Publish",
+        "events:PutEvents",
+        "sqs:SendMessage",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+    },
     "SetBillingPreferencesFunction": {"billing:UpdateBillingPreferences", "billing:GetBillingPreferences"},
     # ListOrganizationsFeatures: does the organization manage root access centrally?
     "RegisterAccountFunction": {
@@ -476,6 +507,17 @@ def test_assume_role_names_are_the_names_record_request_accepts(cfn, lambda_func
 STATE_MACHINE_DATA_ACTIONS: dict[str, dict[str, str]] = {
     # LookForCreationSlot: waiting onboardings read the creation semaphore's item (no Lambda invocation).
     "OnboardAccountStateMachine": {"dynamodb:GetItem": "RegistryTable"},
+    # RecordSettingsFailure: a failed account added to the run's item (no Lambda invocation).
+    "KeepSettingsStateMachine": {"dynamodb:UpdateItem": "RegistryTable"},
+}
+# A Distributed Map runs its items as child executions of its own state machine: starting them, and
+# following or stopping them, on that state machine only.
+STATE_MACHINE_CHILD_ACTIONS: dict[str, dict[str, str]] = {
+    "KeepSettingsStateMachine": {
+        "states:StartExecution": "arn:aws:states:{region}:{account}:stateMachine:{name}",
+        "states:DescribeExecution": "arn:aws:states:{region}:{account}:execution:{name}/*",
+        "states:StopExecution": "arn:aws:states:{region}:{account}:execution:{name}/*",
+    },
 }
 
 
@@ -497,8 +539,15 @@ def test_state_machine_role_invokes_only_the_workflow_functions(cfn, state_machi
     role = cfn["Resources"][role_target[0]]
 
     data_actions = STATE_MACHINE_DATA_ACTIONS.get(state_machine_id, {})
-    expected = {"lambda:InvokeFunction"} | VENDED_LOGS_ACTIONS | set(data_actions)
+    child_actions = STATE_MACHINE_CHILD_ACTIONS.get(state_machine_id, {})
+    expected = {"lambda:InvokeFunction"} | VENDED_LOGS_ACTIONS | set(data_actions) | set(child_actions)
     assert actions_of(cfn, role_target[0]) == expected
+    name = intrinsics.physical_name(state_machine_id)
+    for statement in inline_statements(role):
+        for action in set(statement_actions(statement)) & set(child_actions):
+            resources = as_list(intrinsics.resolve(statement["Resource"]))
+            arn = child_actions[action].format(region=REGION, account=ACCOUNT_ID, name=name)
+            assert resources == [arn], f"{state_machine_id}: {action} on {resources}"
     for statement in inline_statements(role):
         for action in set(statement_actions(statement)) & set(data_actions):
             resources = as_list(intrinsics.resolve(statement["Resource"]))
@@ -539,7 +588,10 @@ def test_data_permissions_target_the_resources_the_function_is_configured_with(
                 for arn in (
                     intrinsics.arn(t),
                     f"{intrinsics.arn(t)}/index/*",
-                    f"{intrinsics.arn(t)}/index/Accounts",
+                    *(
+                        f"{intrinsics.arn(t)}/index/{index['IndexName']}"
+                        for index in cfn["Resources"][t]["Properties"].get("GlobalSecondaryIndexes", [])
+                    ),
                 )
             },
             "sns": {intrinsics.resolve(variables["OPERATOR_TOPIC_ARN"])}

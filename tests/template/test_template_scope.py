@@ -119,6 +119,7 @@ def test_assume_role_reaches_only_the_access_roles_of_accounts_in_the_scope(cfn,
     assert {f for f, _ in assumers} == {
         "ApplyBaselineFunction",
         "ApplySettingsFunction",
+        "KeepAccountSettingsFunction",
         "FollowOrganizationFunction",
         "ReconcileRegistryFunction",
     }

@@ -26,6 +26,7 @@ FAILED_DETAIL_TYPE = "Account Onboarding Failed"
 OFFBOARDED_DETAIL_TYPE = "Account Offboarded"
 OFFBOARDING_FAILED_DETAIL_TYPE = "Account Offboarding Failed"
 SETTINGS_RUN_DETAIL_TYPE = "Account Settings Run Finished"
+SETTINGS_RUN_FAILED_DETAIL_TYPE = "Account Settings Run Failed"
 # SNS: "less than 100 characters", no line breaks or control characters.
 SNS_SUBJECT_MAX_LENGTH = 99
 

@@ -7,14 +7,13 @@ recorded in the run's registry item as it finishes (``SETTINGSRUN#<runId>``), in
 an account retried is still counted once, and the summary reads one item whatever the fleet's size.
 """
 
-import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
 
 from pydantic import Field, model_validator
 
-from orgvend.models import AccountId, Model, Slug
+from orgvend.models import AccountId, Model, Slug, WorkflowError
 
 
 class SettingsRunMode(StrEnum):
@@ -109,6 +108,10 @@ class SettingsRun(Model):
     requested_by: str | None = None
     started_at: datetime
     finished_at: datetime | None = None
+    failed_at: datetime | None = Field(
+        default=None, description="When the run itself failed (not an account)."
+    )
+    failure: str | None = Field(default=None, description="Why the run itself failed.")
     accounts: int = Field(description="How many accounts the run covers.")
     outcomes: dict[AccountOutcome, list[AccountId]] = Field(
         default_factory=dict, description="The accounts by what the run did to them (sorted)."
@@ -126,12 +129,6 @@ class SettingsRun(Model):
 
 
 def failure_reason(cause: str) -> str:
-    """A failure's reason as the workflow's Catch recorded it: a Lambda error's Cause is its JSON
-    (``errorType``, ``errorMessage``), anything else (a timeout, a service error) is text already."""
-    try:
-        error = json.loads(cause)
-    except ValueError:
-        return cause
-    if isinstance(error, dict) and "errorMessage" in error:
-        return f"{error.get('errorType', 'Error')}: {error['errorMessage']}"
-    return cause
+    """A failure's reason as the workflow's Catch recorded it (its ``Cause``): a Lambda error's message,
+    or the text of a timeout or a service error, readable."""
+    return WorkflowError(Error="Failed", Cause=cause).message

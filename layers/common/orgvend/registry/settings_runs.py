@@ -88,6 +88,23 @@ class SettingsRuns(Table):
             raise
         return self.get_settings_run(run_id)
 
+    def fail_settings_run(self, run_id: str, failure: str) -> bool | None:
+        """Record that the run itself failed, the first time: True then, False for a duplicate report,
+        None when the run has no item (it failed before its accounts were chosen)."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key=run_key(run_id),
+                UpdateExpression="SET failedAt = :now, failure = :failure",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(failedAt)",
+                ExpressionAttributeValues=attribute_values({":now": now().isoformat(), ":failure": failure}),
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            return None if self.get_settings_run(run_id) is None else False
+        return True
+
     def get_settings_run(self, run_id: str) -> SettingsRun | None:
         response = self._dynamodb.get_item(TableName=self._table, Key=run_key(run_id), ConsistentRead=True)
         if "Item" not in response:
