@@ -35,14 +35,13 @@ from orgvend.account_settings.models import (
     EbsEncryption,
     PasswordPolicy,
     S3PublicAccessBlock,
-    Setting,
-    SettingDrift,
     resolve_profile,
 )
 from orgvend.account_settings.set_account_alias import account_alias_drift, apply_account_alias
 from orgvend.account_settings.set_alternate_contacts import alternate_contacts_drift, apply_alternate_contacts
 from orgvend.account_settings.set_password_policy import apply_password_policy, password_policy_drift
 from orgvend.errors import AccountAliasTaken, SettingFailed, SettingsNotApplied
+from orgvend.models import Setting, SettingDrift
 
 from .support import failing
 

@@ -16,8 +16,9 @@ from botocore.awsrequest import AWSResponse
 from orgvend import aws
 from orgvend.account_settings.apply_settings import SettingsTarget, apply_settings, settings_drift
 from orgvend.account_settings.enable_regions import apply_opt_in_regions, opt_in_regions_drift
-from orgvend.account_settings.models import Setting, SettingsProfile
+from orgvend.account_settings.models import SettingsProfile
 from orgvend.errors import RegionNotReady
+from orgvend.models import Setting
 
 ACCOUNT = "210987654321"
 

@@ -22,19 +22,13 @@ from orgvend.account_settings.delete_default_vpcs import apply_default_vpcs, def
 from orgvend.account_settings.enable_regions import apply_opt_in_regions, opt_in_regions_drift
 from orgvend.account_settings.encrypt_ebs_by_default import apply_ebs_encryption, ebs_encryption_drift
 from orgvend.account_settings.member_account import MemberAccount
-from orgvend.account_settings.models import (
-    Setting,
-    SettingDrift,
-    SettingResult,
-    SettingsCheck,
-    SettingsProfile,
-    SettingsResult,
-)
+from orgvend.account_settings.models import SettingResult, SettingsCheck, SettingsProfile, SettingsResult
 from orgvend.account_settings.set_account_alias import account_alias_drift, apply_account_alias
 from orgvend.account_settings.set_alternate_contacts import alternate_contacts_drift, apply_alternate_contacts
 from orgvend.account_settings.set_password_policy import apply_password_policy, password_policy_drift
 from orgvend.aws import error_code
 from orgvend.errors import SettingsNotApplied, SettingsThrottled
+from orgvend.models import Setting, SettingDrift
 
 if TYPE_CHECKING:
     from mypy_boto3_account import AccountClient

@@ -5,8 +5,9 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from orgvend.account_settings.drift import converge, differences, profile_form
-from orgvend.account_settings.models import S3PublicAccessBlock, Setting, SettingDrift, SettingResult
+from orgvend.account_settings.models import S3PublicAccessBlock, SettingResult
 from orgvend.aws import error_code
+from orgvend.models import Setting, SettingDrift
 
 if TYPE_CHECKING:
     from mypy_boto3_s3control import S3ControlClient

@@ -11,8 +11,9 @@ go with the VPC itself).
 from typing import TYPE_CHECKING
 
 from orgvend.account_settings.member_account import MemberAccount
-from orgvend.account_settings.models import DefaultVpcs, Setting, SettingDrift, SettingResult
+from orgvend.account_settings.models import DefaultVpcs, SettingResult
 from orgvend.errors import SettingsNotApplied
+from orgvend.models import Setting, SettingDrift
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client

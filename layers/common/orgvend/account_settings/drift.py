@@ -4,8 +4,9 @@ and changing it only where it differs."""
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from orgvend.account_settings.models import Setting, SettingDrift, SettingResult
+from orgvend.account_settings.models import SettingResult
 from orgvend.errors import SettingsNotApplied
+from orgvend.models import Setting, SettingDrift
 
 
 def differences(

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from orgvend.account_settings.drift import differences
-from orgvend.account_settings.models import Setting, SettingDrift, SettingResult
+from orgvend.account_settings.models import SettingResult
 from orgvend.errors import RegionNotReady
+from orgvend.models import Setting, SettingDrift
 
 if TYPE_CHECKING:
     from mypy_boto3_account import AccountClient

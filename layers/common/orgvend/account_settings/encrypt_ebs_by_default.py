@@ -2,7 +2,8 @@
 
 from orgvend.account_settings.drift import converge, differences
 from orgvend.account_settings.member_account import MemberAccount
-from orgvend.account_settings.models import EbsEncryption, Setting, SettingDrift, SettingResult
+from orgvend.account_settings.models import EbsEncryption, SettingResult
+from orgvend.models import Setting, SettingDrift
 
 
 def ebs_encryption_drift(member: MemberAccount, wanted: EbsEncryption) -> list[SettingDrift]:

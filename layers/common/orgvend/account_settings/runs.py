@@ -131,4 +131,4 @@ class SettingsRun(Model):
 def failure_reason(cause: str) -> str:
     """A failure's reason as the workflow's Catch recorded it (its ``Cause``): a Lambda error's message,
     or the text of a timeout or a service error, readable."""
-    return WorkflowError(Error="Failed", Cause=cause).message
+    return WorkflowError(error="Failed", cause=cause).message

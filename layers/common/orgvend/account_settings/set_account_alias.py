@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from orgvend.account_settings.drift import converge, differences
-from orgvend.account_settings.models import Setting, SettingDrift, SettingResult
+from orgvend.account_settings.models import SettingResult
 from orgvend.aws import error_code
 from orgvend.errors import AccountAliasTaken
+from orgvend.models import Setting, SettingDrift
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient

@@ -10,14 +10,9 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from orgvend.account_settings.drift import converge, differences
-from orgvend.account_settings.models import (
-    AlternateContact,
-    AlternateContacts,
-    Setting,
-    SettingDrift,
-    SettingResult,
-)
+from orgvend.account_settings.models import AlternateContact, AlternateContacts, SettingResult
 from orgvend.aws import error_code
+from orgvend.models import Setting, SettingDrift
 
 if TYPE_CHECKING:
     from mypy_boto3_account import AccountClient
