@@ -85,6 +85,9 @@ In another terminal (the AWS CLI is in the project's venv):
     --state-machine-arn {outputs["OnboardAccountStateMachineArn"]} \\
     --input '{{"client": "acme", "project": "web", "email": "aws+acme-web@example.com"}}'
   aws --endpoint-url {endpoint} stepfunctions describe-execution --execution-arn <executionArn>
+  aws --endpoint-url {endpoint} stepfunctions start-execution \\
+    --state-machine-arn {outputs["KeepSettingsStateMachineArn"]} \\
+    --input '{{"mode": "check", "selection": {{"all": true}}}}'   # the settings drift check (not scheduled here)
   aws --endpoint-url {endpoint} organizations list-accounts
   aws --endpoint-url {endpoint} sqs receive-message --queue-url {runtime.operator_inbox_url}  # {OPERATOR_INBOX}
 

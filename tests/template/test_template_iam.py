@@ -18,6 +18,20 @@ from template_support import (
     statement_actions,
 )
 
+# Applying a settings profile (onboarding's ApplySettings, a settings run's KeepAccountSettings): the
+# member's own settings through the assumed access role; contacts and Regions from the management account
+# (Account Management, never DisableRegion); the profiles and the account's entry (and the run's item).
+SETTINGS_GRANTS = {
+    "sts:AssumeRole",
+    "account:GetAlternateContact",
+    "account:PutAlternateContact",
+    "account:GetRegionOptStatus",
+    "account:EnableRegion",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+}
+
 # The spec: every action each function's role may perform. A new permission is a
 # deliberate change to this table, reviewed with the code that needs it.
 # Reading the scope (orgvend/organizations.py): an account's or OU's parents, and the management account.
@@ -105,29 +119,11 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
     },
     # The member's own settings through the assumed access role; contacts and Regions from the management
     # account (Account Management, never DisableRegion); the profiles and the account's entry.
-    "ApplySettingsFunction": {
-        "sts:AssumeRole",
-        "account:GetAlternateContact",
-        "account:PutAlternateContact",
-        "account:GetRegionOptStatus",
-        "account:EnableRegion",
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-    },
+    "ApplySettingsFunction": SETTINGS_GRANTS,
     # Settings runs (statemachines/keep_settings.asl.json): the accounts chosen from the registry and the
     # run's item; each account as ApplySettings; the summary to the operators.
     "SelectSettingsAccountsFunction": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"},
-    "KeepAccountSettingsFunction": {
-        "sts:AssumeRole",
-        "account:GetAlternateContact",
-        "account:PutAlternateContact",
-        "account:GetRegionOptStatus",
-        "account:EnableRegion",
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-    },
+    "KeepAccountSettingsFunction": SETTINGS_GRANTS,
     "SummarizeSettingsRunFunction": {
         "dynamodb:GetItem",
         "dynamodb:UpdateItem",

@@ -11,10 +11,7 @@ return almost nothing, so a run's state stays small whatever the fleet's size: t
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from orgvend.account_settings.runs import AccountOutcome, SettingsRun, failure_reason
-from orgvend.aws import error_code
 from orgvend.clock import now
 from orgvend.registry.items import attribute_values, plain
 from orgvend.registry.writes import Table
@@ -38,15 +35,13 @@ class SettingsRuns(Table):
         fields = run.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"outcomes"})
         fields[FAILURES] = {}
         fields["expiresAt"] = int(now().timestamp()) + RUN_ITEM_DAYS * 86400
-        try:
-            self._dynamodb.put_item(
+        if not self._conditional(
+            lambda: self._dynamodb.put_item(
                 TableName=self._table,
                 Item={**run_key(run.run_id), **attribute_values(fields)},
                 ConditionExpression="attribute_not_exists(pk)",
             )
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
+        ):
             stored = self.get_settings_run(run.run_id)
             assert stored is not None  # the condition failed on it
             return stored
@@ -74,36 +69,31 @@ class SettingsRuns(Table):
 
     def finish_settings_run(self, run_id: str) -> SettingsRun | None:
         """Stamp the run finished (the first time: a retried summary keeps the stamp); the run as stored."""
-        try:
-            self._dynamodb.update_item(
+        started = self._conditional(
+            lambda: self._dynamodb.update_item(
                 TableName=self._table,
                 Key=run_key(run_id),
                 UpdateExpression="SET finishedAt = if_not_exists(finishedAt, :now)",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeValues=attribute_values({":now": now().isoformat()}),
             )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return None
-            raise
-        return self.get_settings_run(run_id)
+        )
+        return self.get_settings_run(run_id) if started else None
 
     def fail_settings_run(self, run_id: str, failure: str) -> bool | None:
         """Record that the run itself failed, the first time: True then, False for a duplicate report,
         None when the run has no item (it failed before its accounts were chosen)."""
-        try:
-            self._dynamodb.update_item(
+        if self._conditional(
+            lambda: self._dynamodb.update_item(
                 TableName=self._table,
                 Key=run_key(run_id),
                 UpdateExpression="SET failedAt = :now, failure = :failure",
                 ConditionExpression="attribute_exists(pk) AND attribute_not_exists(failedAt)",
                 ExpressionAttributeValues=attribute_values({":now": now().isoformat(), ":failure": failure}),
             )
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise
-            return None if self.get_settings_run(run_id) is None else False
-        return True
+        ):
+            return True
+        return None if self.get_settings_run(run_id) is None else False
 
     def get_settings_run(self, run_id: str) -> SettingsRun | None:
         response = self._dynamodb.get_item(TableName=self._table, Key=run_key(run_id), ConsistentRead=True)
