@@ -2,19 +2,23 @@
 their reason, finished and failed stamped once), and what the operators are told."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from orgvend.account_settings.runs import (
     AccountOutcome,
+    AccountSettingsItem,
     SettingsRun,
     SettingsRunMode,
     SettingsRunRequest,
     SettingsSelection,
     failure_reason,
 )
+from orgvend.models import AccountRecord, AccountStatus
 from orgvend.registry import Registry
+from orgvend.steps.settings.keep_account_settings import keep_account_settings
 from orgvend.steps.settings.summarize_settings_run import settings_run_message
 
 FIRST, SECOND, THIRD = "111111111111", "222222222222", "333333333333"
@@ -124,3 +128,38 @@ def test_the_message_names_the_drifted_repaired_and_failed_accounts() -> None:
     drifted, repaired = body.index(FIRST), body.index(SECOND)
     assert "repair: false" in body[:drifted] and "repair: true" in body[drifted:repaired]
     assert f"{THIRD}: passwordPolicy: AWS refused it (AccessDenied)" in body
+
+
+def an_entry(status: AccountStatus) -> AccountRecord:
+    stamp = datetime(2026, 11, 1, tzinfo=UTC)
+    return AccountRecord(
+        account_id=FIRST,
+        account_name="acme-web",
+        email="aws+acme-web@example.com",
+        client="acme",
+        project="web",
+        role_name="OrganizationAccountAccessRole",
+        status=status,
+        created_at=stamp,
+        updated_at=stamp,
+    )
+
+
+class Untouchable:
+    """An AWS client the step must not use."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"called {name}")
+
+
+@pytest.mark.parametrize("status", [AccountStatus.CLOSING, AccountStatus.NEEDS_ROLE, None])
+def test_an_account_no_longer_active_when_its_turn_comes_is_skipped_untouched(
+    registry: Registry, status: AccountStatus | None
+) -> None:
+    registry.start_settings_run(a_run())
+    if status is not None:
+        registry.save_account(an_entry(status))
+    item = AccountSettingsItem(run_id="run-1", mode=SettingsRunMode.APPLY, account_id=FIRST)
+    kept = keep_account_settings(item, Untouchable(), Untouchable(), registry)  # type: ignore[arg-type]
+    assert kept.outcome == AccountOutcome.SKIPPED
+    assert registry.get_settings_run("run-1").outcomes == {AccountOutcome.SKIPPED: [FIRST]}  # type: ignore[union-attr]
