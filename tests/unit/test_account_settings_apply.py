@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import boto3
 import pytest
 
 from orgvend import aws
@@ -361,3 +362,59 @@ def test_an_alias_too_long_for_the_account_is_not_applied_naming_the_setting(
         apply_settings(profile, where)
 
     assert raised.value.setting == "alias"
+
+
+def test_a_delete_whose_answer_was_lost_is_finished_by_the_retry_not_refused(
+    member: AssumedMemberAccount,
+) -> None:
+    """AWS deleted the subnet but its answer was lost: botocore's retry is told it is not found."""
+    wanted = DefaultVpcs(delete=True, regions=["us-east-1"])
+    ec2 = member.ec2("us-east-1")
+    vpc_id = default_vpc_id(ec2)
+    behind_the_scenes = boto3.client(
+        "ec2",
+        region_name="us-east-1",
+        aws_access_key_id=member.credentials["AccessKeyId"],
+        aws_secret_access_key=member.credentials["SecretAccessKey"],
+        aws_session_token=member.credentials["SessionToken"],
+    )
+    lost: list[str] = []
+
+    def remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["subnet"] = params["SubnetId"]
+
+    def deleted_but_answer_lost(context: dict[str, Any], **_: Any) -> Any:
+        if lost:
+            return None
+        lost.append(context["subnet"])
+        behind_the_scenes.delete_subnet(SubnetId=context["subnet"])
+        return failing("InvalidSubnetID.NotFound", "gone")()
+
+    ec2.meta.events.register("before-parameter-build.ec2.DeleteSubnet", remember)
+    ec2.meta.events.register("before-call.ec2.DeleteSubnet", deleted_but_answer_lost)
+
+    result = apply_default_vpcs(member, wanted)
+
+    assert lost and result.changed and default_vpc_id(ec2) is None
+    assert ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [str(vpc_id)]}])["Subnets"] == []
+
+
+def test_a_change_whose_read_back_is_throttled_counts_as_changed_so_a_retry_does_not_hide_it(
+    member: AssumedMemberAccount,
+) -> None:
+    wanted = EbsEncryption(enabled=True, regions=["us-east-1"])
+    ec2 = member.ec2("us-east-1")
+    reads: list[int] = []
+
+    def throttle_the_read_back(**_: Any) -> Any:
+        reads.append(1)
+        if len(reads) == 2:  # the first read finds it off; the second is the read-back
+            return failing("Throttling", "slow down")(**_)
+        return None
+
+    ec2.meta.events.register("before-call.ec2.GetEbsEncryptionByDefault", throttle_the_read_back)
+
+    result = apply_ebs_encryption(member, wanted)
+
+    assert result.changed and "reading it back was throttled (Throttling)" in result.detail
+    assert ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"] is True

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
+from botocore.exceptions import ClientError
+from botocore.retries.standard import RetryContext, ThrottledRetryableChecker, TransientRetryableChecker
 
 if TYPE_CHECKING:
     from mypy_boto3_account import AccountClient
@@ -163,6 +165,15 @@ def reset() -> None:
 def error_code(error: Exception) -> str:
     response: Any = getattr(error, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
+
+
+def passes_with_time(error: ClientError) -> bool:
+    """Throttling or a transient failure, as botocore's standard retry mode classifies them (its own
+    retries ran out): a later attempt may pass, so it is no refusal."""
+    context = RetryContext(attempt_number=1, parsed_response=error.response)
+    return ThrottledRetryableChecker().is_retryable(context) or TransientRetryableChecker().is_retryable(
+        context
+    )
 
 
 def error_reason(error: Exception) -> str:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
-from botocore.retries.standard import RetryContext, ThrottledRetryableChecker, TransientRetryableChecker
 
 from orgvend.account_settings.block_public_access import (
     apply_public_access_block,
@@ -26,7 +25,7 @@ from orgvend.account_settings.models import SettingResult, SettingsCheck, Settin
 from orgvend.account_settings.set_account_alias import account_alias_drift, apply_account_alias
 from orgvend.account_settings.set_alternate_contacts import alternate_contacts_drift, apply_alternate_contacts
 from orgvend.account_settings.set_password_policy import apply_password_policy, password_policy_drift
-from orgvend.aws import error_code
+from orgvend.aws import error_code, passes_with_time
 from orgvend.errors import SettingsNotApplied, SettingsThrottled
 from orgvend.models import Setting, SettingDrift
 
@@ -131,22 +130,13 @@ def _step[**Arguments](
     return SettingStep(setting, lambda: apply(*arguments, **keywords), lambda: drift(*arguments, **keywords))
 
 
-def _passing(error: ClientError) -> bool:
-    """Throttling or a transient failure, as botocore's standard retry mode classifies them: its own
-    retries ran out, and a later attempt may pass (so retried by the workflow, not a refusal)."""
-    context = RetryContext(attempt_number=1, parsed_response=error.response)
-    return ThrottledRetryableChecker().is_retryable(context) or TransientRetryableChecker().is_retryable(
-        context
-    )
-
-
 def _named[T](setting: Setting, run: Callable[[], T]) -> T:
     """``run``'s answer; an AWS refusal becomes a ``SettingsNotApplied`` naming the setting, throttling a
     ``SettingsThrottled`` (orgvend's own errors, retryable or not, pass as they are)."""
     try:
         return run()
     except ClientError as error:
-        if _passing(error):
+        if passes_with_time(error):
             raise SettingsThrottled(f"{setting}: {error_code(error)} after botocore's retries") from None
         raise SettingsNotApplied(setting, f"AWS refused it ({error_code(error)}): {error}") from None
 

@@ -8,10 +8,15 @@ its default subnets and its internet gateway (its default security group, route 
 go with the VPC itself).
 """
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
 
 from orgvend.account_settings.member_account import MemberAccount
 from orgvend.account_settings.models import DefaultVpcs, SettingResult
+from orgvend.aws import error_code
 from orgvend.errors import SettingsNotApplied
 from orgvend.models import Setting, SettingDrift
 
@@ -63,15 +68,37 @@ def default_vpcs_drift(member: MemberAccount, wanted: DefaultVpcs) -> list[Setti
     return drifts
 
 
+# What EC2 answers when what is being deleted is gone already: an earlier attempt whose answer was lost
+# (botocore retried a call AWS had carried out), or someone else. Done, not refused.
+ALREADY_GONE = frozenset(
+    {
+        "InvalidSubnetID.NotFound",
+        "InvalidInternetGatewayID.NotFound",
+        "Gateway.NotAttached",
+        "InvalidVpcID.NotFound",
+    }
+)
+
+
+def _unless_gone(call: Callable[[], object]) -> None:
+    try:
+        call()
+    except ClientError as error:
+        if error_code(error) not in ALREADY_GONE:
+            raise
+
+
 def delete_empty_vpc(ec2: "EC2Client", vpc_id: str) -> None:
-    """Delete a default VPC and what AWS made with it, in the order EC2 lets them go."""
+    """Delete a default VPC and what AWS made with it, in the order EC2 lets them go; what is gone
+    already counts as deleted, so a retry finishes what a lost answer left half done."""
     for subnet in ec2.describe_subnets(Filters=_in_vpc(vpc_id))["Subnets"]:
-        ec2.delete_subnet(SubnetId=subnet["SubnetId"])
+        _unless_gone(partial(ec2.delete_subnet, SubnetId=subnet["SubnetId"]))
     gateways = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])
     for gateway in gateways["InternetGateways"]:
-        ec2.detach_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"], VpcId=vpc_id)
-        ec2.delete_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"])
-    ec2.delete_vpc(VpcId=vpc_id)
+        gateway_id = gateway["InternetGatewayId"]
+        _unless_gone(partial(ec2.detach_internet_gateway, InternetGatewayId=gateway_id, VpcId=vpc_id))
+        _unless_gone(partial(ec2.delete_internet_gateway, InternetGatewayId=gateway_id))
+    _unless_gone(partial(ec2.delete_vpc, VpcId=vpc_id))
 
 
 def apply_default_vpcs(member: MemberAccount, wanted: DefaultVpcs) -> SettingResult:

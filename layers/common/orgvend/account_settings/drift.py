@@ -4,7 +4,10 @@ and changing it only where it differs."""
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from orgvend.account_settings.models import SettingResult
+from orgvend.aws import error_code, passes_with_time
 from orgvend.errors import SettingsNotApplied
 from orgvend.models import Setting, SettingDrift
 
@@ -39,7 +42,19 @@ def converge(
     if not before:
         return SettingResult(setting=setting, changed=False, detail="already as the profile says")
     change(before)
-    after = drift()
+    try:
+        after = drift()
+    except ClientError as error:
+        if not passes_with_time(error):
+            raise
+        # AWS accepted the change; only reading it back was throttled. Failing here would make the
+        # retry find nothing to do and report the account unchanged: say changed, unread.
+        return SettingResult(
+            setting=setting,
+            changed=True,
+            detail=f"changed {fields_of(before)}; reading it back was throttled ({error_code(error)}): "
+            "the next check reads it",
+        )
     if after:
         raise SettingsNotApplied(setting, f"still differs after the change: {fields_of(after)}")
     return SettingResult(setting=setting, changed=True, detail=f"changed {fields_of(before)}")
