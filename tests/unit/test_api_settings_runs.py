@@ -8,8 +8,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from botocore.stub import Stubber
 
 from orgvend.account_settings.runs import AccountOutcome, SettingsRun, SettingsRunMode, SettingsSelection
 from orgvend.api import errors, settings_runs
@@ -17,7 +19,7 @@ from orgvend.api.dependencies import ApiDependencies
 from orgvend.models import AccountRecord, AccountStatus
 from orgvend.registry import Registry
 from orgvend.settings import Settings
-from orgvend.workflows.settings_runs import progress_of
+from orgvend.workflows.settings_runs import SettingsRuns, progress_of
 from orgvend_local.template import Template
 
 from .support import Calls
@@ -304,3 +306,76 @@ def test_progress_keeps_done_running_and_pending_adding_up_to_the_total(
         progress.running,
         progress.pending,
     ) == expected
+
+
+def test_a_running_run_counts_the_distributed_maps_items_from_the_map_run_its_history_names(
+    registry: Registry, state_machine_arn: str
+) -> None:
+    """DescribeMapRun on the map run of the history's MapRunStarted (never ListMapRuns)."""
+    run_id = str(uuid.uuid4())
+    execution_arn = state_machine_arn.replace(":stateMachine:", ":execution:") + f":{run_id}"
+    map_run_arn = state_machine_arn.replace(":stateMachine:", ":mapRun:") + "/SettingsAccounts:1"
+    registry.start_settings_run(
+        SettingsRun(
+            run_id=run_id,
+            mode=SettingsRunMode.APPLY,
+            selection=SettingsSelection(all=True),
+            started_at=datetime.now(UTC),
+            accounts=5,
+        )
+    )
+    registry.record_settings_outcome(run_id, "210987654301", AccountOutcome.UNCHANGED)
+    stepfunctions = boto3.client("stepfunctions", region_name="us-east-1")
+    stamp = datetime.now(UTC)
+    with Stubber(stepfunctions) as stubbed:
+        stubbed.add_response(
+            "describe_execution",
+            {
+                "executionArn": execution_arn,
+                "stateMachineArn": state_machine_arn,
+                "status": "RUNNING",
+                "startDate": stamp,
+                "input": json.dumps({"selection": {"all": True}}),
+            },
+        )
+        stubbed.add_response(
+            "get_execution_history",
+            {
+                "events": [
+                    {"timestamp": stamp, "type": "ExecutionStarted", "id": 1},
+                    {
+                        "timestamp": stamp,
+                        "type": "MapRunStarted",
+                        "id": 5,
+                        "mapRunStartedEventDetails": {"mapRunArn": map_run_arn},
+                    },
+                ]
+            },
+        )
+        counts = {"pending": 0, "running": 3, "succeeded": 1, "failed": 0, "timedOut": 0, "aborted": 0}
+        stubbed.add_response(
+            "describe_map_run",
+            {
+                "mapRunArn": map_run_arn,
+                "executionArn": execution_arn,
+                "status": "RUNNING",
+                "startDate": stamp,
+                "maxConcurrency": 3,
+                "toleratedFailurePercentage": 0,
+                "toleratedFailureCount": 0,
+                "itemCounts": {**counts, "total": 4, "resultsWritten": 1},
+                "executionCounts": {**counts, "total": 4, "resultsWritten": 1},
+            },
+            {"mapRunArn": map_run_arn},
+        )
+        view = SettingsRuns(stepfunctions, registry, state_machine_arn).describe(run_id)
+        stubbed.assert_no_pending_responses()
+    assert (view.status, view.run is not None, view.summary) == ("RUNNING", True, None)
+    assert view.progress.model_dump() == {
+        "total": 5,
+        "done": 1,
+        "succeeded": 1,
+        "failed": 0,
+        "running": 3,
+        "pending": 1,
+    }
