@@ -1,9 +1,9 @@
 """orgvend: onboard and offboard AWS accounts and follow them through orgvend's HTTP API.
 
-Exit codes: 0 done (an onboarding or offboarding SUCCEEDED, or still running without --watch);
-1 refused or failed (an API 4xx error, an onboarding or offboarding FAILED/TIMED_OUT/ABORTED,
-an offboarding not confirmed); 2 could not do it (API unreachable or 5xx, no AWS credentials,
-a bad command line).
+Exit codes: 0 done (an onboarding or offboarding SUCCEEDED, or still running without --watch;
+a settings run with no account failed); 1 refused or failed (an API 4xx error, an onboarding or
+offboarding FAILED/TIMED_OUT/ABORTED, an offboarding not confirmed, a settings run that failed on an
+account); 2 could not do it (API unreachable or 5xx, no AWS credentials, a bad command line).
 """
 
 import argparse
@@ -19,6 +19,7 @@ from typing import Any, Protocol, TextIO, get_args
 from urllib.parse import quote, urlparse
 
 from orgvend import rules
+from orgvend.account_settings.runs import AccountOutcome, SettingsRunMode
 from orgvend.exports import ExportFormat
 from orgvend.models import (
     FAILED_EXECUTION_STATUSES,
@@ -56,6 +57,8 @@ LOG_NOISE = frozenset(
 OUTPUT_FORMATS = ("table", "json", "csv")
 # switch-roles prints the API's export as it is: its --format is the export's, the server's own enum.
 EXPORT_FORMATS = tuple(str(member.value) for member in ExportFormat)
+# A settings run is shown for people or as the API's JSON (a CSV of one run says little).
+RUN_FORMATS = ("table", "json")
 # Before the command, --format takes any command's format; main checks it against the command's own.
 ANY_FORMAT = tuple(dict.fromkeys(OUTPUT_FORMATS + EXPORT_FORMATS))
 NOT_CONFIRMED = 1
@@ -368,7 +371,11 @@ def add_offboarding_commands(command: AddCommand) -> None:
 
 
 def add_settings_commands(command: AddCommand) -> None:
-    settings = command("settings", cmd_settings_help, "Settings profiles: list, show and write them")
+    settings = command(
+        "settings",
+        cmd_settings_help,
+        "Settings profiles (list, show, write them) and settings runs (apply one to accounts, follow a run)",
+    )
     group = settings.add_subparsers(dest="settings_command", metavar="SETTINGS_COMMAND")
     command("profiles", cmd_settings_profiles, "Every settings profile, with its version", under=group)
     show = command("show", cmd_settings_show, "One settings profile (table: readable text)", under=group)
@@ -387,6 +394,51 @@ def add_settings_commands(command: AddCommand) -> None:
         help="the profile's JSON (- for standard input); a version in it (from `settings show --format json`) "
         "is the version the edit started from, else the current one is read first",
     )
+
+    apply = command(
+        "apply",
+        cmd_settings_apply,
+        "Re-apply a settings profile (or --check for drift) on an account, a client's accounts or all, "
+        "and follow the run",
+        formats=RUN_FORMATS,
+        under=group,
+    )
+    which = apply.add_mutually_exclusive_group(required=True)
+    which.add_argument("--client", type=SLUG, help="every active account of this client")
+    which.add_argument("--account", metavar="ACCOUNT_ID", type=ACCOUNT_ID, help="this account only")
+    which.add_argument("--all", action="store_true", help="every active account orgvend manages")
+    # --profile is the AWS profile that signs the requests (a global option): the settings profile is this.
+    apply.add_argument(
+        "--settings-profile",
+        metavar="NAME",
+        type=SLUG,
+        help="apply this settings profile (its current version) instead of each account's own",
+    )
+    apply.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing: read each account back and report its drift (repaired only where the "
+        "profile says repair: true)",
+    )
+    apply.add_argument(
+        "--no-wait",
+        action="store_false",
+        dest="wait",
+        help="start the run and print its ID, without following it (then: settings run RUN_ID --watch)",
+    )
+    apply.add_argument(
+        "--interval", type=seconds, default=2.0, metavar="S", help="seconds between polls (default 2)"
+    )
+
+    run = command(
+        "run",
+        cmd_settings_run,
+        "A settings run: its progress, each outcome's count, the accounts that failed or drifted",
+        formats=RUN_FORMATS,
+        under=group,
+    )
+    run.add_argument("run_id", metavar="RUN_ID", type=EXECUTION_ID)
+    add_wait_options(run, "--watch", "follow it until it ends, a progress line at a time")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -733,7 +785,9 @@ def cmd_switch_roles(ctx: Context) -> int:
 
 def cmd_settings_help(ctx: Context) -> int:
     """`orgvend settings` alone: which commands it has."""
-    ctx.note(f"usage: {ctx.command('settings', '{profiles,show,put}')}  (see: orgvend settings --help)")
+    ctx.note(
+        f"usage: {ctx.command('settings', '{profiles,show,put,apply,run}')}  (see: orgvend settings --help)"
+    )
     return 2
 
 
@@ -818,6 +872,84 @@ def current_version(ctx: Context, name: str) -> int | None:
         raise
     version = current.get("version") if isinstance(current, dict) else None
     return version if isinstance(version, int) else None
+
+
+def settings_run_path(run_id: str) -> str:
+    return f"/settings/runs/{quote(run_id, safe='')}"
+
+
+def cmd_settings_apply(ctx: Context) -> int:
+    """Start a settings run (POST), then follow it to its summary unless --no-wait."""
+    args = ctx.args
+    body: dict[str, Any] = {"mode": str(SettingsRunMode.CHECK if args.check else SettingsRunMode.APPLY)}
+    if args.settings_profile:
+        body["settingsProfile"] = args.settings_profile
+    if args.account:
+        path = f"/accounts/{quote(args.account, safe='')}/settings/apply"
+    else:
+        path = "/settings/apply"
+        body.update({"client": args.client} if args.client else {"all": True})
+    accepted = ctx.client.post(path, body)
+    run_id = str(accepted["runId"])
+    follow_up = ctx.command("settings", "run", run_id, "--watch")
+    if not args.wait:
+        if ctx.format == "json":
+            ctx.json(accepted)
+        else:
+            ctx.print(f"Settings run {run_id} started.")
+            ctx.print(f"Follow it:  {follow_up}")
+        return 0
+    ctx.note(f"Settings run {run_id} started (Ctrl-C stops watching, not the run).")
+    return follow_settings_run(ctx, run_id)
+
+
+def cmd_settings_run(ctx: Context) -> int:
+    run_id = ctx.args.run_id
+    if ctx.args.wait:
+        return follow_settings_run(ctx, run_id)
+    view = dict(ctx.client.get(settings_run_path(run_id)))
+    show_settings_run(ctx, view)
+    return settings_run_outcome(view)
+
+
+def follow_settings_run(ctx: Context, run_id: str) -> int:
+    """Poll the run until it ends, a progress line on stderr each time it moves; then its summary."""
+    shown = None
+    try:
+        while True:
+            view = dict(ctx.client.get(settings_run_path(run_id)))
+            line = render.settings_progress(view)
+            if line != shown:
+                ctx.note(line)
+                shown = line
+            if view.get("status") in FINISHED_EXECUTION_STATUSES:
+                break
+            time.sleep(ctx.args.interval)
+    except KeyboardInterrupt:
+        ctx.note(
+            f"\nstopped watching; the settings run goes on: {ctx.command('settings', 'run', run_id, '--watch')}"
+        )
+        return INTERRUPTED
+    except CliError as error:
+        report(error, ctx.err)
+        ctx.note(f"stopped watching; see where it stands with: {ctx.command('settings', 'run', run_id)}")
+        return error.exit_code
+    show_settings_run(ctx, view)
+    return settings_run_outcome(view)
+
+
+def show_settings_run(ctx: Context, view: dict[str, Any]) -> None:
+    if ctx.format == "json":
+        ctx.json(view)
+    else:
+        ctx.print(render.settings_run_text(view))
+
+
+def settings_run_outcome(view: dict[str, Any]) -> int:
+    """1 when the run failed, or failed on an account; else 0 (a run still going too)."""
+    if view.get("status") in FAILED_EXECUTION_STATUSES:
+        return 1
+    return 1 if render.settings_run_counts(view)[str(AccountOutcome.FAILED)] else 0
 
 
 # -- helpers -------------------------------------------------------------------------------

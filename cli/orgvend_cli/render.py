@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from orgvend.account_settings.runs import AccountOutcome
 from orgvend.spreadsheet import formula_guarded
 from orgvend.switch_role import switch_role_url
 
@@ -166,6 +167,7 @@ def account_detail(account: dict[str, Any]) -> str:
             ("Tags", account.get("tags") or None),
             ("Baseline policy", account.get("baselinePolicyArn")),
             ("Settings", applied_settings(account)),
+            ("Settings drift", settings_drift(account)),
             ("Billing", account.get("billingMode")),
             ("Root access", root_access(account)),
             ("Onboarding", account.get("onboardingId")),
@@ -186,6 +188,29 @@ def applied_settings(account: dict[str, Any]) -> str | None:
     applied = f"{settings.get('profile')} version {settings.get('version')}, applied {utc(settings.get('appliedAt'))}"
     kept = settings.get("kept") or []
     return applied + (f"; kept: {', '.join(str(item) for item in kept)}" if kept else "")
+
+
+def settings_drift(account: dict[str, Any]) -> str | None:
+    """How the account differed from its profile when last checked (``settingsDrift``)."""
+    report = account.get("settingsDrift")
+    if not isinstance(report, dict):
+        return None
+    checked = f"checked {utc(report.get('checkedAt'))} against {report.get('profile')} version {report.get('version')}"
+    drift = [item for item in report.get("drift") or [] if isinstance(item, dict)]
+    if not drift:
+        return f"none ({checked})"
+    found = "; ".join(
+        f"{item.get('setting')}"
+        + (f".{item['field']}" if item.get("field") and item.get("field") != item.get("setting") else "")
+        + (f" in {item['region']}" if item.get("region") else "")
+        + f": expected {_drift_value(item.get('expected'))}, found {_drift_value(item.get('actual'))}"
+        for item in drift
+    )
+    return f"{found} ({checked}{', repaired' if report.get('repaired') else ''})"
+
+
+def _drift_value(value: Any) -> str:
+    return "none" if value is None else _scalar(value)
 
 
 def access_portal(account: dict[str, Any]) -> str | None:
@@ -487,3 +512,97 @@ def profile_settings(profile: dict[str, Any], prefix: str = "") -> list[list[Any
                 ]
             )
     return rows
+
+
+# -- settings runs ----------------------------------------------------------------------------
+
+# What a run's summary lists account by account, and how it heads each list.
+SETTINGS_RUN_LISTS = (
+    (AccountOutcome.FAILED, "Failed (nothing after the failing setting was changed in these accounts):"),
+    (
+        AccountOutcome.DRIFTED,
+        "Drifted from their profile (reported, not repaired: the profile says repair: false):",
+    ),
+    (AccountOutcome.REPAIRED, "Drifted, and repaired (the profile says repair: true):"),
+    (AccountOutcome.SKIPPED, "Skipped (no longer active when their turn came):"),
+)
+
+
+def settings_run_counts(view: dict[str, Any]) -> dict[str, int]:
+    """How many accounts had each outcome so far, in AccountOutcome's order."""
+    run = view.get("run") if isinstance(view.get("run"), dict) else {}
+    outcomes = (run or {}).get("outcomes") or {}
+    return {str(outcome): len(outcomes.get(str(outcome)) or []) for outcome in AccountOutcome}
+
+
+def settings_progress(view: dict[str, Any]) -> str:
+    """One line of a run's progress: ``12/40 accounts done: 3 changed, 9 unchanged, 0 failed``."""
+    progress = view.get("progress") or {}
+    if progress.get("total") is None:
+        return f"{view.get('status', 'RUNNING')}: choosing the accounts"
+    counts = settings_run_counts(view)
+    said = [
+        f"{count} {outcome}" for outcome, count in counts.items() if count or outcome == AccountOutcome.FAILED
+    ]
+    return f"{progress.get('done', 0)}/{progress['total']} accounts done: {', '.join(said)}"
+
+
+def settings_run_subject(view: dict[str, Any]) -> str:
+    """What the run was asked: ``apply on client acme (profile strict)``."""
+    run = view.get("run") if isinstance(view.get("run"), dict) else None
+    asked = run or view.get("request") or {}
+    selection = asked.get("selection") or {}
+    if selection.get("accountId"):
+        which = f"account {selection['accountId']}"
+    elif selection.get("client"):
+        which = f"client {selection['client']}"
+    else:
+        which = "all accounts"
+    profile = asked.get("settingsProfile")
+    return f"{asked.get('mode', 'apply')} on {which} ({f'profile {profile}' if profile else 'each account its own profile'})"
+
+
+def settings_run_text(view: dict[str, Any]) -> str:
+    """A settings run for people: what was asked, how far it is, each outcome's count, and the accounts
+    that failed (with why), drifted, were repaired or skipped."""
+    run = view.get("run") if isinstance(view.get("run"), dict) else None
+    error = view.get("error")
+    if error and view.get("cause"):
+        error = f"{error}: {view['cause']}"
+    head = pairs(
+        [
+            ("Settings run", view.get("runId")),
+            ("Status", view.get("status")),
+            ("Asked", settings_run_subject(view)),
+            ("Requested by", (run or view.get("request") or {}).get("requestedBy")),
+            ("Accounts", None if run is None else run.get("accounts")),
+            ("Progress", settings_progress(view)),
+            ("Started", utc(view.get("startedAt"))),
+            ("Stopped", utc(view.get("stoppedAt"))),
+            ("Took", elapsed(view.get("startedAt"), view.get("stoppedAt"))),
+            ("Error", error),
+        ]
+    )
+    parts = [head]
+    counts = settings_run_counts(view)
+    if run is not None and any(counts.values()):
+        parts += [
+            "",
+            table(("OUTCOME", "ACCOUNTS"), [[outcome, count] for outcome, count in counts.items() if count]),
+        ]
+    outcomes = (run or {}).get("outcomes") or {}
+    failures = (run or {}).get("failures") or {}
+    for outcome, heading in SETTINGS_RUN_LISTS:
+        accounts = outcomes.get(str(outcome)) or []
+        if not accounts:
+            continue
+        parts += ["", heading]
+        if outcome == AccountOutcome.FAILED:
+            parts += [f"  {account}  {failures.get(account) or 'failed'}" for account in accounts]
+        else:
+            parts += [f"  {account}" for account in accounts]
+        if outcome in (AccountOutcome.DRIFTED, AccountOutcome.REPAIRED):
+            parts.append(
+                "  What differs: orgvend account ACCOUNT_ID (Settings drift), or GET /accounts/{accountId}"
+            )
+    return "\n".join(parts)

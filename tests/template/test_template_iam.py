@@ -269,14 +269,16 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "kms:Decrypt",
         *ACCESS_KEEPING,
     },
-    # The HTTP API: starts, follows and redrives onboardings and offboardings; reads the registry;
-    # its own idempotency table.
+    # The HTTP API: starts, follows and redrives onboardings and offboardings; starts and follows
+    # settings runs (DescribeMapRun: their Distributed Map's progress); reads the registry; its own
+    # idempotency table.
     "ApiFunction": {
         "states:StartExecution",
         "states:ListExecutions",
         "states:DescribeExecution",
         "states:GetExecutionHistory",
         "states:RedriveExecution",
+        "states:DescribeMapRun",
         "dynamodb:GetItem",
         "dynamodb:BatchGetItem",
         "dynamodb:Query",
@@ -596,12 +598,14 @@ def test_data_permissions_target_the_resources_the_function_is_configured_with(
             "events": {
                 f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/{intrinsics.resolve(variables['EVENT_BUS_NAME'])}"
             },
+            # The state machine, its executions, and its Distributed Maps' runs.
             "states": {
                 arn
                 for m in machines
                 for arn in (
                     intrinsics.arn(m),
                     f"arn:aws:states:{REGION}:{ACCOUNT_ID}:execution:{intrinsics.physical_name(m)}:*",
+                    f"arn:aws:states:{REGION}:{ACCOUNT_ID}:mapRun:{intrinsics.physical_name(m)}/*",
                 )
             },
         }

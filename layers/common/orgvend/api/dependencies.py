@@ -34,6 +34,7 @@ from orgvend.workflows.accounts import Accounts
 from orgvend.workflows.offboardings import Offboardings, default_offboardings
 from orgvend.workflows.onboardings import Onboardings, default_onboardings, execution_name
 from orgvend.workflows.settings_profiles import SettingsProfileCatalog
+from orgvend.workflows.settings_runs import SettingsRuns, default_settings_runs
 
 _CONTEXT_KEY = "orgvend.api.dependencies"
 # How long an Idempotency-Key keeps its answer.
@@ -74,6 +75,9 @@ class ApiDependencies:
 
     def settings_profiles(self) -> SettingsProfileCatalog:
         return SettingsProfileCatalog(default_registry(self.settings))
+
+    def settings_runs(self) -> SettingsRuns:
+        return default_settings_runs(self.settings)
 
     def management_account_id(self) -> str:
         """The account the API runs in: the organization's management account."""
@@ -140,6 +144,10 @@ def settings_profiles(provided: Dependencies) -> SettingsProfileCatalog:
     return provided.settings_profiles()
 
 
+def settings_runs(provided: Dependencies) -> SettingsRuns:
+    return provided.settings_runs()
+
+
 def caller_identity(request: Request) -> str:
     """Who calls (SigV4): the IAM identity API Gateway verified, else the access key it saw."""
     event = request.resolved_event
@@ -153,4 +161,5 @@ AccountsService = Annotated[Accounts, Depends(accounts)]
 OnboardingsService = Annotated[Onboardings, Depends(onboardings)]
 OffboardingsService = Annotated[Offboardings, Depends(offboardings)]
 SettingsProfilesService = Annotated[SettingsProfileCatalog, Depends(settings_profiles)]
+SettingsRunsService = Annotated[SettingsRuns, Depends(settings_runs)]
 Caller = Annotated[str, Depends(caller_identity)]

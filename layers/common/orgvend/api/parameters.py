@@ -10,6 +10,8 @@ from orgvend.models import ExecutionStatus
 AccountIdPath = Annotated[str, Path(pattern=rules.ACCOUNT_ID_PATTERN.pattern)]
 # An onboarding's or offboarding's ID: its execution's name.
 ExecutionIdPath = Annotated[str, Path(pattern=rules.EXECUTION_NAME_PATTERN.pattern)]
+# A settings run's ID: its execution's name (a UUID when the API started it).
+RunIdPath = Annotated[str, Path(pattern=rules.EXECUTION_NAME_PATTERN.pattern)]
 SlugFilter = Annotated[str | None, Query(pattern=rules.SLUG_PATTERN.pattern)]
 ExecutionStatusFilter = Annotated[
     str | None, Query(pattern="^(" + "|".join(status.value for status in ExecutionStatus) + ")$")

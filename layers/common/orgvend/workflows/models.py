@@ -1,13 +1,20 @@
 """Request and response bodies of the HTTP API (the OpenAPI document is generated from these)."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import Field, computed_field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from orgvend import models
 from orgvend.account_settings.models import SettingsProfile
+from orgvend.account_settings.runs import (
+    AccountOutcome,
+    SettingsRun,
+    SettingsRunMode,
+    SettingsRunRequest,
+    SettingsSelection,
+)
 from orgvend.models import (
     AccountId,
     AccountName,
@@ -230,6 +237,118 @@ class SettingsProfileList(Model):
     """Every settings profile, the built-in ``default`` included unless one was written over it."""
 
     items: list[SettingsProfile]
+
+
+class SettingsApplyBody(Model):
+    """``POST /accounts/{accountId}/settings/apply`` (optional): which profile, and apply or check."""
+
+    model_config = Model.model_config | {
+        "json_schema_extra": {"examples": [{"settingsProfile": "strict", "mode": "apply"}, {"mode": "check"}]}
+    }
+
+    settings_profile: Slug | None = Field(
+        default=None,
+        description="Apply this profile (its current version) instead of each account's own, the one it "
+        "was set up with. Each account's own overrides stay on top.",
+    )
+    mode: SettingsRunMode = Field(
+        default=SettingsRunMode.APPLY,
+        description="apply: the profile applied (what is as it says is not touched); check: each account "
+        "read back and its drift recorded (settingsDrift), repaired only where the profile says repair.",
+    )
+
+
+SELECTION_FIELDS = ("accountId", "client", "all")
+
+
+class FleetSettingsApplyBody(SettingsApplyBody):
+    """``POST /settings/apply``: a settings run over exactly one of an account, a client's accounts, or
+    all the active accounts."""
+
+    model_config = Model.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {"client": "acme"},
+                {"all": True, "mode": "check"},
+                {"accountId": "210987654321", "settingsProfile": "strict"},
+            ]
+        }
+    }
+
+    account_id: AccountId | None = Field(default=None, description="This account only.")
+    client: Slug | None = Field(default=None, description="Every active account of this client.")
+    all: bool = Field(default=False, description="Every active account orgvend manages.")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        chosen = [
+            name
+            for name, given in zip(
+                SELECTION_FIELDS,
+                (self.account_id is not None, self.client is not None, self.all),
+                strict=True,
+            )
+            if given
+        ]
+        if len(chosen) != 1:
+            # The field named: the second one given (one too many), else the usual one (client).
+            field = chosen[1] if chosen else "client"
+            got = f" (got {' and '.join(chosen)})" if chosen else ""
+            raise ValueError(f"{field}: name exactly one of accountId, client or all: true{got}")
+        return self
+
+    def selection(self) -> SettingsSelection:
+        return SettingsSelection(account_id=self.account_id, client=self.client, all=self.all)
+
+
+class SettingsRunAccepted(Model):
+    """A settings run started: follow it at ``statusUrl``."""
+
+    run_id: str = Field(description="The run's ID: its execution's name.")
+    execution_arn: str
+    status_url: str
+
+
+class SettingsRunProgress(Model):
+    """How far a run is, in accounts: ``done`` = ``succeeded`` + ``failed``; ``total`` = ``done`` +
+    ``running`` + ``pending``."""
+
+    total: int | None = Field(description="The accounts the run covers; null until they are chosen.")
+    done: int = 0
+    succeeded: int = Field(default=0, description="Done, with any outcome but failed.")
+    failed: int = 0
+    running: int = 0
+    pending: int = 0
+
+
+class SettingsRunTally(Model):
+    """What a finished run did: how many accounts had each outcome."""
+
+    counts: dict[AccountOutcome, int]
+    operators_notified: bool = Field(
+        description="The operators were told (an apply run always; a check run when it found drift or failed)."
+    )
+
+
+class SettingsRunView(Model):
+    """``GET /settings/runs/{runId}``: Step Functions' side of a run, and the registry's."""
+
+    run_id: str
+    status: str = Field(description="The execution's status (RUNNING, SUCCEEDED, FAILED, ...).")
+    started_at: datetime
+    stopped_at: datetime | None = None
+    error: str | None = Field(default=None, description="Why the run itself failed (not one account).")
+    cause: str | None = None
+    request: SettingsRunRequest | None = Field(
+        default=None, description="What was asked: the execution's input."
+    )
+    run: SettingsRun | None = Field(
+        default=None,
+        description="The run as the registry keeps it, each account's outcome added as it finishes; "
+        "null until its accounts are chosen.",
+    )
+    progress: SettingsRunProgress
+    summary: SettingsRunTally | None = Field(default=None, description="Once the run has finished.")
 
 
 class ErrorDetail(Model):
