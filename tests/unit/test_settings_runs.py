@@ -16,7 +16,14 @@ from orgvend.account_settings.runs import (
     SettingsSelection,
     failure_reason,
 )
-from orgvend.models import AccountRecord, AccountStatus
+from orgvend.models import (
+    AccountRecord,
+    AccountStatus,
+    AppliedSettings,
+    Setting,
+    SettingDrift,
+    SettingsDriftReport,
+)
 from orgvend.registry import Registry
 from orgvend.steps.settings.keep_account_settings import keep_account_settings
 from orgvend.steps.settings.summarize_settings_run import settings_run_message
@@ -163,3 +170,34 @@ def test_an_account_no_longer_active_when_its_turn_comes_is_skipped_untouched(
     kept = keep_account_settings(item, Untouchable(), Untouchable(), registry)  # type: ignore[arg-type]
     assert kept.outcome == AccountOutcome.SKIPPED
     assert registry.get_settings_run("run-1").outcomes == {AccountOutcome.SKIPPED: [FIRST]}  # type: ignore[union-attr]
+
+
+def test_drift_and_overrides_read_back_from_the_registry_keep_their_numbers(registry: Registry) -> None:
+    entry = an_entry(AccountStatus.ACTIVE).model_copy(
+        update={
+            "settings_drift": SettingsDriftReport(
+                checked_at=datetime(2026, 12, 4, tzinfo=UTC),
+                profile="default",
+                version=1,
+                drift=[
+                    SettingDrift(
+                        setting=Setting.PASSWORD_POLICY, field="minimumPasswordLength", expected=14, actual=8
+                    )
+                ],
+            ),
+            "settings": AppliedSettings(
+                profile="default",
+                version=1,
+                applied_at=datetime(2026, 12, 4, tzinfo=UTC),
+                overrides={"passwordPolicy": {"minimumPasswordLength": 16, "maxPasswordAge": 90}},
+            ),
+        }
+    )
+    registry.save_account(entry)
+    read = registry.get_account(FIRST)
+    assert read is not None and read.settings_drift is not None and read.settings is not None
+    [drift] = read.to_json()["settingsDrift"]["drift"]
+    assert (drift["expected"], drift["actual"]) == (14, 8)
+    assert read.to_json()["settings"]["overrides"] == {
+        "passwordPolicy": {"minimumPasswordLength": 16, "maxPasswordAge": 90}
+    }

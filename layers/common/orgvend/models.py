@@ -8,12 +8,14 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -352,6 +354,22 @@ _SWITCH_ROLE_URL_KEYS = ("switchRoleUrl", "switch_role_url")
 Region = Annotated[str, Field(pattern=rules.REGION_PATTERN.pattern)]
 
 
+def json_numbers(value: Any) -> Any:
+    """``value`` with DynamoDB's Decimals as the JSON numbers they were written as (an int, else a float),
+    in lists and objects too: a setting's value read back from the registry keeps its type."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Mapping):
+        return {key: json_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_numbers(item) for item in value]
+    return value
+
+
+# Any JSON value a profile holds (a setting's expected or actual value, an override).
+JsonValue = Annotated[Any, BeforeValidator(json_numbers)]
+
+
 class Setting(StrEnum):
     """Each setting of a settings profile (orgvend.account_settings) by its section's name in the profile's JSON: errors and results name them so."""
 
@@ -369,8 +387,8 @@ class SettingDrift(Model):
 
     setting: Setting
     field: str = Field(description="The profile's field that differs (camelCase), or the setting itself.")
-    expected: Any = None
-    actual: Any = None
+    expected: JsonValue = None
+    actual: JsonValue = None
     region: Region | None = None
 
 
@@ -395,7 +413,7 @@ class AppliedSettings(Model):
         default_factory=list,
         description="What was found and deliberately left alone (a default VPC with something in it).",
     )
-    overrides: dict[str, Any] = Field(
+    overrides: dict[str, JsonValue] = Field(
         default_factory=dict,
         description="The single settings overridden for this account (the onboarding's ``settings``): a "
         "later run applies them again on top of the profile's current version.",
