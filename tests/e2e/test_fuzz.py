@@ -40,8 +40,16 @@ def api_schema(embedded: Harness) -> Any:
 @pytest.fixture(scope="module", autouse=True)
 def default_settings_profile_kept(embedded: Harness) -> Iterator[None]:
     """PUT /settings-profiles/{name} is fuzzed too: a ``default`` it wrote would be every later
-    onboarding's profile in this session, so the built-in one is put back."""
+    onboarding's profile in this session, so the built-in one is put back, once the settings runs the
+    fuzzed ``POST /settings/apply`` started (applying it, maybe) have ended."""
     yield
+    sfn = embedded.client("stepfunctions")
+    arn = embedded.outputs["KeepSettingsStateMachineArn"]
+    embedded.eventually(
+        lambda: not sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"],
+        timeout=300,
+        what="the fuzzed settings runs to end",
+    )
     embedded.client("dynamodb").delete_item(
         TableName=embedded.outputs["RegistryTableName"], Key=profile_key(DEFAULT_PROFILE_NAME)
     )
