@@ -26,6 +26,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from orgvend import aws
 from orgvend.access import portal_url
+from orgvend.costs.report import CostReports
 from orgvend.models import OnboardingRequest
 from orgvend.organizations import default_scope
 from orgvend.registry import default_registry
@@ -74,6 +75,14 @@ class ApiDependencies:
 
     def settings_profiles(self) -> SettingsProfileCatalog:
         return SettingsProfileCatalog(default_registry(self.settings))
+
+    def cost_reports(self) -> CostReports:
+        return CostReports(
+            aws.client("ce"),
+            aws.client("budgets"),
+            default_registry(self.settings),
+            self.management_account_id(),
+        )
 
     def management_account_id(self) -> str:
         """The account the API runs in: the organization's management account."""
@@ -140,6 +149,10 @@ def settings_profiles(provided: Dependencies) -> SettingsProfileCatalog:
     return provided.settings_profiles()
 
 
+def cost_reports(provided: Dependencies) -> CostReports:
+    return provided.cost_reports()
+
+
 def caller_identity(request: Request) -> str:
     """Who calls (SigV4): the IAM identity API Gateway verified, else the access key it saw."""
     event = request.resolved_event
@@ -153,4 +166,5 @@ AccountsService = Annotated[Accounts, Depends(accounts)]
 OnboardingsService = Annotated[Onboardings, Depends(onboardings)]
 OffboardingsService = Annotated[Offboardings, Depends(offboardings)]
 SettingsProfilesService = Annotated[SettingsProfileCatalog, Depends(settings_profiles)]
+CostReportsService = Annotated[CostReports, Depends(cost_reports)]
 Caller = Annotated[str, Depends(caller_identity)]
