@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from orgvend.costs.models import CostReport, CostRow, GroupBy
-from orgvend.exports.costs import money
+from orgvend.costs.models import CostReport, CostRow, GroupBy, money
 from orgvend.spreadsheet import formula_guarded
 from orgvend.switch_role import switch_role_url
 

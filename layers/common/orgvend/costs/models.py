@@ -29,6 +29,11 @@ def plain(amount: Decimal) -> str:
     return format(amount, "f")
 
 
+def money(amount: Decimal) -> str:
+    """An amount for people: thousands separated, two decimals ("1,234.50", "-3.00")."""
+    return f"{amount:,.2f}"
+
+
 # An amount of money in the report's currency (USD), as a string in JSON.
 Money = Annotated[
     Decimal,

@@ -1,69 +1,28 @@
-"""The costs report as a file: CSV (ready to paste into an invoice) and a self-contained HTML page.
+"""The costs report as a self-contained HTML page (its CSV is ``orgvend.costs.sheet``'s, re-exported here).
 
-Pure code: the report (``orgvend.costs.models.CostReport``) comes from the API or the scheduled report;
-this module only formats it. The CSV guards every text cell against spreadsheet formulas
-(``orgvend.spreadsheet``) and writes amounts as plain numbers. The page has no script and loads nothing:
-its bar charts are inline SVG, its style is its own, and its Content-Security-Policy is the switch-role
-page's (``page_policy``).
+Pure code: the report (``orgvend.costs.models.CostReport``) comes from the API; this module only formats
+it. The page has no script and loads nothing: its bar charts are inline SVG, its style is its own, and its
+Content-Security-Policy is the switch-role page's (``page_policy``).
 """
 
-import csv
 import html
-import io
 from collections.abc import Sequence
 from decimal import Decimal
 from importlib import resources
 
-from orgvend.costs.models import CostReport, CostRow, GroupBy, Section
+from orgvend.costs.models import CostReport, CostRow, GroupBy, Section, money
 from orgvend.costs.report import group_rows
+from orgvend.costs.sheet import costs_csv
 from orgvend.exports import client_colour, page_policy
-from orgvend.spreadsheet import cell
 from orgvend.switch_role import clean_text
 
-ACCOUNT_COLUMNS = (
-    "month",
-    "estimated",
-    "section",
-    "client",
-    "project",
-    "accountId",
-    "accountName",
-    "status",
-    "currency",
-    "unblendedCost",
-    "amortizedCost",
-    "budgetLimit",
-    "budgetPercentUsed",
-)
-GROUP_COLUMNS = {
-    GroupBy.CLIENT: (
-        "month",
-        "estimated",
-        "section",
-        "client",
-        "accounts",
-        "currency",
-        "unblendedCost",
-        "amortizedCost",
-    ),
-    GroupBy.PROJECT: (
-        "month",
-        "estimated",
-        "section",
-        "client",
-        "project",
-        "accounts",
-        "currency",
-        "unblendedCost",
-        "amortizedCost",
-    ),
-}
 MUTED = "AAB7B8"  # the bars of what belongs to no client (offboarded, unknown)
 SECTION_LABELS = {Section.OFFBOARDED: "offboarded", Section.UNKNOWN: "unknown accounts"}
 SECTION_TITLES = {
     Section.OFFBOARDED: "Offboarded accounts",
     Section.UNKNOWN: "Accounts the registry does not know",
 }
+__all__ = ["costs_csv", "costs_filename", "costs_html", "money"]
 _STYLE = resources.files(__package__).joinpath("costs.css").read_text(encoding="utf-8")
 
 
@@ -71,35 +30,7 @@ def costs_filename(report: CostReport, extension: str) -> str:
     return f"orgvend-costs-{report.month}{'-' + report.client if report.client else ''}.{extension}"
 
 
-# --------------------------------------------------------------------------- CSV
-
-
-def costs_csv(report: CostReport) -> str:
-    """One line per account (``group_by`` account) or per group of the report's ``group_by``, each section's
-    lines after the accounts'. No total lines: a column's sum is the total."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    common = {"month": report.month, "estimated": report.estimated, "currency": report.currency}
-    if report.group_by == GroupBy.ACCOUNT:
-        writer.writerow(ACCOUNT_COLUMNS)
-        for row in report.rows():
-            values = {**common, **row.model_dump(by_alias=True)}
-            writer.writerow([cell(values.get(column)) for column in ACCOUNT_COLUMNS])
-    else:
-        columns = GROUP_COLUMNS[report.group_by]
-        writer.writerow(columns)
-        for group in report.groups:
-            values = {**common, **group.model_dump(by_alias=True)}
-            writer.writerow([cell(values.get(column)) for column in columns])
-    return buffer.getvalue()
-
-
 # --------------------------------------------------------------------------- HTML
-
-
-def money(amount: Decimal) -> str:
-    """An amount for people: thousands separated, two decimals ("1,234.50", "-3.00")."""
-    return f"{amount:,.2f}"
 
 
 def _escape(text: str) -> str:

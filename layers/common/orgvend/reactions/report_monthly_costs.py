@@ -17,9 +17,9 @@ from pydantic import Field
 
 from orgvend import rules
 from orgvend.clock import now
-from orgvend.costs.models import CostReport, CostRow, GroupBy, Section, previous_month
+from orgvend.costs.models import CostReport, CostRow, GroupBy, Section, money, previous_month
 from orgvend.costs.report import CostReports, InvalidMonth, group_rows
-from orgvend.exports.costs import costs_csv, money
+from orgvend.costs.sheet import costs_csv
 from orgvend.models import Model
 from orgvend.notifications import publish
 
