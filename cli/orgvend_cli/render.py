@@ -498,13 +498,20 @@ SECTION_NOTES = {
 }
 
 
-def _right_aligned(rows: list[list[Any]], columns: Sequence[int]) -> list[list[Any]]:
-    """Numbers right-aligned: each of ``columns`` padded to its widest cell (table() aligns left)."""
-    for column in columns:
-        width = max((len(str(row[column])) for row in rows), default=0)
-        for row in rows:
-            row[column] = str(row[column]).rjust(width)
-    return rows
+def aligned_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Sequence[int]) -> str:
+    """table(), with the ``numeric`` columns right-aligned (amounts line up on their decimal point)."""
+    cells = [[text(cell) for cell in row] for row in rows]
+    widths = [len(header) for header in headers]
+    for row in cells:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths[index], len(cell))
+    return "\n".join(
+        "  ".join(
+            cell.rjust(width) if index in numeric else cell.ljust(width)
+            for index, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in [list(headers), *cells]
+    )
 
 
 def costs_view(report: CostReport) -> str:
@@ -571,7 +578,7 @@ def costs_view(report: CostReport) -> str:
         lines.append("")
         if section in SECTION_NOTES:
             lines.append(SECTION_NOTES[section])
-        lines.append(table(headers, _right_aligned(rows, numbers)))
+        lines.append(aligned_table(headers, rows, numbers))
     if not report.rows():
         lines += ["", "Cost Explorer reported no costs for this month."]
     totals = report.totals
