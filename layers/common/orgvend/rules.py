@@ -30,8 +30,8 @@ EXECUTION_NAME_PATTERN = re.compile(r"^[0-9A-Za-z_-]{1,80}$")
 REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}$")
 # The AWS CLI profile holding the credentials that assume the roles (GET /switch-roles?sourceProfile=).
 SOURCE_PROFILE_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-# A calendar month of the costs report (GET /costs?month=, orgvend costs --month): YYYY-MM.
-MONTH_PATTERN = re.compile(r"^[0-9]{4}-(?:0[1-9]|1[0-2])$")
+# A calendar month of the costs report (GET /costs?month=, orgvend costs --month): YYYY-MM, year 1000 on.
+MONTH_PATTERN = re.compile(r"^[1-9][0-9]{3}-(?:0[1-9]|1[0-2])$")
 OU_ID_PATTERN = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
 # orgvend's scope is an OU, never the root (ClientsParentOuId).
 SCOPE_OU_ID_PATTERN = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")

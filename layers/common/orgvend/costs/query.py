@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     from mypy_boto3_ce.type_defs import GetCostAndUsageRequestTypeDef
 
 METRICS = ("UnblendedCost", "AmortizedCost")
-# What Cost Explorer answers for a month it has no data for (older than it keeps, or not yet there).
-UNAVAILABLE = frozenset({"DataUnavailableException", "BillExpirationException"})
+# What Cost Explorer answers for a month it has no data for (older than it keeps, or not yet there). The
+# query is fixed but for its month, so its ValidationException is about the month too ("… beyond the past
+# 14 months …").
+UNAVAILABLE = frozenset({"DataUnavailableException", "BillExpirationException", "ValidationException"})
 
 
 class CostsUnavailable(Exception):
