@@ -225,7 +225,7 @@ def add_global_options(
             metavar="FORMAT",
             default=None,
             help="how to print the answer: table (default) for people, json (the API's JSON) or csv for "
-            f"scripts; switch-roles: {', '.join(EXPORT_FORMATS)} (default {EXPORT_FORMATS[0]})",
+            f"scripts; switch-roles: {', '.join(EXPORT_FORMATS)} (default {EXPORT_FORMATS[0]}); costs: html too",
         )
     else:
         group.add_argument(
