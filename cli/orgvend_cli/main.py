@@ -15,12 +15,15 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO, get_args
 from urllib.parse import quote, urlparse
 
 from orgvend import rules
 from orgvend.account_settings.runs import AccountOutcome, SettingsRunMode
+from orgvend.costs.models import CostReport, GroupBy, previous_month
 from orgvend.exports import ExportFormat
+from orgvend.exports.costs import costs_csv, costs_html
 from orgvend.models import (
     FAILED_EXECUTION_STATUSES,
     FINISHED_EXECUTION_STATUSES,
@@ -59,6 +62,8 @@ OUTPUT_FORMATS = ("table", "json", "csv")
 EXPORT_FORMATS = tuple(str(member.value) for member in ExportFormat)
 # A settings run is shown for people or as the API's JSON (a CSV of one run says little).
 RUN_FORMATS = ("table", "json")
+# costs prints its report for people, scripts and spreadsheets, or as a page with its charts.
+COST_FORMATS = (*OUTPUT_FORMATS, "html")
 # Before the command, --format takes any command's format; main checks it against the command's own.
 ANY_FORMAT = tuple(dict.fromkeys(OUTPUT_FORMATS + EXPORT_FORMATS))
 NOT_CONFIRMED = 1
@@ -167,6 +172,7 @@ ACCOUNT_ID = checked(rules.account_id_problem)
 EXECUTION_ID = checked(rules.execution_name_problem)
 SLUG = checked(rules.slug_problem)
 SOURCE_PROFILE = checked(rules.source_profile_problem)
+MONTH = checked(rules.month_problem)
 
 
 def values(choices: Any) -> list[str]:
@@ -222,7 +228,7 @@ def add_global_options(
             metavar="FORMAT",
             default=None,
             help="how to print the answer: table (default) for people, json (the API's JSON) or csv for "
-            f"scripts; switch-roles: {', '.join(EXPORT_FORMATS)} (default {EXPORT_FORMATS[0]})",
+            f"scripts; switch-roles: {', '.join(EXPORT_FORMATS)} (default {EXPORT_FORMATS[0]}); costs: html too",
         )
     else:
         group.add_argument(
@@ -515,6 +521,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_settings_commands(command)
 
+    costs = command(
+        "costs",
+        cmd_costs,
+        "One month's AWS costs per client, project or account (Cost Explorer and the registry)",
+        formats=COST_FORMATS,
+    )
+    costs.add_argument(
+        "--month", type=MONTH, metavar="YYYY-MM", help="the month (default: last month; this month: so far)"
+    )
+    costs.add_argument("--client", type=SLUG, help="only this client's accounts")
+    costs.add_argument(
+        "--by",
+        choices=values(GroupBy),
+        default=GroupBy.CLIENT.value,
+        help="what the totals are of: client (default), project or account (with each account's budget)",
+    )
+    costs.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
+
     command("health", cmd_health, "Check that the API answers")
     return parser
 
@@ -776,6 +800,29 @@ def cmd_switch_roles(ctx: Context) -> int:
     content = ctx.client.get_text("/switch-roles", query)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as file:  # noqa: PTH123 (a path given by the user)
+            file.write(content)
+        ctx.note(f"wrote {args.output}")
+    else:
+        ctx.out.write(content)
+    return 0
+
+
+def cmd_costs(ctx: Context) -> int:
+    args = ctx.args
+    month = args.month or previous_month(datetime.now(UTC).date())
+    answer = ctx.client.get("/costs", {"month": month, "client": args.client, "groupBy": args.by})
+    if ctx.format == "json":
+        content = json.dumps(answer, indent=2) + "\n"
+    else:
+        report = CostReport.model_validate(answer)
+        if ctx.format == "csv":
+            content = costs_csv(report)
+        elif ctx.format == "html":
+            content = costs_html(report)
+        else:
+            content = render.costs_view(report) + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as file:  # noqa: PTH123 (a path given by the user)
             file.write(content)
         ctx.note(f"wrote {args.output}")
     else:

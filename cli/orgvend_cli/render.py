@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orgvend.account_settings.runs import AccountOutcome
+from orgvend.costs.models import CostReport, CostRow, GroupBy, money
 from orgvend.spreadsheet import formula_guarded
 from orgvend.switch_role import switch_role_url
 
@@ -606,3 +607,113 @@ def settings_run_text(view: dict[str, Any]) -> str:
                 "  What differs: orgvend account ACCOUNT_ID (Settings drift), or GET /accounts/{accountId}"
             )
     return "\n".join(parts)
+# -- costs ----------------------------------------------------------------------------------
+
+SECTION_NOTES = {
+    "offboarded": "Offboarded (detached or closed before the month ended):",
+    "unknown": "Not in the registry (the management account, accounts outside orgvend's scope):",
+}
+
+
+def aligned_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Sequence[int]) -> str:
+    """table(), with the ``numeric`` columns right-aligned (amounts line up on their decimal point)."""
+    cells = [[text(cell) for cell in row] for row in rows]
+    widths = [len(header) for header in headers]
+    for row in cells:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths[index], len(cell))
+    return "\n".join(
+        "  ".join(
+            cell.rjust(width) if index in numeric else cell.ljust(width)
+            for index, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in [list(headers), *cells]
+    )
+
+
+def costs_view(report: CostReport) -> str:
+    """A cost report (orgvend.costs.models.CostReport) for people: its groups section by section, then the
+    totals; with --by account, each account with its budget."""
+    state = "estimated: Cost Explorer may still change it" if report.estimated else "final"
+    lines = [
+        f"Costs for {report.month} ({state}), {report.currency}, from Cost Explorer at "
+        f"{report.retrieved_at:%Y-%m-%d %H:%M} UTC" + (f", client {report.client}" if report.client else "")
+    ]
+    by = report.group_by
+    rows: list[list[Any]]
+    for section in ("accounts", "offboarded", "unknown"):
+        if by == GroupBy.ACCOUNT:
+            members: list[CostRow] = getattr(report, section)
+            headers = [
+                "CLIENT",
+                "PROJECT",
+                "ACCOUNT",
+                "ACCOUNT ID",
+                "STATUS",
+                "UNBLENDED",
+                "AMORTIZED",
+                "BUDGET",
+                "USED",
+            ]
+            rows = [
+                [
+                    row.client,
+                    row.project,
+                    row.account_name,
+                    row.account_id,
+                    row.status,
+                    money(row.unblended_cost),
+                    money(row.amortized_cost),
+                    money(row.budget_limit) if row.budget_limit is not None else EMPTY,
+                    f"{row.budget_percent_used:f} %" if row.budget_percent_used is not None else EMPTY,
+                ]
+                for row in members
+            ]
+            numbers = [5, 6, 7, 8]
+        else:
+            groups = [group for group in report.groups if group.section == section]
+            headers = [
+                "CLIENT",
+                *(["PROJECT"] if by == GroupBy.PROJECT else []),
+                "ACCOUNTS",
+                "UNBLENDED",
+                "AMORTIZED",
+            ]
+            rows = [
+                [
+                    group.client,
+                    *([group.project] if by == GroupBy.PROJECT else []),
+                    group.accounts,
+                    money(group.unblended_cost),
+                    money(group.amortized_cost),
+                ]
+                for group in groups
+            ]
+            numbers = list(range(len(headers) - 3, len(headers)))
+        if not rows:
+            continue
+        lines.append("")
+        if section in SECTION_NOTES:
+            lines.append(SECTION_NOTES[section])
+        lines.append(aligned_table(headers, rows, numbers))
+    if not report.rows():
+        lines += ["", "Cost Explorer reported no costs for this month."]
+    totals = report.totals
+    lines += [
+        "",
+        pairs(
+            (
+                f"{label}:",
+                f"{money(total.unblended_cost)} unblended, {money(total.amortized_cost)} amortized "
+                f"({total.accounts} account{'s' if total.accounts != 1 else ''})",
+            )
+            for label, total in (
+                ("Clients' accounts", totals.accounts),
+                ("Offboarded", totals.offboarded),
+                ("Not in the registry", totals.unknown),
+                ("Total", totals.all),
+            )
+            if total.accounts or label == "Total"
+        ),
+    ]
+    return "\n".join(lines)

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orgvend import __version__
 from orgvend.api import (
     accounts,
+    costs,
     errors,
     offboardings,
     onboardings,
@@ -37,6 +38,7 @@ app.include_router(offboardings.router)
 app.include_router(switch_roles.router)
 app.include_router(settings_profiles.router)
 app.include_router(settings_runs.router)
+app.include_router(costs.router)
 errors.install(app)
 
 

@@ -9,19 +9,29 @@ import contextlib
 import signal
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 from orgvend_local import age
+
+if TYPE_CHECKING:
+    from orgvend_local.samples import Samples
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="orgvend-local",
-        usage="%(prog)s [-h] [--port PORT] [--api-port API_PORT] [--creation-seconds SECONDS] [COMMAND ...]",
+        usage="%(prog)s [-h] [--port PORT] [--api-port API_PORT] [--no-samples] [--creation-seconds SECONDS] "
+        "[COMMAND ...]",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--port", type=int, default=4566, help="AWS endpoint port (default 4566)")
     parser.add_argument("--api-port", type=int, default=3000, help="the HTTP API's port (default 3000)")
+    parser.add_argument(
+        "--no-samples",
+        action="store_true",
+        help="start without the sample accounts and last month's sample costs",
+    )
     parser.add_argument(
         "--creation-seconds",
         type=float,
@@ -39,12 +49,14 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def serve(arguments: argparse.Namespace) -> None:
-    from orgvend_local.runtime import OPERATOR_INBOX, EmbeddedAws  # noqa: PLC0415 (moto: slow to import)
+    from orgvend_local import samples  # noqa: PLC0415 (moto: slow to import)
+    from orgvend_local.runtime import OPERATOR_INBOX, EmbeddedAws  # noqa: PLC0415
 
     runtime = EmbeddedAws(
         port=arguments.port, api_port=arguments.api_port, creation_seconds=arguments.creation_seconds
     )
     deployment = runtime.start()
+    seeded = None if arguments.no_samples else samples.seed(runtime)
     endpoint = runtime.endpoint_url
     outputs = deployment.outputs
     layout, identity_center = runtime.layout, runtime.identity_center
@@ -78,6 +90,7 @@ The HTTP API is served at {outputs.get("ApiUrl", "(no API)")} (the same handler 
   orgvend-local age-account <accountId> --days 8   # make it old enough to detach (sets its JoinedTimestamp)
   curl {outputs.get("ApiUrl")}/openapi.json
 
+{samples_text(seeded, endpoint, outputs)}
 In another terminal (the AWS CLI is in the project's venv):
   source .venv/bin/activate
   export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
@@ -101,6 +114,24 @@ Ctrl-C stops it (everything lives in memory).
         stopped.wait()
     runtime.stop()
     sys.exit(0)
+
+
+def samples_text(seeded: "Samples | None", endpoint: str, outputs: dict[str, str]) -> str:
+    """What the banner says of the sample accounts and their costs (nothing with --no-samples)."""
+    if seeded is None:
+        return ""
+    accounts = ", ".join(
+        f"{client}/{project} {account}" for (client, project), account in seeded.accounts.items()
+    )
+    return f"""Sample accounts (onboarded at start, --no-samples leaves them out): {accounts}.
+Last month's costs ({seeded.month}) are queued in the embedded Cost Explorer and kept by orgvend:
+  orgvend costs                       # per client; --by project|account, --format json|csv|html
+  orgvend costs --by account --format html -o costs.html
+  curl '{outputs.get("ApiUrl")}/costs?month={seeded.month}&groupBy=project'
+Other months have no costs queued (moto answers GetCostAndUsage from a queue: tests/e2e/test_costs.py).
+The monthly report (its schedule does not fire here): the CSV goes to the bucket {outputs.get("CostReportBucketName")}
+  aws --endpoint-url {endpoint} lambda invoke --function-name orgvend-ReportMonthlyCostsFunction out.json
+"""
 
 
 if __name__ == "__main__":

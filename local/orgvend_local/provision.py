@@ -64,6 +64,8 @@ class Provisioner:
             ("AWS::SNS::Topic", self._topic),
             ("AWS::SNS::Subscription", self._subscription),
             ("AWS::SQS::Queue", self._queue),
+            ("AWS::S3::Bucket", self._bucket),
+            ("AWS::S3::BucketPolicy", self._bucket_policy),
             ("AWS::Logs::LogGroup", self._log_group),
             ("AWS::Serverless::Function", self._function),
             ("AWS::Serverless::StateMachine", self._state_machine),
@@ -137,6 +139,45 @@ class Provisioner:
             QueueName=self.template.physical_name(logical_id), Attributes=attributes
         )["QueueUrl"]
         self._created(logical_id, url)
+
+    def _bucket(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """The bucket with the template's encryption, versioning, public access block and lifecycle (moto
+        keeps each; it enforces none but versioning)."""
+        name = self.template.physical_name(logical_id)
+        s3 = self._client("s3")
+        s3.create_bucket(Bucket=name)  # us-east-1: no LocationConstraint
+        if "BucketEncryption" in properties:
+            rules = [
+                {
+                    "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                    "BucketKeyEnabled": bool(rule.get("BucketKeyEnabled", False)),
+                }
+                for rule in properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            ]
+            s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+        if "VersioningConfiguration" in properties:
+            s3.put_bucket_versioning(
+                Bucket=name,
+                VersioningConfiguration={"Status": properties["VersioningConfiguration"]["Status"]},
+            )
+        if "PublicAccessBlockConfiguration" in properties:
+            s3.put_public_access_block(
+                Bucket=name, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"]
+            )
+        if "OwnershipControls" in properties:
+            s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=properties["OwnershipControls"])
+        if "LifecycleConfiguration" in properties:
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=name, LifecycleConfiguration=_lifecycle(properties["LifecycleConfiguration"])
+            )
+        self._created(logical_id, name)
+
+    def _bucket_policy(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """The policy is kept (``s3api get-bucket-policy``); moto does not enforce it."""
+        self._client("s3").put_bucket_policy(
+            Bucket=properties["Bucket"], Policy=json.dumps(properties["PolicyDocument"])
+        )
+        self._created(logical_id, properties["Bucket"])
 
     def _log_group(self, logical_id: str, properties: dict[str, Any]) -> None:
         name = self.template.physical_name(logical_id)
@@ -309,3 +350,38 @@ class Provisioner:
             DashboardName=name, DashboardBody=properties["DashboardBody"]
         )
         self._created(logical_id, name)
+
+
+def _lifecycle(configuration: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's LifecycleConfiguration in S3's API shape (its rule properties are named otherwise)."""
+    handled = {
+        "Id",
+        "Status",
+        "Prefix",
+        "NoncurrentVersionExpiration",
+        "AbortIncompleteMultipartUpload",
+        "ExpirationInDays",
+    }
+    rules = []
+    for rule in configuration["Rules"]:
+        if set(rule) - handled:
+            raise ValueError(
+                f"lifecycle rule {rule.get('Id')}: {sorted(set(rule) - handled)} not emulated yet"
+            )
+        api_rule: dict[str, Any] = {
+            "ID": rule["Id"],
+            "Status": rule["Status"],
+            "Filter": {"Prefix": rule.get("Prefix", "")},
+        }
+        if "NoncurrentVersionExpiration" in rule:
+            api_rule["NoncurrentVersionExpiration"] = {
+                "NoncurrentDays": int(rule["NoncurrentVersionExpiration"]["NoncurrentDays"])
+            }
+        if "AbortIncompleteMultipartUpload" in rule:
+            api_rule["AbortIncompleteMultipartUpload"] = {
+                "DaysAfterInitiation": int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+            }
+        if "ExpirationInDays" in rule:
+            api_rule["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+        rules.append(api_rule)
+    return {"Rules": rules}

@@ -34,6 +34,7 @@ _ARN_FORMATS = {
     "AWS::Events::Rule": "arn:aws:events:{region}:{account}:rule/{name}",
     "AWS::IAM::Role": "arn:aws:iam::{account}:role/{name}",
     "AWS::KMS::Key": "arn:aws:kms:{region}:{account}:key/{name}",
+    "AWS::S3::Bucket": "arn:aws:s3:::{name}",
 }
 # What Ref returns, when it is not the physical name.
 _REF_RETURNS_ARN = {"AWS::SNS::Topic", "AWS::Serverless::StateMachine", "AWS::Serverless::LayerVersion"}
@@ -44,7 +45,10 @@ _NAME_PROPERTY = {
     "AWS::SQS::Queue": "QueueName",
     "AWS::SNS::Topic": "TopicName",
     "AWS::Serverless::StateMachine": "Name",
+    "AWS::S3::Bucket": "BucketName",
 }
+# Resource types whose generated names are lowercase (S3 bucket names are), as CloudFormation makes them.
+_LOWERCASE_NAMES = {"AWS::S3::Bucket"}
 
 
 def parameter_overrides(samconfig: Path, environment: str) -> dict[str, str]:
@@ -132,7 +136,8 @@ class Template:
         explicit = resource.get("Properties", {}).get(name_property) if name_property else None
         if explicit is not None:
             return str(self.resolve(explicit))
-        return f"{self.stack_name}-{logical_id}"
+        generated = f"{self.stack_name}-{logical_id}"
+        return generated.lower() if resource["Type"] in _LOWERCASE_NAMES else generated
 
     def arn(self, logical_id: str) -> str:
         resource_type = self.resources[logical_id]["Type"]
@@ -157,6 +162,8 @@ class Template:
             return self.arn(logical_id).removesuffix(":*")
         if attribute in ("Name", "TopicName", "QueueName"):
             return self.physical_name(logical_id)
+        if attribute == "DomainName" and self.resources[logical_id]["Type"] == "AWS::S3::Bucket":
+            return f"{self.physical_name(logical_id)}.s3.amazonaws.com"
         if attribute == "QueueUrl":
             return self.queue_url(logical_id)
         raise ValueError(f"Fn::GetAtt {logical_id}.{attribute} is not emulated")

@@ -136,6 +136,7 @@ _ARN_FORMATS = {
     "AWS::IAM::Role": "arn:{partition}:iam::{account}:role/{name}",
     "AWS::Events::Rule": "arn:{partition}:events:{region}:{account}:rule/{name}",
     "AWS::KMS::Key": "arn:{partition}:kms:{region}:{account}:key/{name}",
+    "AWS::S3::Bucket": "arn:{partition}:s3:::{name}",
 }
 _REF_IS_ARN = {"AWS::SNS::Topic", "AWS::StepFunctions::StateMachine", "AWS::Lambda::LayerVersion"}
 _NAME_PROPERTIES = {
@@ -148,6 +149,7 @@ _NAME_PROPERTIES = {
     "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::IAM::Role": "RoleName",
     "AWS::Events::Rule": "Name",
+    "AWS::S3::Bucket": "BucketName",
 }
 
 

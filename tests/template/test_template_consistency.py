@@ -46,6 +46,7 @@ ENVIRONMENT_PER_FUNCTION = {
     "ReportOffboardingFailureFunction": {"OFFBOARD_STATE_MACHINE_ARN"},
     "ReportSettingsRunFailureFunction": {"KEEP_SETTINGS_STATE_MACHINE_ARN"},
     "KeepGuardrailsFunction": {"ACCESS_ROLE_NAMES", "BASELINE_POLICY_NAME", "GUARDRAIL_POLICY_NAME"},
+    "ReportMonthlyCostsFunction": {"COST_REPORT_BUCKET_NAME"},
 }
 
 

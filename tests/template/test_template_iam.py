@@ -288,6 +288,23 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "organizations:DescribeOrganization",
         "organizations:DescribeAccount",
         "organizations:ListParents",  # OutOfScope answered before anything starts
+        "ce:GetCostAndUsage",  # GET /costs: one query of the month for every account
+        "budgets:ViewBudget",  # GET /costs: the limits of orgvend's budgets (orgvend-<accountId>)
+    },
+    # The monthly cost report: Cost Explorer, the budgets' limits, the month's kept answer and the registry's
+    # accounts, the CSV in the report bucket, the summary to the operators (and the dead-letter queue).
+    "ReportMonthlyCostsFunction": {
+        "ce:GetCostAndUsage",
+        "budgets:ViewBudget",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "s3:PutObject",
+        "sns:Publish",
+        "sqs:SendMessage",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
     },
     # The guardrail SCP on the scope's OU: at deployment (custom resource) and on schedule.
     "KeepGuardrailsFunction": {
@@ -359,6 +376,7 @@ RESOURCE_WILDCARD_ALLOWED = {
     "states:SendTaskSuccess": "a task token is not a resource: AWS defines no resource type for it",
     "xray:PutTraceSegments": "X-Ray supports no resource-level permissions",
     "xray:PutTelemetryRecords": "X-Ray supports no resource-level permissions",
+    "ce:GetCostAndUsage": "Cost Explorer defines no resource type for cost and usage queries: AWS requires '*'",
 }
 
 # AWS managed policies a role may carry (by name), each with the reason.
@@ -422,15 +440,22 @@ def test_key_policies_delegate_to_iam_and_let_services_only_encrypt(cfn):
 
 
 def test_no_statement_grants_a_wildcard_action(cfn):
+    # A Deny may name every action of a service: denying more grants nothing (the cost report bucket's
+    # TLS-only statement denies s3:* without TLS, the form AWS documents). An Allow never may.
     statements = identity_and_resource_statements(cfn)
     assert statements, "found no policy statements at all"
     offending = {
         path: statement
         for path, statement in statements
-        if any("*" in action for action in statement_actions(statement))
+        if (
+            statement.get("Effect") != "Deny"
+            and any("*" in action for action in statement_actions(statement))
+        )
         or ("NotAction" in statement or "NotResource" in statement)
     }
     assert offending == {}
+    denies = [statement for _, statement in statements if statement.get("Effect") == "Deny"]
+    assert all(statement.get("Condition") for statement in denies), "a Deny of everything, always"
 
 
 def test_resource_wildcard_only_for_allow_listed_actions(cfn):

@@ -7,6 +7,7 @@ from typing import Any, get_args
 
 import pytest
 
+from orgvend.costs.models import GroupBy
 from orgvend.exports import ExportFormat
 from orgvend.models import AccountStatus, BillingAccess, BillingMode, ExecutionStatus, OffboardingMode
 from orgvend_cli import main as cli
@@ -20,6 +21,7 @@ SHARED_CHOICES: dict[tuple[str, str], Any] = {
     ("offboard", "mode"): OffboardingMode,
     ("accounts", "status"): AccountStatus,
     ("switch-roles", "deprecated_as"): ExportFormat,
+    ("costs", "by"): GroupBy,
 }
 
 
@@ -57,6 +59,8 @@ def test_the_output_format_is_the_clis_own_choice_but_switch_roles_takes_the_exp
         [output] = [action for action in command._actions if action.dest == "format"]
         if name == "switch-roles":
             assert list(output.choices or ()) == shared_values(ExportFormat)
+        elif name == "costs":  # its report also as a page, with its charts
+            assert tuple(output.choices or ()) == (*cli.OUTPUT_FORMATS, "html")
         else:
             assert tuple(output.choices or ()) == cli.OUTPUT_FORMATS, name
 

@@ -95,6 +95,12 @@ CONTRACTS = (
         ("ab", "a" * 64, "-acme", "acme-", "acme--web", "Acme", "acme_web"),
     ),
     Contract(
+        "month (YYYY-MM)",
+        pattern_rule(rules.MONTH_PATTERN),
+        ("2026-11", "2026-01", "2026-12", "1999-10"),
+        ("2026-13", "2026-00", "26-11", "2026-1", "2026/11", "2026-11-01", "0000-01"),
+    ),
+    Contract(
         "source profile",
         rules.source_profile_problem,
         ("default", "orgvend-admin", "a.b_c", "a", "p" * 64),

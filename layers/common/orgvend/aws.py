@@ -29,12 +29,15 @@ from botocore.retries.standard import RetryContext, ThrottledRetryableChecker, T
 if TYPE_CHECKING:
     from mypy_boto3_account import AccountClient
     from mypy_boto3_billing import BillingClient
+    from mypy_boto3_budgets import BudgetsClient
+    from mypy_boto3_ce import CostExplorerClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_identitystore import IdentityStoreClient
     from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3control import S3ControlClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sso_admin import SSOAdminClient
@@ -44,7 +47,18 @@ if TYPE_CHECKING:
 
 # The services orgvend's functions call (each needs its stub package in the dev extra).
 ServiceName = Literal[
-    "account", "billing", "dynamodb", "events", "iam", "organizations", "sns", "stepfunctions", "sts"
+    "account",
+    "billing",
+    "budgets",
+    "ce",
+    "dynamodb",
+    "events",
+    "iam",
+    "organizations",
+    "s3",
+    "sns",
+    "stepfunctions",
+    "sts",
 ]
 # IAM Identity Center's services: called in the instance's Region, which may not be the stack's.
 IdentityCenterService = Literal["sso-admin", "identitystore"]
@@ -97,6 +111,10 @@ def _client(
 @overload
 def client(service_name: Literal["billing"]) -> "BillingClient": ...
 @overload
+def client(service_name: Literal["budgets"]) -> "BudgetsClient": ...
+@overload
+def client(service_name: Literal["ce"]) -> "CostExplorerClient": ...
+@overload
 def client(service_name: Literal["dynamodb"]) -> "DynamoDBClient": ...
 @overload
 def client(service_name: Literal["events"]) -> "EventBridgeClient": ...
@@ -104,6 +122,8 @@ def client(service_name: Literal["events"]) -> "EventBridgeClient": ...
 def client(service_name: Literal["iam"]) -> "IAMClient": ...
 @overload
 def client(service_name: Literal["organizations"]) -> "OrganizationsClient": ...
+@overload
+def client(service_name: Literal["s3"]) -> "S3Client": ...
 @overload
 def client(service_name: Literal["sns"]) -> "SNSClient": ...
 @overload

@@ -10,6 +10,9 @@ arguments all use these (tests/unit/test_rules.py fails on a copy elsewhere).
 import re
 import unicodedata
 from collections.abc import Callable
+from datetime import date
+
+from orgvend.clock import now
 
 EMAIL_MIN_LENGTH = 6
 EMAIL_MAX_LENGTH = 64
@@ -27,6 +30,8 @@ EXECUTION_NAME_PATTERN = re.compile(r"^[0-9A-Za-z_-]{1,80}$")
 REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}$")
 # The AWS CLI profile holding the credentials that assume the roles (GET /switch-roles?sourceProfile=).
 SOURCE_PROFILE_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# A calendar month of the costs report (GET /costs?month=, orgvend costs --month): YYYY-MM, year 1000 on.
+MONTH_PATTERN = re.compile(r"^[1-9][0-9]{3}-(?:0[1-9]|1[0-2])$")
 OU_ID_PATTERN = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
 # orgvend's scope is an OU, never the root (ClientsParentOuId).
 SCOPE_OU_ID_PATTERN = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
@@ -112,6 +117,18 @@ source_profile_problem = pattern_problem(
     SOURCE_PROFILE_PATTERN,
     "must be an AWS CLI profile name: 1 to 64 characters of A-Z, a-z, 0-9, _, . and -",
 )
+
+
+def month_problem(value: str, today: date | None = None) -> str | None:
+    """Why ``value`` is not a month a costs report can be made for (None: it can): ``YYYY-MM``, and not
+    after ``today``'s month (default: orgvend's clock, UTC). The current month is allowed: its costs so far,
+    estimated."""
+    if not MONTH_PATTERN.fullmatch(value):
+        return "must be a month as YYYY-MM (01 to 12), such as 2026-11"
+    current = today or now().date()
+    if (int(value[:4]), int(value[5:])) > (current.year, current.month):
+        return f"must not be in the future (this month is {current:%Y-%m})"
+    return None
 
 
 def _is_tag_character(character: str) -> bool:

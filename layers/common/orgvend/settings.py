@@ -71,6 +71,8 @@ class Settings(BaseModel):
     access_rules: CommaSeparated | None = None
     create_missing_groups: bool | None = None
     access_session_duration: str | None = Field(default=None, pattern=rules.SESSION_DURATION_PATTERN.pattern)
+    # The monthly cost report's bucket (orgvend.reactions.report_monthly_costs).
+    cost_report_bucket_name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
     def __init__(self, **values: Any) -> None:
         """The variables of this process's environment that name a field; ``values`` (by field name) win.

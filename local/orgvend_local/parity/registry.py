@@ -34,6 +34,7 @@ from orgvend_local.parity.performance import (
     REUSE_SERVICE_INTEGRATION_CLIENTS,
 )
 from orgvend_local.parity.redrive import REDRIVE
+from orgvend_local.parity.s3 import BUCKET_POLICY_CONDITIONS
 from orgvend_local.parity.stepfunctions import (
     ISO_START_TIME,
     TASK_TOKENS_ANSWER_ONCE,
@@ -68,6 +69,7 @@ PATCHES: tuple[Patch, ...] = (
     LIST_MOTO_MODULES_ONCE,
     ASSIGNMENTS_ONCE,
     REGION_OPT_IN,
+    BUCKET_POLICY_CONDITIONS,
 )
 PATCHES_BY_NAME = {patch.name: patch for patch in PATCHES}
 README_START = (

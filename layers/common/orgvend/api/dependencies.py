@@ -26,6 +26,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from orgvend import aws
 from orgvend.access import portal_url
+from orgvend.costs.report import CostReports
 from orgvend.models import OnboardingRequest
 from orgvend.organizations import default_scope
 from orgvend.registry import default_registry
@@ -78,6 +79,13 @@ class ApiDependencies:
 
     def settings_runs(self) -> SettingsRuns:
         return default_settings_runs(self.settings)
+    def cost_reports(self) -> CostReports:
+        return CostReports(
+            aws.client("ce"),
+            aws.client("budgets"),
+            default_registry(self.settings),
+            self.management_account_id(),
+        )
 
     def management_account_id(self) -> str:
         """The account the API runs in: the organization's management account."""
@@ -146,6 +154,8 @@ def settings_profiles(provided: Dependencies) -> SettingsProfileCatalog:
 
 def settings_runs(provided: Dependencies) -> SettingsRuns:
     return provided.settings_runs()
+def cost_reports(provided: Dependencies) -> CostReports:
+    return provided.cost_reports()
 
 
 def caller_identity(request: Request) -> str:
@@ -162,4 +172,5 @@ OnboardingsService = Annotated[Onboardings, Depends(onboardings)]
 OffboardingsService = Annotated[Offboardings, Depends(offboardings)]
 SettingsProfilesService = Annotated[SettingsProfileCatalog, Depends(settings_profiles)]
 SettingsRunsService = Annotated[SettingsRuns, Depends(settings_runs)]
+CostReportsService = Annotated[CostReports, Depends(cost_reports)]
 Caller = Annotated[str, Depends(caller_identity)]

@@ -57,6 +57,7 @@ __all__ = [
     "client_label",
     "display_name_for",
     "export_accounts",
+    "page_policy",
     "profile_names",
     "role_arn",
     "truncate_display_name",
@@ -582,9 +583,6 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-_SCRIPT_HASH = _csp_hash(_PAGE_SCRIPT)
-
-
 def _search_text(row: _Row, options: ExportOptions) -> str:
     record = row.record
     parts = (
@@ -637,14 +635,20 @@ def _page_section(client: str, rows: Sequence[_Row], options: ExportOptions) -> 
     ]
 
 
+def page_policy(style: str, script: str | None = None) -> str:
+    """The Content-Security-Policy of every page orgvend writes: only its own style (and script) may run,
+    whatever a name in the page says; nothing is loaded from anywhere."""
+    scripts = f"script-src {_csp_hash(script)}; " if script is not None else ""
+    return (
+        f"default-src 'none'; style-src {_csp_hash(style)}; {scripts}"
+        "img-src 'none'; base-uri 'none'; form-action 'none'"
+    )
+
+
 def _page(rows: Sequence[_Row], options: ExportOptions) -> _Written:
     colours = sorted({row.colour for row in rows})
     style = _PAGE_STYLE + "".join(f".k-{colour}{{--c:#{colour}}}\n" for colour in colours)
-    # Only this style and this script may run, whatever a name in the page says.
-    policy = (
-        f"default-src 'none'; style-src {_csp_hash(style)}; script-src {_SCRIPT_HASH}; "
-        "img-src 'none'; base-uri 'none'; form-action 'none'"
-    )
+    policy = page_policy(style, _PAGE_SCRIPT)
     clients = _by_client(rows)
     title = _escape(clean_text(options.title))
     parts = [

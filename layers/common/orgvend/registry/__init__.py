@@ -22,6 +22,10 @@ pk                        sk             what
                                          ``Accounts`` under gsi3pk ``SETTINGSPROFILE``
 ``SETTINGSRUN#<runId>``   ``RUN``        a settings run and each account's outcome
                                          (orgvend.registry.settings_runs); TTL ``expiresAt``
+``COSTS#<month>``         ``ANSWER``     a month's Cost Explorer answer, kept for the costs
+                                         report (orgvend.registry.costs; ``PART#…`` items
+                                         beside it for a large one, a ``QUERY`` lease); TTL
+                                         ``expiresAt`` until the month is final
 ========================  =============  ======================================
 
 "All accounts of client X" is a Query on ``ByClient`` with gsi1pk only, "of
@@ -36,6 +40,7 @@ transaction that writes the onboarding. An account being offboarded carries
 from orgvend import aws
 from orgvend.clock import now
 from orgvend.models import AccountStatus
+from orgvend.registry.costs import CostAnswers
 from orgvend.registry.items import (
     ACCOUNTS_INDEX,
     BY_CLIENT_INDEX,
@@ -56,9 +61,9 @@ from orgvend.registry.settings_runs import SettingsRuns
 from orgvend.settings import Settings
 
 
-class Registry(Offboardings, Onboardings, SettingsProfiles, SettingsRuns):
-    """The registry table: accounts, onboardings, offboardings, email guards, settings profiles and
-    settings runs, one facade."""
+class Registry(Offboardings, Onboardings, SettingsProfiles, SettingsRuns, CostAnswers):
+    """The registry table: accounts, onboardings, offboardings, email guards, settings profiles,
+    settings runs and the costs report's answers, one facade."""
 
 
 def default_registry(settings: Settings) -> Registry:
