@@ -607,6 +607,8 @@ def settings_run_text(view: dict[str, Any]) -> str:
                 "  What differs: orgvend account ACCOUNT_ID (Settings drift), or GET /accounts/{accountId}"
             )
     return "\n".join(parts)
+
+
 # -- costs ----------------------------------------------------------------------------------
 
 SECTION_NOTES = {

@@ -79,6 +79,7 @@ class ApiDependencies:
 
     def settings_runs(self) -> SettingsRuns:
         return default_settings_runs(self.settings)
+
     def cost_reports(self) -> CostReports:
         return CostReports(
             aws.client("ce"),
@@ -154,6 +155,8 @@ def settings_profiles(provided: Dependencies) -> SettingsProfileCatalog:
 
 def settings_runs(provided: Dependencies) -> SettingsRuns:
     return provided.settings_runs()
+
+
 def cost_reports(provided: Dependencies) -> CostReports:
     return provided.cost_reports()
 
