@@ -27,6 +27,7 @@ from botocore.config import Config
 if TYPE_CHECKING:
     from mypy_boto3_account import AccountClient
     from mypy_boto3_billing import BillingClient
+    from mypy_boto3_budgets import BudgetsClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_events import EventBridgeClient
@@ -42,7 +43,16 @@ if TYPE_CHECKING:
 
 # The services orgvend's functions call (each needs its stub package in the dev extra).
 ServiceName = Literal[
-    "account", "billing", "dynamodb", "events", "iam", "organizations", "sns", "stepfunctions", "sts"
+    "account",
+    "billing",
+    "budgets",
+    "dynamodb",
+    "events",
+    "iam",
+    "organizations",
+    "sns",
+    "stepfunctions",
+    "sts",
 ]
 # IAM Identity Center's services: called in the instance's Region, which may not be the stack's.
 IdentityCenterService = Literal["sso-admin", "identitystore"]
@@ -94,6 +104,8 @@ def _client(
 
 @overload
 def client(service_name: Literal["billing"]) -> "BillingClient": ...
+@overload
+def client(service_name: Literal["budgets"]) -> "BudgetsClient": ...
 @overload
 def client(service_name: Literal["dynamodb"]) -> "DynamoDBClient": ...
 @overload

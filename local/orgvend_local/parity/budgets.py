@@ -13,7 +13,7 @@ import binascii
 import json
 from collections.abc import Callable
 from copy import deepcopy
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from moto.budgets.exceptions import DuplicateRecordException, NotFoundException
 from moto.budgets.models import Budget, BudgetsBackend, Notification
@@ -30,6 +30,9 @@ from orgvend_local.parity.patch import (
     still_unimplemented,
     stock_moto,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_budgets.type_defs import BudgetTypeDef, NotificationTypeDef
 
 CANARY_ACCOUNT = "123456789012"
 # DescribeBudgets' MaxResults: 1 to 1,000 (the service model's MaxResultsDescribeBudgets), 100 by default.
@@ -88,8 +91,8 @@ def apply_update_budget(patcher: Patcher, _emulator: Emulator) -> None:
     patcher.replace(BudgetsResponse, "update_budget", update_budget)
 
 
-def _canary_budget(budgets: Any, name: str = "canary") -> dict[str, Any]:
-    budget = {
+def _canary_budget(budgets: Any, name: str = "canary") -> "BudgetTypeDef":
+    budget: BudgetTypeDef = {
         "BudgetName": name,
         "BudgetType": "COST",
         "TimeUnit": "MONTHLY",
@@ -99,7 +102,7 @@ def _canary_budget(budgets: Any, name: str = "canary") -> dict[str, Any]:
     return budget
 
 
-CANARY_NOTIFICATION: dict[str, Any] = {
+CANARY_NOTIFICATION: "NotificationTypeDef" = {
     "NotificationType": "ACTUAL",
     "ComparisonOperator": "GREATER_THAN",
     "Threshold": 80.0,
@@ -143,9 +146,11 @@ def create_subscriber(response: BudgetsResponse) -> str:
     )
     notification = _notification(budget, response._get_param("Notification"), "create subscriber")
     subscriber = response._get_param("Subscriber")
-    if any(_subscriber_key(each) == _subscriber_key(subscriber) for each in notification.subscribers):
+    # moto declares a dict and keeps the list it was given.
+    present: list[dict[str, Any]] = list(cast(list[dict[str, Any]], notification.subscribers))
+    if any(_subscriber_key(each) == _subscriber_key(subscriber) for each in present):
         raise DuplicateRecordException(record_type="subscriber", record_name=str(subscriber.get("Address")))
-    notification.subscribers = [*notification.subscribers, subscriber]
+    notification.subscribers = [*present, subscriber]
     return json.dumps({})
 
 

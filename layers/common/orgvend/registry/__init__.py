@@ -22,6 +22,8 @@ pk                        sk             what
                                          ``Accounts`` under gsi3pk ``SETTINGSPROFILE``
 ``SETTINGSRUN#<runId>``   ``RUN``        a settings run and each account's outcome
                                          (orgvend.registry.settings_runs); TTL ``expiresAt``
+``CLIENT#<client>``       ``BUDGET``     the client's default monthly budget
+                                         (orgvend.registry.budgets)
 ========================  =============  ======================================
 
 "All accounts of client X" is a Query on ``ByClient`` with gsi1pk only, "of
@@ -36,6 +38,7 @@ transaction that writes the onboarding. An account being offboarded carries
 from orgvend import aws
 from orgvend.clock import now
 from orgvend.models import AccountStatus
+from orgvend.registry.budgets import ClientBudgets
 from orgvend.registry.items import (
     ACCOUNTS_INDEX,
     BY_CLIENT_INDEX,
@@ -56,9 +59,9 @@ from orgvend.registry.settings_runs import SettingsRuns
 from orgvend.settings import Settings
 
 
-class Registry(Offboardings, Onboardings, SettingsProfiles, SettingsRuns):
-    """The registry table: accounts, onboardings, offboardings, email guards, settings profiles and
-    settings runs, one facade."""
+class Registry(Offboardings, Onboardings, SettingsProfiles, SettingsRuns, ClientBudgets):
+    """The registry table: accounts, onboardings, offboardings, email guards, settings profiles,
+    settings runs and the clients' default budgets, one facade."""
 
 
 def default_registry(settings: Settings) -> Registry:
