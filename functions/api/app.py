@@ -11,7 +11,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgvend import __version__
-from orgvend.api import accounts, errors, offboardings, onboardings, settings_profiles, switch_roles
+from orgvend.api import (
+    accounts,
+    clients,
+    errors,
+    offboardings,
+    onboardings,
+    settings_profiles,
+    switch_roles,
+)
 from orgvend.api.dependencies import ApiDependencies
 from orgvend.observability import observed_handler
 from orgvend.settings import Settings
@@ -28,6 +36,7 @@ app.include_router(accounts.router)
 app.include_router(offboardings.router)
 app.include_router(switch_roles.router)
 app.include_router(settings_profiles.router)
+app.include_router(clients.router)
 errors.install(app)
 
 
