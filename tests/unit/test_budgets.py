@@ -451,3 +451,52 @@ def test_a_budget_budgets_refuses_to_make_again_is_reported_and_the_rest_goes_on
     assert [failure.account_id for failure in failures] == ["111111111111"]
     assert "AccessDeniedException" in failures[0].action
     assert drift == []
+
+
+# -- the API's service ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "code"),
+    [
+        ({"status": AccountStatus.CLOSED}, 409, "AccountNotActive"),
+        ({"status": AccountStatus.CREATING}, 409, "AccountNotActive"),
+        ({"offboarding_id": "off-1"}, 409, "OffboardingInProgress"),
+    ],
+)
+def test_only_an_active_account_that_no_offboarding_holds_gets_a_new_limit(
+    target: BudgetTarget, registry: Registry, changes: dict[str, Any], status: int, code: str
+) -> None:
+    from orgvend.refusals import ApiError  # noqa: PLC0415
+    from orgvend.workflows.budgets import Budgets  # noqa: PLC0415
+
+    entry = record(ACCOUNT, "aws+x@example.com").model_copy(update=changes)
+    registry.write_account(ACCOUNT, lambda _: entry)
+    service = Budgets(registry, lambda: target, STACK_DEFAULT)
+
+    with pytest.raises(ApiError) as refused:
+        service.set_account_limit(ACCOUNT, Decimal(10), "ops")
+
+    assert (refused.value.status, refused.value.code, refused.value.field) == (status, code, "accountId")
+    assert read_budget(target, ACCOUNT) is None  # nothing made
+    with pytest.raises(ApiError) as unknown:
+        service.set_account_limit("999999999999", Decimal(10), "ops")
+    assert (unknown.value.status, unknown.value.field) == (404, "accountId")
+
+
+def test_a_new_limit_sets_the_budget_then_the_entry(target: BudgetTarget, registry: Registry) -> None:
+    from orgvend.workflows.budgets import Budgets  # noqa: PLC0415
+
+    entry = record(ACCOUNT, "aws+x@example.com").changed(
+        monthly_budget_usd=Decimal(100), budget_alert_email="finance@acme.example"
+    )
+    registry.write_account(ACCOUNT, lambda _: entry)
+
+    view = Budgets(registry, lambda: target, STACK_DEFAULT).set_account_limit(
+        ACCOUNT, Decimal("250.75"), "ops"
+    )
+
+    assert view.monthly_budget_usd == Decimal("250.75")
+    assert registry.get_account(ACCOUNT).monthly_budget_usd == Decimal("250.75")  # type: ignore[union-attr]
+    assert read_budget(target, ACCOUNT)["BudgetLimit"]["Amount"] == "250.75"  # type: ignore[index]
+    assert alerts() == both_alerts("finance@acme.example")  # a missing budget is made again, to its contact

@@ -256,14 +256,17 @@ def limit_of(budget: "BudgetOutputTypeDef") -> Decimal:
 
 def _ensure_alerts(target: BudgetTarget, name: str, subscribers: list["SubscriberTypeDef"]) -> bool:
     """Both alerts on the budget, each with both subscribers; True when something was added."""
-    with _answered(f"reading the alerts of budget {name}"):
-        notifications = [
-            notification
-            for page in target.budgets.get_paginator("describe_notifications_for_budget").paginate(
-                AccountId=target.owner_account_id, BudgetName=name
-            )
-            for notification in page.get("Notifications", [])
-        ]
+    try:
+        with _answered(f"reading the alerts of budget {name}", passing=NOT_FOUND):
+            notifications = [
+                notification
+                for page in target.budgets.get_paginator("describe_notifications_for_budget").paginate(
+                    AccountId=target.owner_account_id, BudgetName=name
+                )
+                for notification in page.get("Notifications", [])
+            ]
+    except ClientError:  # the budget was just read: Budgets' way of saying it has no alert
+        notifications = []
     added = False
     for alert in ALERTS:
         found = next((each for each in notifications if alert.matches(each)), None)
@@ -292,14 +295,17 @@ def _ensure_subscribers(
     notification: "NotificationTypeDef",
     subscribers: list["SubscriberTypeDef"],
 ) -> bool:
-    with _answered(f"reading the subscribers of an alert of budget {name}"):
-        present = [
-            subscriber
-            for page in target.budgets.get_paginator("describe_subscribers_for_notification").paginate(
-                AccountId=target.owner_account_id, BudgetName=name, Notification=notification
-            )
-            for subscriber in page.get("Subscribers", [])
-        ]
+    try:
+        with _answered(f"reading the subscribers of an alert of budget {name}", passing=NOT_FOUND):
+            present = [
+                subscriber
+                for page in target.budgets.get_paginator("describe_subscribers_for_notification").paginate(
+                    AccountId=target.owner_account_id, BudgetName=name, Notification=notification
+                )
+                for subscriber in page.get("Subscribers", [])
+            ]
+    except ClientError:  # the alert was just listed: Budgets' way of saying it has no subscriber
+        present = []
     added = False
     for subscriber in subscribers:
         if any(_same_subscriber(subscriber, each) for each in present):

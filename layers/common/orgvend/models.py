@@ -107,7 +107,10 @@ UsdAmount = Annotated[
 
 def usd(amount: Decimal) -> str:
     """An amount for people: 250, 99.95 (whole dollars without cents, else two decimals)."""
-    return str(_json_number(amount.quantize(rules.CENT)) if amount.is_finite() else amount)
+    if not amount.is_finite():
+        return str(amount)
+    cents = amount.quantize(rules.CENT)
+    return str(int(cents)) if cents == cents.to_integral_value() else f"{cents:.2f}"
 
 
 class AccountStatus(StrEnum):
