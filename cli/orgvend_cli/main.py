@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol, TextIO, get_args
 from urllib.parse import quote, urlparse
 
@@ -32,6 +33,7 @@ from orgvend.models import (
     BillingMode,
     ExecutionStatus,
     OffboardingMode,
+    usd,
 )
 from orgvend_cli import render
 from orgvend_cli.client import ApiClient, ApiError, CliError, Connection, version
@@ -175,6 +177,26 @@ SOURCE_PROFILE = checked(rules.source_profile_problem)
 MONTH = checked(rules.month_problem)
 
 
+def budget_usd(value: str) -> Decimal:
+    """A monthly budget in US dollars, checked with the server's own rule (more than 0, cents, a ceiling)."""
+    try:
+        amount = Decimal(value.strip())
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a number of US dollars: {value!r}") from None
+    problem = rules.monthly_budget_problem(amount)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{problem} (got {value!r})")
+    return amount
+
+
+BUDGET_ALERT_EMAIL = checked(rules.budget_alert_email_problem)
+
+
+def json_number(amount: Decimal) -> int | float:
+    """An amount as the API takes it: a JSON number (the float that prints as its two decimals)."""
+    return int(amount) if amount == amount.to_integral_value() else float(amount)
+
+
 def values(choices: Any) -> list[str]:
     """The values of a shared enum or Literal, as argparse choices."""
     return [str(choice) for choice in (get_args(choices) or [member.value for member in choices])]
@@ -252,6 +274,18 @@ def add_global_options(
 
 def add_onboarding_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role-name", help="role orgvend creates in the account (default: the org's)")
+    parser.add_argument(
+        "--monthly-budget-usd",
+        type=budget_usd,
+        metavar="USD",
+        help="the account's monthly cost budget (default: the client's default, else the stack's)",
+    )
+    parser.add_argument(
+        "--budget-alert-email",
+        type=BUDGET_ALERT_EMAIL,
+        metavar="EMAIL",
+        help="who gets the budget's alerts beside the operators (default: the account's email)",
+    )
     parser.add_argument(
         "--tag", action="append", type=tag, default=[], metavar="KEY=VALUE", help="a tag (repeatable)"
     )
@@ -447,6 +481,28 @@ def add_settings_commands(command: AddCommand) -> None:
     add_wait_options(run, "--watch", "follow it until it ends, a progress line at a time")
 
 
+def add_budget_commands(command: AddCommand) -> None:
+    budget = command("budget", cmd_budget_help, "Monthly budgets: an account's limit, a client's default")
+    group = budget.add_subparsers(dest="budget_command", metavar="BUDGET_COMMAND")
+    set_limit = command(
+        "set",
+        cmd_budget_set,
+        "Set an account's monthly budget (US dollars): its budget in AWS Budgets and its registry entry",
+        under=group,
+    )
+    set_limit.add_argument("account_id", metavar="ACCOUNT_ID", type=ACCOUNT_ID)
+    set_limit.add_argument("usd", metavar="USD", type=budget_usd, help="e.g. 250 or 99.95")
+    default = command(
+        "default",
+        cmd_budget_default,
+        "A client's default monthly budget (US dollars) for its accounts onboarded from now on; "
+        "without USD, show it",
+        under=group,
+    )
+    default.add_argument("client", metavar="CLIENT", type=SLUG)
+    default.add_argument("usd", metavar="USD", type=budget_usd, nargs="?", help="e.g. 500")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="orgvend",
@@ -520,6 +576,7 @@ def build_parser() -> argparse.ArgumentParser:
     switch_roles.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
 
     add_settings_commands(command)
+    add_budget_commands(command)
 
     costs = command(
         "costs",
@@ -559,7 +616,7 @@ def cmd_onboard(ctx: Context) -> int:
     body.update({name: value for name, value in optional.items() if value is not None})
     if args.tag:
         body["tags"] = dict(args.tag)
-    return start(ctx, ONBOARDING, "/accounts", body)
+    return start(ctx, ONBOARDING, "/accounts", {**body, **budget_options(args)})
 
 
 def cmd_adopt(ctx: Context) -> int:
@@ -569,7 +626,17 @@ def cmd_adopt(ctx: Context) -> int:
         body["roleName"] = args.role_name
     if args.tag:
         body["tags"] = dict(args.tag)
-    return start(ctx, ONBOARDING, "/accounts/adopt", body)
+    return start(ctx, ONBOARDING, "/accounts/adopt", {**body, **budget_options(args)})
+
+
+def budget_options(args: argparse.Namespace) -> dict[str, Any]:
+    """--monthly-budget-usd and --budget-alert-email, as a request's fields."""
+    body: dict[str, Any] = {}
+    if args.monthly_budget_usd is not None:
+        body["monthlyBudgetUsd"] = json_number(args.monthly_budget_usd)
+    if args.budget_alert_email:
+        body["budgetAlertEmail"] = args.budget_alert_email
+    return body
 
 
 def start(ctx: Context, workflow: Workflow, path: str, body: dict[str, Any]) -> int:
@@ -997,6 +1064,67 @@ def settings_run_outcome(view: dict[str, Any]) -> int:
     if view.get("status") in FAILED_EXECUTION_STATUSES:
         return 1
     return 1 if render.settings_run_counts(view)[str(AccountOutcome.FAILED)] else 0
+
+
+def cmd_budget_help(ctx: Context) -> int:
+    """`orgvend budget` alone: which commands it has."""
+    ctx.note(f"usage: {ctx.command('budget', '{set,default}')}  (see: orgvend budget --help)")
+    return 2
+
+
+def amount_text(value: Any) -> str:
+    """An amount of the API's answer (a JSON number) as people read it: 250, 99.95, 320.40."""
+    return usd(Decimal(str(value))) if isinstance(value, int | float) else "(none)"
+
+
+def cmd_budget_set(ctx: Context) -> int:
+    account_id = ctx.args.account_id
+    account = ctx.client.request(
+        "PATCH",
+        f"/accounts/{quote(account_id, safe='')}",
+        body={"monthlyBudgetUsd": json_number(ctx.args.usd)},
+    )
+    if ctx.format == "json":
+        ctx.json(account)
+    elif ctx.format == "csv":
+        ctx.out.write(
+            render.csv_text(
+                ("accountId", "monthlyBudgetUsd"),
+                [[account.get("accountId"), account.get("monthlyBudgetUsd")]],
+            )
+        )
+    else:
+        ctx.print(
+            f"Account {account.get('accountId')} ({account.get('accountName')}): monthly budget "
+            f"{amount_text(account.get('monthlyBudgetUsd'))} USD (budget orgvend-{account.get('accountId')}, "
+            "alerts at 80 % actual and 100 % forecasted)"
+        )
+    return 0
+
+
+def cmd_budget_default(ctx: Context) -> int:
+    path = f"/clients/{quote(ctx.args.client, safe='')}/budget"
+    if ctx.args.usd is None:
+        default = ctx.client.get(path)
+    else:
+        default = ctx.client.request("PUT", path, body={"monthlyBudgetUsd": json_number(ctx.args.usd)})
+    if ctx.format == "json":
+        ctx.json(default)
+    elif ctx.format == "csv":
+        ctx.out.write(
+            render.csv_text(
+                ("client", "monthlyBudgetUsd", "source"),
+                [[default.get("client"), default.get("monthlyBudgetUsd"), default.get("source")]],
+            )
+        )
+    else:
+        whose = "its own" if default.get("source") == "client" else "the stack's DefaultMonthlyBudgetUsd"
+        ctx.print(
+            f"Client {default.get('client')}: default monthly budget "
+            f"{amount_text(default.get('monthlyBudgetUsd'))} USD ({whose}); accounts onboarded from now on "
+            "without --monthly-budget-usd get it"
+        )
+    return 0
 
 
 # -- helpers -------------------------------------------------------------------------------

@@ -170,6 +170,7 @@ def account_detail(account: dict[str, Any]) -> str:
             ("Settings", applied_settings(account)),
             ("Settings drift", settings_drift(account)),
             ("Billing", account.get("billingMode")),
+            ("Monthly budget", monthly_budget(account)),
             ("Root access", root_access(account)),
             ("Onboarding", account.get("onboardingId")),
             ("Offboarding", account.get("offboardingId")),
@@ -179,6 +180,16 @@ def account_detail(account: dict[str, Any]) -> str:
             ("Updated", utc(account.get("updatedAt"))),
         ]
     )
+
+
+def monthly_budget(account: dict[str, Any]) -> str | None:
+    """The account's monthly cost budget and whom its alerts go to; None when the entry records none."""
+    limit = account.get("monthlyBudgetUsd")
+    if not isinstance(limit, int | float):
+        return None
+    amount = f"{limit:,.2f}".removesuffix(".00")
+    alerts = account.get("budgetAlertEmail") or account.get("email")
+    return f"{amount} USD (orgvend-{account.get('accountId')}; alerts to {alerts} and the operators)"
 
 
 def applied_settings(account: dict[str, Any]) -> str | None:

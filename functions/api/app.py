@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orgvend import __version__
 from orgvend.api import (
     accounts,
+    clients,
     costs,
     errors,
     offboardings,
@@ -39,6 +40,7 @@ app.include_router(switch_roles.router)
 app.include_router(settings_profiles.router)
 app.include_router(settings_runs.router)
 app.include_router(costs.router)
+app.include_router(clients.router)
 errors.install(app)
 
 

@@ -21,6 +21,7 @@ NOT_EMULATED = {
     "AWS::KMS::Alias": "see the key",
     "AWS::Serverless::LayerVersion": "its package is installed in the venv, where the handlers import it",
     "AWS::SQS::QueuePolicy": "moto does not enforce resource policies",
+    "AWS::SNS::TopicPolicy": "moto does not enforce resource policies",
 }
 _LAMBDA_TRUST = {
     "Version": "2012-10-17",

@@ -26,6 +26,7 @@ MANAGEMENT_ACCOUNT_ID = "123456789012"  # moto's default account: the organizati
 CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
 # The services the emulator and the tests call through ``EmbeddedAws.client``.
 EmulatedService = Literal[
+    "budgets",
     "cloudtrail",
     "cloudwatch",
     "dynamodb",

@@ -50,6 +50,7 @@ CREATED_ACCOUNT_STATES = [
     "AssignAccess",
     "ApplySettings",
     "SetBillingPreferences",
+    "CreateBudget",
     "RegisterAccount",
     "NotifyOnboarded",
     "Onboarded",

@@ -90,6 +90,7 @@ def test_a_detach_is_refused_while_the_account_is_young_and_succeeds_once_it_is_
         "RemoveAccess",
         "LeaveBy",
         "RemoveAccount",
+        "DeleteBudget",
         "FinishOffboarding",
         "NotifyOffboarded",
     ]

@@ -132,6 +132,7 @@ def test_detach_hands_the_account_over(embedded: Harness, unique: str, billing: 
         "RemoveAccess",
         "LeaveBy",
         "RemoveAccount",
+        "DeleteBudget",
         "FinishOffboarding",
         "NotifyOffboarded",
     ]
@@ -239,7 +240,7 @@ def test_close_goes_closing_then_closed(embedded: Harness, unique: str) -> None:
         "LeaveBy",
     ]
     assert "WaitForClosure" in names and "CheckAccountClosure" in names
-    assert names[-2:] == ["FinishOffboarding", "NotifyOffboarded"]
+    assert names[-3:] == ["DeleteBudget", "FinishOffboarding", "NotifyOffboarded"]
     account = embedded.client("organizations").describe_account(AccountId=account_id)["Account"]
     assert account["Status"] == "SUSPENDED"
     item = embedded.account_item(account_id)

@@ -55,6 +55,11 @@ ACCESS_KEEPING = {
     "sso:DescribeAccountAssignmentCreationStatus",
 }
 
+# The accounts' budgets (orgvend/budgets.py), on orgvend's budgets only: reading them (DescribeBudget,
+# DescribeBudgets, the alerts and their subscribers) is ViewBudget; making and changing them (CreateBudget,
+# UpdateBudget, CreateNotification, CreateSubscriber, DeleteBudget) ModifyBudget.
+BUDGETS = {"budgets:ViewBudget", "budgets:ModifyBudget"}
+
 EXPECTED_ACTIONS: dict[str, set[str]] = {
     "RecordRequestFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", *SCOPE_READS},
     # PutItem: the CREATEREQUEST# item that tells orgvend's own creations from others'.
@@ -143,6 +148,8 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "kms:Decrypt",
     },
     "SetBillingPreferencesFunction": {"billing:UpdateBillingPreferences", "billing:GetBillingPreferences"},
+    # The account's budget; GetItem: its client's default, and the limit its entry records.
+    "CreateBudgetFunction": {*BUDGETS, "dynamodb:GetItem"},
     # ListOrganizationsFeatures: does the organization manage root access centrally?
     "RegisterAccountFunction": {
         "dynamodb:GetItem",
@@ -219,6 +226,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "sqs:SendMessage",
         *ACCESS_KEEPING,
         "identitystore:DescribeGroup",  # naming the groups of assignments orgvend did not make
+        *BUDGETS,  # a missing budget made again; every budget's limit read, a page per call
     },
     # Offboarding (statemachines/offboard_account.asl.json), one step per function.
     "BeginOffboardingFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", *SCOPE_READS},
@@ -248,6 +256,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:UpdateItem",
     },
     "CheckAccountClosureFunction": {"organizations:DescribeAccount"},
+    "DeleteBudgetFunction": BUDGETS,
     "FinishOffboardingFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
     # DescribeOrganization: the management account the access role still trusts (hand-over checklist).
     "NotifyOffboardedFunction": {
@@ -288,6 +297,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "organizations:DescribeOrganization",
         "organizations:DescribeAccount",
         "organizations:ListParents",  # OutOfScope answered before anything starts
+        *BUDGETS,  # PATCH /accounts/{accountId}: the budget set to its new limit
         "ce:GetCostAndUsage",  # GET /costs: one query of the month for every account
         "budgets:ViewBudget",  # GET /costs: the limits of orgvend's budgets (orgvend-<accountId>)
     },
@@ -643,3 +653,48 @@ def test_data_permissions_target_the_resources_the_function_is_configured_with(
                     continue  # no resource type to name (test_resource_wildcard_only_for_allow_listed_actions)
                 if service in allowed:
                     assert resources <= allowed[service], f"{function_id}: {action} on {sorted(resources)}"
+
+
+# -- the accounts' budgets (orgvend/budgets.py) ----------------------------------------------------------
+
+ORGVEND_BUDGETS = f"arn:aws:budgets::{ACCOUNT_ID}:budget/orgvend-*"
+
+
+def test_budgets_are_granted_on_orgvends_budgets_only(cfn, lambda_functions, intrinsics):
+    granted = {}
+    for function_id in lambda_functions:
+        for statement in inline_statements(cfn["Resources"][role_of_function(cfn, function_id)], intrinsics):
+            actions = {action for action in statement_actions(statement) if action.startswith("budgets:")}
+            if actions:
+                assert as_list(statement["Resource"]) == [ORGVEND_BUDGETS], (function_id, statement)
+                assert actions <= BUDGETS, (function_id, actions)
+                granted.setdefault(function_id, set()).update(actions)
+    assert set(granted) == {
+        "CreateBudgetFunction",
+        "DeleteBudgetFunction",
+        "ReconcileRegistryFunction",
+        "ApiFunction",
+    }
+
+
+def test_budgets_may_publish_its_alerts_to_the_operators_topic_for_this_account_only(cfn, intrinsics):
+    [policy] = resources_of_type(cfn, "AWS::SNS::TopicPolicy").values()
+    assert [ref_target(topic) for topic in policy["Properties"]["Topics"]] == ["OperatorTopic"]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    by_service = {statement["Principal"]["Service"]: statement for statement in statements}
+    # Budgets' alerts; and CloudWatch's alarms, which SNS's default policy admitted before this one replaced it.
+    assert set(by_service) == {"budgets.amazonaws.com", "cloudwatch.amazonaws.com"}
+    for statement in statements:
+        assert statement["Effect"] == "Allow" and statement_actions(statement) == ["sns:Publish"]
+        assert ref_target(statement["Resource"]) == "OperatorTopic"
+        assert intrinsics.resolve(statement["Condition"]["StringEquals"]["aws:SourceAccount"]) == ACCOUNT_ID
+    budgets = by_service["budgets.amazonaws.com"]["Condition"]
+    assert intrinsics.resolve(budgets["ArnLike"]["aws:SourceArn"]) == f"arn:aws:budgets::{ACCOUNT_ID}:*"
+    # The topic is encrypted: Budgets may use its key (to encrypt what it publishes), and nothing more.
+    [key] = resources_of_type(cfn, "AWS::KMS::Key").values()
+    [services] = [
+        statement
+        for statement in key["Properties"]["KeyPolicy"]["Statement"]
+        if "budgets.amazonaws.com" in as_list(statement["Principal"].get("Service", []))
+    ]
+    assert set(statement_actions(services)) == {"kms:GenerateDataKey*", "kms:Decrypt"}

@@ -28,6 +28,8 @@ SAMPLES = {
     "--client": "acme",
     "--project": "web",
     "--email": "aws+acme-web@example.com",
+    "USD": "250",
+    "CLIENT": "acme",
 }
 
 
@@ -51,6 +53,10 @@ def required_arguments(name: str, parser: argparse.ArgumentParser) -> list[str]:
         if action.option_strings and not action.required:
             continue
         key = action.option_strings[0] if action.option_strings else str(action.metavar or action.dest)
+        if isinstance(action, argparse._SubParsersAction):  # a group's first command, with what it takes
+            first = next(iter(action.choices))
+            words += [first, *required_arguments(f"{name} {first}", action.choices[first])]
+            continue
         if action.choices is not None:
             value = str(next(iter(action.choices)))
         elif key in SAMPLES:

@@ -1,6 +1,7 @@
 """Step RecordRequest: validate, resolve defaults, claim the email."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -195,6 +196,13 @@ def test_a_role_name_the_stack_does_not_allow_is_refused_naming_role_name(record
         ({"tags": {"managed-by": "me"}}, ("tags.managed-by", "orgvend's own")),
         ({"iamUserAccessToBilling": "ALLOW"}, ("iamUserAccessToBilling", "only for billing direct")),
         ({"keepOu": True}, ("keepOu", "always placed")),
+        ({"monthlyBudgetUsd": 0}, ("monthlyBudgetUsd", "more than 0")),
+        ({"monthlyBudgetUsd": -5}, ("monthlyBudgetUsd", "more than 0")),
+        ({"monthlyBudgetUsd": 10.001}, ("monthlyBudgetUsd", "two decimals")),
+        ({"monthlyBudgetUsd": 1_000_000.01}, ("monthlyBudgetUsd", "at most 1,000,000")),
+        ({"monthlyBudgetUsd": "250"}, ("monthlyBudgetUsd", "a number")),
+        ({"monthlyBudgetUsd": True}, ("monthlyBudgetUsd", "a number")),
+        ({"budgetAlertEmail": "finance at acme"}, ("budgetAlertEmail", "email address")),
     ],
 )
 def test_an_invalid_request_is_refused_naming_the_field_and_writes_nothing(
@@ -264,3 +272,17 @@ def test_bad_settings_are_refused_naming_the_field_before_anything_is_written(
 
     assert registry.get_onboarding("onb-0001") is None
     assert registry.email_owner("ops@example.com") is None
+
+
+# -- the budget ------------------------------------------------------------------------------------
+
+
+def test_the_requests_budget_is_carried_to_the_onboarding(record):
+    onboarding = record({**REQUEST, "monthlyBudgetUsd": 99.95, "budgetAlertEmail": "finance@acme.example"})
+    assert (onboarding.monthly_budget_usd, onboarding.budget_alert_email) == (
+        Decimal("99.95"),
+        "finance@acme.example",
+    )
+    assert onboarding.to_json()["monthlyBudgetUsd"] == 99.95  # a JSON number in the workflow's state
+    plain = record({**REQUEST, "email": "two@example.com"}, "onb-0002")
+    assert (plain.monthly_budget_usd, plain.budget_alert_email) == (None, None)  # CreateBudget resolves it

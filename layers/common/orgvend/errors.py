@@ -88,6 +88,16 @@ class BillingPreferencesFailed(Terminal):
     """Billing refused to turn off discount sharing, or the account's sharing is still on afterwards."""
 
 
+class BudgetFailed(Terminal):
+    """Budgets refused to create, change or delete the account's budget (access denied, a quota, a bad
+    parameter): retrying cannot fix it; the message names the budget and Budgets' answer."""
+
+
+class BudgetsBusy(Retryable):
+    """Budgets throttled us (or failed inside) past botocore's own retries: the step's retry looks again,
+    where what exists already is kept."""
+
+
 class AccessAssignmentFailed(Terminal):
     """IAM Identity Center refused or failed an account assignment; the message names the group and permission set."""
 

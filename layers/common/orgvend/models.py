@@ -18,7 +18,9 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     ValidationError,
+    WithJsonSchema,
     computed_field,
     field_validator,
     model_validator,
@@ -59,6 +61,56 @@ BillingMode = Literal["consolidated", "direct"]
 # CreateAccount's IamUserAccessToBilling.
 BillingAccess = Literal["ALLOW", "DENY"]
 OffboardingMode = Literal["detach", "close"]
+
+
+def _a_number(value: Any) -> Any:
+    """An amount comes as a JSON number (or a Decimal, from the registry): never a string or a boolean."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a number of US dollars (a JSON number, such as 250 or 99.95)")
+    return value
+
+
+def _json_number(value: Decimal) -> int | float:
+    """An amount as JSON writes it: a whole number of dollars as an integer, else the float that prints as
+    its two decimals (250.5 -> 250.5; DynamoDB stores it back as that Decimal, orgvend.registry.items)."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _checked_amount(value: Decimal) -> Decimal:
+    problem = rules.monthly_budget_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# An account's monthly cost budget in US dollars (orgvend.budgets): more than 0, cents at most, a ceiling.
+MonthlyBudgetUsd = Annotated[
+    Decimal,
+    BeforeValidator(_a_number),
+    AfterValidator(_checked_amount),
+    PlainSerializer(_json_number, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": int(rules.MONTHLY_BUDGET_MAX_USD),
+            "description": "US dollars a month: more than 0, at most two decimals.",
+        }
+    ),
+]
+BudgetAlertEmail = Annotated[str, _checked(rules.budget_alert_email_problem)]
+# An amount as Budgets reports it (a budget changed by hand may hold any): a JSON number, unchecked.
+UsdAmount = Annotated[
+    Decimal, PlainSerializer(_json_number, when_used="json"), WithJsonSchema({"type": "number"})
+]
+
+
+def usd(amount: Decimal) -> str:
+    """An amount for people: 250, 99.95 (whole dollars without cents, else two decimals)."""
+    if not amount.is_finite():
+        return str(amount)
+    cents = amount.quantize(rules.CENT)
+    return str(int(cents)) if cents == cents.to_integral_value() else f"{cents:.2f}"
 
 
 class AccountStatus(StrEnum):
@@ -169,6 +221,17 @@ class AccountRequest(Model):
         default="consolidated",
         description="consolidated: the organization pays and shares discounts; "
         "direct: the client pays AWS itself, so RI / Savings Plans sharing is turned off for the account.",
+    )
+    monthly_budget_usd: MonthlyBudgetUsd | None = Field(
+        default=None,
+        description="The account's monthly cost budget in US dollars (alerts at 80 % of the actual cost and "
+        "100 % of the forecast). Default: the client's default (PUT /clients/{client}/budget), else the "
+        "stack's DefaultMonthlyBudgetUsd.",
+    )
+    budget_alert_email: BudgetAlertEmail | None = Field(
+        default=None,
+        description="Who gets the budget's alerts beside the operators: the client's contact (default: the "
+        "account's email).",
     )
 
     @field_validator("tags")
@@ -286,6 +349,9 @@ class Onboarding(SettingsRequest):
     keep_ou: bool = False
     access: list[AccessRequest] = Field(default_factory=list)
     requested_by: str | None = None
+    # The request's budget (orgvend.budgets); none: CreateBudget resolves the client's or the stack's default.
+    monthly_budget_usd: MonthlyBudgetUsd | None = None
+    budget_alert_email: BudgetAlertEmail | None = None
 
 
 class CreationState(StrEnum):
@@ -338,6 +404,30 @@ class BillingSetup(Model):
         default=None, description="The account's RI / Savings Plans sharing as read back (direct only)."
     )
     changed: bool = False
+
+
+BudgetSource = Literal["request", "account", "client", "stack"]
+
+
+class BudgetSetup(Model):
+    """What CreateBudget did; ``$.budget`` in the workflow (orgvend.budgets)."""
+
+    name: str = Field(description="The budget's name: orgvend-<accountId>, in the management account.")
+    monthly_budget_usd: MonthlyBudgetUsd
+    source: BudgetSource = Field(
+        description="Where the limit came from: the request, the account's entry (adopted again), the "
+        "client's default, or the stack's DefaultMonthlyBudgetUsd."
+    )
+    alert_email: str = Field(description="The client's contact the alerts are mailed to (beside the topic).")
+    created: bool = Field(description="False when the budget existed already (a retry, a redrive).")
+    changed: bool = Field(default=False, description="An existing budget's limit or alerts were changed.")
+
+
+class BudgetRemoval(Model):
+    """What DeleteBudget did; ``$.budgetRemoval`` in the offboarding workflow."""
+
+    name: str
+    deleted: bool = Field(description="False when the budget was gone already.")
 
 
 class Notification(Model):
@@ -466,6 +556,13 @@ class AccountRecord(Model):
     )
     settings_drift: SettingsDriftReport | None = Field(
         default=None, description="How the account differed from its profile when last checked."
+    )
+    monthly_budget_usd: MonthlyBudgetUsd | None = Field(
+        default=None,
+        description="The limit of the account's monthly cost budget (orgvend-<accountId>) in US dollars.",
+    )
+    budget_alert_email: str | None = Field(
+        default=None, description="Who gets the budget's alerts beside the operators (absent: the email)."
     )
     created_at: datetime
     updated_at: datetime

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 
 from orgvend.clock import now
 
@@ -220,3 +221,33 @@ CONTACT_PHONE_MAX_LENGTH = 25
 CONTACT_PHONE_PATTERN = re.compile(r"^[\s0-9()+-]+$")
 CONTACT_NAME_MAX_LENGTH = 64
 CONTACT_TITLE_MAX_LENGTH = 50
+
+
+# Budgets (orgvend.budgets): each account's monthly cost budget, in USD. Budgets takes any positive amount
+# (its NumericValue); orgvend takes cents at most, and a ceiling that catches a slip of the keyboard (a
+# budget is an alarm, not a cap: a limit no account will ever reach alarms nobody).
+MONTHLY_BUDGET_MAX_USD = Decimal(1_000_000)
+CENT = Decimal("0.01")
+
+
+def monthly_budget_problem(value: Decimal) -> str | None:
+    """Why ``value`` is not a monthly budget orgvend sets (USD), or None."""
+    if not value.is_finite():
+        return "must be a number of US dollars"
+    if value <= 0:
+        return "must be more than 0 US dollars a month"
+    if value > MONTHLY_BUDGET_MAX_USD:
+        return f"must be at most {MONTHLY_BUDGET_MAX_USD:,} US dollars a month"
+    if value != value.quantize(CENT):
+        return "must have at most two decimals (cents)"
+    return None
+
+
+def budget_alert_email_problem(email: str) -> str | None:
+    """Why Budgets would not mail a budget's alerts to ``email`` (the client's contact), or None: an address
+    as Account Management takes an alternate contact's, without surrounding spaces."""
+    if len(email) > CONTACT_EMAIL_MAX_LENGTH:
+        return f"must be at most {CONTACT_EMAIL_MAX_LENGTH} characters long"
+    if email != email.strip() or not CONTACT_EMAIL_PATTERN.fullmatch(email):
+        return "must be an email address (name@example.com) that receives the budget's alerts"
+    return None

@@ -13,9 +13,10 @@ cost every cold start about 0.13x an ``import boto3`` (bench/bench_cold_start.py
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from orgvend import rules
 
@@ -32,6 +33,17 @@ def _comma_separated(value: Any) -> Any:
 
 
 CommaSeparated = Annotated[tuple[str, ...], BeforeValidator(_comma_separated)]
+
+
+def _monthly_budget(value: Decimal) -> Decimal:
+    problem = rules.monthly_budget_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# The stack's DefaultMonthlyBudgetUsd: what a request (and its client) that names no budget gets.
+MonthlyBudget = Annotated[Decimal, AfterValidator(_monthly_budget)]
 
 
 class Settings(BaseModel):
@@ -73,6 +85,8 @@ class Settings(BaseModel):
     access_session_duration: str | None = Field(default=None, pattern=rules.SESSION_DURATION_PATTERN.pattern)
     # The monthly cost report's bucket (orgvend.reactions.report_monthly_costs).
     cost_report_bucket_name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    # Budgets (orgvend.budgets): the limit of an account whose request and client name none.
+    default_monthly_budget_usd: MonthlyBudget | None = None
 
     def __init__(self, **values: Any) -> None:
         """The variables of this process's environment that name a field; ``values`` (by field name) win.

@@ -14,6 +14,12 @@ from orgvend_local.parity.account_age import ACCOUNT_JOINED_ROUTE
 from orgvend_local.parity.account_regions import REGION_OPT_IN
 from orgvend_local.parity.apigateway import LAMBDA_PROXY_API
 from orgvend_local.parity.billing import BILLING_PREFERENCES
+from orgvend_local.parity.budgets import (
+    DESCRIBE_BUDGETS_PAGES,
+    NOTIFICATIONS_ONCE,
+    SUBSCRIBERS,
+    UPDATE_BUDGET,
+)
 from orgvend_local.parity.cloudformation import SAM_DEPLOYMENT
 from orgvend_local.parity.eventbridge import LAMBDA_AND_STATE_MACHINE_TARGETS
 from orgvend_local.parity.iam import ORGANIZATIONS_FEATURES
@@ -70,6 +76,10 @@ PATCHES: tuple[Patch, ...] = (
     ASSIGNMENTS_ONCE,
     REGION_OPT_IN,
     BUCKET_POLICY_CONDITIONS,
+    UPDATE_BUDGET,
+    SUBSCRIBERS,
+    NOTIFICATIONS_ONCE,
+    DESCRIBE_BUDGETS_PAGES,
 )
 PATCHES_BY_NAME = {patch.name: patch for patch in PATCHES}
 README_START = (

@@ -3,13 +3,13 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from orgvend.api.dependencies import AccountsService, Caller
+from orgvend.api.dependencies import AccountsService, BudgetsService, Caller
 from orgvend.api.errors import answers
 from orgvend.api.parameters import AccountIdPath, NextToken, PageSize, SlugFilter
 from orgvend.models import AccountStatus
-from orgvend.workflows.models import AccountPage, AccountView
+from orgvend.workflows.models import AccountChange, AccountPage, AccountView
 
 router = Router()
 
@@ -36,6 +36,24 @@ def get_accounts(
 )
 def get_account(accountId: AccountIdPath, accounts: AccountsService) -> AccountView:
     return accounts.get(accountId)
+
+
+@router.patch(
+    "/accounts/<accountId>",
+    summary="Change an account: its monthly budget's limit (monthlyBudgetUsd)",
+    responses=answers(
+        200, AccountView, "The account, with its new limit (its budget is set to it)", body=True
+    ),
+)
+def patch_account(
+    accountId: AccountIdPath,
+    change: Annotated[AccountChange, Body()],
+    budgets: BudgetsService,
+    caller: Caller,
+) -> AccountView:
+    """404 for an unknown account, 409 unless it is ACTIVE (AccountNotActive) or while an offboarding
+    holds it (OffboardingInProgress), 422 naming monthlyBudgetUsd for a limit orgvend does not set."""
+    return budgets.set_account_limit(accountId, change.monthly_budget_usd, caller)
 
 
 @router.post(

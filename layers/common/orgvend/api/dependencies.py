@@ -26,12 +26,14 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from orgvend import aws
 from orgvend.access import portal_url
+from orgvend.budgets import budget_target
 from orgvend.costs.report import CostReports
 from orgvend.models import OnboardingRequest
 from orgvend.organizations import default_scope
 from orgvend.registry import default_registry
 from orgvend.settings import Settings
 from orgvend.workflows.accounts import Accounts
+from orgvend.workflows.budgets import Budgets
 from orgvend.workflows.offboardings import Offboardings, default_offboardings
 from orgvend.workflows.onboardings import Onboardings, default_onboardings, execution_name
 from orgvend.workflows.settings_profiles import SettingsProfileCatalog
@@ -87,6 +89,12 @@ class ApiDependencies:
             default_registry(self.settings),
             self.management_account_id(),
         )
+
+    def budgets(self) -> Budgets:
+        stack_default = self.settings.required(
+            self.settings.default_monthly_budget_usd, "default_monthly_budget_usd"
+        )
+        return Budgets(default_registry(self.settings), lambda: budget_target(self.settings), stack_default)
 
     def management_account_id(self) -> str:
         """The account the API runs in: the organization's management account."""
@@ -161,6 +169,10 @@ def cost_reports(provided: Dependencies) -> CostReports:
     return provided.cost_reports()
 
 
+def budgets(provided: Dependencies) -> Budgets:
+    return provided.budgets()
+
+
 def caller_identity(request: Request) -> str:
     """Who calls (SigV4): the IAM identity API Gateway verified, else the access key it saw."""
     event = request.resolved_event
@@ -176,4 +188,5 @@ OffboardingsService = Annotated[Offboardings, Depends(offboardings)]
 SettingsProfilesService = Annotated[SettingsProfileCatalog, Depends(settings_profiles)]
 SettingsRunsService = Annotated[SettingsRuns, Depends(settings_runs)]
 CostReportsService = Annotated[CostReports, Depends(cost_reports)]
+BudgetsService = Annotated[Budgets, Depends(budgets)]
 Caller = Annotated[str, Depends(caller_identity)]

@@ -28,6 +28,7 @@ IdempotencyKey = Annotated[
     ),
 ]
 SettingsProfileNamePath = Annotated[str, Path(pattern=rules.SLUG_PATTERN.pattern)]
+ClientPath = Annotated[str, Path(pattern=rules.SLUG_PATTERN.pattern, description="A client (slug)")]
 # Optimistic concurrency on a settings profile: the version the writer read (its ETag form, "3", too).
 IfMatch = Annotated[
     str | None,

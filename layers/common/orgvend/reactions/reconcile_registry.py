@@ -13,6 +13,14 @@ People's access (IAM Identity Center, when the stack has an instance): every ACT
 assignments are kept what the access rules say (orgvend.account_access: two ListAccountAssignments
 per account, one per kept permission set); an assignment of orgvend's removed by hand is made again
 (a repair, "access restored"); one orgvend did not make is reported (``unexpected``), never removed.
+
+Budgets (orgvend.budgets): every budget orgvend keeps is read with DescribeBudgets, one call per page of
+1,000 budgets (never one per account). An ACTIVE account (that no offboarding holds) without its budget
+gets it made again with the limit its entry records (a repair, "budget made again"); one whose entry
+records no limit (onboarded before orgvend kept budgets) gets its client's default, else the stack's, and
+the entry records it ("budget created"). A budget whose limit differs from the entry's is reported
+(``budgetDrift``, metric ``BudgetLimitDrift``), never changed: someone may have raised it on purpose, and
+``orgvend budget set`` settles it either way.
 """
 
 from collections import Counter
@@ -22,7 +30,17 @@ from typing import TYPE_CHECKING
 from orgvend.account_access import AccessUpkeep, entry_unexpected_access, keep_entry_access
 from orgvend.account_sync import CLOSURE_STATUSES, FINAL_STATUSES, IN_FLIGHT, gone, out_of_scope
 from orgvend.adoption import access_role_exists, adopt_account
-from orgvend.models import ADOPTABLE_STATUSES, AccountRecord, AccountStatus, Model
+from orgvend.budgets import BudgetUpkeep, budget_limit, budget_limits, ensure_budget
+from orgvend.errors import BudgetFailed, BudgetsBusy
+from orgvend.models import (
+    ADOPTABLE_STATUSES,
+    AccountRecord,
+    AccountStatus,
+    Model,
+    MonthlyBudgetUsd,
+    UsdAmount,
+    usd,
+)
 from orgvend.notifications import publish
 from orgvend.observability import logger, metrics
 from orgvend.organizations import PAGE_SIZE, Scope
@@ -50,12 +68,23 @@ class UnexpectedAccess(Model):
     assignments: list[str]  # "<group> (<permission set>)"
 
 
+class BudgetDrift(Model):
+    """A budget whose limit is not the one the account's entry records: reported, not changed."""
+
+    account_id: str
+    registry_usd: MonthlyBudgetUsd
+    budget_usd: UsdAmount
+
+
 class Drift(Model):
     members: int  # accounts in the scope
     registered: int
     outside: int  # member accounts outside the scope: counted, never looked at one by one
     repairs: list[Repair]
     unexpected_access: list[UnexpectedAccess] = []
+    budget_drift: list[BudgetDrift] = []
+    # Budgets that could not be made again (Budgets refused or stayed busy): the reason, per account.
+    budget_failures: list[Repair] = []
 
     @property
     def summary(self) -> dict[str, int]:
@@ -77,6 +106,7 @@ def reconcile_registry(
     onboardings: Onboardings,
     access_role_name: str,
     access: AccessUpkeep | None = None,
+    budgets: BudgetUpkeep | None = None,
 ) -> Drift:
     members = {str(account["Id"]): (account, ou_id) for account, ou_id in scope.accounts()}
     records = {record.account_id: record for record in registry.all_accounts()}
@@ -112,6 +142,11 @@ def reconcile_registry(
             repairs.extend(access_repairs)
             if found:
                 unexpected.append(UnexpectedAccess(account_id=account_id, assignments=found))
+    budget_drift: list[BudgetDrift] = []
+    budget_failures: list[Repair] = []
+    if budgets is not None:
+        made, budget_drift, budget_failures = _budgets_drift(budgets, registry, members, records)
+        repairs.extend(made)
     for account_id, record in records.items():
         if account_id not in members:
             repairs.extend(_entry_outside_the_walk(record, scope, registry))
@@ -122,8 +157,12 @@ def reconcile_registry(
         outside=outside,
         repairs=repairs,
         unexpected_access=unexpected,
+        budget_drift=budget_drift,
+        budget_failures=budget_failures,
     )
     metrics.add_metric(name="DriftFixed", unit="Count", value=len(repairs))
+    if budgets is not None:
+        metrics.add_metric(name="BudgetLimitDrift", unit="Count", value=len(budget_drift))
     if access is not None:
         metrics.add_metric(
             name="UnexpectedAccessAssignments",
@@ -137,6 +176,8 @@ def reconcile_registry(
             "registered": drift.registered,
             "outsideScope": drift.outside,
             "unexpectedAccess": len(drift.unexpected_access),
+            "budgetDrift": len(drift.budget_drift),
+            "budgetFailures": len(drift.budget_failures),
             **drift.summary,
         },
     )
@@ -163,6 +204,65 @@ def _take_in(
         return []
     adoption = adopt_account(member, organizations, registry, onboardings, REQUESTED_BY)
     return [Repair(account_id=account_id, action="adopted")] if adoption.outcome == "started" else []
+
+
+def _budgets_drift(
+    budgets: BudgetUpkeep,
+    registry: Registry,
+    members: dict[str, tuple["AccountTypeDef", str]],
+    records: dict[str, AccountRecord],
+) -> tuple[list[Repair], list[BudgetDrift], list[Repair]]:
+    """The budgets of the ACTIVE accounts that no offboarding holds: those missing made again (repairs),
+    those whose limit differs from the entry's (drift, reported), those Budgets would not make (failures)."""
+    limits = budget_limits(budgets.target)  # one DescribeBudgets call per page
+    repairs: list[Repair] = []
+    drift: list[BudgetDrift] = []
+    failures: list[Repair] = []
+    for account_id, (member, _) in members.items():
+        record = records.get(account_id)
+        if (
+            record is None
+            or record.status is not AccountStatus.ACTIVE
+            or record.offboarding_id is not None  # an offboarding holds it: DeleteBudget may have run
+            or member.get("Status") != "ACTIVE"
+        ):
+            continue
+        found = limits.get(account_id)
+        if found is None:
+            try:
+                repairs.append(_budget_made_again(budgets, registry, record))
+            except (BudgetFailed, BudgetsBusy) as error:
+                failures.append(Repair(account_id=account_id, action=str(error)))
+        elif record.monthly_budget_usd is not None and found != record.monthly_budget_usd:
+            drift.append(
+                BudgetDrift(account_id=account_id, registry_usd=record.monthly_budget_usd, budget_usd=found)
+            )
+    return repairs, drift, failures
+
+
+def _budget_made_again(budgets: BudgetUpkeep, registry: Registry, record: AccountRecord) -> Repair:
+    """An ACTIVE account without its budget: made again with the limit its entry records; an entry that
+    records none (onboarded before orgvend kept budgets) gets its client's default, else the stack's."""
+    limit, source = budget_limit(
+        registry,
+        record.client,
+        requested=None,
+        recorded=record.monthly_budget_usd,
+        stack_default=budgets.stack_default,
+    )
+    ensure_budget(
+        budgets.target, record.account_id, limit, record.budget_alert_email or record.email, exists=False
+    )
+    if source == "account":
+        return Repair(account_id=record.account_id, action=f"budget made again ({usd(limit)} USD)")
+
+    def recorded(current: AccountRecord) -> AccountRecord | None:
+        return None if current.monthly_budget_usd is not None else current.changed(monthly_budget_usd=limit)
+
+    registry.update_account(record.account_id, recorded)
+    return Repair(
+        account_id=record.account_id, action=f"budget created ({limit} USD, the {source}'s default)"
+    )
 
 
 def _access_drift(
@@ -264,7 +364,7 @@ def _repair(
 
 
 def report_drift(drift: Drift, sns: "SNSClient", topic_arn: str) -> None:
-    if not drift.repairs and not drift.unexpected_access:
+    if not (drift.repairs or drift.unexpected_access or drift.budget_drift or drift.budget_failures):
         return
     lines = [
         f"orgvend's reconciliation found {len(drift.repairs)} difference(s) between its scope "
@@ -284,7 +384,29 @@ def report_drift(drift: Drift, sns: "SNSClient", topic_arn: str) -> None:
         ]
         for each in drift.unexpected_access[:200]:
             lines += [f"  {each.account_id}: {assignment}" for assignment in each.assignments]
+    if drift.budget_drift:
+        lines += [
+            "",
+            "Budget limits that differ from the registry's (left as they are; `orgvend budget set ACCOUNT USD`",
+            "sets the budget to a limit and records it):",
+            "",
+            *(
+                f"  {each.account_id}: registry {usd(each.registry_usd)} USD, budget {usd(each.budget_usd)} USD"
+                for each in drift.budget_drift[:200]
+            ),
+        ]
+    if drift.budget_failures:
+        lines += [
+            "",
+            "Budgets that could not be made again (the next reconciliation tries again):",
+            "",
+            *(f"  {each.account_id}: {each.action}" for each in drift.budget_failures[:200]),
+        ]
     subject = f"orgvend: registry drift repaired ({len(drift.repairs)})"
     if drift.unexpected_access:
         subject += f", unexpected access in {len(drift.unexpected_access)} account(s)"
+    if drift.budget_drift:
+        subject += f", budget limits differ in {len(drift.budget_drift)} account(s)"
+    if drift.budget_failures:
+        subject += f", {len(drift.budget_failures)} budget(s) not made again"
     publish(sns, topic_arn, "drift", subject, "\n".join(lines))

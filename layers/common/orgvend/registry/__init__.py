@@ -26,6 +26,8 @@ pk                        sk             what
                                          report (orgvend.registry.costs; ``PART#…`` items
                                          beside it for a large one, a ``QUERY`` lease); TTL
                                          ``expiresAt`` until the month is final
+``CLIENT#<client>``       ``BUDGET``     the client's default monthly budget
+                                         (orgvend.registry.budgets)
 ========================  =============  ======================================
 
 "All accounts of client X" is a Query on ``ByClient`` with gsi1pk only, "of
@@ -40,6 +42,7 @@ transaction that writes the onboarding. An account being offboarded carries
 from orgvend import aws
 from orgvend.clock import now
 from orgvend.models import AccountStatus
+from orgvend.registry.budgets import ClientBudgets
 from orgvend.registry.costs import CostAnswers
 from orgvend.registry.items import (
     ACCOUNTS_INDEX,
@@ -61,9 +64,9 @@ from orgvend.registry.settings_runs import SettingsRuns
 from orgvend.settings import Settings
 
 
-class Registry(Offboardings, Onboardings, SettingsProfiles, SettingsRuns, CostAnswers):
+class Registry(Offboardings, Onboardings, SettingsProfiles, SettingsRuns, CostAnswers, ClientBudgets):
     """The registry table: accounts, onboardings, offboardings, email guards, settings profiles,
-    settings runs and the costs report's answers, one facade."""
+    settings runs, the costs report's answers and the clients' default budgets, one facade."""
 
 
 def default_registry(settings: Settings) -> Registry:

@@ -13,6 +13,7 @@ from orgvend.registry.items import (
     BY_CLIENT_INDEX,
     BY_STATUS_INDEX,
     KEPT_BY_ONBOARDINGS,
+    KEPT_UNLESS_GIVEN,
     MAX_WRITE_ATTEMPTS,
     VERSION,
     Item,
@@ -166,6 +167,11 @@ class Accounts(Table):
                 )
             return record.model_copy(
                 update={field: getattr(current, field) for field in KEPT_BY_ONBOARDINGS}
+                | {
+                    field: getattr(current, field)
+                    for field in KEPT_UNLESS_GIVEN
+                    if getattr(record, field) is None
+                }
                 | {"created_at": current.created_at}
             )
 

@@ -1,6 +1,7 @@
 """The registry table's items: keys, attribute conversion, and what a cancelled transaction says."""
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -32,6 +33,9 @@ KEPT_BY_ONBOARDINGS = (
     "offboarding_attempt",
     "offboarded_at",
 )
+# What it keeps unless it sets it itself: the account's budget (RegisterAccount records the one CreateBudget
+# set; the entries written before it, CREATING, leave an account adopted again its limit).
+KEPT_UNLESS_GIVEN = ("monthly_budget_usd", "budget_alert_email")
 BY_CLIENT_INDEX = "ByClient"
 BY_STATUS_INDEX = "ByStatus"
 ACCOUNTS_INDEX = "Accounts"
@@ -87,8 +91,20 @@ def lost_on_condition(error: ClientError) -> bool:
     return bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
 
 
+def _storable(value: Any) -> Any:
+    """DynamoDB numbers are Decimals: a float of the JSON form (an amount such as 99.95) is stored as the
+    Decimal it prints as."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, Mapping):
+        return {key: _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
+
+
 def attribute_values(values: Mapping[str, Any]) -> Item:
-    return {name: _serializer.serialize(value) for name, value in values.items()}
+    return {name: _serializer.serialize(_storable(value)) for name, value in values.items()}
 
 
 def plain(item: Mapping[str, "AttributeValueTypeDef"]) -> dict[str, Any]:

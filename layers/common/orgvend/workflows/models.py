@@ -19,7 +19,9 @@ from orgvend.models import (
     AccountId,
     AccountName,
     AccountRecord,
+    BudgetAlertEmail,
     Model,
+    MonthlyBudgetUsd,
     OffboardingMode,
     OuId,
     RoleName,
@@ -69,6 +71,14 @@ class AdoptRequest(SettingsRequest):
         description="Adoption leaves the account in its OU unless ``ou`` is given; false moves it into "
         "its client's OU.",
     )
+    monthly_budget_usd: MonthlyBudgetUsd | None = Field(
+        default=None,
+        description="The account's monthly cost budget in US dollars (default: the client's, else the stack's).",
+    )
+    budget_alert_email: BudgetAlertEmail | None = Field(
+        default=None,
+        description="Who gets the budget's alerts beside the operators (default: the account's email).",
+    )
 
 
 class Links(Model):
@@ -77,6 +87,38 @@ class Links(Model):
     account: str | None = None
     retry: str | None = None
     offboarding: str | None = None
+
+
+class AccountChange(Model):
+    """``PATCH /accounts/{accountId}``: what may change of a registered account (its budget's limit)."""
+
+    model_config = Model.model_config | {"json_schema_extra": {"examples": [{"monthlyBudgetUsd": 250}]}}
+
+    monthly_budget_usd: MonthlyBudgetUsd = Field(
+        description="The limit of the account's monthly cost budget in US dollars: the budget is set to it "
+        "(made again if it is missing) and the account's entry records it."
+    )
+
+
+class ClientBudgetBody(Model):
+    """``PUT /clients/{client}/budget``: the client's default monthly budget."""
+
+    model_config = Model.model_config | {"json_schema_extra": {"examples": [{"monthlyBudgetUsd": 500}]}}
+
+    monthly_budget_usd: MonthlyBudgetUsd = Field(
+        description="US dollars a month for the client's accounts onboarded from now on whose request "
+        "names no limit (existing budgets keep theirs: PATCH /accounts/{accountId} changes one)."
+    )
+
+
+class ClientBudget(Model):
+    """A client's default monthly budget: its own, or the stack's when it has none."""
+
+    client: str
+    monthly_budget_usd: MonthlyBudgetUsd
+    source: Literal["client", "stack"] = Field(
+        description="client: the client's own default; stack: the stack's DefaultMonthlyBudgetUsd."
+    )
 
 
 class OnboardingAccepted(Model):

@@ -3,8 +3,9 @@
 It is the workflow's own door: whatever started the execution (the API, an event,
 ``aws stepfunctions start-execution``), nothing is written before the request has
 passed every check the API makes: fields, allowed role, allowed email domain,
-orgvend's managed scope for an account to adopt or an OU to place into, and the settings
-profile (named, and each override) the account will be set up with.
+orgvend's managed scope for an account to adopt or an OU to place into, the settings
+profile (named, and each override) the account will be set up with, and its monthly budget
+(``monthlyBudgetUsd``: more than 0, cents at most, at most orgvend's ceiling) and who gets its alerts.
 """
 
 from typing import Any
@@ -54,6 +55,8 @@ def resolve_request(
         settings_profile=request.settings_profile,
         settings=request.settings,
         requested_by=request.requested_by,
+        monthly_budget_usd=request.monthly_budget_usd,
+        budget_alert_email=request.budget_alert_email,
     )
 
 

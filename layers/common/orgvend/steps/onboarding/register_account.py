@@ -9,6 +9,7 @@ from orgvend.models import (
     AccountStatus,
     Baseline,
     BillingSetup,
+    BudgetSetup,
     Model,
     Onboarding,
     OnboardingStatus,
@@ -30,6 +31,7 @@ class RegisterAccountInput(Model):
     baseline: Baseline
     billing: BillingSetup | None = None
     access: AccountAccess | None = None
+    budget: BudgetSetup | None = None
 
 
 def register_account(
@@ -53,6 +55,9 @@ def register_account(
             "access": step_input.access or (existing.access if existing else None),
             # What ApplySettings recorded on the entry (the profile, its version, when).
             "settings": existing.settings if existing else None,
+            # What CreateBudget set (none: what the entry records is kept, Registry.save_account).
+            "monthly_budget_usd": step_input.budget.monthly_budget_usd if step_input.budget else None,
+            "budget_alert_email": onboarding.budget_alert_email,
         }
     )
     registry.save_account(record, onboarding_status=OnboardingStatus.SUCCEEDED)
