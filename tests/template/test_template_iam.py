@@ -674,6 +674,7 @@ def test_budgets_are_granted_on_orgvends_budgets_only(cfn, lambda_functions, int
         "DeleteBudgetFunction",
         "ReconcileRegistryFunction",
         "ApiFunction",
+        "ReportMonthlyCostsFunction",  # reads the limits only (test_template_costs)
     }
 
 
