@@ -147,7 +147,7 @@ def world(embedded: Harness) -> World:
     unique = uuid.uuid4().hex[:6]
     acme, globex = f"a{unique}", f"g{unique}"
     requests = {
-        "acme_web": request_for(f"{unique}aw", client=acme, project="web"),
+        "acme_web": request_for(f"{unique}aw", client=acme, project="web", monthlyBudgetUsd=100),
         "acme_api": request_for(f"{unique}aa", client=acme, project="api"),
         "globex_shop": request_for(f"{unique}gs", client=globex, project="shop"),
         "globex_old": request_for(f"{unique}go", client=globex, project="old"),
@@ -160,16 +160,10 @@ def world(embedded: Harness) -> World:
         accounts[name] = str(onboarding["accountId"])
     closed = offboarding_finished(embedded, offboard(embedded, accounts["globex_old"], "close"))
     assert closed["status"] == "SUCCEEDED", closed
-    # A budget for one account, as the budgets half of issue #16 names it (orgvend-<accountId>).
-    embedded.client("budgets").create_budget(
-        AccountId=MANAGEMENT_ACCOUNT_ID,
-        Budget={
-            "BudgetName": f"orgvend-{accounts['acme_web']}",
-            "BudgetLimit": {"Amount": "100", "Unit": "USD"},
-            "TimeUnit": "MONTHLY",
-            "BudgetType": "COST",
-            "CostFilters": {"LinkedAccount": [accounts["acme_web"]]},
-        },
+    # Every onboarding makes its account's budget (orgvend-<accountId>); one removed by hand leaves its
+    # account without a limit in the report.
+    embedded.client("budgets").delete_budget(
+        AccountId=MANAGEMENT_ACCOUNT_ID, BudgetName=f"orgvend-{accounts['acme_api']}"
     )
     return World(acme=acme, globex=globex, **accounts)
 
@@ -205,7 +199,7 @@ def test_totals_per_client_and_project_are_the_sums_of_their_accounts_in_one_que
     assert rows[world.acme_web]["unblendedCost"] == "120.01"  # Cost Explorer's 120.005, to the cent
     assert rows[world.acme_web]["budgetLimit"] == "100.00"
     assert rows[world.acme_web]["budgetPercentUsed"] == "120.0"
-    assert rows[world.acme_api]["budgetLimit"] is None  # no budget: no limit
+    assert rows[world.acme_api]["budgetLimit"] is None  # its budget removed by hand: no limit
     assert (rows[world.globex_shop]["client"], rows[world.globex_shop]["project"]) == (world.globex, "shop")
     for report in (by_client, by_project):
         for group in [g for g in report["groups"] if g["section"] == "accounts"]:
