@@ -50,8 +50,8 @@ from botocore.awsrequest import AWSResponse  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from orgvend import aws  # noqa: E402
+from orgvend.budgets import budget_name  # noqa: E402
 from orgvend.clock import set_clock  # noqa: E402
-from orgvend.costs.budgets import budget_name  # noqa: E402
 from orgvend.costs.models import GroupBy, Section  # noqa: E402
 from orgvend.costs.report import CostReports, group_rows  # noqa: E402
 from orgvend.costs.sheet import costs_csv  # noqa: E402

@@ -11,9 +11,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orgvend import rules
+from orgvend.budgets import budget_name
 from orgvend.clock import set_clock
 from orgvend.costs import query
-from orgvend.costs.budgets import budget_limits, budget_name
+from orgvend.costs.budgets import budget_limits
 from orgvend.costs.models import AccountOwner, CostAnswer, CostLine, GroupBy, Section, previous_month
 from orgvend.costs.report import CostReports, InvalidMonth, build_report, group_rows
 from orgvend.exports.costs import costs_csv, costs_html

@@ -11,20 +11,15 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from orgvend import rules
 from orgvend.aws import error_code
+from orgvend.budgets import PAGE_SIZE, PREFIX, account_of
 
 if TYPE_CHECKING:
     from mypy_boto3_budgets import BudgetsClient
     from mypy_boto3_budgets.type_defs import DescribeBudgetsRequestTypeDef
 
-BUDGET_NAME_PREFIX = "orgvend-"
-PAGE_SIZE = 1000  # DescribeBudgets' MaxResults: at most 1,000
-
-
-def budget_name(account_id: str) -> str:
-    """The name of the account's budget (the budgets half of issue #16 creates it under this name)."""
-    return f"{BUDGET_NAME_PREFIX}{account_id}"
+# The budget's name is orgvend.budgets' (which makes them); the report only reads them.
+BUDGET_NAME_PREFIX = PREFIX
 
 
 def budget_limits(budgets: "BudgetsClient", management_account_id: str) -> dict[str, Decimal]:
@@ -39,14 +34,9 @@ def budget_limits(budgets: "BudgetsClient", management_account_id: str) -> dict[
                 return limits
             raise
         for budget in page.get("Budgets", []):
-            account_id = budget["BudgetName"].removeprefix(BUDGET_NAME_PREFIX)
+            account_id = account_of(budget["BudgetName"])
             amount = budget.get("BudgetLimit", {}).get("Amount")
-            if (
-                not budget["BudgetName"].startswith(BUDGET_NAME_PREFIX)
-                or rules.account_id_problem(account_id)
-                or budget.get("TimeUnit") != "MONTHLY"
-                or amount is None
-            ):
+            if account_id is None or budget.get("TimeUnit") != "MONTHLY" or amount is None:
                 continue
             try:
                 limits[account_id] = Decimal(amount)
