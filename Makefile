@@ -81,7 +81,7 @@ format: $(BIN)/.installed
 
 validate: $(BIN)/.installed node_modules/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" sam validate --lint
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml management-role.yaml
 	npx --no-install asl-validator $(addprefix --json-path ,$(wildcard statemachines/*.asl.json))
 
 build: $(BIN)/.installed
