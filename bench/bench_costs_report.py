@@ -58,6 +58,7 @@ from orgvend.costs.sheet import costs_csv  # noqa: E402
 from orgvend.exports.costs import costs_html  # noqa: E402
 from orgvend.models import AccountRecord, AccountStatus  # noqa: E402
 from orgvend.registry import Registry  # noqa: E402
+from orgvend_local.samples import cost_and_usage_page  # noqa: E402
 from orgvend_local.template import Template  # noqa: E402
 
 MONTH = "2026-11"
@@ -168,31 +169,8 @@ def build(accounts: int, clients: int, page_size: int) -> tuple[list[AccountReco
     ce_pages = []
     for start in range(0, len(groups), page_size):
         chunk = groups[start : start + page_size]
-        page: dict[str, Any] = {
-            "ResultsByTime": [
-                {
-                    "TimePeriod": {"Start": "2026-11-01", "End": "2026-12-01"},
-                    "Total": {},
-                    "Groups": [
-                        {
-                            "Keys": [account],
-                            "Metrics": {
-                                "UnblendedCost": {"Amount": unblended, "Unit": "USD"},
-                                "AmortizedCost": {"Amount": amortized, "Unit": "USD"},
-                            },
-                        }
-                        for account, unblended, amortized in chunk
-                    ],
-                    "Estimated": False,
-                }
-            ],
-            "DimensionValueAttributes": [
-                {"Value": account, "Attributes": {"description": f"ce-{account}"}} for account, _, _ in chunk
-            ],
-        }
-        if start + page_size < len(groups):
-            page["NextPageToken"] = str(len(ce_pages) + 1)
-        ce_pages.append(page)
+        token = str(len(ce_pages) + 1) if start + page_size < len(groups) else None
+        ce_pages.append(cost_and_usage_page("2026-11", chunk, token))
     budgets = [
         {
             "BudgetName": budget_name(record.account_id),

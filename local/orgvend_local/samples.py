@@ -76,7 +76,12 @@ def _onboard(runtime: EmbeddedAws) -> dict[tuple[str, str], str]:
     return accounts
 
 
-def _page(month: str, costs: list[tuple[str, str, str]], token: str | None) -> dict[str, Any]:
+def cost_and_usage_page(
+    month: str, costs: list[tuple[str, str, str]], token: str | None, *, estimated: bool = False
+) -> dict[str, Any]:
+    """One GetCostAndUsage answer as Cost Explorer gives it for a month grouped by LINKED_ACCOUNT:
+    (account, unblended, amortized) per account, ``token`` the next page's (the samples, the e2e tests
+    and the costs bench queue these)."""
     year, number = int(month[:4]), int(month[5:])
     answer: dict[str, Any] = {
         "GroupDefinitions": [{"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}],
@@ -97,10 +102,12 @@ def _page(month: str, costs: list[tuple[str, str, str]], token: str | None) -> d
                     }
                     for account, unblended, amortized in costs
                 ],
-                "Estimated": False,
+                "Estimated": estimated,
             }
         ],
-        "DimensionValueAttributes": [],
+        "DimensionValueAttributes": [
+            {"Value": account, "Attributes": {"description": f"ce-name-{account}"}} for account, _, _ in costs
+        ],
     }
     if token:
         answer["NextPageToken"] = token
@@ -132,7 +139,8 @@ def seed(runtime: EmbeddedAws, now: datetime | None = None) -> Samples:
         (runtime.layout.log_archive_account_id, *LOG_ARCHIVE_COSTS),
     ]
     queue_cost_and_usage(
-        runtime.endpoint_url, [_page(month, samples, f"{month}-page-2"), _page(month, others, None)]
+        runtime.endpoint_url,
+        [cost_and_usage_page(month, samples, f"{month}-page-2"), cost_and_usage_page(month, others, None)],
     )
     api_url = runtime.deployment.outputs["ApiUrl"]
     with urllib.request.urlopen(f"{api_url}/costs?month={month}", timeout=60) as response:

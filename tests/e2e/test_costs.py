@@ -27,6 +27,7 @@ from urllib.parse import quote
 import pytest
 
 from orgvend_cli.main import main
+from orgvend_local.samples import cost_and_usage_page
 
 from .conftest import Harness, OrgvendCalls, request_for
 from .test_api import call, finished, onboard
@@ -52,42 +53,17 @@ def next_month_of(month: str) -> str:
     return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
 
 
-def page(month: str, costs: list[tuple[str, str, str]], token: str | None, estimated: bool) -> dict[str, Any]:
-    """One GetCostAndUsage answer: (account, unblended, amortized) per account, as Cost Explorer groups them."""
-    answer: dict[str, Any] = {
-        "GroupDefinitions": [{"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}],
-        "ResultsByTime": [
-            {
-                "TimePeriod": {"Start": f"{month}-01", "End": f"{next_month_of(month)}-01"},
-                "Total": {},
-                "Groups": [
-                    {
-                        "Keys": [account],
-                        "Metrics": {
-                            "UnblendedCost": {"Amount": unblended, "Unit": "USD"},
-                            "AmortizedCost": {"Amount": amortized, "Unit": "USD"},
-                        },
-                    }
-                    for account, unblended, amortized in costs
-                ],
-                "Estimated": estimated,
-            }
-        ],
-        "DimensionValueAttributes": [
-            {"Value": account, "Attributes": {"description": f"ce-name-{account}"}} for account, _, _ in costs
-        ],
-    }
-    if token:
-        answer["NextPageToken"] = token
-    return answer
-
-
 def queue_pages(
     embedded: Harness, month: str, pages: list[list[tuple[str, str, str]]], *, estimated: bool
 ) -> None:
     """Queue one query's pages (each but the last with a NextPageToken) through moto's API."""
     answers = [
-        page(month, costs, f"{month}-page-{number + 1}" if number + 1 < len(pages) else None, estimated)
+        cost_and_usage_page(
+            month,
+            costs,
+            f"{month}-page-{number + 1}" if number + 1 < len(pages) else None,
+            estimated=estimated,
+        )
         for number, costs in enumerate(pages)
     ]
     request = urllib.request.Request(
