@@ -14,4 +14,6 @@ SETTINGS = Settings()
 
 @step_handler(ApplyBaselineInput)
 def handler(event: ApplyBaselineInput, context: LambdaContext) -> Baseline:
-    return apply_baseline(event, aws.client("sts"), aws.client("organizations"), SETTINGS)
+    return apply_baseline(
+        event, aws.client("sts"), aws.client("organizations"), SETTINGS, through=aws.management_role_sts()
+    )

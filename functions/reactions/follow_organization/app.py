@@ -26,6 +26,7 @@ def handler(event: OrganizationsEvent, context: LambdaContext) -> dict[str, Any]
     follower = OrganizationFollower(
         organizations=aws.client("organizations"),
         sts=aws.client("sts"),
+        through=aws.management_role_sts(),
         sns=aws.client("sns"),
         registry=default_registry(SETTINGS),
         onboardings=default_onboardings(SETTINGS),

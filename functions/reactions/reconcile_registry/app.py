@@ -29,6 +29,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         default_scope(SETTINGS),
         organizations=aws.client("organizations"),
         sts=aws.client("sts"),
+        through=aws.management_role_sts(),
         registry=default_registry(SETTINGS),
         onboardings=default_onboardings(SETTINGS),
         access_role_name=SETTINGS.default_role_name,

@@ -19,9 +19,12 @@ BUCKET = SETTINGS.required(SETTINGS.cost_report_bucket_name, "cost_report_bucket
 
 @observed_handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # The function runs in the management account: Budgets are read there, and its Region is the stack's.
-    _, _, _, region, account_id, *_ = context.invoked_function_arn.split(":")
-    reports = CostReports(aws.client("ce"), aws.client("budgets"), default_registry(SETTINGS), account_id)
+    # Budgets are the management account's (where the function runs, or behind the hub's management role);
+    # the bucket's Region is the stack's.
+    region = context.invoked_function_arn.split(":")[3]
+    reports = CostReports(
+        aws.client("ce"), aws.client("budgets"), default_registry(SETTINGS), aws.management_account_id()
+    )
     request = MonthlyReportRequest.model_validate({"month": event.get("month")})
     return report_monthly_costs(
         reports,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from botocore.exceptions import ClientError
 
 from orgvend import rules
+from orgvend.access_role import DENIED, access_role_arn, assume_role_by_any, routes_to
 from orgvend.aws import error_code
 from orgvend.models import ADOPTABLE_STATUSES, AccountRecord, AccountStatus, Model, OnboardingRequest
 from orgvend.organizations import account_tags
@@ -96,16 +97,19 @@ def adoption_id(account_id: str, record: AccountRecord | None = None) -> str:
     return f"adopt-{account_id}"
 
 
-def access_role_exists(sts: "STSClient", account_id: str, role_name: str) -> bool:
-    """Whether the management account can assume the access role in ``account_id``."""
+def access_role_exists(
+    sts: "STSClient", account_id: str, role_name: str, through: "STSClient | None" = None
+) -> bool:
+    """Whether orgvend can assume the access role in ``account_id`` (``through``: as ``assume_access_role``)."""
     partition = sts.get_caller_identity()["Arn"].split(":")[1]
     try:
-        sts.assume_role(
-            RoleArn=f"arn:{partition}:iam::{account_id}:role/{role_name}",
-            RoleSessionName="orgvend-role-check",
+        assume_role_by_any(
+            routes_to(sts, through),
+            access_role_arn(partition, account_id, role_name),
+            "orgvend-role-check",
         )
     except ClientError as error:
-        if error_code(error) in ("AccessDenied", "AccessDeniedException"):
+        if error_code(error) in DENIED:
             return False
         raise
     return True

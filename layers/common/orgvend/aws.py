@@ -11,18 +11,34 @@ clients are kept per set of those credentials: in Lambda they never change for a
 process, and the embedded AWS (``make run``) runs every function of the stack in
 one process, each under its own role, as Lambda runs them in sandboxes of their own.
 
+Where orgvend runs (README, *Deploying: single account or hub*): in the organization's management account,
+every client acts with the function's own role. In a hub account (``ORGVEND_MANAGEMENT_ROLE_ARN`` set, the
+stack's ``ManagementRoleArn``), the clients of the services whose calls must be made in the management
+account (``MANAGEMENT_SERVICES``) act with a session of that role instead: this module is the one place that
+decides it, so no step knows which mode it runs in. The role's session is botocore's own refreshable
+assume-role credentials (fetched on first use, refreshed 15 minutes before they expire), kept per set of
+the function's credentials; a client is made per set of the role's credentials, so a client handed out
+always has at least those 15 minutes left, more than a Lambda invocation lasts.
+
 ``client("organizations")`` is typed as ``OrganizationsClient`` (and so on for each
 service orgvend calls) by the boto3 stub packages, which are development
 dependencies only: they are imported for the type checker, never at run time.
 """
 
 import os
-from functools import cache
-from typing import TYPE_CHECKING, Any, Literal, overload
+import re
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
+from botocore.credentials import (
+    AssumeRoleCredentialFetcher,
+    Credentials,
+    DeferredRefreshableCredentials,
+    RefreshableCredentials,
+)
 from botocore.exceptions import ClientError
 from botocore.retries.standard import RetryContext, ThrottledRetryableChecker, TransientRetryableChecker
 
@@ -60,6 +76,14 @@ ServiceName = Literal[
     "stepfunctions",
     "sts",
 ]
+# The services whose calls orgvend makes in the management account (management-role.yaml holds their grants
+# for a hub deployment): the organization, its budgets and costs, its billing and member accounts' settings,
+# the organizations features of IAM, and IAM Identity Center (whose instance is the management account's).
+MANAGEMENT_SERVICES: frozenset[str] = frozenset(
+    {"organizations", "budgets", "ce", "billing", "account", "iam", "sso-admin", "identitystore"}
+)
+# The stack's ManagementRoleArn: empty in the management account, the role to act through from a hub.
+MANAGEMENT_ROLE_ARN_VARIABLE = "ORGVEND_MANAGEMENT_ROLE_ARN"
 # IAM Identity Center's services: called in the instance's Region, which may not be the stack's.
 IdentityCenterService = Literal["sso-admin", "identitystore"]
 # What orgvend calls inside a member account, with the access role's temporary credentials
@@ -89,7 +113,54 @@ def _environment_credentials() -> tuple[str, str, str] | None:
     return key, secret, os.environ.get("AWS_SESSION_TOKEN", "")
 
 
-@cache
+def management_role_arn() -> str | None:
+    """The role management-account calls go through (a hub deployment), or None (they are the function's own)."""
+    return os.environ.get(MANAGEMENT_ROLE_ARN_VARIABLE) or None
+
+
+def _session_name() -> str:
+    """``orgvend-<function>``: CloudTrail in the management account tells which hub function acted, and the
+    access roles' trust reserves ``orgvend-*`` sessions to orgvend (operators may not open them)."""
+    function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local")
+    return re.sub(r"[^\w+=,.@-]", "-", f"orgvend-{function}")[:64]
+
+
+@lru_cache(maxsize=16)
+def _management_role_credentials(
+    role_arn: str, source: tuple[str, str, str] | None, session_name: str
+) -> RefreshableCredentials:
+    """The management role's session for the function's own credentials ``source`` (botocore's chain when
+    None): botocore's assume-role fetcher, the same that ``role_arn`` in an AWS profile uses."""
+    source_credentials = Credentials(*source) if source is not None else session().get_credentials()
+    fetcher = AssumeRoleCredentialFetcher(
+        client_creator=lambda service_name, **keys: session().client(
+            service_name, config=CLIENT_CONFIG, **keys
+        ),
+        source_credentials=source_credentials,
+        role_arn=role_arn,
+        extra_args={"RoleSessionName": session_name},
+    )
+    return DeferredRefreshableCredentials(refresh_using=fetcher.fetch_credentials, method="assume-role")
+
+
+def _acting_credentials(service_name: str) -> tuple[str, str, str] | None:
+    """Whose credentials a client of ``service_name`` acts with: the management role's session for a
+    management-account service in a hub deployment, else the function's own."""
+    own = _environment_credentials()
+    role_arn = management_role_arn()
+    if role_arn is None or service_name not in MANAGEMENT_SERVICES:
+        return own
+    return _management_role_keys(role_arn, own)
+
+
+def _management_role_keys(role_arn: str, own: tuple[str, str, str] | None) -> tuple[str, str, str]:
+    """The management role's current credentials (refreshed by botocore when fewer than 15 minutes are left)."""
+    frozen = _management_role_credentials(role_arn, own, _session_name()).get_frozen_credentials()
+    return str(frozen.access_key), str(frozen.secret_key), str(frozen.token or "")
+
+
+# Bounded: a new set of the role's credentials (hourly) makes new clients, and the old ones are let go.
+@lru_cache(maxsize=64)
 def _client(
     service_name: ServiceName | IdentityCenterService,
     credentials: tuple[str, str, str] | None,
@@ -134,7 +205,34 @@ def client(service_name: Literal["sts"]) -> "STSClient": ...
 @overload
 def client(service_name: Literal["account"]) -> "AccountClient": ...
 def client(service_name: ServiceName) -> BaseClient:
-    return _client(service_name, _environment_credentials())
+    """The client of ``service_name``: a management-account service's acts in the management account
+    (through the management role in a hub deployment), any other acts with the function's own role."""
+    return _client(service_name, _acting_credentials(service_name))
+
+
+def management_role_sts() -> "STSClient | None":
+    """STS acting as the management role, in a hub deployment (None in the management account, where the
+    function's own STS is the management account's): for chaining into a member account whose access role
+    still trusts only the management account (``orgvend.access_role``), and for the management account's ID."""
+    role_arn = management_role_arn()
+    if role_arn is None:
+        return None
+    return cast("STSClient", _client("sts", _management_role_keys(role_arn, _environment_credentials())))
+
+
+@lru_cache(maxsize=16)
+def _account_of(credentials: tuple[str, str, str] | None) -> str:
+    return str(cast("STSClient", _client("sts", credentials)).get_caller_identity()["Account"])
+
+
+def own_account_id() -> str:
+    """The account the function runs in (its own role's), asked once per set of credentials."""
+    return _account_of(_environment_credentials())
+
+
+def management_account_id() -> str:
+    """The organization's management account (where budgets are owned, and the access roles' first trust)."""
+    return str((management_role_sts() or client("sts")).get_caller_identity()["Account"])
 
 
 @overload
@@ -142,7 +240,7 @@ def identity_center_client(service_name: Literal["sso-admin"], region: str) -> "
 @overload
 def identity_center_client(service_name: Literal["identitystore"], region: str) -> "IdentityStoreClient": ...
 def identity_center_client(service_name: IdentityCenterService, region: str) -> BaseClient:
-    return _client(service_name, _environment_credentials(), region)
+    return _client(service_name, _acting_credentials(service_name), region)
 
 
 @overload
@@ -180,6 +278,8 @@ def client_with_credentials(service_name: Literal["iam"], credentials: "Credenti
 def reset() -> None:
     """Forget cached clients (after registering event hooks, or changing the environment)."""
     _client.cache_clear()
+    _management_role_credentials.cache_clear()
+    _account_of.cache_clear()
 
 
 def error_code(error: Exception) -> str:

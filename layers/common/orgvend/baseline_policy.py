@@ -200,16 +200,26 @@ def access_role_trust(
 ) -> dict[str, Any]:
     """The access role's trust: orgvend's functions and the operators' roles of the management account only.
 
-    Principal is the management account, narrowed by ``aws:PrincipalArn`` (ARN patterns). Operators may not
+    Principal is the account orgvend's functions run in (the management account, or the hub in a hub
+    deployment: the account of their ARN patterns) and the management account for the operators, each
+    narrowed by ``aws:PrincipalArn`` (ARN patterns). Operators may not
     open sessions named like orgvend's (``sts:RoleSessionName``), so only orgvend's functions can make the
     changes the policy reserves to orgvend's sessions.
     """
     management = {"AWS": f"arn:{partition}:iam::{management_account_id}:root"}
+    function_accounts = sorted(
+        {arn.split(":")[4] for arn in orgvend_principal_arns if arn.count(":") >= 5} - {"", "*"}
+    ) or [management_account_id]
+    functions = {
+        "AWS": [f"arn:{partition}:iam::{account}:root" for account in function_accounts]
+        if len(function_accounts) > 1
+        else f"arn:{partition}:iam::{function_accounts[0]}:root"
+    }
     statements: list[dict[str, Any]] = [
         {
             "Sid": "OrgvendFunctions",
             "Effect": "Allow",
-            "Principal": management,
+            "Principal": functions,
             "Action": "sts:AssumeRole",
             "Condition": {"ArnLike": {"aws:PrincipalArn": list(orgvend_principal_arns)}},
         }

@@ -96,8 +96,9 @@ class BudgetTarget:
 
 
 def budget_target(settings: Settings) -> BudgetTarget:
-    """The function's Budgets client, in the account it runs in (the management account)."""
-    owner = str(aws.client("sts").get_caller_identity()["Account"])
+    """The Budgets client, and the management account that owns orgvend's budgets (where the function runs,
+    or behind the management role in a hub deployment)."""
+    owner = aws.management_account_id()
     return BudgetTarget(aws.client("budgets"), owner, settings.operator_topic_arn)
 
 

@@ -75,6 +75,8 @@ class Scope:
 
     organizations: "OrganizationsClient"
     ou_id: str
+    # The hub account orgvend runs in (a hub deployment): never in scope either, even if placed in the OU.
+    hub_account_id: str | None = None
     # Parents already looked up in this invocation (OUs do not move under us within one).
     _parents: dict[str, str | None] = field(default_factory=dict, repr=False)
     _management_account_id: str | None = field(default=None, repr=False)
@@ -122,15 +124,24 @@ class Scope:
     def contains_ou(self, ou_id: str) -> bool:
         return ou_id == self.ou_id or (ou_id.startswith("ou-") and self.path_to_scope(ou_id)[0])
 
-    def contains_account(self, account_id: str) -> bool:
+    def _never_in_scope(self, account_id: str) -> str | None:
+        """Why the account is out of scope wherever it sits (None: its place decides)."""
+        if account_id == self.hub_account_id:
+            return "it is the hub account orgvend runs in"
         if account_id == self.management_account_id:
+            return "it is the management account"
+        return None
+
+    def contains_account(self, account_id: str) -> bool:
+        if self._never_in_scope(account_id):
             return False
         return self.path_to_scope(account_id)[0]
 
     def require_account(self, account_id: str, field: str | None = "accountId") -> str:
         """The account's parent OU; raises OutOfScope naming the account and where it is."""
-        if account_id == self.management_account_id:
-            raise OutOfScope(f"account {account_id}", "it is the management account", field)
+        never = self._never_in_scope(account_id)
+        if never:
+            raise OutOfScope(f"account {account_id}", never, field)
         inside, parent = self.path_to_scope(account_id)
         if parent is None:
             raise OutOfScope(f"account {account_id}", "it is not a member of this organization", field)
@@ -145,7 +156,7 @@ class Scope:
     def refuse_member_outside(self, account_id: str, field: str | None = "accountId") -> None:
         """Like ``require_account``, but an account that already left the organization passes: there is
         nothing of it left to protect, and an offboarding of it only brings the registry up to date."""
-        if account_id != self.management_account_id and self.path_to_scope(account_id)[1] is None:
+        if not self._never_in_scope(account_id) and self.path_to_scope(account_id)[1] is None:
             return
         self.require_account(account_id, field)
 
@@ -181,8 +192,10 @@ def managed_tag() -> "TagTypeDef":
 
 
 def default_scope(settings: Settings) -> Scope:
-    """The function's scope (CLIENTS_PARENT_OU_ID), through its Organizations client."""
-    return Scope(aws.client("organizations"), settings.clients_parent_ou_id)
+    """The function's scope (CLIENTS_PARENT_OU_ID), through its Organizations client; in a hub deployment
+    the hub (the function's own account) is kept out of it too."""
+    hub = aws.own_account_id() if aws.management_role_arn() else None
+    return Scope(aws.client("organizations"), settings.clients_parent_ou_id, hub_account_id=hub)
 
 
 def id_named(pages: Iterable[Mapping[str, Any]], items_key: str, name: str) -> str | None:

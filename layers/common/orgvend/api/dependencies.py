@@ -97,8 +97,8 @@ class ApiDependencies:
         return Budgets(default_registry(self.settings), lambda: budget_target(self.settings), stack_default)
 
     def management_account_id(self) -> str:
-        """The account the API runs in: the organization's management account."""
-        return str(aws.client("sts").get_caller_identity()["Account"])
+        """The organization's management account (where the API runs, or behind the hub's management role)."""
+        return aws.management_account_id()
 
     def access_portal_url(self) -> str | None:
         """The AWS access portal people sign in to; None when the stack names no Identity Center instance."""

@@ -86,9 +86,12 @@ class OrganizationFollower:
         settings: Settings,
         scope: Scope,
         access: AccessUpkeep | None = None,
+        through: "STSClient | None" = None,
     ) -> None:
+        """``through``: the management role's STS when orgvend runs in a hub (``orgvend.access_role``)."""
         self.organizations = organizations
         self.sts = sts
+        self.through = through
         self.sns = sns
         self.registry = registry
         self.onboardings = onboardings
@@ -177,7 +180,7 @@ class OrganizationFollower:
     def entered(self, event_name: str, account_id: str, record: AccountRecord | None) -> Reaction:
         """An account in the scope that orgvend does not manage (yet, or again): adopt it, or ask for its role."""
         role_name = record.role_name if record else self.settings.default_role_name
-        if not access_role_exists(self.sts, account_id, role_name):
+        if not access_role_exists(self.sts, account_id, role_name, self.through):
             if record is not None and record.status is AccountStatus.NEEDS_ROLE:
                 return Reaction(
                     event_name=event_name, account_id=account_id, action="needs-role", detail=role_name
@@ -199,7 +202,9 @@ class OrganizationFollower:
         self, event_name: str, account_id: str, role_name: str, known: AccountRecord | None
     ) -> Reaction:
         """An account in the scope without an access role orgvend can assume: register it, say what to create."""
-        caller = self.sts.get_caller_identity()
+        caller = (
+            self.through or self.sts
+        ).get_caller_identity()  # the role must trust the management account
         management_account_id, partition = caller["Account"], caller["Arn"].split(":")[1]
         member = self.organizations.describe_account(AccountId=account_id)["Account"]
         request = adoption_request(member, account_tags(self.organizations, account_id), REQUESTED_BY)

@@ -107,7 +107,9 @@ def reconcile_registry(
     access_role_name: str,
     access: AccessUpkeep | None = None,
     budgets: BudgetUpkeep | None = None,
+    through: "STSClient | None" = None,
 ) -> Drift:
+    """``through``: the management role's STS when orgvend runs in a hub (``orgvend.access_role``)."""
     members = {str(account["Id"]): (account, ou_id) for account, ou_id in scope.accounts()}
     records = {record.account_id: record for record in registry.all_accounts()}
     repairs: list[Repair] = []
@@ -120,6 +122,7 @@ def reconcile_registry(
                     record,
                     organizations=organizations,
                     sts=sts,
+                    through=through,
                     registry=registry,
                     onboardings=onboardings,
                     access_role_name=access_role_name,
@@ -190,13 +193,14 @@ def _take_in(
     *,
     organizations: "OrganizationsClient",
     sts: "STSClient",
+    through: "STSClient | None",
     registry: Registry,
     onboardings: Onboardings,
     access_role_name: str,
 ) -> list[Repair]:
     """An account in the scope orgvend does not manage (yet, or again): adopt it once its role exists."""
     account_id = str(member["Id"])
-    if record is not None and not access_role_exists(sts, account_id, record.role_name):
+    if record is not None and not access_role_exists(sts, account_id, record.role_name, through):
         if record.status is AccountStatus.OUT_OF_SCOPE:
             return _repair(registry, record, _needs_role(record.role_name), "marked NEEDS_ROLE")
         return []  # still no role: the operators were told what to create

@@ -174,20 +174,28 @@ def attached_policy_arns(iam: "IAMClient", role_name: str) -> dict[str, str]:
 
 
 def apply_baseline(
-    step_input: ApplyBaselineInput, sts: "STSClient", organizations: "OrganizationsClient", settings: Settings
+    step_input: ApplyBaselineInput,
+    sts: "STSClient",
+    organizations: "OrganizationsClient",
+    settings: Settings,
+    through: "STSClient | None" = None,
 ) -> Baseline:
+    """``through``: the management role's STS when orgvend runs in a hub (``orgvend.access_role``)."""
     onboarding, account_id = step_input.onboarding, step_input.account_id
     policy_name = settings.required(settings.baseline_policy_name, "baseline_policy_name")
     orgvend_principals = settings.required(settings.orgvend_principal_arns, "orgvend_principal_arns")
-    caller = sts.get_caller_identity()  # orgvend runs in the management account
-    management_account_id = caller["Account"]
+    caller = sts.get_caller_identity()
+    # Where orgvend runs (single account), or the management account behind the hub's management role.
+    management_account_id = (through or sts).get_caller_identity()["Account"]
     if account_id == management_account_id:
         raise BaselineFailed("refusing to baseline the management account")
     if not orgvend_principals:
         raise BaselineFailed("ORGVEND_PRINCIPAL_ARNS is empty: the access role's trust would admit nobody")
     partition = caller["Arn"].split(":")[1]
     role_arn = access_role_arn(partition, account_id, onboarding.role_name)
-    credentials = assume_access_role(sts, role_arn, session_name=SESSION_NAME, failed=BaselineFailed)
+    credentials = assume_access_role(
+        sts, role_arn, session_name=SESSION_NAME, failed=BaselineFailed, through=through
+    )
     iam = aws.client_with_credentials("iam", credentials)
     policy_arn = f"arn:{partition}:iam::{account_id}:policy/{policy_name}"
     policy = administrator_minus_billing(
