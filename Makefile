@@ -16,6 +16,7 @@ PYTHON := $(shell for candidate in python3.13 python3.14 python3.12; do \
 
 help:
 	@echo "make run    start the embedded AWS (moto on :4566) with orgvend deployed in it"
+	@echo "            ORGVEND_MODE=hub make run: the stack in a hub account, the management role beside"
 	@echo "make test   lint, type-check, validate the template and the ASL, run every test"
 	@echo "make typecheck  mypy (strict) and the import boundaries (lint-imports)"
 	@echo "make build  sam build (Python 3.13, no Docker)"
@@ -60,10 +61,12 @@ browser:
 	fi
 
 # Unit and template tests in parallel; the end-to-end tests in one process of their
-# own, because the embedded AWS patches moto process-wide.
+# own, because the embedded AWS patches moto process-wide; then the deployment-mode tests once
+# more in a process of their own with the stack in a hub account (ORGVEND_MODE=hub).
 test: lint typecheck validate browser $(CHECKOV_VENV)/.installed
 	$(BIN)/pytest tests/unit tests/template -n 2
 	$(BIN)/pytest tests/e2e
+	ORGVEND_MODE=hub $(BIN)/pytest tests/e2e/test_deployment_modes.py
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -61,6 +61,10 @@ class Provisioner:
 
     def deploy(self) -> Deployment:
         steps = [
+            ("AWS::IAM::ManagedPolicy", self._managed_policy),
+            ("AWS::IAM::Role", self._iam_role),
+            ("AWS::Events::EventBusPolicy", self._bus_policy),
+            ("AWS::Events::Rule", self._events_rule),
             ("AWS::DynamoDB::Table", self._table),
             ("AWS::SNS::Topic", self._topic),
             ("AWS::SNS::Subscription", self._subscription),
@@ -188,12 +192,83 @@ class Provisioner:
             logs.put_retention_policy(logGroupName=name, retentionInDays=int(properties["RetentionInDays"]))
         self._created(logical_id, name)
 
+    def _managed_policy(self, logical_id: str, properties: dict[str, Any]) -> None:
+        arn = self._client("iam").create_policy(
+            PolicyName=self.template.physical_name(logical_id),
+            PolicyDocument=json.dumps(properties["PolicyDocument"]),
+            Description=properties.get("Description", ""),
+        )["Policy"]["Arn"]
+        self._created(logical_id, arn)
+
+    def _iam_role(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """A role of the template (management-role.yaml's): its trust, which STS decides on
+        (``sts-assume-role-trust-policy``), and its inline policies, kept (moto does not enforce them)."""
+        iam = self._client("iam")
+        name = self.template.physical_name(logical_id)
+        arn = iam.create_role(
+            RoleName=name,
+            Path=properties.get("Path", "/"),
+            AssumeRolePolicyDocument=json.dumps(properties["AssumeRolePolicyDocument"]),
+            Description=properties.get("Description", ""),
+            MaxSessionDuration=int(properties.get("MaxSessionDuration", 3600)),
+        )["Role"]["Arn"]
+        for policy in properties.get("Policies", []):
+            iam.put_role_policy(
+                RoleName=name,
+                PolicyName=policy["PolicyName"],
+                PolicyDocument=json.dumps(policy["PolicyDocument"]),
+            )
+        for policy_arn in properties.get("ManagedPolicyArns", []):
+            iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
+        self._created(logical_id, arn)
+
+    def _bus_policy(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """The bus's resource policy statement, which the embedded EventBridge evaluates for senders of other
+        accounts (``eventbridge-cross-account-bus-policy``)."""
+        statement = {"Sid": properties["StatementId"], **properties["Statement"]}
+        self._client("events").put_permission(
+            EventBusName=properties.get("EventBusName", "default"),
+            Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        )
+        self._created(logical_id, properties["StatementId"])
+
+    def _events_rule(self, logical_id: str, properties: dict[str, Any]) -> None:
+        """A rule of the template with its targets (their roles too: a bus of another account admits the role)."""
+        events = self._client("events")
+        name = self.template.physical_name(logical_id)
+        bus = properties.get("EventBusName", "default")
+        rule: dict[str, Any] = {
+            "Name": name,
+            "EventBusName": bus,
+            "State": properties.get("State", "ENABLED"),
+        }
+        if "EventPattern" in properties:
+            rule["EventPattern"] = json.dumps(properties["EventPattern"])
+        if "ScheduleExpression" in properties:
+            rule["ScheduleExpression"] = properties["ScheduleExpression"]
+        events.put_rule(**rule)
+        targets = [
+            {
+                key: value
+                for key, value in target.items()
+                if key in ("Id", "Arn", "RoleArn", "Input", "InputPath")
+            }
+            for target in properties.get("Targets", [])
+        ]
+        if targets:
+            events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+        self._created(logical_id, name)
+
     def _role(self, name: str, trust: dict[str, Any], policies: list[Any], path: str = "/") -> str:
-        """The function's or state machine's role, with its inline statements (moto does not enforce them)."""
+        """The function's or state machine's role, with its inline statements (moto does not enforce them)
+        and the managed policies it names (by ARN)."""
         iam = self._client("iam")
         arn = iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(trust))["Role"][
             "Arn"
         ]
+        for policy in policies:
+            if isinstance(policy, str) and policy.startswith("arn:"):
+                iam.attach_role_policy(RoleName=name, PolicyArn=policy)
         statements = [
             statement
             for policy in policies

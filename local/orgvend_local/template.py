@@ -33,11 +33,17 @@ _ARN_FORMATS = {
     "AWS::Serverless::LayerVersion": "arn:aws:lambda:{region}:{account}:layer:{name}:1",
     "AWS::Events::Rule": "arn:aws:events:{region}:{account}:rule/{name}",
     "AWS::IAM::Role": "arn:aws:iam::{account}:role/{name}",
+    "AWS::IAM::ManagedPolicy": "arn:aws:iam::{account}:policy/{name}",
     "AWS::KMS::Key": "arn:aws:kms:{region}:{account}:key/{name}",
     "AWS::S3::Bucket": "arn:aws:s3:::{name}",
 }
 # What Ref returns, when it is not the physical name.
-_REF_RETURNS_ARN = {"AWS::SNS::Topic", "AWS::Serverless::StateMachine", "AWS::Serverless::LayerVersion"}
+_REF_RETURNS_ARN = {
+    "AWS::SNS::Topic",
+    "AWS::Serverless::StateMachine",
+    "AWS::Serverless::LayerVersion",
+    "AWS::IAM::ManagedPolicy",
+}
 _NAME_PROPERTY = {
     "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::DynamoDB::Table": "TableName",
@@ -46,6 +52,9 @@ _NAME_PROPERTY = {
     "AWS::SNS::Topic": "TopicName",
     "AWS::Serverless::StateMachine": "Name",
     "AWS::S3::Bucket": "BucketName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::Events::Rule": "Name",
 }
 # Resource types whose generated names are lowercase (S3 bucket names are), as CloudFormation makes them.
 _LOWERCASE_NAMES = {"AWS::S3::Bucket"}
@@ -59,6 +68,11 @@ def parameter_overrides(samconfig: Path, environment: str) -> dict[str, str]:
     raw = config.get(environment, {}).get("deploy", {}).get("parameters", {}).get("parameter_overrides", "")
     pairs = shlex.split(raw) if isinstance(raw, str) else list(raw)
     return dict(pair.split("=", 1) for pair in pairs)
+
+
+def template_parameters(path: Path) -> frozenset[str]:
+    """The parameters a template declares."""
+    return frozenset(yaml_parse(path.read_text()).get("Parameters", {}))
 
 
 @dataclass
@@ -253,8 +267,11 @@ class Template:
         return re.sub(r"\$\{([^}]+)\}", substitute, text)
 
     def outputs(self) -> dict[str, str]:
+        """The outputs CloudFormation shows: those whose Condition (if any) holds."""
         return {
-            name: str(self.resolve(output["Value"])) for name, output in self.body.get("Outputs", {}).items()
+            name: str(self.resolve(output["Value"]))
+            for name, output in self.body.get("Outputs", {}).items()
+            if self.enabled(output)
         }
 
     def state_machine_definition(self, logical_id: str) -> str:

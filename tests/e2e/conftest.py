@@ -32,7 +32,8 @@ from moto.organizations.models import organizations_backends
 
 from orgvend import aws
 from orgvend_local.faults import FaultInjector
-from orgvend_local.runtime import EmbeddedAws, OrganizationLayout
+from orgvend_local.parity.sts import principal_of_access_key
+from orgvend_local.runtime import MODE_VARIABLE, DeploymentMode, EmbeddedAws, OrganizationLayout
 
 # The states an onboarding that creates an account passes through, one poll, in order: the spec the
 # API's timeline and the execution history are both held to (written once).
@@ -200,6 +201,12 @@ class Harness:
         response = self.client("events").put_events(Entries=[entry])
         assert response["FailedEntryCount"] == 0, response
 
+    def put_organizations_event(self, entry: dict[str, Any]) -> None:
+        """An Organizations event where AWS puts it: the management account's default bus (the stack's own in
+        a single-account deployment; forwarded from there to the hub's in a hub deployment)."""
+        response = self.runtime.management_client("events").put_events(Entries=[entry])
+        assert response["FailedEntryCount"] == 0, response
+
     def function_name(self, logical_id: str) -> str:
         assert self.runtime.template is not None
         return self.runtime.template.physical_name(logical_id)
@@ -252,7 +259,8 @@ class Harness:
         role_name: str = "OrganizationAccountAccessRole",
     ) -> Any:
         """A client of ``service`` acting in the member account through its access role (EC2 in ``region``)."""
-        credentials = self.client("sts").assume_role(
+        # As an operator of the management account (the access role's trust admits them in either mode).
+        credentials = self.runtime.management_client("sts").assume_role(
             RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}", RoleSessionName="e2e-check"
         )["Credentials"]
         return self.runtime.session.client(
@@ -265,9 +273,19 @@ class Harness:
         )
 
 
+def deployment_mode() -> DeploymentMode:
+    """The deployment the embedded AWS holds: ORGVEND_MODE (``make test`` runs the tests of
+    test_deployment_modes.py once more with ``hub``)."""
+    mode = os.environ.get(MODE_VARIABLE, "single")
+    assert mode in ("single", "hub"), f"{MODE_VARIABLE}={mode!r}"
+    return "hub" if mode == "hub" else "single"
+
+
 @pytest.fixture(scope="session")
 def embedded() -> Iterator[Harness]:
-    runtime = EmbeddedAws(port=free_port(), api_port=free_port(), creation_seconds=1.0)
+    runtime = EmbeddedAws(
+        port=free_port(), api_port=free_port(), creation_seconds=1.0, mode=deployment_mode()
+    )
     runtime.start()
     yield Harness(runtime)
     runtime.stop()
@@ -369,4 +387,36 @@ class OrgvendCalls:
 def orgvend_calls() -> Iterator[OrgvendCalls]:
     calls = OrgvendCalls()
     with hooked([("before-parameter-build", calls.before), ("after-call", calls.after)]):
+        yield calls
+
+
+@dataclass
+class CallsByPrincipal:
+    """Every AWS request orgvend's functions send (hooks on their session), with who signs it: the IAM
+    principal its access key belongs to (a role for an assumed role's session), as moto knows it."""
+
+    made: list[tuple[str, str, str]] = field(default_factory=list)  # (service, operation, principal ARN)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, request: Any, event_name: str, **_: Any) -> None:
+        _, service, operation = event_name.split(".", 2)
+        authorization = request.headers.get("Authorization", b"")
+        text = authorization.decode() if isinstance(authorization, bytes) else str(authorization)
+        access_key = text.split("Credential=", 1)[1].split("/", 1)[0] if "Credential=" in text else ""
+        with self._lock:
+            self.made.append((service, operation, principal_of_access_key(access_key)))
+
+    def by_principal(self, services: frozenset[str] | None = None) -> dict[str, set[str]]:
+        """Principal ARN → the "service.Operation" calls it made (of ``services`` only, when given)."""
+        found: dict[str, set[str]] = {}
+        for service, operation, principal in self.made:
+            if services is None or service in services:
+                found.setdefault(principal, set()).add(f"{service}.{operation}")
+        return found
+
+
+@pytest.fixture
+def calls_by_principal() -> Iterator[CallsByPrincipal]:
+    calls = CallsByPrincipal()
+    with hooked([("before-send", calls.record)]):
         yield calls

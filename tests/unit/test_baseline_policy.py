@@ -226,3 +226,17 @@ def test_same_document_sees_a_real_difference():
     widened = administrator_minus_billing()
     widened["Statement"][0]["Effect"] = "Deny"
     assert not same_document(document, widened)
+
+
+def test_from_a_hub_the_trust_admits_the_hubs_functions_and_the_management_accounts_operators():
+    hub, management = "210987654321", "123456789012"
+    trust = access_role_trust(
+        partition="aws",
+        management_account_id=management,
+        orgvend_principal_arns=(f"arn:aws:iam::{hub}:role/orgvend/member-access/*",),
+        operator_principal_arns=(f"arn:aws:iam::{management}:role/ops-*",),
+    )
+    orgvend, operators = trust["Statement"]
+    assert orgvend["Principal"] == {"AWS": f"arn:aws:iam::{hub}:root"}
+    assert operators["Principal"] == {"AWS": f"arn:aws:iam::{management}:root"}
+    assert management not in json.dumps(orgvend)  # the management account as a whole is no longer trusted

@@ -115,3 +115,15 @@ def test_the_walk_lists_the_subtree_only(scope, create_member, nested, organizat
     parents = {call.params["ParentId"] for call in calls.made if "ParentId" in call.params}
     assert parents == {organization.clients_ou_id, nested["acme"], nested["web"]}
     assert {"ListAccounts", "ListParents", "DescribeAccount"}.isdisjoint(calls.operations())
+
+
+def test_the_hub_account_is_never_inside_even_placed_in_the_scope(organizations, create_member, organization):
+    """A hub deployment: the account orgvend runs in is out of scope wherever it sits."""
+    hub = create_member("hub@example.com", parent=organization.clients_ou_id)
+    scope = Scope(organizations, organization.clients_ou_id, hub_account_id=hub)
+    assert not scope.contains_account(hub)
+    with pytest.raises(OutOfScope, match="the hub account orgvend runs in"):
+        scope.require_account(hub)
+    with pytest.raises(OutOfScope, match="the hub account"):
+        scope.refuse_member_outside(hub)
+    assert Scope(organizations, organization.clients_ou_id).contains_account(hub)  # single account: its place

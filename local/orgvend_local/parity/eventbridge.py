@@ -12,6 +12,7 @@ from moto.events import models as events_models
 from moto.events.utils import EventMessageType, EventTemplateParser
 from moto.utilities.arns import parse_arn
 
+from orgvend_local.parity.organizations import organization_of
 from orgvend_local.parity.patch import (
     CANARY_ACCOUNT,
     CANARY_REGION,
@@ -21,6 +22,7 @@ from orgvend_local.parity.patch import (
     still,
     stock_moto,
 )
+from orgvend_local.policy_evaluation import Decision, Request, evaluate_policy, principal_context
 
 LOG = logging.getLogger("orgvend_local")
 BRIDGED_SERVICES = ("lambda", "states")
@@ -129,4 +131,107 @@ LAMBDA_AND_STATE_MACHINE_TARGETS = declared(
     "eventbridge-lambda-and-states-targets",
     apply=apply_lambda_and_state_machine_targets,
     canary=canary_lambda_and_state_machine_targets,
+)
+
+
+# -- event buses of other accounts -------------------------------------------------------------------
+
+
+def _other_accounts_bus(rule: Any, target: dict[str, Any]) -> bool:
+    arn = parse_arn(target["Arn"])
+    return arn.service == "events" and arn.resource_type == "event-bus" and arn.account != rule.account_id
+
+
+def bus_admits(bus: Any, bus_arn: str, sender_arn: str, event: Mapping[str, Any]) -> bool:
+    """Whether the bus's resource policy lets ``sender_arn`` (the rule's role, or its account) put ``event``
+    (its ``events:source`` and ``events:detail-type`` are the request's condition keys)."""
+    if not bus.policy:
+        return False
+    sender_account = parse_arn(sender_arn).account
+    context = {
+        **principal_context(sender_arn, org_id=organization_of(sender_account)),
+        "events:source": str(event.get("source", "")),
+        "events:detail-type": str(event.get("detail-type", "")),
+    }
+    request = Request(sender_arn, "events:PutEvents", bus_arn, context)
+    return evaluate_policy(json.loads(bus.policy), request, resource_based=True) is Decision.ALLOWED
+
+
+def forward_to_bus(rule: Any, target: dict[str, Any], event: Mapping[str, Any]) -> bool:
+    """The event on another account's bus, as EventBridge forwards it: the same event (its ``account`` and
+    ``id`` are the sender's), matched there against that bus's rules; refused unless the bus's policy
+    admits the rule's role (or the rule's account when it has none)."""
+    arn = parse_arn(target["Arn"])
+    backend = events_models.events_backends[arn.account][arn.region]
+    bus = backend.describe_event_bus(arn.resource_id)
+    sender = target.get("RoleArn") or f"arn:aws:iam::{rule.account_id}:root"
+    if not bus_admits(bus, target["Arn"], sender, event):
+        LOG.warning("EventBridge: %s may not put events on %s (its resource policy)", sender, target["Arn"])
+        return False
+    for receiving_rule in list(bus.rules.values()):
+        receiving_rule.send_to_targets(cast("EventMessageType", copy.deepcopy(dict(event))))
+    return True
+
+
+def apply_cross_account_buses(patcher: Patcher, _emulator: Emulator) -> None:
+    """Targets that are another account's bus go through its resource policy, and the event keeps its
+    account; every other target is left to the patches before (and moto)."""
+
+    @patcher.around(events_models.Rule, "send_to_targets")
+    def send_to_targets(
+        original: Callable[..., None],
+        rule: Any,
+        original_event: EventMessageType,
+        transform_input: bool = True,
+    ) -> None:
+        buses = [target for target in rule.targets if _other_accounts_bus(rule, target)]
+        if len(buses) < len(rule.targets):
+            rest = copy.copy(rule)
+            rest.targets = [target for target in rule.targets if target not in buses]
+            original(rest, original_event, transform_input)
+        if buses and rule.state == "ENABLED" and rule.event_pattern.matches_event(original_event):
+            for target in buses:
+                forward_to_bus(rule, target, cast("Mapping[str, Any]", original_event))
+
+
+CANARY_OTHER_ACCOUNT = "222222222222"
+
+
+def _as_account(client: Any, account_id: str) -> Any:
+    """The client's requests act in ``account_id`` (moto's ``x-moto-account-id`` header)."""
+    client.meta.events.register(
+        "before-sign", lambda request, **_: request.headers.__setitem__("x-moto-account-id", account_id)
+    )
+    return client
+
+
+def canary_cross_account_buses() -> None:
+    """A rule forwards to another account's bus whose policy admits nobody: moto delivers the event there
+    anyway, and without the sender's account."""
+    with stock_moto() as session:
+        sqs = _as_account(session.client("sqs"), CANARY_OTHER_ACCOUNT)
+        receiver = _as_account(session.client("events"), CANARY_OTHER_ACCOUNT)
+        queue_url = sqs.create_queue(QueueName="canary")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        receiver.put_rule(Name="received", EventPattern=json.dumps({"source": ["canary.forwarded"]}))
+        receiver.put_targets(Rule="received", Targets=[{"Id": "queue", "Arn": queue_arn}])
+        sender = session.client("events")
+        bus = f"arn:aws:events:{CANARY_REGION}:{CANARY_OTHER_ACCOUNT}:event-bus/default"
+        sender.put_rule(Name="forward", EventPattern=json.dumps({"source": ["canary.forwarded"]}))
+        sender.put_targets(Rule="forward", Targets=[{"Id": "bus", "Arn": bus}])
+        sender.put_events(Entries=[{"Source": "canary.forwarded", "DetailType": "probe", "Detail": "{}"}])
+        bodies = [
+            json.loads(message["Body"])
+            for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        ]
+        still(
+            bool(bodies) and all(body.get("account") != CANARY_ACCOUNT for body in bodies),
+            f"moto refused the forwarded event (no policy admits its sender), or kept its account: {bodies}",
+        )
+
+
+CROSS_ACCOUNT_BUSES = declared(
+    "eventbridge-cross-account-bus-policy", apply=apply_cross_account_buses, canary=canary_cross_account_buses
 )

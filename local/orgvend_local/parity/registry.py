@@ -21,7 +21,7 @@ from orgvend_local.parity.budgets import (
     UPDATE_BUDGET,
 )
 from orgvend_local.parity.cloudformation import SAM_DEPLOYMENT
-from orgvend_local.parity.eventbridge import LAMBDA_AND_STATE_MACHINE_TARGETS
+from orgvend_local.parity.eventbridge import CROSS_ACCOUNT_BUSES, LAMBDA_AND_STATE_MACHINE_TARGETS
 from orgvend_local.parity.iam import ORGANIZATIONS_FEATURES
 from orgvend_local.parity.identity_center import ASSIGNMENTS_ONCE
 from orgvend_local.parity.lambda_runtime import IN_PROCESS_LAMBDA
@@ -42,6 +42,7 @@ from orgvend_local.parity.performance import (
 from orgvend_local.parity.redrive import REDRIVE
 from orgvend_local.parity.s3 import BUCKET_POLICY_CONDITIONS
 from orgvend_local.parity.stepfunctions import (
+    INTEGRATIONS_IN_OWN_ACCOUNT,
     ISO_START_TIME,
     TASK_TOKENS_ANSWER_ONCE,
     UNNAMED_EXECUTIONS_GET_UUIDS,
@@ -70,7 +71,9 @@ PATCHES: tuple[Patch, ...] = (
     REDRIVE,
     TASK_TOKENS_ANSWER_ONCE,
     LAMBDA_AND_STATE_MACHINE_TARGETS,
+    CROSS_ACCOUNT_BUSES,
     REUSE_SERVICE_INTEGRATION_CLIENTS,
+    INTEGRATIONS_IN_OWN_ACCOUNT,
     PARSE_DEFINITIONS_ONCE,
     LIST_MOTO_MODULES_ONCE,
     ASSIGNMENTS_ONCE,

@@ -1,19 +1,28 @@
 """Step Functions' interpreter as AWS runs it: executions named, ``$$.Execution.StartTime`` a string,
 a task token good for one answer."""
 
+import functools
 import json
+import sys
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.config import Config
 from moto.core.exceptions import AWSError
+from moto.core.models import botocore_stubber
+from moto.settings import moto_server_port
+from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
     StateTaskServiceCallback,
 )
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.states import ContextObject
+from moto.stepfunctions.parser.asl.utils import boto_client
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
@@ -232,4 +241,104 @@ TASK_TOKENS_ANSWER_ONCE = declared(
     "stepfunctions-task-token-answers-once",
     apply=apply_task_tokens_answer_once,
     canary=canary_task_tokens_answer_once,
+)
+
+
+# --------------------------------------------------------------------------- integrations in the account
+
+
+# moto's interpreter makes its service clients with fixed keys (``boto_client_for``), so every Task
+# state acts in moto's default account, whichever account holds the state machine.
+_INTEGRATION_CONFIG = Config(  # moto's own, as in boto_client_for
+    parameter_validation=False,
+    retries={"max_attempts": 0, "total_max_attempts": 1},
+    connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+    read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+)
+
+
+def apply_integrations_in_own_account(patcher: Patcher, _emulator: Emulator) -> None:
+    """Every component the interpreter evaluates notes its execution's account on the thread doing the work
+    (each Map iteration runs in a thread of its own); the Task states' clients are made per account and
+    name it to moto's server (its ``x-moto-account-id`` header), so they act where the state machine is."""
+    acting = threading.local()
+
+    @patcher.around(EvalComponent, "eval")
+    def evaluate(original: Callable[..., None], component: EvalComponent, env: Environment) -> None:
+        acting.account = env.aws_execution_details.account
+        original(component, env)
+
+    @functools.cache
+    def client_in(region: str, service: str, account: str | None) -> Any:
+        endpoint = None if botocore_stubber.enabled else f"http://localhost:{moto_server_port()}"
+        client: Any = boto3.client(  # type: ignore[call-overload]  # the service is a name moto gives
+            service,
+            region_name=region,
+            aws_access_key_id="ak",
+            aws_secret_access_key="sk",
+            config=_INTEGRATION_CONFIG,
+            endpoint_url=endpoint,
+        )
+        if account is not None:
+            client.meta.events.register(
+                "before-sign", lambda request, **_: request.headers.__setitem__("x-moto-account-id", account)
+            )
+        return client
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        return client_in(
+            region, service, getattr(acting, "account", None)
+        )  # moto ignores the credentials too
+
+    for module in dict.fromkeys([boto_client, *list(sys.modules.values())]):
+        name = getattr(module, "__name__", "")
+        if name.startswith("moto.stepfunctions.parser") and hasattr(module, "boto_client_for"):
+            patcher.replace(module, "boto_client_for", boto_client_for)
+
+
+CANARY_OTHER_ACCOUNT = "222222222222"
+
+
+def canary_integrations_in_own_account() -> None:
+    """A state machine of another account reads an item of its own table: moto's interpreter looks for the
+    table in its default account and fails."""
+    with stock_moto(execute_state_machines=True) as session:
+
+        def in_other_account(request: Any, **_: Any) -> None:
+            request.headers["x-moto-account-id"] = CANARY_OTHER_ACCOUNT
+
+        dynamodb, stepfunctions = session.client("dynamodb"), session.client("stepfunctions")
+        for client in (dynamodb, stepfunctions):
+            client.meta.events.register("before-sign", in_other_account)
+        dynamodb.create_table(
+            TableName="canary",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        states = {
+            "StartAt": "Read",
+            "States": {
+                "Read": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::dynamodb:getItem",
+                    "Parameters": {"TableName": "canary", "Key": {"pk": {"S": "probe"}}},
+                    "End": True,
+                }
+            },
+        }
+        arn = stepfunctions.create_state_machine(
+            name="canary",
+            definition=json.dumps(states),
+            roleArn=f"arn:aws:iam::{CANARY_OTHER_ACCOUNT}:role/canary",
+        )["stateMachineArn"]
+        execution_arn = stepfunctions.start_execution(stateMachineArn=arn)["executionArn"]
+        execution = wait_until_stopped(stepfunctions, execution_arn)
+        still(execution["status"] != "SUCCEEDED", "the other account's state machine read its own table")
+
+
+INTEGRATIONS_IN_OWN_ACCOUNT = declared(
+    "stepfunctions-integrations-in-own-account",
+    apply=apply_integrations_in_own_account,
+    canary=canary_integrations_in_own_account,
 )

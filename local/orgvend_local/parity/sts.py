@@ -5,6 +5,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.iam.models import iam_backends
 from moto.sts.exceptions import STSClientError
 from moto.sts.models import sts_backends
@@ -19,19 +20,24 @@ from orgvend_local.policy_evaluation import principal_context, trust_allows
 DEFAULT_IDENTITY = "user/moto"
 
 
-def caller_principal_arn(response: TokenResponse) -> str:
-    """The IAM ARN of who signed the request, as ``aws:PrincipalArn`` has it: a role (not its session) for
-    assumed-role credentials, a user, or moto's default identity for keys it does not know."""
-    access_key = response.get_access_key()
-    account = response.current_account
+def principal_of_access_key(access_key: str, account: str | None = None) -> str:
+    """The IAM ARN ``aws:PrincipalArn`` has for requests signed with ``access_key``: a role (not its session)
+    for assumed-role credentials, a user, or moto's default identity (in ``account``, moto's default account
+    when None) for keys it does not know."""
     for backend in list(sts_backends.values()):
         assumed = backend["aws"].get_assumed_role_from_access_key(access_key)
         if assumed is not None:
             return str(assumed.role_arn)
-    user = iam_backends[account]["global"].get_user_from_access_key_id(access_key)
-    if user is not None:
-        return str(user.arn)
-    return f"arn:aws:iam::{account}:{DEFAULT_IDENTITY}"
+    for backends in list(iam_backends.values()):
+        user = backends["global"].get_user_from_access_key_id(access_key)
+        if user is not None:
+            return str(user.arn)
+    return f"arn:aws:iam::{account or DEFAULT_ACCOUNT_ID}:{DEFAULT_IDENTITY}"
+
+
+def caller_principal_arn(response: TokenResponse) -> str:
+    """Who signed the request (``principal_of_access_key``), in the account moto answers it for."""
+    return principal_of_access_key(response.get_access_key(), response.current_account)
 
 
 def apply_trust_policies_decide(patcher: Patcher, _emulator: Emulator) -> None:
