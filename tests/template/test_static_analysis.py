@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 import yaml
-from template_support import ROOT, Intrinsics, as_list, tool_environment, venv_bin
+from template_support import HUB_ON, IDENTITY_CENTER_ON, ROOT, Intrinsics, as_list, tool_environment, venv_bin
 
 from orgvend.baseline_policy import ACCOUNT_SETTINGS_ACTIONS, BILLING_SERVICE_PREFIXES
 from orgvend.baseline_policy import administrator_minus_billing as baseline_document
@@ -281,8 +281,10 @@ def template_policy_documents(cfn: dict[str, Any], intrinsics: Intrinsics) -> li
 
 
 @pytest.fixture(scope="session")
-def policy_documents(cfn, intrinsics) -> list[PolicyDocument]:
-    documents = template_policy_documents(cfn, intrinsics)
+def policy_documents(cfn) -> list[PolicyDocument]:
+    # The widest the stack grants: IAM Identity Center on, and a hub deployment (its management role's
+    # access policy exists only then, naming the role).
+    documents = template_policy_documents(cfn, Intrinsics(cfn, {**IDENTITY_CENTER_ON, **HUB_ON}))
     documents.append(PolicyDocument(ADMINISTRATOR_MINUS_BILLING, administrator_minus_billing(), trust=False))
     guardrail = guardrail_policy(
         access_role_names=("OrganizationAccountAccessRole",),
