@@ -1,5 +1,6 @@
 """The AWS tools' own checks: sam validate --lint, cfn-lint, and an offline-capable sam build."""
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -83,3 +84,13 @@ def test_sam_build(tmp_path, sam_template, lambda_functions):
         extensions = list((python / "pydantic_core").glob("_pydantic_core.*.so"))
         assert extensions, "pydantic_core has no compiled extension"
         assert all(machine in extension.name for extension in extensions), extensions
+
+
+def test_cfn_lint_of_the_transformed_template(tmp_path, cfn):
+    """What CloudFormation receives after the SAM transform, linted too: some errors only show there (an
+    Fn::Join whose delimiter is a function, E1018, passed both checks above on the SAM template)."""
+    transformed = tmp_path / "transformed.json"
+    transformed.write_text(json.dumps(cfn))
+    # W: warnings on SAM's generated code (its roles, its permissions) are SAM's, not ours; errors are ours.
+    result = run([str(venv_bin() / "cfn-lint"), str(transformed), "--ignore-checks", "W"], ROOT, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr

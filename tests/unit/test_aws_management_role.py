@@ -102,5 +102,17 @@ def test_the_roles_credentials_are_refreshed_before_they_expire(
         second = aws.client("organizations")
         second.describe_organization()
     assert signers.assumed == assumptions
-    assert (first is second) == (assumptions == 1)
     assert signers.by_service["organizations"] == {management_role}
+
+
+def test_a_client_built_and_never_called_assumes_nothing(management_role: str) -> None:
+    """The event door builds its scope's Organizations client and, for what an event may ask, never calls
+    it: in a hub its role holds no sts:AssumeRole, so building one must not assume the role."""
+    signers = Signers()
+    with hooked_session("before-send", signers.record):
+        organizations = aws.client("organizations")
+        assert signers.assumed == 0
+        organizations.create_organization(FeatureSet="ALL")
+        assert signers.assumed == 1
+        assert organizations.describe_organization()["Organization"]["MasterAccountId"]
+    assert signers.assumed == 1

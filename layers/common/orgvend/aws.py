@@ -207,7 +207,26 @@ def client(service_name: Literal["account"]) -> "AccountClient": ...
 def client(service_name: ServiceName) -> BaseClient:
     """The client of ``service_name``: a management-account service's acts in the management account
     (through the management role in a hub deployment), any other acts with the function's own role."""
+    if service_name in MANAGEMENT_SERVICES and management_role_arn() is not None:
+        return cast("BaseClient", ManagementRoleClient(service_name))
     return _client(service_name, _acting_credentials(service_name))
+
+
+class ManagementRoleClient:
+    """A management-account client of a hub deployment, which assumes the management role when it is first
+    used rather than when it is built: a function that builds one and never calls it (the event door's
+    scope, for requests an event may not make) needs no ``sts:AssumeRole``. Every attribute is the current
+    client's, made with the role's current credentials, so a client held across a refresh keeps working."""
+
+    def __init__(self, service_name: str, region: str | None = None) -> None:
+        self._service_name = service_name
+        self._region = region
+
+    def __getattr__(self, name: str) -> Any:
+        current = _client(
+            cast("ServiceName", self._service_name), _acting_credentials(self._service_name), self._region
+        )
+        return getattr(current, name)
 
 
 def management_role_sts() -> "STSClient | None":
@@ -240,6 +259,8 @@ def identity_center_client(service_name: Literal["sso-admin"], region: str) -> "
 @overload
 def identity_center_client(service_name: Literal["identitystore"], region: str) -> "IdentityStoreClient": ...
 def identity_center_client(service_name: IdentityCenterService, region: str) -> BaseClient:
+    if management_role_arn() is not None:
+        return cast("BaseClient", ManagementRoleClient(service_name, region))
     return _client(service_name, _acting_credentials(service_name), region)
 
 
