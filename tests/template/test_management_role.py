@@ -1,4 +1,4 @@
-"""management-role.yaml (issue #17, first step): the management account's one role for a hub deployment.
+"""management-role.yaml (issue #17): the management account's one role for a hub deployment.
 
 - cfn-lint clean, and its policy linted like template.yaml's (parliament, AWS's IAM reference), a finding
   passing only where .iam-lint-allow.yaml accepts the same finding for the same action in template.yaml;
