@@ -392,6 +392,15 @@ def invoked_function_placeholder(state: Mapping[str, Any]) -> str | None:
     return match[1] if match else None
 
 
+def last_name(node: ast.expr) -> str | None:
+    """The last name of a name or an attribute chain (``aws.client`` → ``client``), else None."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
 def snake_case(state_name: str) -> str:
     """A state's name as the names of its directory and module: ``NotifyOnboarded`` -> ``notify_onboarded``."""
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", state_name).lower()

@@ -24,6 +24,7 @@ from template_support import (
     Intrinsics,
     handler_source,
     inline_statements,
+    last_name,
     orgvend_modules_of,
     resources_of_type,
     role_of_function,
@@ -40,11 +41,11 @@ ROLE_ARN = HUB_ON["ManagementRoleArn"]
 
 # The code acts in the management account through clients of its services (orgvend.aws.client and
 # identity_center_client, the mode's routing, which ORGVEND_MANAGEMENT_ROLE_ARN sets), through the helpers
-# named after it (aws.management_client, aws.management_account_id), and in member accounts whose access
+# named after it (aws.management_role_sts, aws.management_account_id), and in member accounts whose access
 # role still trusts only the management account (assume_access_role, access_role_exists: role chaining).
 CLIENT_FACTORIES = {"client", "identity_center_client"}
 MANAGEMENT_HELPERS = {
-    "management_client",
+    "management_role_sts",
     "management_account_id",
     "assume_access_role",
     "access_role_exists",
@@ -52,7 +53,8 @@ MANAGEMENT_HELPERS = {
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 # Functions whose code builds a management client but never calls it: no grant in a single-account
-# deployment either, so none in a hub (the client must not assume the role before its first call).
+# deployment either, so none in a hub: orgvend.aws.ManagementRoleClient assumes the role at a client's
+# first call, not when it is built (tests/unit/test_aws_management_role.py).
 BUILDS_BUT_NEVER_CALLS = {
     # default_onboardings builds the onboarding workflow's Scope (an Organizations client) for the API's
     # adoptions; an event may only ask for a new account (accountId and ou refused before any call).
@@ -60,22 +62,14 @@ BUILDS_BUT_NEVER_CALLS = {
 }
 
 
-def called_name(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return None
-
-
 def management_uses(node: ast.AST) -> Iterator[str]:
     """The management-account clients built and helpers called in ``node``."""
     for call in ast.walk(node):
         if not isinstance(call, ast.Call):
             continue
-        name, arguments = called_name(call.func), call.args
-        if name == "partial" and arguments and called_name(arguments[0]) in CLIENT_FACTORIES:
-            name, arguments = called_name(arguments[0]), arguments[1:]  # partial(aws.client, "billing")
+        name, arguments = last_name(call.func), call.args
+        if name == "partial" and arguments and last_name(arguments[0]) in CLIENT_FACTORIES:
+            name, arguments = last_name(arguments[0]), arguments[1:]  # partial(aws.client, "billing")
         if name in CLIENT_FACTORIES and arguments and isinstance(arguments[0], ast.Constant):
             if arguments[0].value in MANAGEMENT_SERVICES:
                 yield f"{name}({arguments[0].value!r})"
@@ -107,7 +101,7 @@ def reachable_management_uses(handler: Path) -> set[str]:
         found.update(management_uses(node))
         for named in ast.walk(node):
             if isinstance(named, ast.Name | ast.Attribute):
-                pending.extend(definitions.get(called_name(named) or "", []))
+                pending.extend(definitions.get(last_name(named) or "", []))
     return found
 
 

@@ -35,6 +35,7 @@ from template_support import (
     Intrinsics,
     as_list,
     inline_statements,
+    last_name,
     resources_of_type,
     role_of_function,
     statement_actions,
@@ -118,10 +119,8 @@ ACTION_OF_OPERATION = {
 DEPENDENT_ACTIONS = {("sso-admin", "CreatePermissionSet"): {"sso:TagResource"}}
 # The member accounts' access roles, assumed by these functions of the code (orgvend/access_role.py,
 # orgvend/adoption.py): from the hub when the role's trust admits it, else through the management role.
-ASSUMES_ACCESS_ROLES = {
-    PACKAGE_PATH / "access_role.py": "assume_access_role",
-    PACKAGE_PATH / "adoption.py": "access_role_exists",
-}
+# One function assumes the access roles, for assume_access_role and access_role_exists alike.
+ASSUMES_ACCESS_ROLES = {PACKAGE_PATH / "access_role.py": "assume_role_by_any"}
 ASSUME_ROLE = "sts:AssumeRole"
 
 
@@ -204,14 +203,6 @@ def describe(grants: set[Grant]) -> list[str]:
 # -- the calls the code makes ---------------------------------------------------------------------------
 
 
-def receiver_name(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return None
-
-
 def client_calls(paths: tuple[Path, ...]) -> Iterator[tuple[str, str, str]]:
     """(botocore service, method name, where) of every call on a client named after its service; a
     paginator's operation counts as a call of it."""
@@ -220,7 +211,7 @@ def client_calls(paths: tuple[Path, ...]) -> Iterator[tuple[str, str, str]]:
             for node in ast.walk(ast.parse(path.read_text())):
                 if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                     continue
-                service = CLIENT_NAMES.get(receiver_name(node.func.value) or "")
+                service = CLIENT_NAMES.get(last_name(node.func.value) or "")
                 if service is None:
                     continue
                 where = f"{path.relative_to(ROOT)}:{node.lineno}"

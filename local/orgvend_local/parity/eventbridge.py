@@ -83,6 +83,26 @@ def target_input(target: dict[str, Any], event: dict[str, Any], ingestion_time: 
     return event
 
 
+def targets_taken(
+    rule: Any,
+    taken: Callable[[dict[str, Any]], bool],
+    send_to_others: Callable[..., None],
+    event: EventMessageType,
+    transform_input: bool,
+) -> list[dict[str, Any]]:
+    """The rule's targets a patch delivers itself (``taken``), once the others are sent the way before it
+    (moto raises on target kinds it does not know: it gets only the others); none unless the rule is enabled
+    and matches the event."""
+    mine = [target for target in rule.targets if taken(target)]
+    if len(mine) < len(rule.targets):
+        others = copy.copy(rule)
+        others.targets = [target for target in rule.targets if target not in mine]
+        send_to_others(others, event, transform_input)
+    if mine and rule.state == "ENABLED" and rule.event_pattern.matches_event(event):
+        return mine
+    return []
+
+
 def apply_lambda_and_state_machine_targets(patcher: Patcher, emulator: Emulator) -> None:
     """For every rule, with moto's own pattern matching; the other targets are still moto's."""
     bridge = emulator.bridge
@@ -94,13 +114,10 @@ def apply_lambda_and_state_machine_targets(patcher: Patcher, emulator: Emulator)
         original_event: EventMessageType,
         transform_input: bool = True,
     ) -> None:
-        ours = [target for target in rule.targets if parse_arn(target["Arn"]).service in BRIDGED_SERVICES]
-        if len(ours) < len(rule.targets):
-            # moto raises on target kinds it does not know: hand it only the others.
-            theirs = copy.copy(rule)
-            theirs.targets = [target for target in rule.targets if target not in ours]
-            original(theirs, original_event, transform_input)
-        if ours and rule.state == "ENABLED" and rule.event_pattern.matches_event(original_event):
+        def bridged(target: dict[str, Any]) -> bool:
+            return parse_arn(target["Arn"]).service in BRIDGED_SERVICES
+
+        if targets_taken(rule, bridged, original, original_event, transform_input):
             bridge.deliver(rule, original_event)
 
 
@@ -184,14 +201,11 @@ def apply_cross_account_buses(patcher: Patcher, _emulator: Emulator) -> None:
         original_event: EventMessageType,
         transform_input: bool = True,
     ) -> None:
-        buses = [target for target in rule.targets if _other_accounts_bus(rule, target)]
-        if len(buses) < len(rule.targets):
-            rest = copy.copy(rule)
-            rest.targets = [target for target in rule.targets if target not in buses]
-            original(rest, original_event, transform_input)
-        if buses and rule.state == "ENABLED" and rule.event_pattern.matches_event(original_event):
-            for target in buses:
-                forward_to_bus(rule, target, cast("Mapping[str, Any]", original_event))
+        def other_accounts_bus(target: dict[str, Any]) -> bool:
+            return _other_accounts_bus(rule, target)
+
+        for target in targets_taken(rule, other_accounts_bus, original, original_event, transform_input):
+            forward_to_bus(rule, target, cast("Mapping[str, Any]", original_event))
 
 
 CANARY_OTHER_ACCOUNT = "222222222222"
