@@ -83,29 +83,14 @@ def target_input(target: dict[str, Any], event: dict[str, Any], ingestion_time: 
     return event
 
 
-def targets_taken(
-    rule: Any,
-    taken: Callable[[dict[str, Any]], bool],
-    send_to_others: Callable[..., None],
-    event: EventMessageType,
-    transform_input: bool,
-) -> list[dict[str, Any]]:
-    """The rule's targets a patch delivers itself (``taken``), once the others are sent the way before it
-    (moto raises on target kinds it does not know: it gets only the others); none unless the rule is enabled
-    and matches the event."""
-    mine = [target for target in rule.targets if taken(target)]
-    if len(mine) < len(rule.targets):
-        others = copy.copy(rule)
-        others.targets = [target for target in rule.targets if target not in mine]
-        send_to_others(others, event, transform_input)
-    if mine and rule.state == "ENABLED" and rule.event_pattern.matches_event(event):
-        return mine
-    return []
-
-
-def apply_lambda_and_state_machine_targets(patcher: Patcher, emulator: Emulator) -> None:
-    """For every rule, with moto's own pattern matching; the other targets are still moto's."""
-    bridge = emulator.bridge
+def take_targets(
+    patcher: Patcher,
+    taken: Callable[[Any, dict[str, Any]], bool],
+    deliver: Callable[[Any, list[dict[str, Any]], EventMessageType], None],
+) -> None:
+    """Rules deliver the targets ``taken`` picks with ``deliver``, once the rule is enabled and matches the
+    event (moto's own matching); the others are sent as before this patch (moto raises on target kinds it
+    does not know: it gets only the others)."""
 
     @patcher.around(events_models.Rule, "send_to_targets")
     def send_to_targets(
@@ -114,11 +99,22 @@ def apply_lambda_and_state_machine_targets(patcher: Patcher, emulator: Emulator)
         original_event: EventMessageType,
         transform_input: bool = True,
     ) -> None:
-        def bridged(target: dict[str, Any]) -> bool:
-            return parse_arn(target["Arn"]).service in BRIDGED_SERVICES
+        mine = [target for target in rule.targets if taken(rule, target)]
+        if len(mine) < len(rule.targets):
+            others = copy.copy(rule)
+            others.targets = [target for target in rule.targets if target not in mine]
+            original(others, original_event, transform_input)
+        if mine and rule.state == "ENABLED" and rule.event_pattern.matches_event(original_event):
+            deliver(rule, mine, original_event)
 
-        if targets_taken(rule, bridged, original, original_event, transform_input):
-            bridge.deliver(rule, original_event)
+
+def apply_lambda_and_state_machine_targets(patcher: Patcher, emulator: Emulator) -> None:
+    """For every rule, with moto's own pattern matching; the other targets are still moto's."""
+    take_targets(
+        patcher,
+        lambda _rule, target: parse_arn(target["Arn"]).service in BRIDGED_SERVICES,
+        lambda rule, _targets, event: emulator.bridge.deliver(rule, event),
+    )
 
 
 def canary_lambda_and_state_machine_targets() -> None:
@@ -194,18 +190,11 @@ def apply_cross_account_buses(patcher: Patcher, _emulator: Emulator) -> None:
     """Targets that are another account's bus go through its resource policy, and the event keeps its
     account; every other target is left to the patches before (and moto)."""
 
-    @patcher.around(events_models.Rule, "send_to_targets")
-    def send_to_targets(
-        original: Callable[..., None],
-        rule: Any,
-        original_event: EventMessageType,
-        transform_input: bool = True,
-    ) -> None:
-        def other_accounts_bus(target: dict[str, Any]) -> bool:
-            return _other_accounts_bus(rule, target)
+    def forward(rule: Any, buses: list[dict[str, Any]], event: EventMessageType) -> None:
+        for target in buses:
+            forward_to_bus(rule, target, cast("Mapping[str, Any]", event))
 
-        for target in targets_taken(rule, other_accounts_bus, original, original_event, transform_input):
-            forward_to_bus(rule, target, cast("Mapping[str, Any]", original_event))
+    take_targets(patcher, _other_accounts_bus, forward)
 
 
 CANARY_OTHER_ACCOUNT = "222222222222"
