@@ -62,7 +62,9 @@ class MotoGaps(logging.Filter):
 MOTO_GAPS = MotoGaps()
 
 
-def start_embedded(creation_seconds: float, parameters: dict[str, str] | None = None) -> Any:
+def start_embedded(
+    creation_seconds: float, parameters: dict[str, str] | None = None, mode: str = "single"
+) -> Any:
     """An EmbeddedAws on free ports, started; its functions' log lines go to /dev/null (and CloudWatch Logs)."""
     from orgvend_local.runtime import EmbeddedAws  # noqa: PLC0415 (imported when a benchmark needs it)
 
@@ -75,6 +77,7 @@ def start_embedded(creation_seconds: float, parameters: dict[str, str] | None = 
             api_port=free_port(),
             creation_seconds=creation_seconds,
             parameters=dict(parameters or {}),
+            mode=mode,
         )
     finally:
         sys.stdout = saved
