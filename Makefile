@@ -61,12 +61,16 @@ browser:
 	fi
 
 # Unit and template tests in parallel; the end-to-end tests in one process of their
-# own, because the embedded AWS patches moto process-wide; then the deployment-mode tests once
-# more in a process of their own with the stack in a hub account (ORGVEND_MODE=hub).
+# own, because the embedded AWS patches moto process-wide; then, in a process of their own, the
+# tests of what a hub deployment changes once more with the stack in a hub account (ORGVEND_MODE=hub):
+# the modes themselves, and every management-account service (Identity Center, budgets, costs,
+# closure) and the member accounts reached directly from the hub (settings).
+HUB_E2E := $(addprefix tests/e2e/,test_deployment_modes.py test_access.py test_budgets.py test_costs.py \
+	test_offboarding.py test_settings.py)
 test: lint typecheck validate browser $(CHECKOV_VENV)/.installed
 	$(BIN)/pytest tests/unit tests/template -n 2
 	$(BIN)/pytest tests/e2e
-	ORGVEND_MODE=hub $(BIN)/pytest tests/e2e/test_deployment_modes.py
+	ORGVEND_MODE=hub $(BIN)/pytest $(HUB_E2E)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

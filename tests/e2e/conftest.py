@@ -33,7 +33,13 @@ from moto.organizations.models import organizations_backends
 from orgvend import aws
 from orgvend_local.faults import FaultInjector
 from orgvend_local.parity.sts import principal_of_access_key
-from orgvend_local.runtime import MODE_VARIABLE, DeploymentMode, EmbeddedAws, OrganizationLayout
+from orgvend_local.runtime import (
+    MANAGEMENT_SIDE_SERVICES,
+    MODE_VARIABLE,
+    DeploymentMode,
+    EmbeddedAws,
+    OrganizationLayout,
+)
 
 # The states an onboarding that creates an account passes through, one poll, in order: the spec the
 # API's timeline and the execution history are both held to (written once).
@@ -178,6 +184,14 @@ class Harness:
             what=f"an operator message mentioning {text}",
         )
 
+    def cli_keys(self, service: str) -> dict[str, str]:
+        """An operator's keys for ``service``: the management account's for the organization's services, the
+        stack's account's for the rest (the hub's operator in a hub deployment)."""
+        management = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+        if service in MANAGEMENT_SIDE_SERVICES:
+            return management
+        return self.runtime.hub_credentials or management
+
     def aws_cli(self, *arguments: str) -> Any:
         """Run the AWS CLI installed in the venv against the embedded AWS; its JSON answer."""
         completed = subprocess.run(
@@ -193,17 +207,24 @@ class Harness:
             text=True,
             check=True,
             timeout=60,
-            env={"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "PATH": "/usr/bin:/bin"},
+            env={**self.cli_keys(arguments[0]), "PATH": "/usr/bin:/bin"},
         )
         return json.loads(completed.stdout)
 
     def put_event(self, entry: dict[str, Any]) -> None:
+        """An event where AWS puts it: an Organizations event on the management account's default bus (the
+        stack's own in a single-account deployment; forwarded to the hub's in a hub deployment), any other
+        on the default bus of the account holding the stack."""
+        if entry.get("Source") == "aws.organizations":
+            self.put_organizations_event(entry)
+            return
+        self.put_event_on_the_stack_bus(entry)
+
+    def put_event_on_the_stack_bus(self, entry: dict[str, Any]) -> None:
         response = self.client("events").put_events(Entries=[entry])
         assert response["FailedEntryCount"] == 0, response
 
     def put_organizations_event(self, entry: dict[str, Any]) -> None:
-        """An Organizations event where AWS puts it: the management account's default bus (the stack's own in
-        a single-account deployment; forwarded from there to the hub's in a hub deployment)."""
         response = self.runtime.management_client("events").put_events(Entries=[entry])
         assert response["FailedEntryCount"] == 0, response
 

@@ -2,8 +2,9 @@
 event, with every AWS call of orgvend's functions counted by the principal that signs it.
 
 ``make test`` runs this file twice: with the rest of tests/e2e (ORGVEND_MODE unset: the stack in the
-management account) and alone with ``ORGVEND_MODE=hub`` (the stack in a hub account, the management role
-and the event forwarding of management-role.yaml in the management account).
+management account) and with ``ORGVEND_MODE=hub`` (the stack in a hub account, the management role and the
+event forwarding of management-role.yaml in the management account), beside the Makefile's other
+``HUB_E2E`` files.
 
 - Single account: every call is the functions' own, in the management account.
 - Hub: no orgvend function exists in the management account; every call to a management-account service
@@ -160,7 +161,7 @@ def test_an_organizations_event_reaches_the_stack(embedded: Harness, unique: str
     before = followed()
     if HUB:
         # The same event put on the hub's own bus, by the hub: not the management account's, not followed.
-        embedded.put_event(moved)
+        embedded.put_event_on_the_stack_bus(moved)
         assert followed() == before
     embedded.put_organizations_event(moved)
     assert followed() == before + 1  # forwarded to the hub (hub), or on the stack's own bus (single)
