@@ -45,13 +45,10 @@ class Signers:
         self._lock = threading.Lock()
 
     def record(self, request: Any, event_name: str, **_: Any) -> None:
-        from orgvend_local.parity.sts import principal_of_access_key  # noqa: PLC0415
+        from orgvend_local.parity.sts import principal_of_request  # noqa: PLC0415
 
         _, service, operation = event_name.split(".", 2)
-        header = request.headers.get("Authorization", b"")
-        text = header.decode() if isinstance(header, bytes) else str(header)
-        key = text.split("Credential=", 1)[1].split("/", 1)[0] if "Credential=" in text else ""
-        principal = principal_of_access_key(key)
+        principal = principal_of_request(request)
         with self._lock:
             self.calls.append((service, operation, principal))
             if (service, operation) == ("sts", "AssumeRole"):

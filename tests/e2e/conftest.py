@@ -32,7 +32,7 @@ from moto.organizations.models import organizations_backends
 
 from orgvend import aws
 from orgvend_local.faults import FaultInjector
-from orgvend_local.parity.sts import principal_of_access_key
+from orgvend_local.parity.sts import principal_of_request
 from orgvend_local.runtime import (
     MANAGEMENT_SIDE_SERVICES,
     MODE_VARIABLE,
@@ -421,11 +421,8 @@ class CallsByPrincipal:
 
     def record(self, request: Any, event_name: str, **_: Any) -> None:
         _, service, operation = event_name.split(".", 2)
-        authorization = request.headers.get("Authorization", b"")
-        text = authorization.decode() if isinstance(authorization, bytes) else str(authorization)
-        access_key = text.split("Credential=", 1)[1].split("/", 1)[0] if "Credential=" in text else ""
         with self._lock:
-            self.made.append((service, operation, principal_of_access_key(access_key)))
+            self.made.append((service, operation, principal_of_request(request)))
 
     def by_principal(self, services: frozenset[str] | None = None) -> dict[str, set[str]]:
         """Principal ARN → the "service.Operation" calls it made (of ``services`` only, when given)."""

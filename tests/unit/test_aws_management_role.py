@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from orgvend import aws
-from orgvend_local.parity.sts import principal_of_access_key
+from orgvend_local.parity.sts import principal_of_request
 
 from .support import hooked_session
 
@@ -43,10 +43,7 @@ class Signers:
 
     def record(self, request: Any, event_name: str, **_: Any) -> None:
         service = event_name.split(".")[1]
-        header = request.headers["Authorization"]
-        text = header.decode() if isinstance(header, bytes) else header
-        access_key = text.split("Credential=", 1)[1].split("/", 1)[0]
-        self.by_service.setdefault(service, set()).add(principal_of_access_key(access_key))
+        self.by_service.setdefault(service, set()).add(principal_of_request(request))
         if event_name == "before-send.sts.AssumeRole":
             self.assumed += 1
 

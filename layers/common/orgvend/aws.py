@@ -250,8 +250,11 @@ def own_account_id() -> str:
 
 
 def management_account_id() -> str:
-    """The organization's management account (where budgets are owned, and the access roles' first trust)."""
-    return str((management_role_sts() or client("sts")).get_caller_identity()["Account"])
+    """The organization's management account (where budgets are owned, and the access roles' first trust),
+    asked once per set of credentials."""
+    role_arn = management_role_arn()
+    own = _environment_credentials()
+    return _account_of(own if role_arn is None else _management_role_keys(role_arn, own))
 
 
 @overload

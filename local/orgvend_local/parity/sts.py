@@ -2,6 +2,7 @@
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,15 @@ def principal_of_access_key(access_key: str, account: str | None = None) -> str:
         if user is not None:
             return str(user.arn)
     return f"arn:aws:iam::{account or DEFAULT_ACCOUNT_ID}:{DEFAULT_IDENTITY}"
+
+
+def principal_of_request(request: Any) -> str:
+    """Who signs a botocore request (a ``before-send`` hook's ``request``): ``principal_of_access_key`` of the
+    access key in its SigV4 ``Authorization`` header."""
+    header = request.headers.get("Authorization", b"")
+    text = header.decode() if isinstance(header, bytes) else str(header)
+    found = re.search(r"Credential=([^/]+)/", text)
+    return principal_of_access_key(found.group(1) if found else "")
 
 
 def caller_principal_arn(response: TokenResponse) -> str:

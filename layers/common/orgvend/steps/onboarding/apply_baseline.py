@@ -186,7 +186,7 @@ def apply_baseline(
     orgvend_principals = settings.required(settings.orgvend_principal_arns, "orgvend_principal_arns")
     caller = sts.get_caller_identity()
     # Where orgvend runs (single account), or the management account behind the hub's management role.
-    management_account_id = (through or sts).get_caller_identity()["Account"]
+    management_account_id = (caller if through is None else through.get_caller_identity())["Account"]
     if account_id == management_account_id:
         raise BaselineFailed("refusing to baseline the management account")
     if not orgvend_principals:
